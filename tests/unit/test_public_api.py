@@ -1,0 +1,43 @@
+"""The public names of the package are pinned: adding or removing one is a deliberate change."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import argyle_nb
+
+PUBLIC = {
+    "Account",
+    "NewUser",
+    "Page",
+    "User",
+    "UserToken",
+    "__version__",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(argyle_nb.__all__) == PUBLIC
+    assert len(argyle_nb.__all__) == len(set(argyle_nb.__all__))
+
+
+def test_every_public_name_resolves() -> None:
+    for name in argyle_nb.__all__:
+        assert getattr(argyle_nb, name) is not None, name
+
+
+def test_version_and_py_typed() -> None:
+    assert argyle_nb.__version__.count(".") == 2
+    assert (Path(argyle_nb.__file__).parent / "py.typed").is_file()
+
+
+def test_import_is_light() -> None:
+    """Importing the package does not pull in pandas, matplotlib or the widgets."""
+    code = (
+        "import sys, argyle_nb; "
+        "print(sorted(m for m in ('pandas', 'matplotlib', 'ipywidgets') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
