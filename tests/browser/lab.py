@@ -1,0 +1,104 @@
+"""Start a private JupyterLab on loopback for a browser test, and stop it by its PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def jupyterlab(root: Path, home: Path, env: dict[str, str]) -> Iterator[str]:
+    """Run JupyterLab on ``root`` with private config/data/runtime dirs; yield its URL."""
+    port = free_port()
+    private = {
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
+    # The kernel must find our venv's kernelspec (jupyter's default 'python3' uses sys.executable).
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--allow-root",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    log = (home / "jupyterlab.log").open("w")
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **env, **private},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited: {(home / 'jupyterlab.log').read_text()}")
+            try:
+                if requests.get(f"{url}/api/status", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("JupyterLab did not answer within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            if process.poll() is not None:
+                break
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def browser_missing_reason() -> str | None:
+    """Why the browser test cannot run here, or None when it can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (make test installs Debian's chromium when run as root)"
+    return None
