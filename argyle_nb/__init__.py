@@ -19,7 +19,41 @@ from argyle_nb.models import Account, NewUser, Page, User, UserToken
 __version__ = "0.1.0"
 
 #: Public name -> the module that defines it (imported on first access).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "ArgyleClient": "argyle_nb.client",
+    "connect": "argyle_nb.client",
+    "RetryPolicy": "argyle_nb.client",
+    "ArgyleError": "argyle_nb.errors",
+    "AuthenticationError": "argyle_nb.errors",
+    "BadRequestError": "argyle_nb.errors",
+    "NotFoundError": "argyle_nb.errors",
+    "RateLimitError": "argyle_nb.errors",
+    "ServerError": "argyle_nb.errors",
+    "ResponseFormatError": "argyle_nb.errors",
+    "APIConnectionError": "argyle_nb.errors",
+    "NotCachedError": "argyle_nb.errors",
+    "users_frame": "argyle_nb.frames",
+    "accounts_frame": "argyle_nb.frames",
+    "availability_frame": "argyle_nb.frames",
+    "accounts_and_availability": "argyle_nb.frames",
+    "attach_metadata": "argyle_nb.frames",
+    "metadata_keys": "argyle_nb.frames",
+    "to_parquet": "argyle_nb.frames",
+    "read_parquet": "argyle_nb.frames",
+    "FrameError": "argyle_nb.frames",
+    "metadata_groups": "argyle_nb.analysis",
+    "metadata_key_summary": "argyle_nb.analysis",
+    "users_in_group": "argyle_nb.analysis",
+    "connection_status_distribution": "argyle_nb.analysis",
+    "top_error_codes": "argyle_nb.analysis",
+    "select_accounts": "argyle_nb.analysis",
+    "availability_windows": "argyle_nb.analysis",
+    "availability_timeline": "argyle_nb.analysis",
+    "plot_metadata_groups": "argyle_nb.analysis",
+    "plot_connection_status_distribution": "argyle_nb.analysis",
+    "plot_availability_windows": "argyle_nb.analysis",
+    "plot_availability_timeline": "argyle_nb.analysis",
+}
 
 __all__ = [
     "Account",
@@ -30,6 +64,7 @@ __all__ = [
     "__version__",
     *_LAZY,
 ]
+
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)

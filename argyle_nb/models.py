@@ -94,7 +94,10 @@ CONNECTION_ERROR_MESSAGES: dict[str, str] = {
     "email_verification_required": "This user must verify their email address.",
     "invalid_account_type": "This user's account type is not supported.",
     "account_disabled": "This user's employment account appears to be suspended or disabled.",
-    "account_inaccessible": "This user's employment account cannot be accessed.",
+    "account_inaccessible": (
+        "This user's account is not currently accessible. "
+        "Our team has been notified and is investigating."
+    ),
     "system_error": "A temporary system error occurred. Please try again later.",
     "account_not_found": "No account was found for the credentials this user provided.",
     "connection_unavailable": "The payroll platform is unavailable at the moment.",

@@ -1,0 +1,843 @@
+"""The cached Argyle API v1 client: :class:`ArgyleClient` and :func:`connect`.
+
+Resources in the style of stripe-python::
+
+    client.users.list() / .get(id) / .create(external_metadata=...) / .update(id, ...) / .delete(id)
+    client.user_tokens.create(user_id)
+    client.accounts.list(user=None) / .get(id) / .delete(id)
+
+Lists follow every page (200 objects a request; the pages after the first are fetched
+concurrently when the first carries ``count``) and yield typed models; ``.pages()``
+returns the raw page bytes, which the ``*_frame()`` methods hand to
+:mod:`argyle_nb.frames`. Every ``GET`` goes through the cache (:mod:`argyle_nb.cache`);
+every write drops the cached answers it makes stale. 429, 5xx and connection errors are
+retried with exponential backoff and jitter (:class:`RetryPolicy`), honouring
+``Retry-After``.
+
+Example:
+    >>> import argyle_nb
+    >>> client = argyle_nb.connect()                      # doctest: +SKIP
+    argyle_nb: no API key configured: started the embedded sandbox ...
+    >>> user = next(iter(client.users.list()))            # doctest: +SKIP
+    >>> client.accounts.list(user=user.id)                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import math
+import os
+import random as _random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+import requests
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from argyle_nb.cache import ArgyleCache, Backend
+from argyle_nb.errors import (
+    APIConnectionError,
+    ArgyleError,
+    NotCachedError,
+    ResponseFormatError,
+    error_for_status,
+)
+from argyle_nb.models import Account, NewUser, Page, User, UserToken
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from argyle_nb.sandbox import Sandbox
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "PAGE_SIZE",
+    "Accounts",
+    "ArgyleClient",
+    "RetryPolicy",
+    "UserTokens",
+    "Users",
+    "connect",
+    "parse_retry_after",
+]
+
+log = logging.getLogger(__name__)
+
+#: Argyle's sandbox environment: the default ``ARGYLE_BASE_URL``.
+DEFAULT_BASE_URL: Final = "https://api-sandbox.argyle.com/v1"
+#: Objects per list request (the API's maximum).
+PAGE_SIZE: Final = 200
+#: Pages fetched at once after the first.
+DEFAULT_WORKERS: Final = 8
+
+M = TypeVar("M", bound=BaseModel)
+
+_USER_PAGE: Final = TypeAdapter(Page[User])
+_ACCOUNT_PAGE: Final = TypeAdapter(Page[Account])
+
+
+# ---------------------------------------------------------------------------
+# Retries
+# ---------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None.
+
+    Example:
+        >>> parse_retry_after("3")
+        3.0
+        >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0)
+        10.0
+        >>> parse_retry_after("soon") is None
+        True
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when - (time.time() if now is None else now)
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before repeating a failed request.
+
+    Repeats answers 429 and 5xx and connection errors, at most ``max_attempts`` tries in
+    all and at most ``max_wait`` seconds of waiting in all. Attempt ``n`` (1-based) waits
+    ``min(backoff_max, backoff_base * 2**(n-1))`` scaled by a jitter in ``[0.5, 1)``; a
+    ``Retry-After`` from the server is a floor (capped at ``max_retry_after``).
+
+    Example:
+        >>> policy = RetryPolicy(backoff_base=1.0, backoff_max=4.0)
+        >>> [policy.delay(n, None, lambda: 0.0) for n in (1, 2, 3, 4)]
+        [0.5, 1.0, 2.0, 2.0]
+        >>> policy.delay(1, 3.0, lambda: 0.0)
+        3.0
+    """
+
+    max_attempts: int = 8
+    max_wait: float = 120.0
+    backoff_base: float = 0.25
+    backoff_max: float = 8.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, not {self.max_attempts}")
+        if min(self.max_wait, self.backoff_base, self.backoff_max, self.max_retry_after) < 0:
+            raise ValueError("waits must not be negative")
+
+    def delay(self, attempt: int, retry_after: float | None, random: Callable[[], float]) -> float:
+        """Seconds to wait after failed attempt ``attempt`` (1-based)."""
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
+        wait = ceiling * (0.5 + random() / 2)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.max_retry_after))
+        return wait
+
+
+_RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+
+# ---------------------------------------------------------------------------
+# Argument checks (before any request)
+# ---------------------------------------------------------------------------
+
+
+def _uuid(value: object, name: str) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value.strip()))
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{name} must be a UUID such as '0994b847-cc69-4d98-bc99-c5e65e762add', not {value!r}"
+    )
+
+
+def _check_json(value: object, where: str = "external_metadata") -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} must be JSON: {value!r} is not a JSON number")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} must be JSON: object key {key!r} is not a string")
+            _check_json(item, f"{where}[{key!r}]")
+        return
+    raise ValueError(
+        f"{where} must be JSON (dict, list, str, int, float, bool or None), "
+        f"not {type(value).__name__}"
+    )
+
+
+def _page_shape(raw: bytes, method: str, path: str) -> tuple[int | None, bool, int]:
+    """Check a list page cheaply: ``(count, has_next, number of results)``."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ResponseFormatError(
+            f"list page is not JSON: {exc}", status=200, method=method, path=path
+        ) from None
+    if isinstance(data, list):
+        results, count, has_next = data, None, False
+    elif isinstance(data, dict) and isinstance(data.get("results"), list):
+        results = data["results"]
+        count = data.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise ResponseFormatError(
+                f"list page has a non-integer count {count!r}", status=200, method=method, path=path
+            )
+        has_next = data.get("next") is not None
+    else:
+        raise ResponseFormatError(
+            "list page is neither an envelope with 'results' nor an array",
+            status=200,
+            method=method,
+            path=path,
+        )
+    for item in results:
+        if not isinstance(item, dict) or "id" not in item:
+            raise ResponseFormatError(
+                "list page holds an item that is not an object with an id",
+                status=200,
+                method=method,
+                path=path,
+            )
+    return count, has_next, len(results)
+
+
+# ---------------------------------------------------------------------------
+# Resources
+# ---------------------------------------------------------------------------
+
+
+class Users:
+    """``/users``: list, get, create, update and delete users (``client.users``)."""
+
+    def __init__(self, client: ArgyleClient) -> None:
+        self._client = client
+
+    def list(self, *, progress: bool | None = None) -> Iterator[User]:
+        """Every user, page after page, as :class:`~argyle_nb.models.User` models.
+
+        Example:
+            >>> [u.id for u in client.users.list()][:1]   # doctest: +SKIP
+            [UUID('0994b847-cc69-4d98-bc99-c5e65e762add')]
+        """
+        return self._client._models("/users", {}, _USER_PAGE, progress)
+
+    def pages(self, *, progress: bool | None = None) -> builtins.list[bytes]:
+        """Every page of ``GET /users`` as the raw JSON bytes served (checked cheaply)."""
+        return list(self._client._pages("/users", {}, progress=progress))
+
+    def get(self, id: str | uuid.UUID) -> User:
+        """One user. Raises :class:`~argyle_nb.errors.NotFoundError` when there is none.
+
+        Example:
+            >>> client.users.get("0994b847-cc69-4d98-bc99-c5e65e762add")   # doctest: +SKIP
+        """
+        user_id = _uuid(id, "id")
+        return self._client._object(f"/users/{user_id}", User)
+
+    def create(self, *, external_metadata: Any = None) -> NewUser:
+        """Create a user (with optional JSON metadata); returns its id and a user token.
+
+        Example:
+            >>> client.users.create(external_metadata={"group": "A"}).id   # doctest: +SKIP
+        """
+        _check_json(external_metadata)
+        body = None if external_metadata is None else {"external_metadata": external_metadata}
+        try:
+            # A repeated POST /users would create a second user: never retried once sent.
+            raw = self._client._write("POST", "/users", body, repeatable=False)
+        finally:
+            self._client._forget_lists("/users")
+        return self._client._parse(raw, NewUser, "POST", self._client._where("/users"))
+
+    def update(self, id: str | uuid.UUID, *, external_metadata: Any) -> User:
+        """Replace a user's ``external_metadata``; returns the updated user.
+
+        Example:
+            >>> client.users.update(user_id, external_metadata={"group": "B"})   # doctest: +SKIP
+        """
+        user_id = _uuid(id, "id")
+        _check_json(external_metadata)
+        path = f"/users/{user_id}"
+        try:
+            raw = self._client._write("PATCH", path, {"external_metadata": external_metadata})
+        finally:
+            self._client._forget_objects([path])
+            self._client._forget_lists("/users")
+        return self._client._parse(raw, User, "PATCH", self._client._where(path))
+
+    def delete(self, id: str | uuid.UUID) -> None:
+        """Delete a user and all of their accounts.
+
+        Example:
+            >>> client.users.delete(user_id)   # doctest: +SKIP
+        """
+        user_id = _uuid(id, "id")
+        path = f"/users/{user_id}"
+        client = self._client
+        client._refuse_offline("DELETE", path)
+        account_paths: list[str] = []
+        try:
+            for raw in client._pages("/accounts", {"user": user_id}, progress=False, fresh=True):
+                data = orjson.loads(raw)
+                items = data if isinstance(data, list) else data.get("results", [])
+                account_paths.extend(f"/accounts/{item['id']}" for item in items)
+        except ArgyleError:
+            pass  # the user is unknown (or the listing failed): no accounts to forget
+        try:
+            client._write("DELETE", path)
+        finally:
+            client._forget_objects([path, *account_paths])
+            client._forget_lists("/users")
+            client._forget_lists("/accounts")
+            client._forget_lists("/accounts", user=user_id)
+
+
+class UserTokens:
+    """``/user-tokens`` (``client.user_tokens``): tokens are never cached nor logged."""
+
+    def __init__(self, client: ArgyleClient) -> None:
+        self._client = client
+
+    def create(self, user_id: str | uuid.UUID) -> UserToken:
+        """A new access token for Argyle Link for an existing user.
+
+        Example:
+            >>> client.user_tokens.create(user_id).access   # doctest: +SKIP
+        """
+        user = _uuid(user_id, "user_id")
+        raw = self._client._write("POST", "/user-tokens", {"user": user})
+        return self._client._parse(raw, UserToken, "POST", self._client._where("/user-tokens"))
+
+
+class Accounts:
+    """``/accounts`` (``client.accounts``): list (all or one user's), get and delete."""
+
+    def __init__(self, client: ArgyleClient) -> None:
+        self._client = client
+
+    @staticmethod
+    def _params(user: str | uuid.UUID | None) -> dict[str, str]:
+        return {} if user is None else {"user": _uuid(user, "user")}
+
+    def list(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> Iterator[Account]:
+        """Every account (of ``user`` when given), as :class:`~argyle_nb.models.Account`.
+
+        Example:
+            >>> sum(1 for _ in client.accounts.list())   # doctest: +SKIP
+            612
+        """
+        return self._client._models("/accounts", self._params(user), _ACCOUNT_PAGE, progress)
+
+    def pages(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> builtins.list[bytes]:
+        """Every page of ``GET /accounts`` as the raw JSON bytes served (checked cheaply).
+
+        Example:
+            >>> pages = client.accounts.pages()   # doctest: +SKIP
+        """
+        return list(self._client._pages("/accounts", self._params(user), progress=progress))
+
+    def get(self, id: str | uuid.UUID) -> Account:
+        """One account. Raises :class:`~argyle_nb.errors.NotFoundError` when there is none."""
+        account_id = _uuid(id, "id")
+        return self._client._object(f"/accounts/{account_id}", Account)
+
+    def delete(self, id: str | uuid.UUID) -> None:
+        """Delete an account and everything Argyle holds for it.
+
+        Example:
+            >>> client.accounts.delete(account_id)   # doctest: +SKIP
+        """
+        account_id = _uuid(id, "id")
+        path = f"/accounts/{account_id}"
+        client = self._client
+        client._refuse_offline("DELETE", path)
+        owner: str | None = None
+        cached = client.cache.content(client._url(path, {}))
+        try:
+            raw = cached if cached is not None else client._get(path, {}, fresh=True)[0]
+            owner = str(orjson.loads(raw)["user"])
+        except (ArgyleError, orjson.JSONDecodeError, KeyError, TypeError):
+            owner = None
+        try:
+            client._write("DELETE", path)
+        finally:
+            stale = [path] + ([f"/users/{owner}"] if owner else [])
+            client._forget_objects(stale)
+            client._forget_lists("/accounts")
+            client._forget_lists("/users")
+            if owner:
+                client._forget_lists("/accounts", user=owner)
+
+
+# ---------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------
+
+
+class ArgyleClient:
+    """A cached, retrying client of the Argyle API v1.
+
+    Args:
+        key_id, key_secret: the API key pair (default: ``ARGYLE_API_KEY_ID`` and
+            ``ARGYLE_API_KEY_SECRET``).
+        base_url: default ``ARGYLE_BASE_URL``, else Argyle's sandbox URL.
+        cache: ``"sqlite"`` (default) or ``"memory"``.
+        cache_path: the SQLite file (default: in the user's cache directory).
+        offline: answer only from the cache.
+        retry: the :class:`RetryPolicy`.
+        workers: pages fetched at once after the first (1: sequential).
+        progress: show a progress bar on multi-page fetches.
+        timeout: seconds to connect and to read.
+        sleep, random, clock: injectable for tests (``time.sleep``, ``random.random``,
+            ``time.monotonic``).
+
+    Example:
+        >>> client = ArgyleClient("key-id", "secret", cache="memory")
+        >>> client.base_url, "secret" in repr(client)
+        ('https://api-sandbox.argyle.com/v1', False)
+    """
+
+    def __init__(
+        self,
+        key_id: str | None = None,
+        key_secret: str | None = None,
+        *,
+        base_url: str | None = None,
+        cache: Backend = "sqlite",
+        cache_path: str | Path | None = None,
+        offline: bool = False,
+        retry: RetryPolicy | None = None,
+        workers: int = DEFAULT_WORKERS,
+        progress: bool = True,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        key_id = key_id if key_id is not None else os.environ.get("ARGYLE_API_KEY_ID")
+        if key_secret is None:
+            key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")
+        if not key_id or not key_secret:
+            raise ValueError(
+                "no API key: pass key_id and key_secret or set ARGYLE_API_KEY_ID and "
+                "ARGYLE_API_KEY_SECRET (argyle_nb.connect() starts a local sandbox instead)"
+            )
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, not {workers}")
+        base = base_url or os.environ.get("ARGYLE_BASE_URL") or DEFAULT_BASE_URL
+        if not base.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http(s) URL, not {base!r}")
+        self.base_url: str = base.rstrip("/")
+        self.key_id: str = key_id
+        self._auth = (key_id, key_secret)
+        self.retry = retry or RetryPolicy()
+        self.workers = workers
+        self.progress = progress
+        self.timeout = timeout
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock
+        self.cache = ArgyleCache.create(
+            self.base_url, key_id, backend=cache, path=cache_path, offline=offline
+        )
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=workers + 2)
+        self.cache.session.mount("http://", adapter)
+        self.cache.session.mount("https://", adapter)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        #: The embedded sandbox this client runs on (set by :func:`connect`), else None.
+        self.sandbox: Sandbox | None = None
+        self.users = Users(self)
+        self.user_tokens = UserTokens(self)
+        self.accounts = Accounts(self)
+
+    # -- life cycle ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP session, the thread pool and an embedded sandbox."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.cache.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+    def __enter__(self) -> ArgyleClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"ArgyleClient(base_url={self.base_url!r}, key_id={self.key_id!r}, "
+            f"cache={self.cache!r})"
+        )
+
+    # -- DataFrames --------------------------------------------------------------
+
+    def users_frame(self, *, progress: bool | None = None) -> pd.DataFrame:
+        """Every user as a typed DataFrame (:func:`argyle_nb.frames.users_frame`)."""
+        frames = _frames()
+        result: pd.DataFrame = frames.users_frame(self.users.pages(progress=progress))
+        return result
+
+    def accounts_frame(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> pd.DataFrame:
+        """Every account (of ``user``) as a typed DataFrame (``frames.accounts_frame``)."""
+        frames = _frames()
+        result: pd.DataFrame = frames.accounts_frame(self.accounts.pages(user, progress=progress))
+        return result
+
+    def availability_frame(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> pd.DataFrame:
+        """Per-resource availability of every account, one row per account and resource."""
+        frames = _frames()
+        pages = self.accounts.pages(user, progress=progress)
+        result: pd.DataFrame = frames.availability_frame(pages)
+        return result
+
+    # -- HTTP ----------------------------------------------------------------------
+
+    def _where(self, path: str) -> str:
+        """``path`` as errors name it: the URL's path (``/v1/users``)."""
+        return _where(self._url(path, {}))
+
+    def _url(self, path: str, params: Mapping[str, str | int]) -> str:
+        query = urlencode(sorted(params.items()))
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        body: Any = None,
+        fresh: bool = False,
+        repeatable: bool = True,
+    ) -> requests.Response:
+        """One request with retries; returns a 2xx answer or raises an :class:`ArgyleError`.
+
+        ``repeatable=False`` (a POST that creates an object) repeats only what cannot have
+        been processed: 429 answers and connections that were never established.
+        """
+        url = self._url(path, params)
+        where = _where(url)
+        data = None if body is None else orjson.dumps(body)
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        extra: dict[str, Any] = {"force_refresh": True} if fresh and method == "GET" else {}
+        started = self._clock()
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                response: requests.Response = self.cache.session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    auth=self._auth,
+                    timeout=self.timeout,
+                    **extra,
+                )
+            except requests.RequestException as exc:
+                never_sent = isinstance(exc, requests.ConnectTimeout) or (
+                    isinstance(exc, requests.ConnectionError)
+                    and "NewConnectionError" in repr(exc.args)
+                )
+                failure: ArgyleError = APIConnectionError(
+                    f"no answer: {type(exc).__name__}: {exc}", method=method, path=where
+                )
+                if not (repeatable or never_sent):
+                    raise failure from exc
+            else:
+                status = response.status_code
+                log.debug("%s %s -> %s", method, where, status)
+                if 200 <= status < 300:
+                    return response
+                if self.cache.offline and status == 504:
+                    raise NotCachedError(
+                        "offline: this request is not in the cache (run it once online "
+                        "to cache it, or set client.cache.offline = False)",
+                        method=method,
+                        path=where,
+                    )
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                failure = error_for_status(
+                    status, response.content, method, where, retry_after=retry_after
+                )
+                if status not in _RETRY_STATUSES or (status != 429 and not repeatable):
+                    raise failure
+            if attempt >= self.retry.max_attempts:
+                raise failure
+            delay = self.retry.delay(attempt, retry_after, self._random)
+            elapsed = self._clock() - started
+            if waited + delay > self.retry.max_wait or elapsed + delay > 2 * self.retry.max_wait:
+                raise failure
+            log.debug("retrying %s %s in %.2f s (attempt %d)", method, where, delay, attempt)
+            self._sleep(delay)
+            waited += delay
+
+    def _get(
+        self, path: str, params: Mapping[str, str | int], *, fresh: bool = False
+    ) -> tuple[bytes, bool]:
+        """``GET`` through the cache: ``(body, from_cache)``."""
+        response = self._send("GET", path, params, fresh=fresh)
+        return response.content, bool(getattr(response, "from_cache", False))
+
+    def _refuse_offline(self, method: str, path: str) -> None:
+        if self.cache.offline:
+            raise NotCachedError(
+                "offline: writes need the service (set client.cache.offline = False)",
+                method=method,
+                path=self._where(path),
+            )
+
+    def _write(self, method: str, path: str, body: Any = None, *, repeatable: bool = True) -> bytes:
+        self._refuse_offline(method, path)
+        return bytes(self._send(method, path, {}, body=body, repeatable=repeatable).content)
+
+    @staticmethod
+    def _parse(raw: bytes, model: type[M], method: str, path: str) -> M:
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            raise ResponseFormatError(
+                f"the answer is not a valid {model.__name__}: {exc.error_count()} errors, "
+                f"first: {exc.errors()[0]['msg']}",
+                status=200,
+                method=method,
+                path=path,
+            ) from None
+
+    def _object(self, path: str, model: type[M]) -> M:
+        raw, _ = self._get(path, {})
+        return self._parse(raw, model, "GET", _where(self._url(path, {})))
+
+    # -- pages -------------------------------------------------------------------
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="argyle-page")
+            return self._pool
+
+    def _page(
+        self, path: str, params: Mapping[str, str], offset: int, fresh: bool
+    ) -> tuple[bytes, bool, tuple[int | None, bool, int]]:
+        query: dict[str, str | int] = {**params, "limit": PAGE_SIZE, "offset": offset}
+        raw, from_cache = self._get(path, query, fresh=fresh)
+        url = self._url(path, query)
+        try:
+            return raw, from_cache, _page_shape(raw, "GET", _where(url))
+        except ResponseFormatError:
+            self.cache.forget([url])  # never serve a broken page again
+            raise
+
+    def _pages(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        progress: bool | None,
+        fresh: bool = False,
+    ) -> Iterator[bytes]:
+        """Every page of a list in order: the first, then the rest concurrently when counted.
+
+        When the first page comes from the service (not the cache), the others are fetched
+        fresh too, so a list never mixes answers from before and after a change.
+        """
+        first, from_cache, (count, has_next, size) = self._page(path, params, 0, fresh)
+        yield first
+        fresh = fresh or not from_cache
+        show = self.progress if progress is None else progress
+        if count is not None:
+            offsets = list(range(PAGE_SIZE, count, PAGE_SIZE)) if size else []
+            if not offsets:
+                return
+            bar = _bar(len(offsets) + 1, path, show)
+            try:
+                if self.workers == 1 or len(offsets) == 1:
+                    results: Iterator[tuple[bytes, bool, Any]] = (
+                        self._page(path, params, o, fresh) for o in offsets
+                    )
+                else:
+                    pool = self._executor()
+                    results = pool.map(lambda o: self._page(path, params, o, fresh), offsets)
+                for raw, _, _ in results:
+                    bar.update(1)
+                    yield raw
+            finally:
+                bar.close()
+            return
+        # No count: follow the pages one after the other until a short or last page.
+        offset = 0
+        bar = _bar(None, path, show)
+        try:
+            while has_next or size >= PAGE_SIZE:
+                offset += size
+                raw, _, (_, has_next, size) = self._page(path, params, offset, fresh)
+                if size == 0:
+                    return
+                bar.update(1)
+                yield raw
+        finally:
+            bar.close()
+
+    def _models(
+        self, path: str, params: Mapping[str, str], adapter: TypeAdapter[Any], progress: bool | None
+    ) -> Iterator[Any]:
+        pages = self._pages(path, params, progress=progress)
+        for raw in pages:
+            try:
+                page = adapter.validate_json(raw)
+            except ValidationError as exc:
+                raise ResponseFormatError(
+                    f"a list page does not match the API's schema: {exc.errors()[0]['msg']}",
+                    status=200,
+                    method="GET",
+                    path=self._where(path),
+                ) from None
+            yield from page.results
+
+    # -- invalidation ----------------------------------------------------------
+
+    def _forget_objects(self, paths: list[str]) -> None:
+        self.cache.forget([self._url(p, {}) for p in paths])
+
+    def _forget_lists(self, path: str, **params: str) -> None:
+        """Drop every cached page of a list (its first page names how many there are)."""
+
+        def url(offset: int) -> str:
+            return self._url(path, {**params, "limit": PAGE_SIZE, "offset": offset})
+
+        count = 0
+        first = self.cache.content(url(0))
+        if first is not None:
+            try:
+                data = orjson.loads(first)
+                count = int(data.get("count") or 0) if isinstance(data, dict) else 0
+            except (orjson.JSONDecodeError, TypeError, ValueError):
+                count = 0
+        urls = [url(o) for o in range(0, max(count, PAGE_SIZE), PAGE_SIZE)]
+        offset = len(urls) * PAGE_SIZE
+        while self.cache.contains(url(offset)):
+            urls.append(url(offset))
+            offset += PAGE_SIZE
+        self.cache.forget(urls)
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(total: int | None, path: str, show: bool) -> Any:
+    if not show or (total is not None and total <= 1):
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"GET {path}", unit="page", leave=False)
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _frames() -> Any:
+    import importlib
+
+    return importlib.import_module("argyle_nb.frames")
+
+
+def connect(
+    key_id: str | None = None,
+    key_secret: str | None = None,
+    *,
+    base_url: str | None = None,
+    **options: Any,
+) -> ArgyleClient:
+    """A client on the configured Argyle environment, or on a local demo sandbox.
+
+    With a key pair (arguments, or ``ARGYLE_API_KEY_ID`` and ``ARGYLE_API_KEY_SECRET``) the
+    client targets ``base_url`` (or ``ARGYLE_BASE_URL``, else Argyle's sandbox). With no key
+    it starts the embedded sandbox seeded with the demo dataset, says so in one line, and
+    caches in memory (the sandbox is temporary); ``client.close()`` stops it.
+    ``options`` go to :class:`ArgyleClient`.
+
+    Example:
+        >>> client = connect()   # doctest: +SKIP
+        argyle_nb: no API key configured: started the embedded sandbox ...
+    """
+    key_id = key_id if key_id is not None else os.environ.get("ARGYLE_API_KEY_ID")
+    if key_secret is None:
+        key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")
+    if key_id and key_secret:
+        return ArgyleClient(key_id, key_secret, base_url=base_url, **options)
+    from argyle_nb import sandbox as embedded
+
+    running = embedded.start(users=embedded.DEMO_USERS, seed=embedded.DEMO_SEED)
+    options.setdefault("cache", "memory")
+    try:
+        client = ArgyleClient(
+            running.key_id, running.key_secret, base_url=running.base_url, **options
+        )
+    except BaseException:
+        running.stop()
+        raise
+    client.sandbox = running
+    print(
+        f"argyle_nb: no API key configured: started the embedded sandbox with "
+        f"{embedded.DEMO_USERS} demo users at {running.base_url}"
+    )
+    return client

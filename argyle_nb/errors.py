@@ -1,0 +1,192 @@
+"""The errors of the Argyle client: one small hierarchy under :class:`ArgyleError`.
+
+Every error carries the HTTP ``status`` (None when no answer came), the server's
+``detail``, and the ``method`` and ``path`` of the request, so a traceback in a notebook
+says what was asked and what the service answered.
+
+==========================  ==========================================================
+class                        raised for
+==========================  ==========================================================
+:class:`AuthenticationError` 401: wrong key pair, or keys of the other environment
+:class:`BadRequestError`     400: carries the field errors (``{"field": ["message"]}``)
+:class:`NotFoundError`       404
+:class:`RateLimitError`      429 once the retries are spent (``retry_after`` in seconds)
+:class:`ServerError`         5xx once the retries are spent
+:class:`ResponseFormatError` a body that is not what the API promises
+:class:`APIConnectionError`  no answer at all (connection refused, reset, timed out)
+:class:`NotCachedError`      offline mode and the answer is not in the cache
+==========================  ==========================================================
+
+Example:
+    >>> err = error_for_status(404, b'{"detail": "Not found."}', "GET", "/v1/users/x")
+    >>> type(err).__name__, err.status, err.detail
+    ('NotFoundError', 404, 'Not found.')
+    >>> print(err)
+    404 Not found. (GET /v1/users/x)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "APIConnectionError",
+    "ArgyleError",
+    "AuthenticationError",
+    "BadRequestError",
+    "NotCachedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ServerError",
+    "error_for_status",
+]
+
+
+class ArgyleError(Exception):
+    """Base of every error of the Argyle client.
+
+    Attributes:
+        status: the HTTP status (None when the service did not answer).
+        detail: the server's explanation (its ``detail`` field, else the body's text).
+        method: the HTTP method of the request.
+        path: the path (and query) of the request.
+        body: the decoded JSON body of the answer, when it had one.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.method = method
+        self.path = path
+        self.body = body
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.path})" if self.method or self.path else ""
+        status = f"{self.status} " if self.status is not None else ""
+        return f"{status}{self.detail}{where}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, detail={self.detail!r}, "
+            f"method={self.method!r}, path={self.path!r})"
+        )
+
+
+class AuthenticationError(ArgyleError):
+    """401: the key pair was refused (wrong pair, or a pair of the other environment)."""
+
+
+class NotFoundError(ArgyleError):
+    """404: no such user or account (or it was deleted)."""
+
+
+class BadRequestError(ArgyleError):
+    """400: the service rejected the request; :attr:`field_errors` says why, per field."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = 400,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+        field_errors: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(detail, status=status, method=method, path=path, body=body)
+        #: ``{"field": ["message", ...]}`` as the service sent them (empty for a plain detail).
+        self.field_errors: dict[str, list[str]] = field_errors or {}
+
+
+class RateLimitError(ArgyleError):
+    """429 after every retry: :attr:`retry_after` is the server's last ``Retry-After``."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = 429,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail, status=status, method=method, path=path, body=body)
+        self.retry_after = retry_after
+
+
+class ServerError(ArgyleError):
+    """5xx after every retry."""
+
+
+class ResponseFormatError(ArgyleError):
+    """An answer whose body is not what the API promises (not JSON, wrong shape or types)."""
+
+
+class APIConnectionError(ArgyleError):
+    """No answer: the connection failed or timed out on every attempt."""
+
+
+class NotCachedError(ArgyleError):
+    """Offline mode: the answer to this request is not in the cache."""
+
+
+def _detail_and_fields(body: Any, text: str) -> tuple[str, dict[str, list[str]]]:
+    if isinstance(body, dict):
+        if isinstance(body.get("detail"), str):
+            return body["detail"], {}
+        fields = {
+            str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
+            for k, v in body.items()
+        }
+        summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+        return summary or text, fields
+    return text, {}
+
+
+def error_for_status(
+    status: int,
+    content: bytes,
+    method: str,
+    path: str,
+    *,
+    retry_after: float | None = None,
+) -> ArgyleError:
+    """The error for an answer with a failing ``status`` and body ``content``.
+
+    Example:
+        >>> err = error_for_status(400, b'{"user": ["Must be a valid UUID."]}', "POST", "/v1/t")
+        >>> err.field_errors
+        {'user': ['Must be a valid UUID.']}
+    """
+    content = content or b""
+    try:
+        body: Any = orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        body = None
+    text = content[:500].decode("utf-8", "replace").strip() or f"HTTP {status}"
+    detail, fields = _detail_and_fields(body, text)
+    where: dict[str, Any] = {"status": status, "method": method, "path": path, "body": body}
+    if status == 400:
+        return BadRequestError(detail, field_errors=fields, **where)
+    if status == 401:
+        return AuthenticationError(detail, **where)
+    if status == 404:
+        return NotFoundError(detail, **where)
+    if status == 429:
+        return RateLimitError(detail, retry_after=retry_after, **where)
+    if status >= 500:
+        return ServerError(detail, **where)
+    return ArgyleError(detail, **where)

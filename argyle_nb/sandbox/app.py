@@ -1,0 +1,394 @@
+"""The HTTP application: Argyle API v1 users, user tokens and accounts over a :class:`Store`.
+
+Built on Starlette. Handlers read and write raw JSON bytes, so a page of 200 accounts
+is one SQL query and a byte join. Every error answers JSON in Django REST style:
+``{"detail": "..."}`` or field errors ``{"field": ["..."]}``.
+
+Limit policy: ``limit`` defaults to 10; values above 200 are clamped to 200 (the
+``next``/``previous`` links then carry ``limit=200``); ``limit`` below 1, a negative
+``offset`` or a non-integer value answers 400.
+
+Example:
+    >>> parse_count("25", name="limit", default=10, minimum=1, maximum=200)
+    25
+    >>> parse_count("5000", name="limit", default=10, minimum=1, maximum=200)
+    200
+    >>> parse_uuid("0994B847-CC69-4D98-BC99-C5E65E762ADD")
+    '0994b847-cc69-4d98-bc99-c5e65e762add'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import orjson
+from anyio import to_thread
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from argyle_nb.models import UserTokenRequest, UserWrite
+from argyle_nb.sandbox.auth import BasicAuth
+from argyle_nb.sandbox.faults import FaultInjector, Faults
+from argyle_nb.sandbox.openapi import openapi_document
+from argyle_nb.sandbox.store import MAX_OFFSET, UNSET, Store
+from argyle_nb.sandbox.tokens import TokenIssuer
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_BODY",
+    "MAX_LIMIT",
+    "ApiError",
+    "SandboxApp",
+    "parse_count",
+    "parse_uuid",
+]
+
+DEFAULT_LIMIT: Final = 10
+MAX_LIMIT: Final = 200
+#: Larger request bodies answer 413.
+MAX_BODY: Final = 1 << 20
+#: The sweep of never-connected accounts runs at most this often (sandbox clock).
+SWEEP_EVERY: Final = timedelta(minutes=1)
+
+_JSON = "application/json"
+_DIGITS = re.compile(r"[0-9]+")
+_NOT_FOUND = b'{"detail": "Not found."}'
+
+
+class ApiError(Exception):
+    """An error answer: status and a JSON-able body."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+
+
+def parse_uuid(text: str) -> str | None:
+    """The canonical form of a UUID string, or None when ``text`` is not one."""
+    if len(text) > 64:
+        return None
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def parse_count(text: str | None, *, name: str, default: int, minimum: int, maximum: int) -> int:
+    """A non-negative integer query parameter; clamped to ``maximum``; 400 when malformed."""
+    if text is None:
+        return default
+    text = text.strip()
+    if not _DIGITS.fullmatch(text):
+        raise ApiError(400, {name: ["A valid integer is required."]})
+    value = maximum if len(text) > 19 else min(int(text), maximum)
+    if value < minimum:
+        raise ApiError(400, {name: [f"Ensure this value is greater than or equal to {minimum}."]})
+    return value
+
+
+def _json(body: bytes, status: int = 200) -> Response:
+    return Response(body, status_code=status, media_type=_JSON)
+
+
+def _error(exc: ApiError) -> Response:
+    return _json(orjson.dumps(exc.body), exc.status)
+
+
+def _page(request: Request, count: int, rows: list[bytes], limit: int, offset: int) -> Response:
+    extra = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
+
+    def link(at: int) -> bytes:
+        query = urlencode({**extra, "limit": limit, "offset": at})
+        return orjson.dumps(str(request.url.replace(query=query)))
+
+    nxt = link(offset + limit) if offset + limit < count else b"null"
+    prev = link(max(offset - limit, 0)) if offset > 0 and count else b"null"
+    body = b"".join(
+        (
+            b'{"count":',
+            str(count).encode(),
+            b',"next":',
+            nxt,
+            b',"previous":',
+            prev,
+            b',"results":[',
+            b",".join(rows),
+            b"]}",
+        )
+    )
+    return _json(body)
+
+
+class SandboxApp:
+    """The ASGI application of one sandbox: faults, then auth, then the API routes.
+
+    Args:
+        store: where users and accounts live.
+        key_id, key_secret: the API key pair of HTTP Basic auth.
+        clock: "now" of the sandbox (created_at, tokens, the 30-day sweep).
+        faults: faults to inject from the start (change them with :attr:`faults`).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        key_id: str,
+        key_secret: str,
+        clock: Callable[[], datetime],
+        faults: Faults | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.issuer = TokenIssuer(store.token_secret, store.client_id)
+        self._last_sweep: datetime | None = None
+        self._sweep_lock = threading.Lock()
+        self._openapi = orjson.dumps(openapi_document())
+        routes = [
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+            Route("/v1/users", self.list_users, methods=["GET"]),
+            Route("/v1/users", self.create_user, methods=["POST"]),
+            Route("/v1/users/{id}", self.get_user, methods=["GET"]),
+            Route("/v1/users/{id}", self.patch_user, methods=["PATCH"]),
+            Route("/v1/users/{id}", self.delete_user, methods=["DELETE"]),
+            Route("/v1/user-tokens", self.create_user_token, methods=["POST"]),
+            Route("/v1/accounts", self.list_accounts, methods=["GET"]),
+            Route("/v1/accounts/{id}", self.get_account, methods=["GET"]),
+            Route("/v1/accounts/{id}", self.delete_account, methods=["DELETE"]),
+        ]
+        handlers = {404: self._not_found, 405: self._not_allowed, 500: self._crash}
+        self.routes: ASGIApp = Starlette(routes=routes, exception_handlers=handlers)
+        self.injector = FaultInjector(BasicAuth(self.routes, key_id, key_secret), faults)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.injector(scope, receive, send)
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force; assign a new :class:`Faults` to change them while running."""
+        return self.injector.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self.injector.faults = value
+
+    # -- helpers -------------------------------------------------------------------
+
+    def sweep(self, force: bool = False) -> int:
+        """Remove never-connected accounts older than 30 days (at most once a minute)."""
+        now = self.clock()
+        with self._sweep_lock:
+            if not force and self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
+                return 0
+            self._last_sweep = now
+        return self.store.sweep(now)
+
+    async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
+        def call() -> Any:
+            self.sweep()
+            return func(*args)
+
+        return await to_thread.run_sync(call)
+
+    @staticmethod
+    async def _body(request: Request) -> Any:
+        """The request's JSON body (``{}`` when empty); 400 when not JSON, 413 when too large."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise ApiError(413, {"detail": "Request body too large."})
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise ApiError(413, {"detail": "Request body too large."})
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            return {}
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+    @staticmethod
+    def _object(body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            kind = {list: "list", str: "str", int: "int", float: "float", bool: "bool"}
+            name = kind.get(type(body), type(body).__name__)
+            raise ApiError(
+                400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {name}."]}
+            )
+        return body
+
+    @staticmethod
+    def _pagination(request: Request) -> tuple[int, int]:
+        query = request.query_params
+        limit = parse_count(
+            query.get("limit"), name="limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT
+        )
+        offset = parse_count(
+            query.get("offset"), name="offset", default=0, minimum=0, maximum=MAX_OFFSET
+        )
+        return limit, offset
+
+    @staticmethod
+    def _path_id(request: Request) -> str:
+        found = parse_uuid(request.path_params["id"])
+        if found is None:
+            raise ApiError(404, {"detail": "Not found."})
+        return found
+
+    # -- error handlers ------------------------------------------------------------
+
+    async def _not_found(self, request: Request, exc: Exception) -> Response:
+        return _json(_NOT_FOUND, 404)
+
+    async def _not_allowed(self, request: Request, exc: Exception) -> Response:
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        body = orjson.dumps({"detail": f'Method "{request.method}" not allowed.'})
+        return Response(body, status_code=405, media_type=_JSON, headers=headers)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        return _json(b'{"detail": "Internal server error."}', 500)
+
+    # -- endpoints -----------------------------------------------------------------
+
+    async def openapi(self, request: Request) -> Response:
+        """GET /openapi.json"""
+        return _json(self._openapi)
+
+    async def list_users(self, request: Request) -> Response:
+        """GET /v1/users"""
+        try:
+            limit, offset = self._pagination(request)
+        except ApiError as exc:
+            return _error(exc)
+        count, rows = await self._run(self.store.list_users, limit, offset)
+        return _page(request, count, rows, limit, offset)
+
+    async def create_user(self, request: Request) -> Response:
+        """POST /v1/users"""
+        try:
+            body = self._object(await self._body(request))
+        except ApiError as exc:
+            return _error(exc)
+        metadata = UserWrite.model_validate(
+            {"external_metadata": body.get("external_metadata")}
+        ).external_metadata
+
+        def create() -> dict[str, Any]:
+            now = self.clock()
+            doc = self.store.create_user(metadata, now)
+            return {"id": doc["id"], "token": self.issuer.access(doc["id"], now)}
+
+        return _json(orjson.dumps(await self._run(create)), 201)
+
+    async def get_user(self, request: Request) -> Response:
+        """GET /v1/users/{id}"""
+        try:
+            user_id = self._path_id(request)
+        except ApiError as exc:
+            return _error(exc)
+        doc = await self._run(self.store.get_user, user_id)
+        return _json(_NOT_FOUND, 404) if doc is None else _json(doc)
+
+    async def patch_user(self, request: Request) -> Response:
+        """PATCH /v1/users/{id}"""
+        try:
+            user_id = self._path_id(request)
+            body = self._object(await self._body(request))
+        except ApiError as exc:
+            return _error(exc)
+        metadata = UNSET
+        if "external_metadata" in body:
+            metadata = UserWrite.model_validate(
+                {"external_metadata": body["external_metadata"]}
+            ).external_metadata
+        doc = await self._run(self.store.patch_user, user_id, metadata)
+        return _json(_NOT_FOUND, 404) if doc is None else _json(doc)
+
+    async def delete_user(self, request: Request) -> Response:
+        """DELETE /v1/users/{id}"""
+        try:
+            user_id = self._path_id(request)
+        except ApiError as exc:
+            return _error(exc)
+        gone = await self._run(self.store.delete_user, user_id)
+        return Response(status_code=204) if gone else _json(_NOT_FOUND, 404)
+
+    async def create_user_token(self, request: Request) -> Response:
+        """POST /v1/user-tokens"""
+        try:
+            body = self._object(await self._body(request))
+            if "user" not in body:
+                raise ApiError(400, {"user": ["This field is required."]})
+            raw = body["user"]
+            canonical = parse_uuid(raw) if isinstance(raw, str) else None
+            try:
+                if canonical is None:
+                    raise ValueError(raw)
+                user_id = str(UserTokenRequest.model_validate({"user": canonical}).user)
+            except (ValidationError, ValueError):
+                raise ApiError(400, {"user": ["Must be a valid UUID."]}) from None
+        except ApiError as exc:
+            return _error(exc)
+
+        def issue() -> dict[str, str] | None:
+            if not self.store.user_exists(user_id):
+                return None
+            now = self.clock()
+            return {
+                "access": self.issuer.access(user_id, now),
+                "refresh": self.issuer.refresh(user_id, now),
+            }
+
+        tokens = await self._run(issue)
+        if tokens is None:
+            message = f'Invalid pk "{user_id}" - object does not exist.'
+            return _json(orjson.dumps({"user": [message]}), 400)
+        return _json(orjson.dumps(tokens))
+
+    async def list_accounts(self, request: Request) -> Response:
+        """GET /v1/accounts"""
+        try:
+            limit, offset = self._pagination(request)
+            user = request.query_params.get("user")
+            if user is not None:
+                user = parse_uuid(user.strip())
+                if user is None:
+                    raise ApiError(400, {"user": ["Must be a valid UUID."]})
+        except ApiError as exc:
+            return _error(exc)
+        count, rows = await self._run(self.store.list_accounts, user, limit, offset)
+        return _page(request, count, rows, limit, offset)
+
+    async def get_account(self, request: Request) -> Response:
+        """GET /v1/accounts/{id}"""
+        try:
+            account_id = self._path_id(request)
+        except ApiError as exc:
+            return _error(exc)
+        doc = await self._run(self.store.get_account, account_id)
+        return _json(_NOT_FOUND, 404) if doc is None else _json(doc)
+
+    async def delete_account(self, request: Request) -> Response:
+        """DELETE /v1/accounts/{id}"""
+        try:
+            account_id = self._path_id(request)
+        except ApiError as exc:
+            return _error(exc)
+        gone = await self._run(self.store.delete_account, account_id)
+        return Response(status_code=204) if gone else _json(_NOT_FOUND, 404)

@@ -1,0 +1,126 @@
+"""Fault injection: answer a chosen fraction of requests with 429 or 5xx, or slow them down.
+
+:class:`Faults` says what to inject; :class:`FaultInjector` is the ASGI middleware that
+does it. Faults apply to the API paths (``/v1/...``) only, never to ``/openapi.json``.
+
+Example:
+    >>> Faults(rate_limit=0.2, retry_after=2).rate_limit
+    0.2
+    >>> Faults(server_error=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: server_error must be a fraction in [0, 1], not 1.5
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["FaultInjector", "Faults"]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What a sandbox injects into its answers.
+
+    Attributes:
+        rate_limit: fraction of requests answered ``429`` with a ``Retry-After`` header.
+        retry_after: seconds announced in ``Retry-After``.
+        server_error: fraction of requests answered with ``server_error_status``.
+        server_error_status: ``503`` (default) or ``500``.
+        latency: seconds added to every API request (an async sleep: it does not
+            serialize concurrent requests).
+        seed: seed of the randomness that picks the faulty requests (None: unseeded).
+    """
+
+    rate_limit: float = 0.0
+    retry_after: float = 1.0
+    server_error: float = 0.0
+    server_error_status: int = 503
+    latency: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rate_limit", "server_error"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a fraction in [0, 1], not {value}")
+        if self.rate_limit + self.server_error > 1.0:
+            raise ValueError("rate_limit + server_error must not exceed 1")
+        if self.retry_after < 0 or self.latency < 0:
+            raise ValueError("retry_after and latency must not be negative")
+        if self.server_error_status not in (500, 503):
+            raise ValueError("server_error_status must be 500 or 503")
+
+    @property
+    def active(self) -> bool:
+        """Whether these faults change anything."""
+        return bool(self.rate_limit or self.server_error or self.latency)
+
+    def retry_after_header(self) -> str:
+        """The ``Retry-After`` value: whole seconds, rounded up (at least 0)."""
+        whole = int(self.retry_after)
+        return str(whole if whole == self.retry_after else whole + 1)
+
+
+class FaultInjector:
+    """ASGI middleware applying the current :class:`Faults` (changeable while running)."""
+
+    def __init__(self, app: ASGIApp, faults: Faults | None = None) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._faults = Faults()
+        self._rng = random.Random()
+        self.faults = faults or Faults()
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force; assign to change them on a running server."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        if not isinstance(value, Faults):
+            raise TypeError(f"expected Faults, got {type(value).__name__}")
+        with self._lock:
+            self._faults = value
+            self._rng = random.Random(value.seed)
+
+    def _draw(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        faults = self._faults
+        if scope["type"] != "http" or not faults.active or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        roll = self._draw() if (faults.rate_limit or faults.server_error) else 1.0
+        if roll < faults.rate_limit:
+            body = b'{"detail": "Request was throttled. Expected available in '
+            body += faults.retry_after_header().encode() + b' seconds."}'
+            extra = [(b"retry-after", faults.retry_after_header().encode())]
+            await _answer(send, 429, body, extra)
+        elif roll < faults.rate_limit + faults.server_error:
+            status = faults.server_error_status
+            text = b"Service unavailable." if status == 503 else b"Internal server error."
+            await _answer(send, status, b'{"detail": "' + text + b'"}', [])
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _answer(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

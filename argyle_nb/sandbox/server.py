@@ -1,0 +1,286 @@
+"""Run a sandbox in the background: :func:`start` and the :class:`Sandbox` handle.
+
+Example:
+    >>> from argyle_nb.sandbox import start
+    >>> with start(users=20, seed=1) as sandbox:                     # doctest: +SKIP
+    ...     import requests
+    ...     auth = (sandbox.key_id, sandbox.key_secret)
+    ...     requests.get(f"{sandbox.base_url}/users", auth=auth).json()["count"]
+    20
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import socket
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+import uvicorn
+
+from argyle_nb.sandbox.app import SandboxApp
+from argyle_nb.sandbox.faults import Faults
+from argyle_nb.sandbox.store import Store
+from argyle_nb.sandbox.synth import generate
+
+__all__ = ["DEMO_KEY_ID", "DEMO_KEY_SECRET", "Sandbox", "start", "utc_now"]
+
+#: The fixed demo key pair, used when no key is given.
+DEMO_KEY_ID: Final = "argyle-nb-demo-key-id"
+DEMO_KEY_SECRET: Final = "argyle-nb-demo-key-secret"
+
+_START_TIMEOUT: Final = 30.0
+
+
+def utc_now() -> datetime:
+    """The default sandbox clock: the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class Sandbox:
+    """A running sandbox: its base URL, credentials and database; stop it when done.
+
+    Created by :func:`start`. Assign :attr:`faults` to change fault injection while running.
+    """
+
+    def __init__(
+        self,
+        *,
+        app: SandboxApp,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        base_url: str,
+        key_id: str,
+        key_secret: str,
+        db_path: Path,
+        temp_dir: Path | None,
+    ) -> None:
+        self._app = app
+        self._server = server
+        self._thread = thread
+        self.base_url = base_url
+        self.key_id = key_id
+        self.key_secret = key_secret
+        self.db_path = db_path
+        self._temp_dir = temp_dir
+        self._stopped = False
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """``(key_id, key_secret)``, ready for ``requests``' ``auth=``."""
+        return (self.key_id, self.key_secret)
+
+    @property
+    def faults(self) -> Faults:
+        """The faults in force."""
+        return self._app.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self._app.faults = value
+
+    @property
+    def store(self) -> Store:
+        """The sandbox's storage (for tests and tools)."""
+        return self._app.store
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return not self._stopped and self._thread.is_alive()
+
+    def sweep(self) -> int:
+        """Remove never-connected accounts older than 30 days now (sandbox clock)."""
+        return self._app.sweep(force=True)
+
+    def decode_token(self, token: str) -> dict[str, object]:
+        """Verify a user token of this sandbox and return its claims."""
+        return self._app.issuer.decode(token, self._app.clock())
+
+    def stop(self) -> None:
+        """Stop the server, close the database and remove a temporary one (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._app.store.close()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
+        try:
+            if not self._stopped:
+                self._server.should_exit = True
+        except AttributeError:
+            pass
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return (
+            f"Sandbox(base_url={self.base_url!r}, key_id={self.key_id!r}, "
+            f"db_path={str(self.db_path)!r}, {state})"
+        )
+
+    def _repr_html_(self) -> str:
+        state = "running" if self.running else "stopped"
+        rows = [
+            ("base URL", self.base_url),
+            ("key id", self.key_id),
+            ("key secret", "•" * 8),
+            ("database", str(self.db_path)),
+            ("state", state),
+        ]
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td><code>{html.escape(v)}</code></td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>Argyle sandbox</caption>{cells}</table>"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def start(
+    *,
+    db: str | Path | None = None,
+    users: int = 0,
+    seed: int = 0,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    key_id: str | None = None,
+    key_secret: str | None = None,
+    faults: Faults | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Sandbox:
+    """Start a sandbox in a background thread; returns once it answers HTTP.
+
+    Args:
+        db: the SQLite file (kept); None: a fresh temporary file removed by ``stop()``.
+        users: fill an *empty* database with this many synthetic users (seeded by ``seed``).
+        seed: seed of the synthetic data.
+        host, port: where to listen (port 0: any free port).
+        key_id, key_secret: the API key pair (default: the demo pair).
+        faults: faults to inject from the start.
+        clock: the sandbox's "now" (default: :func:`utc_now`); tests pass their own.
+
+    Raises:
+        ValueError: for a negative ``users`` or only one of the key pair.
+        OSError: when the address cannot be bound.
+    """
+    if users < 0:
+        raise ValueError(f"users must be >= 0, not {users}")
+    if (key_id is None) != (key_secret is None):
+        raise ValueError("give both key_id and key_secret, or neither")
+    key_id = DEMO_KEY_ID if key_id is None else key_id
+    key_secret = DEMO_KEY_SECRET if key_secret is None else key_secret
+    if not key_id or not key_secret or ":" in key_id:
+        raise ValueError("key_id and key_secret must be non-empty; key_id must not contain ':'")
+    clock = clock or utc_now
+
+    temp_dir = None
+    if db is None:
+        temp_dir = Path(tempfile.mkdtemp(prefix="argyle-sandbox-"))
+        db_path = temp_dir / "sandbox.sqlite"
+    else:
+        db_path = Path(db).expanduser().resolve()
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+
+    store = Store(db_path)
+    try:
+        if users and store.is_empty():
+            store.insert(generate(users, seed, clock()))
+        app = SandboxApp(store, key_id=key_id, key_secret=key_secret, clock=clock, faults=faults)
+        app.sweep(force=True)
+        sock = _bind(host, port)
+    except BaseException:
+        store.close()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+        raise
+
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        backlog=512,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        name=f"argyle-sandbox-{bound_port}",
+        daemon=True,
+    )
+    base_url = f"http://{_url_host(host)}:{bound_port}/v1"
+    sandbox = Sandbox(
+        app=app,
+        server=server,
+        thread=thread,
+        base_url=base_url,
+        key_id=key_id,
+        key_secret=key_secret,
+        db_path=db_path,
+        temp_dir=temp_dir,
+    )
+    thread.start()
+    try:
+        _wait_until_answering(base_url[: -len("/v1")] + "/openapi.json", thread)
+    except BaseException:
+        sandbox.stop()
+        sock.close()
+        raise
+    return sandbox
+
+
+def _wait_until_answering(url: str, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the sandbox server stopped while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise TimeoutError(f"the sandbox did not answer at {url} within {_START_TIMEOUT} s")

@@ -1,0 +1,168 @@
+"""The cached client against a plain ``requests`` loop over the same 500 pages.
+
+Seeds 100,000 sandbox accounts (500 pages of 200) once into a temporary database and
+serves them from two sandbox processes on loopback: one as served, one with the fault
+injection adding 100 ms to every request (network-like). Each side fetches every page of
+``GET /v1/accounts``:
+
+* plain: a ``requests.Session`` loop following ``next``, ``.json()`` per page, no cache,
+  no validation;
+* cold: ``ArgyleClient.accounts.pages()`` on an empty SQLite cache (page checks and cache
+  writes included; pages after the first fetched concurrently);
+* warm: the same call again (every page a cache hit, page checks included).
+
+Targets: as served, cold within 3x of plain and warm no slower than plain; network-like,
+cold at least 4x and warm at least 20x faster than plain.
+
+Run: ``python -m benchmarks client`` (part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
+
+from argyle_nb.client import ArgyleClient
+from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET
+
+ACCOUNTS = 100_000
+PAGE = 200
+LATENCY = 0.1
+
+
+def _seed(db: Path) -> int:
+    """Fill ``db`` with exactly ``ACCOUNTS`` accounts (all connected: none is swept)."""
+    from argyle_nb.sandbox.store import Store
+    from argyle_nb.sandbox.synth import generate
+
+    left = ACCOUNTS
+
+    def capped() -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        nonlocal left
+        for user, accounts in generate(ACCOUNTS, 2024, datetime.now(UTC)):
+            if left <= 0:
+                return
+            kept = [a for a in accounts if a.get("was_connected")][:left]
+            left -= len(kept)
+            yield user, kept
+
+    store = Store(db)
+    try:
+        store.insert(capped())
+        return store.counts()[1]
+    finally:
+        store.close()
+
+
+class _Server:
+    """A sandbox in its own process (client and server do not share a GIL, as over a network)."""
+
+    def __init__(self, db: Path, latency: float) -> None:
+        command = [sys.executable, "-m", "argyle_nb.sandbox", "--db", str(db)]
+        command += ["--key-id", DEMO_KEY_ID, "--key-secret", DEMO_KEY_SECRET]
+        if latency:
+            command += ["--latency", str(latency)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            found = re.search(r"Argyle sandbox at (\S+)", line)
+            if found:
+                self.base_url = found.group(1)
+                break
+        else:
+            raise RuntimeError("the sandbox process did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _plain(base_url: str) -> int:
+    """What a user would hand-write: follow ``next`` with a session, decode each page."""
+    session = requests.Session()
+    url: str | None = f"{base_url}/accounts?limit={PAGE}&offset=0"
+    total = 0
+    while url:
+        answer = session.get(url, auth=(DEMO_KEY_ID, DEMO_KEY_SECRET), timeout=60)
+        answer.raise_for_status()
+        page = answer.json()
+        total += len(page["results"])
+        url = page["next"]
+    session.close()
+    return total
+
+
+def _count(pages: list[bytes]) -> int:
+    ids = [a["id"] for p in pages for a in orjson.loads(p)["results"]]
+    assert len(ids) == len(set(ids)), "duplicate accounts"
+    return len(ids)
+
+
+def _time(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = run()
+    return time.perf_counter() - started, result
+
+
+def _side_by_side(base_url: str, cache: Path) -> tuple[float, float, float]:
+    plain, n_plain = _time(lambda: _plain(base_url))
+    client = ArgyleClient(
+        DEMO_KEY_ID, DEMO_KEY_SECRET, base_url=base_url, cache_path=cache, progress=False
+    )
+    try:
+        cold, pages = _time(client.accounts.pages)
+        assert client.cache.info().responses == len(pages)
+        warm, again = _time(client.accounts.pages)
+    finally:
+        client.close()
+    assert n_plain == _count(pages) == _count(again) == ACCOUNTS, (n_plain, len(pages))
+    return plain, cold, warm
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="argyle-bench-") as tmp:
+        root = Path(tmp)
+        db = root / "sandbox.sqlite"
+        seconds, accounts = _time(lambda: _seed(db))
+        print(f"seeded {accounts:,} accounts ({accounts // PAGE} pages) in {seconds:.1f} s")
+        results: dict[str, tuple[float, float, float]] = {}
+        for name, latency in (("as served", 0.0), ("network-like (+100 ms)", LATENCY)):
+            server = _Server(db, latency)
+            try:
+                results[name] = _side_by_side(server.base_url, root / f"cache-{latency}.sqlite")
+            finally:
+                server.stop()
+        print(f"{'':24} {'plain':>8} {'cold':>8} {'warm':>8}   cold/plain  plain/cold  plain/warm")
+        for name, (plain, cold, warm) in results.items():
+            print(
+                f"{name:24} {plain:7.2f}s {cold:7.2f}s {warm:7.2f}s   "
+                f"{cold / plain:9.2f}x  {plain / cold:9.2f}x  {plain / warm:9.2f}x"
+            )
+        plain, cold, warm = results["as served"]
+        net_plain, net_cold, net_warm = results["network-like (+100 ms)"]
+        checks = [
+            ("as served: cold within 3x of plain", cold / plain, cold <= 3 * plain),
+            ("as served: warm no slower than plain", warm / plain, warm <= plain),
+            ("network-like: cold >= 4x faster", net_plain / net_cold, net_cold * 4 <= net_plain),
+            ("network-like: warm >= 20x faster", net_plain / net_warm, net_warm * 20 <= net_plain),
+        ]
+        for label, ratio, ok in checks:
+            print(f"  {'PASS' if ok else 'FAIL'}  {label}: {ratio:.2f}x")
+        print(f"({os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

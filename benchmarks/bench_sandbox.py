@@ -1,0 +1,90 @@
+"""Sandbox benchmark: seeding 100,000 users, and pages of 200 accounts served per second.
+
+The page rate is measured beside a minimal Starlette app (same uvicorn, same loopback,
+same client) answering one prebuilt page, and printed as a ratio from one run.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from argyle_nb.sandbox import start
+
+USERS = 100_000
+PAGES = 500
+LIMIT = 200
+
+
+def _minimal_server(page: bytes) -> tuple[str, uvicorn.Server, threading.Thread]:
+    async def answer(request: Request) -> Response:
+        return Response(page, media_type="application/json")
+
+    app = Starlette(routes=[Route("/v1/accounts", answer)])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/v1", server, thread
+
+
+def _pages_per_second(session: requests.Session, urls: list[str]) -> float:
+    started = time.perf_counter()
+    for url in urls:
+        answer = session.get(url, timeout=30)
+        answer.raise_for_status()
+        assert answer.content
+    return len(urls) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        started = time.perf_counter()
+        sandbox = start(db=db, users=USERS, seed=1)
+        seeding = time.perf_counter() - started
+        try:
+            users, accounts = sandbox.store.counts()
+            size_mb = db.stat().st_size / 1e6
+            print(f"seeding {users:,} users / {accounts:,} accounts: {seeding:.1f} s "
+                  f"({size_mb:.0f} MB SQLite)")  # fmt: skip
+            session = requests.Session()
+            session.auth = sandbox.auth
+            base = f"{sandbox.base_url}/accounts?limit={LIMIT}&offset="
+            urls = [base + str(i * LIMIT) for i in range(PAGES)]
+            session.get(urls[0]).raise_for_status()  # warm up
+            served = _pages_per_second(session, urls)
+            page = session.get(urls[0]).content
+            minimal_url, server, thread = _minimal_server(page)
+            try:
+                plain = requests.Session()
+                plain.get(f"{minimal_url}/accounts").raise_for_status()
+                baseline = _pages_per_second(plain, [f"{minimal_url}/accounts"] * PAGES)
+            finally:
+                server.should_exit = True
+                thread.join(10)
+        finally:
+            sandbox.stop()
+    print(
+        f"pages of {LIMIT} accounts ({len(page) / 1e3:.0f} KB), offsets 0..{(PAGES - 1) * LIMIT}:"
+    )
+    print(f"  sandbox (auth + SQLite + envelope): {served:7.1f} pages/s")
+    print(f"  minimal Starlette, prebuilt page:   {baseline:7.1f} pages/s")
+    print(f"  ratio sandbox / minimal:            {served / baseline:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The cache against the live sandbox: isolation, invalidation, offline mode, permissions."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.errors import AuthenticationError, NotCachedError, NotFoundError
+from argyle_nb.sandbox import Faults, Sandbox, start
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox of its own with 250 users: two pages of users, several of accounts."""
+    with start(db=tmp_path / "small.sqlite", users=250, seed=3) as running:
+        yield running
+
+
+def _client(sandbox: Sandbox, path: Path, **kwargs: object) -> ArgyleClient:
+    return ArgyleClient(
+        sandbox.key_id,
+        sandbox.key_secret,
+        base_url=sandbox.base_url,
+        cache_path=path,
+        progress=False,
+        retry=RetryPolicy(max_attempts=3, backoff_base=0.01),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _outage(sandbox: Sandbox) -> None:
+    """From now on every request fails: only the cache can answer."""
+    sandbox.faults = Faults(server_error=1.0)
+
+
+def test_reads_are_cached(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        users = [u.id for u in client.users.list()]
+        one = client.users.get(users[-1])
+        accounts = client.accounts.pages()
+        _outage(small)
+        assert [u.id for u in client.users.list()] == users
+        assert client.users.get(users[-1]) == one
+        assert client.accounts.pages() == accounts
+
+
+def test_two_key_ids_never_share_entries(small: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    with _client(small, path) as owner:
+        users = list(owner.users.list())
+        owner.users.get(users[0].id)
+    stranger = ArgyleClient(
+        "another-key-id",
+        small.key_secret,
+        base_url=small.base_url,
+        cache_path=path,
+        progress=False,
+    )
+    with stranger:
+        assert stranger.cache.info().responses > 0  # the same file, full of the owner's pages
+        with pytest.raises(AuthenticationError):
+            list(stranger.users.list())
+        with pytest.raises(AuthenticationError):
+            stranger.users.get(users[0].id)
+        stranger.cache.offline = True
+        with pytest.raises(NotCachedError):
+            stranger.users.get(users[0].id)
+    # The owner still reads its entries after the stranger came by.
+    _outage(small)
+    with _client(small, path) as owner:
+        assert [u.id for u in owner.users.list()] == [u.id for u in users]
+
+
+def test_two_environments_never_share_entries(small: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    with (
+        start(db=tmp_path / "other.sqlite", users=5, seed=99) as other,
+        _client(small, path) as first,
+        _client(other, path) as second,
+    ):
+        assert len(list(first.users.list())) == 250
+        assert len(list(second.users.list())) == 5
+        assert len(list(first.users.list())) == 250
+
+
+def test_invalidation_after_create_user(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        before = [u.id for u in client.users.list()]
+        new = client.users.create(external_metadata="fresh")
+        after = [u.id for u in client.users.list()]
+        assert len(after) == len(before) + 1
+        assert set(after) - set(before) == {new.id}
+
+
+def test_invalidation_after_update_user(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        users = list(client.users.list())
+        last = users[-1]  # on the second page
+        client.users.get(last.id)
+        client.users.update(last.id, external_metadata={"tag": "updated"})
+        assert client.users.get(last.id).external_metadata == {"tag": "updated"}
+        listed = {u.id: u for u in client.users.list()}
+        assert listed[last.id].external_metadata == {"tag": "updated"}
+
+
+def test_invalidation_after_delete_user(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        accounts = list(client.accounts.list())
+        victim = accounts[-1].user
+        theirs = [a for a in accounts if a.user == victim]
+        client.users.get(victim)
+        assert list(client.accounts.list(user=victim)) == theirs
+        for account in theirs:
+            client.accounts.get(account.id)
+        users_before = [u.id for u in client.users.list()]
+
+        client.users.delete(victim)
+
+        with pytest.raises(NotFoundError):
+            client.users.get(victim)
+        for account in theirs:
+            with pytest.raises(NotFoundError):
+                client.accounts.get(account.id)
+        assert list(client.accounts.list(user=victim)) == []
+        remaining = [a.id for a in client.accounts.list()]
+        assert remaining == [a.id for a in accounts if a.user != victim]
+        assert [u.id for u in client.users.list()] == [u for u in users_before if u != victim]
+
+
+def test_invalidation_after_delete_account(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        accounts = list(client.accounts.list())
+        target = accounts[-1]  # on the last page
+        owner = target.user
+        mine_before = list(client.accounts.list(user=owner))
+        client.accounts.get(target.id)
+        client.users.get(owner)
+        list(client.users.list())
+
+        client.accounts.delete(target.id)
+
+        with pytest.raises(NotFoundError):
+            client.accounts.get(target.id)
+        assert [a.id for a in client.accounts.list()] == [
+            a.id for a in accounts if a.id != target.id
+        ]
+        assert [a.id for a in client.accounts.list(user=owner)] == [
+            a.id for a in mine_before if a.id != target.id
+        ]
+        # The owner (and the users list) are re-read from the service, not the cache.
+        _outage(small)
+        client.cache.offline = True
+        with pytest.raises(NotCachedError):
+            client.users.get(owner)
+        with pytest.raises(NotCachedError):
+            list(client.users.list())
+
+
+def test_delete_account_not_in_cache_still_invalidates(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        accounts = list(client.accounts.list())
+        target = accounts[0]
+        mine = list(client.accounts.list(user=target.user))
+        client.accounts.delete(target.id)
+        assert [a.id for a in client.accounts.list(user=target.user)] == [
+            a.id for a in mine if a.id != target.id
+        ]
+
+
+def test_offline_answers_from_the_cache_and_names_what_is_missing(
+    small: Sandbox, tmp_path: Path
+) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        users = [u.id for u in client.users.list()]
+        pages = client.accounts.pages()
+    small.stop()  # the service is gone
+    with _client(small, tmp_path / "c.sqlite", offline=True) as offline:
+        assert offline.cache.offline
+        assert [u.id for u in offline.users.list()] == users
+        assert offline.accounts.pages() == pages
+        with pytest.raises(NotCachedError) as caught:
+            offline.users.get(users[0])
+        assert "not in the cache" in str(caught.value)
+        assert caught.value.path == f"/v1/users/{users[0]}"
+        with pytest.raises(NotCachedError, match="offline"):
+            offline.users.create()
+
+
+def test_cache_file_is_owner_only_and_holds_no_token(small: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "c.sqlite"
+    with _client(small, path) as client:
+        list(client.users.list())
+        new = client.users.create()
+        token = client.user_tokens.create(new.id)
+        client.users.get(new.id)
+        info = client.cache.info()
+        assert info.path == path and info.responses > 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for companion in path.parent.iterdir():
+        assert stat.S_IMODE(companion.stat().st_mode) & 0o077 == 0, companion
+    stored = b"".join(p.read_bytes() for p in path.parent.iterdir())
+    assert token.access.encode() not in stored
+    assert new.token.encode() not in stored
+    assert small.key_secret.encode() not in stored
+
+
+def test_clear_empties_the_cache(small: Sandbox, tmp_path: Path) -> None:
+    with _client(small, tmp_path / "c.sqlite") as client:
+        list(client.users.list())
+        assert client.cache.info().responses == 2
+        client.cache.clear()
+        assert client.cache.info().responses == 0
+        client.cache.offline = True
+        with pytest.raises(NotCachedError):
+            list(client.users.list())

@@ -1,0 +1,129 @@
+"""The cache layer: keys, the expiry table, permissions, offline flag, forget."""
+
+from __future__ import annotations
+
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from requests_cache import DO_NOT_CACHE
+from requests_cache.policy.expiration import get_url_expiration
+
+from argyle_nb.cache import (
+    LIST_EXPIRY,
+    OBJECT_EXPIRY,
+    ArgyleCache,
+    default_cache_path,
+    expiry_table,
+    make_key_fn,
+    namespace,
+    secure_file,
+)
+
+BASE = "https://api-sandbox.argyle.com/v1"
+USER = "0994b847-cc69-4d98-bc99-c5e65e762add"
+
+
+def _key(base: str, key_id: str, url: str) -> str:
+    key: str = make_key_fn(base, key_id)(requests.Request("GET", url).prepare())
+    return key
+
+
+def test_key_depends_on_key_id_and_base_url_but_not_the_secret() -> None:
+    url = f"{BASE}/users?limit=200&offset=0"
+    assert _key(BASE, "a", url) == _key(BASE, "a", url)
+    assert _key(BASE, "a", url) != _key(BASE, "b", url)
+    assert _key(BASE, "a", url) != _key("https://api.argyle.com/v1", "a", url)
+    with_secret = requests.Request("GET", url, auth=("a", "secret-1")).prepare()
+    other_secret = requests.Request("GET", url, auth=("a", "secret-2")).prepare()
+    key_fn = make_key_fn(BASE, "a")
+    assert key_fn(with_secret) == key_fn(other_secret) == _key(BASE, "a", url)
+
+
+def test_key_ignores_query_order() -> None:
+    a = _key(BASE, "a", f"{BASE}/accounts?limit=200&offset=400&user={USER}")
+    b = _key(BASE, "a", f"{BASE}/accounts?user={USER}&offset=400&limit=200")
+    assert a == b
+
+
+def test_namespace_normalizes_trailing_slash() -> None:
+    assert namespace(BASE + "/", "k") == namespace(BASE, "k")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (f"{BASE}/users?limit=200&offset=0", LIST_EXPIRY),
+        (f"{BASE}/users", LIST_EXPIRY),
+        (f"{BASE}/accounts?limit=200&offset=400&user={USER}", LIST_EXPIRY),
+        (f"{BASE}/users/{USER}", OBJECT_EXPIRY),
+        (f"{BASE}/accounts/{USER}", OBJECT_EXPIRY),
+        (f"{BASE}/user-tokens", DO_NOT_CACHE),
+        ("https://elsewhere.example/v1/users/x", None),
+    ],
+)
+def test_expiry_table(url: str, expected: object) -> None:
+    assert get_url_expiration(url, expiry_table(BASE)) == expected
+
+
+def test_lists_expire_sooner_than_objects() -> None:
+    assert timedelta(0) < LIST_EXPIRY < OBJECT_EXPIRY
+
+
+def test_default_path_is_in_the_user_cache_dir() -> None:
+    path = default_cache_path()
+    assert path.name == "http_cache.sqlite"
+    assert "argyle_nb" in path.parts
+
+
+def test_secure_file_creates_owner_only(tmp_path: Path) -> None:
+    path = secure_file(tmp_path / "new" / "cache.sqlite")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_secure_file_tightens_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    secure_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_sqlite_cache_file_is_owner_only(tmp_path: Path) -> None:
+    cache = ArgyleCache.create(BASE, "k", path=tmp_path / "c.sqlite")
+    try:
+        info = cache.info()
+        assert info.backend == "sqlite"
+        assert info.path == tmp_path / "c.sqlite"
+        assert info.responses == 0
+        assert stat.S_IMODE((tmp_path / "c.sqlite").stat().st_mode) == 0o600
+        cache.clear()
+        assert stat.S_IMODE((tmp_path / "c.sqlite").stat().st_mode) == 0o600
+    finally:
+        cache.close()
+
+
+def test_offline_flag_sets_only_if_cached() -> None:
+    cache = ArgyleCache.create(BASE, "k", backend="memory")
+    assert not cache.offline
+    cache.offline = True
+    assert cache.session.settings.only_if_cached
+    assert "offline" in repr(cache)
+    assert cache.info().offline
+    cache.offline = False
+    assert not cache.session.settings.only_if_cached
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="sqlite"):
+        ArgyleCache.create(BASE, "k", backend="redis")  # type: ignore[arg-type]
+
+
+def test_forget_on_empty_cache_is_a_no_op() -> None:
+    cache = ArgyleCache.create(BASE, "k", backend="memory")
+    assert cache.forget([f"{BASE}/users/{USER}"]) == 0
+    assert not cache.contains(f"{BASE}/users/{USER}")
+    assert cache.content(f"{BASE}/users/{USER}") is None
