@@ -1,7 +1,8 @@
 """Execute the notebooks and keep only the outputs nbval checks: ``make notebooks``.
 
 A code cell whose source has ``# NBVAL_CHECK_OUTPUT`` keeps its text outputs (fixed by the
-sandbox's seed); every other output, every execution count and widget state is dropped,
+sandbox's seed) and a fixed execution count, its position among the code cells (nbval skips
+cells stored without a count). Every other output and count, and widget state, is dropped,
 so stored notebooks never change from run to run.
 """
 
@@ -24,18 +25,18 @@ def is_checked(cell: nbformat.NotebookNode) -> bool:
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop volatile outputs in place and return ``nb``."""
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.execution_count = None
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for position, cell in enumerate(code, start=1):
         cell.metadata.pop("execution", None)
         if not is_checked(cell):
+            cell.execution_count = None
             cell.outputs = []
             continue
+        cell.execution_count = position
         kept = []
         for output in cell.outputs:
             if output.output_type == "execute_result":
-                output.execution_count = None
+                output.execution_count = position
                 output.data = {k: v for k, v in output.data.items() if k == "text/plain"}
             elif output.output_type == "display_data":
                 continue

@@ -17,12 +17,14 @@ def test_notebook_is_stored_clean(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert "widgets" not in nb.metadata, f"{path.name}: widget state stored"
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        assert cell.execution_count is None, f"{path.name} cell {index}: execution count stored"
-        if not is_checked(cell):
-            assert cell.outputs == [], f"{path.name} cell {index}: unchecked output stored"
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert any(is_checked(cell) and cell.outputs for cell in code), f"{path.name}: checks nothing"
+    for position, cell in enumerate(code, start=1):
+        if is_checked(cell):
+            assert cell.execution_count == position, f"{path.name} code cell {position}: count"
+        else:
+            assert cell.execution_count is None, f"{path.name} code cell {position}: count stored"
+            assert cell.outputs == [], f"{path.name} code cell {position}: unchecked output stored"
     assert strip(nbformat.read(path, as_version=4)) == nb
 
 
@@ -41,8 +43,8 @@ def test_strip_drops_volatile_outputs() -> None:
     nb.metadata["widgets"] = {"state": {}}
     strip(nb)
     assert "widgets" not in nb.metadata
-    assert [c.execution_count for c in nb.cells] == [None, None]
+    assert [c.execution_count for c in nb.cells] == [1, None]
     assert checked.outputs[0]["data"] == {"text/plain": "2"}
-    assert checked.outputs[0]["execution_count"] is None
+    assert checked.outputs[0]["execution_count"] == 1
     assert len(checked.outputs) == 1
     assert volatile.outputs == []
