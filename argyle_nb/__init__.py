@@ -53,6 +53,10 @@ _LAZY: dict[str, str] = {
     "plot_connection_status_distribution": "argyle_nb.analysis",
     "plot_availability_windows": "argyle_nb.analysis",
     "plot_availability_timeline": "argyle_nb.analysis",
+    "MetadataExplorer": "argyle_nb.widgets",
+    "ConnectionExplorer": "argyle_nb.widgets",
+    "AvailabilityExplorer": "argyle_nb.widgets",
+    "UserInspector": "argyle_nb.widgets",
 }
 
 __all__ = [

@@ -1,0 +1,104 @@
+"""MetadataExplorer in a real JupyterLab: run the notebook, change the key, see the new groups."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from argyle_nb.client import ArgyleClient
+from argyle_nb.sandbox import start
+from tests.browser.lab import CHROMIUM_FLAGS, jupyterlab
+
+NOTEBOOK = "explorer.ipynb"
+SOURCE = [
+    "import argyle_nb\n"
+    "import argyle_nb.widgets\n"
+    "client = argyle_nb.connect()\n"
+    "users = client.users_frame()\n"
+    "accounts = client.accounts_frame()",
+    "argyle_nb.widgets.MetadataExplorer(users, accounts)",
+]
+
+
+@pytest.mark.browser
+def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    root, home = tmp_path / "root", tmp_path / "home"
+    root.mkdir()
+    home.mkdir()
+    v4: Any = nbformat.v4  # nbformat is untyped
+    write: Any = nbformat.write
+    notebook = v4.new_notebook()
+    # A kernelspec, or JupyterLab asks which kernel to start.
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    notebook.cells = [v4.new_code_cell(source) for source in SOURCE]
+    write(notebook, root / NOTEBOOK)
+
+    with start(db=tmp_path / "sandbox.sqlite", users=200, seed=3) as sandbox:
+        client = ArgyleClient(
+            sandbox.key_id, sandbox.key_secret, base_url=sandbox.base_url, cache="memory"
+        )
+        users = client.users_frame(progress=False)
+        client.close()
+        # The keys the explorer offers, by users carrying them (pandas, not the analysis).
+        carried = {
+            column.removeprefix("meta."): int(users[column].notna().sum())
+            for column in users.columns
+            if column.startswith("meta.")
+        }
+        first = max(carried, key=lambda k: carried[k])
+        other = next(k for k in sorted(carried, key=lambda k: -carried[k]) if k != first)
+        other_groups = sorted(str(v) for v in users[f"meta.{other}"].dropna().unique())
+        assert other_groups
+
+        env = {
+            "ARGYLE_BASE_URL": sandbox.base_url,
+            "ARGYLE_API_KEY_ID": sandbox.key_id,
+            "ARGYLE_API_KEY_SECRET": sandbox.key_secret,
+            "XDG_CACHE_HOME": str(home / "cache"),
+        }
+        began = time.monotonic()
+        with jupyterlab(root, home, env) as url, playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            try:
+                page.set_default_timeout(60_000)
+                page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", timeout=60_000)
+                panel = page.locator(".jp-NotebookPanel:visible")
+                panel.wait_for(timeout=60_000)
+                idle = page.locator(".jp-StatusBar-TextItem", has_text="Idle").first
+                idle.wait_for(timeout=60_000)
+                page.keyboard.press("Escape")
+                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
+                page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
+
+                table = panel.locator(".argyle-table").first
+                table.wait_for(state="visible", timeout=90_000)
+                message = panel.locator(".argyle-message").first
+                playwright.expect(message).to_contain_text(repr(first), timeout=30_000)
+                playwright.expect(table.locator("thead")).to_contain_text(first, timeout=10_000)
+
+                select = panel.locator(".widget-dropdown select").first
+                assert select.input_value(timeout=10_000) == first
+                select.select_option(other, timeout=10_000)
+
+                playwright.expect(message).to_contain_text(repr(other), timeout=30_000)
+                playwright.expect(table.locator("thead")).to_contain_text(other, timeout=30_000)
+                shown = table.locator("tbody th").all_inner_texts()
+                assert sorted(g for g in shown if g != "(missing)") == other_groups
+                assert panel.locator("img.widget-image").first.is_visible(timeout=10_000)
+                page.screenshot(path=str(artifacts / "metadata_explorer.png"), full_page=True)
+            except Exception:
+                page.screenshot(path=str(artifacts / "metadata_explorer_failure.png"))
+                raise
+            finally:
+                browser.close()
+        assert time.monotonic() - began < 240

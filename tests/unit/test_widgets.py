@@ -1,0 +1,345 @@
+"""argyle_nb.widgets: drive each explorer from code on live sandbox data, recount with pandas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import matplotlib
+import orjson
+import pandas as pd
+import pytest
+
+from argyle_nb.client import ArgyleClient
+from argyle_nb.sandbox import Sandbox, start
+from argyle_nb.widgets import (
+    MAX_CHART_ROWS,
+    AvailabilityExplorer,
+    ConnectionExplorer,
+    MetadataExplorer,
+    UserInspector,
+)
+
+matplotlib.use("Agg")
+MISSING = "(missing)"
+
+
+@dataclass
+class Data:
+    sandbox: Sandbox
+    client: ArgyleClient
+    users: pd.DataFrame
+    accounts: pd.DataFrame
+    availability: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Data]:
+    db: Path = tmp_path_factory.mktemp("widgets") / "sandbox.sqlite"
+    with start(db=db, users=300, seed=7) as sandbox:
+        client = ArgyleClient(
+            sandbox.key_id,
+            sandbox.key_secret,
+            base_url=sandbox.base_url,
+            cache="memory",
+            progress=False,
+        )
+        yield Data(
+            sandbox,
+            client,
+            client.users_frame(),
+            client.accounts_frame(),
+            client.availability_frame(),
+        )
+        client.close()
+
+
+def label(value: object) -> str:
+    return MISSING if value is None or value is pd.NA or value != value else str(value)
+
+
+def expected_groups(data: Data, column: str) -> pd.DataFrame:
+    """Users, accounts and shares per metadata value, recounted with a merge."""
+    groups = pd.DataFrame(
+        {"user": data.users["id"].astype(object), "group": data.users[column].map(label)}
+    )
+    merged = data.accounts[["user", "connection_status"]].astype(object).merge(groups, on="user")
+    per = merged.groupby("group")["connection_status"]
+    out = pd.DataFrame({"users": groups["group"].value_counts()})
+    out["accounts"] = per.size().reindex(out.index).fillna(0).astype(int)
+    out["connected_share"] = per.apply(lambda s: (s == "connected").mean()).reindex(out.index)
+    out["error_share"] = per.apply(lambda s: (s == "error").mean()).reindex(out.index)
+    return out
+
+
+def assert_groups_match(table: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert sorted(table.index) == sorted(expected.index)
+    for group in expected.index:
+        assert table.loc[group, "users"] == expected.loc[group, "users"]
+        assert table.loc[group, "accounts"] == expected.loc[group, "accounts"]
+        for share in ("connected_share", "error_share"):
+            want, got = expected.loc[group, share], table.loc[group, share]
+            if pd.isna(want):
+                assert pd.isna(got)
+            else:
+                assert got == pytest.approx(want)
+
+
+# ---------------------------------------------------------------------------
+# MetadataExplorer
+# ---------------------------------------------------------------------------
+
+
+def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
+    explorer = MetadataExplorer(data.users, data.accounts)
+    first_key = explorer.key.value
+    assert first_key in explorer.key.options
+    assert_groups_match(explorer.table, expected_groups(data, f"meta.{first_key}"))
+    before = explorer._chart.value
+
+    explorer.key.value = "region"
+    expected = expected_groups(data, "meta.region")
+    assert_groups_match(explorer.table, expected)
+    assert list(explorer.table.columns) == [
+        "users",
+        "accounts",
+        "connected_share",
+        "error_share",
+    ]
+    assert list(explorer.chart_data.index) == list(explorer.table.index)
+    assert explorer._chart.value != before and bytes(explorer._chart.value).startswith(b"\x89PNG")
+    assert "region" in explorer.message
+    assert explorer.table.index[-1] == MISSING  # the missing group comes last
+
+    group = next(g for g in explorer.group.options if g != MISSING)
+    explorer.group.value = group
+    want = set(data.users.loc[data.users["meta.region"] == group, "id"])
+    assert set(explorer.group_users["id"]) == want
+    assert len(want) > 0
+
+    explorer.group.value = MISSING
+    assert set(explorer.group_users["id"]) == set(
+        data.users.loc[data.users["meta.region"].isna(), "id"]
+    )
+
+
+def test_metadata_explorer_caps_the_chart_but_not_the_table(data: Data) -> None:
+    explorer = MetadataExplorer(data.users, data.accounts, key="internal user id")
+    n_values = data.users["meta.internal user id"].nunique() + 1  # plus (missing)
+    assert len(explorer.table) == n_values
+    assert len(explorer.chart_data) == MAX_CHART_ROWS
+    assert "largest" in explorer.message
+
+
+def test_metadata_explorer_without_keys_says_so(data: Data) -> None:
+    plain = data.users[[c for c in data.users.columns if not c.startswith("meta")]]
+    explorer = MetadataExplorer(plain, data.accounts)
+    assert explorer.table.empty and explorer.chart_data.empty
+    assert "No metadata keys" in explorer.message
+    assert explorer.widget is not None
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "MetadataExplorer" in repr(explorer)
+
+
+# ---------------------------------------------------------------------------
+# ConnectionExplorer
+# ---------------------------------------------------------------------------
+
+
+def test_connection_explorer_filters_by_link_item_and_dates(data: Data) -> None:
+    accounts = data.accounts
+    explorer = ConnectionExplorer(accounts)
+    assert explorer.table["total"].sum() == len(accounts)
+
+    explorer.link_item.value = ("uber", "lyft")
+    chosen = accounts[accounts["link_item"].astype(str).isin(["uber", "lyft"])]
+    assert set(explorer.table.index) == {"uber", "lyft"}
+    for item in ("uber", "lyft"):
+        rows = chosen[chosen["link_item"].astype(str) == item]
+        counts = rows["connection_status"].astype(str).value_counts()
+        for status in ("connected", "error", "connecting"):
+            assert explorer.table.loc[item, status] == counts.get(status, 0)
+        assert explorer.table.loc[item, "total"] == len(rows)
+    assert explorer.chart_data.equals(explorer.table)
+
+    codes = chosen["connection_error_code"].dropna().astype(str).value_counts()
+    assert explorer.errors["accounts"].to_dict() == {
+        code: codes[code] for code in explorer.errors.index
+    }
+    assert explorer.errors["accounts"].iloc[0] == codes.max()
+    assert explorer.errors["message"].notna().all()
+
+    # The over-time view counts the same accounts by month of creation.
+    assert explorer.over_time["total"].sum() == len(chosen)
+    months = chosen["created_at"].dt.strftime("%Y-%m").value_counts()
+    got = {
+        pd.Timestamp(str(k)).strftime("%Y-%m"): v for k, v in explorer.over_time["total"].items()
+    }
+    assert got == months.to_dict()
+
+    middle = accounts["created_at"].sort_values().iloc[len(accounts) // 2]
+    start_day = middle.date()
+    explorer.created_from.value = start_day
+    since = chosen[chosen["created_at"] >= pd.Timestamp(start_day, tz="UTC")]
+    assert len(explorer.selected) == len(since)
+    assert explorer.table["total"].sum() == len(since)
+    assert f"{len(since)} of {len(accounts)}" in explorer.message
+
+
+def test_connection_explorer_empty_filter_message(data: Data) -> None:
+    explorer = ConnectionExplorer(data.accounts)
+    last = data.accounts["created_at"].max().date()
+    explorer.created_from.value = last + timedelta(days=1)
+    assert explorer.table.empty and explorer.chart_data.empty and explorer.errors.empty
+    assert explorer.message.startswith("No accounts match")
+    explorer.created_from.value = None
+    explorer.created_before.value = date(2000, 1, 1)
+    assert explorer.selected.empty and "No accounts match" in explorer.message
+    explorer.created_before.value = None
+    assert explorer.table["total"].sum() == len(data.accounts)
+
+
+# ---------------------------------------------------------------------------
+# AvailabilityExplorer
+# ---------------------------------------------------------------------------
+
+
+def test_availability_explorer_resource_and_statuses(data: Data) -> None:
+    availability = data.availability
+    explorer = AvailabilityExplorer(availability, sample=20, seed=5)
+    assert explorer.resource.value == "payouts"
+    payouts = availability[
+        (availability["resource"].astype(str) == "payouts")
+        & availability["available_from"].notna()
+        & availability["available_to"].notna()
+    ]
+    assert len(explorer.chart_data) == min(20, len(payouts))
+    assert set(explorer.chart_data["account"]) <= set(payouts["account"])
+    assert explorer.chart_data["available_from"].is_monotonic_increasing
+    # The summary counts every row per resource.
+    per_resource = availability["resource"].astype(str).value_counts()
+    assert explorer.table["accounts"].to_dict() == {
+        r: per_resource[r] for r in explorer.table.index
+    }
+
+    again = AvailabilityExplorer(availability, sample=20, seed=5)
+    assert list(again.chart_data["account"]) == list(explorer.chart_data["account"])
+
+    explorer.statuses.value = ("sync_failed",)
+    failed = availability[availability["status"].astype(str) == "sync_failed"]
+    assert explorer.table["accounts"].sum() == len(failed)
+    assert (explorer.table["sync_failed"] == 1.0).all()
+    failed_payouts = payouts[payouts["status"].astype(str) == "sync_failed"]
+    if len(failed_payouts):
+        assert set(explorer.chart_data["account"]) == set(failed_payouts["account"])
+        assert set(explorer.flagged["account"]) == set(failed_payouts["account"])
+        assert "sync_failed" in explorer.message
+
+    explorer.resource.value = "profiles"
+    explorer.statuses.value = ()
+    profiles = availability[availability["resource"].astype(str) == "profiles"]
+    windows = profiles[profiles["available_from"].notna() & profiles["available_to"].notna()]
+    assert len(explorer.chart_data) == min(20, len(windows))
+
+
+def test_availability_explorer_stale_marks(data: Data) -> None:
+    availability = data.availability
+    now = availability["updated_at"].max()
+    explorer = AvailabilityExplorer(availability, sample=1000, stale_days=1)
+    payouts = availability[
+        (availability["resource"].astype(str) == "payouts")
+        & availability["available_from"].notna()
+        & availability["available_to"].notna()
+    ]
+    stale = payouts[payouts["updated_at"] < now - pd.Timedelta(days=1)]
+    failed = payouts[payouts["status"].astype(str) == "sync_failed"]
+    assert len(explorer.chart_data) == len(payouts)
+    assert set(explorer.flagged["account"]) == set(stale["account"]) | set(failed["account"])
+    assert f"{len(stale)} stale" in explorer.message
+
+
+def test_availability_explorer_empty_filter_message(data: Data) -> None:
+    availability = data.availability
+    rows = availability[availability["available_from"].notna()]
+    present = set(zip(rows["resource"].astype(str), rows["status"].astype(str), strict=True))
+    explorer = AvailabilityExplorer(availability)
+    pair = next(
+        (r, s)
+        for r in explorer.resource.options
+        for s in explorer.statuses.options
+        if (r, s) not in present
+    )
+    explorer.resource.value, explorer.statuses.value = pair[0], (pair[1],)
+    assert explorer.chart_data.empty
+    assert explorer.message.startswith("No ")
+    empty = AvailabilityExplorer(availability.iloc[:0])
+    assert empty.chart_data.empty and empty.table.empty
+    assert empty.message.startswith("No ")
+
+
+# ---------------------------------------------------------------------------
+# UserInspector (writes to the sandbox: keep last)
+# ---------------------------------------------------------------------------
+
+
+def test_user_inspector_search_patch_and_token(data: Data) -> None:
+    inspector = UserInspector(data.client, users=data.users)
+    region = data.users["meta.region"].dropna().iloc[0]
+    inspector.search.value = region
+    want = data.users.loc[
+        data.users["external_metadata"].str.lower().str.contains(region.lower(), regex=False), "id"
+    ]
+    assert set(inspector.matches.options) == set(want)
+    user_id = inspector.matches.value
+    assert inspector.user_id == user_id
+    shown = data.accounts[data.accounts["user"] == user_id]
+    assert set(inspector.table["id"]) == set(shown["id"])
+    assert orjson.loads(inspector.metadata.value) == orjson.loads(
+        data.users.loc[data.users["id"] == user_id, "external_metadata"].iloc[0]
+    )
+
+    inspector.search.value = user_id[:13]
+    assert inspector.matches.value == user_id
+
+    # Invalid JSON: an inline error, no confirmation step, nothing sent.
+    inspector.metadata.value = '{"group": '
+    inspector.save.click()
+    assert "not valid JSON" in inspector.message
+    assert inspector.pending is None
+
+    # PATCH only after confirmation.
+    inspector.metadata.value = '{"group": "Z", "n": 3}'
+    inspector.save.click()
+    assert inspector.pending == "save" and "Confirm" in inspector.message
+    assert data.client.users.get(user_id).external_metadata != {"group": "Z", "n": 3}
+    inspector.confirm.click()
+    assert inspector.pending is None
+    assert data.client.users.get(user_id).external_metadata == {"group": "Z", "n": 3}
+    assert "Saved" in inspector.message
+
+    # Cancel leaves the token alone.
+    inspector.token_button.click()
+    inspector.cancel.click()
+    assert inspector.token is None
+    inspector.token_button.click()
+    inspector.confirm.click()
+    assert inspector.token and inspector.token.count(".") == 2  # a JWT
+    assert "Created a user token" in inspector.message
+
+
+def test_user_inspector_shows_api_errors_inline(data: Data) -> None:
+    inspector = UserInspector(data.client, users=data.users)
+    user_id = inspector.matches.value
+    assert user_id is not None
+    inspector.token_button.click()
+    inspector.user_id = "00000000-0000-4000-8000-000000000000"  # unknown to the service
+    inspector.confirm.click()
+    assert inspector.token is None
+    assert "Error" in inspector.message
+    assert 'style="color:#b00020"' in inspector._message.value
+    inspector.search.value = "no-such-user-anywhere"
+    assert inspector.matches.value is None
+    assert inspector.message.startswith("No user matches")
