@@ -702,6 +702,7 @@ class ArgyleClient:
             if not offsets:
                 return
             bar = _bar(len(offsets) + 1, path, show)
+            bar.update(1)  # the first page, fetched above
             try:
                 if self.workers == 1 or len(offsets) == 1:
                     results: Iterator[tuple[bytes, bool, Any]] = (
@@ -719,6 +720,7 @@ class ArgyleClient:
         # No count: follow the pages one after the other until a short or last page.
         offset = 0
         bar = _bar(None, path, show)
+        bar.update(1)
         try:
             while has_next or size >= PAGE_SIZE:
                 offset += size
