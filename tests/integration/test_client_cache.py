@@ -11,6 +11,7 @@ import pytest
 from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.errors import AuthenticationError, NotCachedError, NotFoundError
 from argyle_nb.sandbox import Faults, Sandbox, start
+from tests.integration.clients import client_on
 
 
 @pytest.fixture
@@ -21,15 +22,8 @@ def small(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def _client(sandbox: Sandbox, path: Path, **kwargs: object) -> ArgyleClient:
-    return ArgyleClient(
-        sandbox.key_id,
-        sandbox.key_secret,
-        base_url=sandbox.base_url,
-        cache_path=path,
-        progress=False,
-        retry=RetryPolicy(max_attempts=3, backoff_base=0.01),
-        **kwargs,  # type: ignore[arg-type]
-    )
+    retry = RetryPolicy(max_attempts=3, backoff_base=0.01)
+    return client_on(sandbox, cache_path=path, retry=retry, **kwargs)
 
 
 def _outage(sandbox: Sandbox) -> None:

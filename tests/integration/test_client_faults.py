@@ -12,6 +12,7 @@ import pytest
 from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.errors import RateLimitError, ServerError
 from argyle_nb.sandbox import Faults, Sandbox, start
+from tests.integration.clients import client_on
 
 
 class Sleeps:
@@ -35,15 +36,7 @@ def faulty(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def _client(sandbox: Sandbox, sleeps: Sleeps, **kwargs: object) -> ArgyleClient:
-    return ArgyleClient(
-        sandbox.key_id,
-        sandbox.key_secret,
-        base_url=sandbox.base_url,
-        cache="memory",
-        progress=False,
-        sleep=sleeps,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return client_on(sandbox, sleep=sleeps, **kwargs)
 
 
 def test_lists_are_complete_under_429_and_503(faulty: Sandbox) -> None:

@@ -13,17 +13,11 @@ from argyle_nb.client import ArgyleClient, connect
 from argyle_nb.errors import AuthenticationError, BadRequestError, NotFoundError
 from argyle_nb.models import Account, NewUser, User, UserToken
 from argyle_nb.sandbox import Sandbox
+from tests.integration.clients import client_on
 
 
 def _client(sandbox: Sandbox, **kwargs: object) -> ArgyleClient:
-    return ArgyleClient(
-        sandbox.key_id,
-        sandbox.key_secret,
-        base_url=sandbox.base_url,
-        cache="memory",
-        progress=False,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return client_on(sandbox, **kwargs)
 
 
 def _raw_all(sandbox: Sandbox, path: str, **params: str) -> list[dict[str, object]]:
