@@ -13,6 +13,8 @@
   included; what is not cached raises :class:`~argyle_nb.errors.NotCachedError`.
 * **Invalidation**: :meth:`ArgyleCache.forget` drops the entries of given URLs; the
   client calls it after every write.
+* **Report** (:meth:`ArgyleCache.report`): per endpoint, what is cached, how old it is,
+  when it expires, and what an offline session would miss.
 
 Example:
     >>> cache = ArgyleCache.create("https://api-sandbox.argyle.com/v1", "my-key-id",
@@ -25,26 +27,38 @@ Example:
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import parse_qsl, urlsplit
 
+import orjson
 import platformdirs
 import requests
 from requests_cache import DO_NOT_CACHE, CachedSession, create_key
 
+from argyle_nb.provenance import format_age
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "DEFAULT_CACHE_PATH",
     "LIST_EXPIRY",
+    "NOTEBOOK_LISTS",
     "OBJECT_EXPIRY",
     "ArgyleCache",
     "Backend",
     "CacheInfo",
+    "CacheReport",
+    "CacheReportRow",
     "default_cache_path",
     "expiry_table",
     "make_key_fn",
@@ -59,6 +73,8 @@ Backend = Literal["sqlite", "memory"]
 LIST_EXPIRY: Final = timedelta(minutes=5)
 #: How long a single object (``GET /users/{id}``, ``GET /accounts/{id}``) is reused.
 OBJECT_EXPIRY: Final = timedelta(hours=1)
+#: The lists the notebooks read in full: what an offline session needs cached.
+NOTEBOOK_LISTS: Final = ("/users", "/accounts")
 
 
 def default_cache_path() -> Path:
@@ -162,16 +178,155 @@ class CacheInfo:
         )
 
 
+@dataclass(frozen=True)
+class CacheReportRow:
+    """What the cache holds for one endpoint (a list, a family of lists, or objects).
+
+    Attributes:
+        endpoint: ``GET /v1/users``, ``GET /v1/accounts?user={id}``, ``GET /v1/users/{id}``.
+        kind: ``"list"`` (pages of one list), ``"lists"`` (pages of many per-user lists)
+            or ``"objects"``.
+        cached: entries held (pages, or objects).
+        expected: entries the endpoint has, where the cache can tell (a list's first page
+            gives its count), else None.
+        oldest, newest: when the oldest and newest entries were served (UTC).
+        expires: the earliest expiry among them; ``expired``: how many have expired
+            (an offline session still reads expired entries).
+        offline: what an offline session would miss here, or ``"complete"``.
+    """
+
+    endpoint: str
+    kind: str
+    cached: int
+    expected: int | None
+    oldest: datetime | None
+    newest: datetime | None
+    expires: datetime | None
+    expired: int
+    offline: str
+
+    @property
+    def complete(self) -> bool:
+        """Whether an offline session would miss nothing of this endpoint."""
+        return self.offline == "complete"
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    """Per endpoint, what the cache holds for one client and what offline work would miss.
+
+    Shown as a table in a notebook; :meth:`to_frame` gives a DataFrame.
+    """
+
+    rows: list[CacheReportRow]
+    now: datetime
+    base_url: str
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every list the notebooks read is cached in full."""
+        return not self.missing
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame (one row per endpoint)."""
+        import pandas as pd
+
+        columns = [
+            "endpoint",
+            "kind",
+            "cached",
+            "expected",
+            "oldest",
+            "newest",
+            "expires",
+            "expired",
+            "offline",
+        ]
+        data = [[getattr(row, c) for c in columns] for row in self.rows]
+        frame = pd.DataFrame(data, columns=columns)
+        frame["expected"] = frame["expected"].astype("Int64")
+        for name in ("oldest", "newest", "expires"):
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+        return frame
+
+    def _cells(self, row: CacheReportRow) -> list[str]:
+        total = f" of {row.expected}" if row.expected is not None else ""
+        age = format_age(self.now - row.oldest) if row.oldest else "-"
+        if row.expires is None:
+            expiry = "-"
+        elif row.expires <= self.now:
+            expiry = f"expired {format_age(self.now - row.expires)} ago"
+        else:
+            expiry = f"in {format_age(row.expires - self.now)}"
+        return [row.endpoint, f"{row.cached}{total} {_unit(row)}", age, expiry, row.offline]
+
+    def __str__(self) -> str:
+        head = ["endpoint", "cached", "oldest", "first expiry", "offline"]
+        lines = [head, *(self._cells(row) for row in self.rows)]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
+        text = [
+            "  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=False))
+            + "  "
+            + line[-1]
+            for line in lines
+        ]
+        verdict = (
+            "offline: every list the notebooks read is cached"
+            if self.complete
+            else "offline would miss: " + "; ".join(self.missing)
+        )
+        return "\n".join([f"cache of {self.base_url}", *text, verdict])
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(
+            f"<th>{h}</th>" for h in ("endpoint", "cached", "oldest", "first expiry", "offline")
+        )
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(row)) + "</tr>"
+            for row in self.rows
+        )
+        verdict = (
+            "offline: every list the notebooks read is cached"
+            if self.complete
+            else "offline would miss: " + "; ".join(self.missing)
+        )
+        return (
+            f"<div><b>cache of {html.escape(self.base_url)}</b><table>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>{html.escape(verdict)}</p></div>"
+        )
+
+
+def _unit(row: CacheReportRow) -> str:
+    return "objects" if row.kind == "objects" else "pages"
+
+
+@dataclass
+class _Entry:
+    path: str
+    params: dict[str, str]
+    created_at: datetime | None
+    expires: datetime | None
+    body: bytes
+
+
 class ArgyleCache:
     """The cache of one client: a requests-cache ``CachedSession`` and what it holds.
 
     Create it with :meth:`create`; the client exposes it as ``client.cache``.
     """
 
-    def __init__(self, session: Any, *, backend: Backend, path: Path | None) -> None:
+    def __init__(
+        self, session: Any, *, backend: Backend, path: Path | None, base_url: str = ""
+    ) -> None:
         self.session: Any = session
         self.backend: Backend = backend
         self.path = path
+        self.base_url = base_url.rstrip("/")
 
     @classmethod
     def create(
@@ -194,11 +349,11 @@ class ArgyleCache:
         }
         if backend == "memory":
             session = CachedSession(backend="memory", **common)
-            cache = cls(session, backend="memory", path=None)
+            cache = cls(session, backend="memory", path=None, base_url=base_url)
         elif backend == "sqlite":
             file = secure_file(Path(path) if path is not None else default_cache_path())
             session = CachedSession(str(file), backend="sqlite", wal=True, **common)
-            cache = cls(session, backend="sqlite", path=file)
+            cache = cls(session, backend="sqlite", path=file, base_url=base_url)
         else:
             raise ValueError(f"cache backend must be 'sqlite' or 'memory', not {backend!r}")
         cache.offline = offline
@@ -255,6 +410,93 @@ class ArgyleCache:
             object_expiry=OBJECT_EXPIRY,
         )
 
+    def _entries(self) -> Iterator[_Entry]:
+        """The cached ``GET`` answers of this client's base URL and key (not others')."""
+        root = urlsplit(self.base_url).path.rstrip("/")
+        for key, response in list(self.session.cache.responses.items()):
+            request = getattr(response, "request", None)
+            url = str(getattr(request, "url", None) or getattr(response, "url", "") or "")
+            if not url.startswith(self.base_url) or self.key(url) != key:
+                continue
+            parts = urlsplit(url)
+            yield _Entry(
+                path=parts.path[len(root) :] or "/",
+                params=dict(parse_qsl(parts.query)),
+                created_at=_aware(getattr(response, "created_at", None)),
+                expires=_aware(getattr(response, "expires", None)),
+                body=bytes(response.content),
+            )
+
+    def report(self, *, now: datetime | None = None) -> CacheReport:
+        """Per endpoint: what is cached, how old, its first expiry, what offline would miss.
+
+        The lists the notebooks read (:data:`NOTEBOOK_LISTS`) always have a row, cached or
+        not; a list is complete offline when every page its first page counts is held.
+
+        Example:
+            >>> client.cache.report()   # doctest: +SKIP
+            cache of http://127.0.0.1:41823/v1
+            endpoint            cached        oldest  first expiry  offline
+            GET /v1/users       5 of 5 pages  2 min   in 3 min      complete
+            ...
+        """
+        now = datetime.now(UTC) if now is None else now
+        root = urlsplit(self.base_url).path.rstrip("/")
+        groups: dict[tuple[str, str], list[_Entry]] = {}
+        for entry in self._entries():
+            segments = [s for s in entry.path.split("/") if s]
+            if len(segments) == 2:
+                group = (f"/{segments[0]}/{{id}}", "objects")
+            elif "user" in entry.params:
+                group = (f"{entry.path}?user={{id}}", "lists")
+            else:
+                group = (entry.path, "list")
+            groups.setdefault(group, []).append(entry)
+        for path in NOTEBOOK_LISTS:
+            groups.setdefault((path, "list"), [])
+        rows: list[CacheReportRow] = []
+        missing: list[str] = []
+        for (path, kind), entries in sorted(groups.items()):
+            endpoint = f"GET {root}{path}"
+            expected, offline = _offline(kind, entries)
+            if kind == "list" and path in NOTEBOOK_LISTS and offline != "complete":
+                missing.append(f"{endpoint}: {offline}")
+            served = [e.created_at for e in entries if e.created_at is not None]
+            expiries = [e.expires for e in entries if e.expires is not None]
+            rows.append(
+                CacheReportRow(
+                    endpoint=endpoint,
+                    kind=kind,
+                    cached=len(entries),
+                    expected=expected,
+                    oldest=min(served) if served else None,
+                    newest=max(served) if served else None,
+                    expires=min(expiries) if expiries else None,
+                    expired=sum(1 for e in expiries if e <= now),
+                    offline=offline,
+                )
+            )
+        return CacheReport(rows=rows, now=now, base_url=self.base_url, missing=missing)
+
+    def summary(self) -> str:
+        """``memory, 12 responses, oldest 3 min``: what ``repr(client)`` shows.
+
+        Example:
+            >>> ArgyleCache.create("https://api.argyle.com/v1", "k", backend="memory").summary()
+            'memory, 0 responses'
+        """
+        info = self.info()
+        parts = [info.backend if info.path is None else f"{info.backend} at {info.path}"]
+        parts.append(f"{info.responses} responses")
+        if info.size_bytes is not None:
+            parts.append(f"{info.size_bytes / 1e6:.1f} MB")
+        served = [e.created_at for e in self._entries() if e.created_at is not None]
+        if served:
+            parts.append(f"oldest {format_age(datetime.now(UTC) - min(served))}")
+        if info.offline:
+            parts.append("offline")
+        return ", ".join(parts)
+
     def clear(self) -> None:
         """Empty the cache (every key pair's entries in this file)."""
         self.session.cache.clear()
@@ -270,3 +512,54 @@ class ArgyleCache:
         offline = ", offline" if self.offline else ""
         count = len(self.session.cache.responses)
         return f"ArgyleCache(backend={self.backend!r}{where}, responses={count}{offline})"
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _offline(kind: str, entries: list[_Entry]) -> tuple[int | None, str]:
+    """``(entries expected, what offline would miss)`` of one endpoint's entries."""
+    if kind == "objects":
+        return None, f"only these {len(entries)} objects" if entries else "no objects cached"
+    lists: dict[tuple[tuple[str, str], ...], dict[int, _Entry]] = {}
+    for entry in entries:
+        others = tuple(sorted((k, v) for k, v in entry.params.items() if k not in _PAGING))
+        offset = int(entry.params.get("offset", "0") or 0)
+        lists.setdefault(others, {})[offset] = entry
+    if not lists:
+        return None, "not cached: every page would be missing"
+    expected_total = 0
+    gaps: list[str] = []
+    for pages in lists.values():
+        first = pages.get(0)
+        count = _count(first.body) if first is not None else None
+        if count is None:
+            gaps.append("the first page")
+            continue
+        limit = int(first.params.get("limit", "0") or 0) if first is not None else 0
+        offsets = range(0, count, limit) if limit > 0 else range(1)
+        expected_total += max(1, len(offsets))
+        absent = [o for o in offsets if o not in pages]
+        if absent:
+            gaps.append(f"{len(absent)} pages (offsets {', '.join(map(str, absent[:5]))}...)")
+    if kind == "lists":
+        detail = f"{len(lists)} lists cached; other users' lists would be missing"
+        return expected_total or None, detail if not gaps else detail + "; " + gaps[0]
+    if gaps:
+        return (expected_total or None), "misses " + "; ".join(gaps)
+    return expected_total, "complete"
+
+
+_PAGING: Final = ("limit", "offset")
+
+
+def _count(body: bytes) -> int | None:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    count = data.get("count") if isinstance(data, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None

@@ -29,12 +29,15 @@ import logging
 import math
 import os
 import random as _random
+import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -44,15 +47,18 @@ import orjson
 import requests
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from argyle_nb.cache import ArgyleCache, Backend
+from argyle_nb.cache import NOTEBOOK_LISTS, ArgyleCache, Backend, CacheReport
 from argyle_nb.errors import (
     APIConnectionError,
     ArgyleError,
+    InvalidRecordsError,
     NotCachedError,
     ResponseFormatError,
     error_for_status,
 )
 from argyle_nb.models import Account, NewUser, Page, User, UserToken
+from argyle_nb.provenance import ATTRS_KEY, SANDBOX_HEADER, Provenance, environment_of
+from argyle_nb.quarantine import RejectedRecord, RejectedRecordsWarning, rejected_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,6 +206,38 @@ def _check_json(value: object, where: str = "external_metadata") -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Served:
+    """One answer to a ``GET``: its body and where it came from."""
+
+    raw: bytes
+    url: str
+    from_cache: bool
+    created_at: datetime | None
+    expires: datetime | None
+    embedded: bool
+    #: Records in the page (list pages only).
+    size: int = 0
+
+
+@dataclass
+class _Listing:
+    """Every page of one list, and when the fetch ran."""
+
+    endpoint: str
+    started: datetime
+    pages: builtins.list[_Served] = field(default_factory=builtins.list)
+    finished: datetime | None = None
+
+    @property
+    def bodies(self) -> builtins.list[bytes]:
+        return [page.raw for page in self.pages]
+
+    @property
+    def records(self) -> int:
+        return sum(page.size for page in self.pages)
+
+
 def _page_shape(raw: bytes, method: str, path: str) -> tuple[int | None, bool, int]:
     """Check a list page cheaply: ``(count, has_next, number of results)``."""
     try:
@@ -225,14 +263,7 @@ def _page_shape(raw: bytes, method: str, path: str) -> tuple[int | None, bool, i
             method=method,
             path=path,
         )
-    for item in results:
-        if not isinstance(item, dict) or "id" not in item:
-            raise ResponseFormatError(
-                "list page holds an item that is not an object with an id",
-                status=200,
-                method=method,
-                path=path,
-            )
+    # Records are checked later, one by one: a bad record is set aside, not fatal.
     return count, has_next, len(results)
 
 
@@ -254,11 +285,11 @@ class Users:
             >>> [u.id for u in client.users.list()][:1]   # doctest: +SKIP
             [UUID('0994b847-cc69-4d98-bc99-c5e65e762add')]
         """
-        return self._client._models("/users", {}, _USER_PAGE, progress)
+        return self._client._models("/users", {}, _USER_PAGE, User, progress)
 
     def pages(self, *, progress: bool | None = None) -> builtins.list[bytes]:
         """Every page of ``GET /users`` as the raw JSON bytes served (checked cheaply)."""
-        return list(self._client._pages("/users", {}, progress=progress))
+        return self._client._listing("/users", {}, progress=progress).bodies
 
     def get(self, id: str | uuid.UUID) -> User:
         """One user. Raises :class:`~argyle_nb.errors.NotFoundError` when there is none.
@@ -312,10 +343,14 @@ class Users:
         client._refuse_offline("DELETE", path)
         account_paths: list[str] = []
         try:
-            for raw in client._pages("/accounts", {"user": user_id}, progress=False, fresh=True):
-                data = orjson.loads(raw)
+            for page in client._pages("/accounts", {"user": user_id}, progress=False, fresh=True):
+                data = orjson.loads(page.raw)
                 items = data if isinstance(data, list) else data.get("results", [])
-                account_paths.extend(f"/accounts/{item['id']}" for item in items)
+                account_paths.extend(
+                    f"/accounts/{item['id']}"
+                    for item in items
+                    if isinstance(item, dict) and isinstance(item.get("id"), str)
+                )
         except ArgyleError:
             pass  # the user is unknown (or the listing failed): no accounts to forget
         try:
@@ -363,7 +398,8 @@ class Accounts:
             >>> sum(1 for _ in client.accounts.list())   # doctest: +SKIP
             612
         """
-        return self._client._models("/accounts", self._params(user), _ACCOUNT_PAGE, progress)
+        params = self._params(user)
+        return self._client._models("/accounts", params, _ACCOUNT_PAGE, Account, progress)
 
     def pages(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
@@ -373,7 +409,7 @@ class Accounts:
         Example:
             >>> pages = client.accounts.pages()   # doctest: +SKIP
         """
-        return list(self._client._pages("/accounts", self._params(user), progress=progress))
+        return self._client._listing("/accounts", self._params(user), progress=progress).bodies
 
     def get(self, id: str | uuid.UUID) -> Account:
         """One account. Raises :class:`~argyle_nb.errors.NotFoundError` when there is none."""
@@ -393,7 +429,7 @@ class Accounts:
         owner: str | None = None
         cached = client.cache.content(client._url(path, {}))
         try:
-            raw = cached if cached is not None else client._get(path, {}, fresh=True)[0]
+            raw = cached if cached is not None else client._get(path, {}, fresh=True).raw
             owner = str(orjson.loads(raw)["user"])
         except (ArgyleError, orjson.JSONDecodeError, KeyError, TypeError):
             owner = None
@@ -427,8 +463,11 @@ class ArgyleClient:
         workers: pages fetched at once after the first (1: sequential).
         progress: show a progress bar on multi-page fetches.
         timeout: seconds to connect and to read.
-        sleep, random, clock: injectable for tests (``time.sleep``, ``random.random``,
-            ``time.monotonic``).
+        strict: raise :class:`~argyle_nb.errors.InvalidRecordsError` when a record of a
+            list fails validation, instead of setting it aside in :attr:`rejected` with
+            a :class:`~argyle_nb.quarantine.RejectedRecordsWarning`.
+        sleep, random, clock, now: injectable for tests (``time.sleep``,
+            ``random.random``, ``time.monotonic``, and the UTC wall clock of provenance).
 
     Example:
         >>> client = ArgyleClient("key-id", "secret", cache="memory")
@@ -449,9 +488,11 @@ class ArgyleClient:
         workers: int = DEFAULT_WORKERS,
         progress: bool = True,
         timeout: float = 60.0,
+        strict: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         key_id = key_id if key_id is not None else os.environ.get("ARGYLE_API_KEY_ID")
         if key_secret is None:
@@ -473,9 +514,14 @@ class ArgyleClient:
         self.workers = workers
         self.progress = progress
         self.timeout = timeout
+        #: Raise on records that fail validation instead of setting them aside.
+        self.strict = strict
         self._sleep = sleep
         self._random = random
         self._clock = clock
+        self._now = now
+        self._embedded: bool | None = None
+        self._rejected: dict[str, builtins.list[RejectedRecord]] = {}
         self.cache = ArgyleCache.create(
             self.base_url, key_id, backend=cache, path=cache_path, offline=offline
         )
@@ -509,34 +555,158 @@ class ArgyleClient:
 
     def __repr__(self) -> str:
         return (
-            f"ArgyleClient(base_url={self.base_url!r}, key_id={self.key_id!r}, "
-            f"cache={self.cache!r})"
+            f"ArgyleClient(base_url={self.base_url!r}, environment={self.environment!r}, "
+            f"key_id={self.key_id!r}, cache={self.cache.summary()})"
         )
+
+    @property
+    def environment(self) -> str:
+        """``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"`` or
+        ``"other (<host>)"``: known from the URL, or from the first answer (the embedded
+        sandbox marks its answers); ``"unknown"`` before any answer from another host.
+        """
+        embedded = self._embedded or self.sandbox is not None
+        name = environment_of(self.base_url, embedded=embedded)
+        if name.startswith("other") and self._embedded is None:
+            return "unknown"
+        return name
 
     # -- DataFrames --------------------------------------------------------------
 
     def users_frame(self, *, progress: bool | None = None) -> pd.DataFrame:
-        """Every user as a typed DataFrame (:func:`argyle_nb.frames.users_frame`)."""
-        frames = _frames()
-        result: pd.DataFrame = frames.users_frame(self.users.pages(progress=progress))
-        return result
+        """Every user as a typed DataFrame (:func:`argyle_nb.frames.users_frame`).
+
+        ``df.attrs["provenance"]`` says where and when it came from
+        (:func:`argyle_nb.provenance.provenance`); users that fail validation are left
+        out, with a warning, and kept in :attr:`rejected`.
+        """
+        listing = self._listing("/users", {}, progress=progress)
+        return self._screened(listing, "users", _frames().users_frame)
 
     def accounts_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
     ) -> pd.DataFrame:
-        """Every account (of ``user``) as a typed DataFrame (``frames.accounts_frame``)."""
-        frames = _frames()
-        result: pd.DataFrame = frames.accounts_frame(self.accounts.pages(user, progress=progress))
-        return result
+        """Every account (of ``user``) as a typed DataFrame (``frames.accounts_frame``).
+
+        Provenance and rejected records as for :meth:`users_frame`.
+        """
+        listing = self._listing("/accounts", Accounts._params(user), progress=progress)
+        return self._screened(listing, "accounts", _frames().accounts_frame)
 
     def availability_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
     ) -> pd.DataFrame:
-        """Per-resource availability of every account, one row per account and resource."""
-        frames = _frames()
-        pages = self.accounts.pages(user, progress=progress)
-        result: pd.DataFrame = frames.availability_frame(pages)
-        return result
+        """Per-resource availability of every account, one row per account and resource.
+
+        Provenance and rejected records as for :meth:`users_frame` (``records`` in the
+        provenance counts accounts, not rows).
+        """
+        listing = self._listing("/accounts", Accounts._params(user), progress=progress)
+        return self._screened(listing, "accounts", _frames().availability_frame)
+
+    # -- provenance and rejected records -------------------------------------------
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Records that failed validation in the latest fetch of each list.
+
+        One row per record (:data:`~argyle_nb.quarantine.REJECTED_COLUMNS`): the list's
+        endpoint, the page URL, the record's position, its id when it has one, what was
+        wrong, the raw JSON and when it was set aside. A new fetch of a list replaces
+        that list's rows.
+
+        Example:
+            >>> client.rejected[["url", "error"]]   # doctest: +SKIP
+        """
+        return rejected_frame(r for records in self._rejected.values() for r in records)
+
+    def _screened(
+        self, listing: _Listing, noun: str, build: Callable[..., pd.DataFrame]
+    ) -> pd.DataFrame:
+        rejected: builtins.list[RejectedRecord] = []
+        frame = build(listing.bodies, rejected=rejected)
+        kept = listing.records - len(rejected)
+        self._set_aside(listing, rejected, noun, kept)
+        frame.attrs[ATTRS_KEY] = self._provenance(listing, kept, len(rejected)).to_attrs()
+        return frame
+
+    def _set_aside(
+        self, listing: _Listing, rejected: builtins.list[RejectedRecord], noun: str, kept: int
+    ) -> None:
+        """Keep a list's rejected records; warn, or raise when :attr:`strict`."""
+        when = self._now()
+        located = [
+            r.located(
+                url=_where(listing.pages[r.page].url) if r.page < len(listing.pages) else "",
+                endpoint=listing.endpoint,
+                rejected_at=when,
+            )
+            for r in rejected
+        ]
+        self._rejected[listing.endpoint] = located
+        if not located:
+            return
+        first = located[0]
+        message = (
+            f"{len(located)} of {kept + len(located)} {noun} from GET {listing.endpoint} "
+            f"failed validation (first: {first.where}: {first.error})"
+        )
+        if self.strict:
+            raise InvalidRecordsError(
+                message + "; client.rejected lists them (strict=False sets them aside)",
+                rejected=located,
+                status=200,
+                method="GET",
+                path=listing.endpoint,
+            )
+        warnings.warn(
+            message + " and were left out: client.rejected lists them",
+            RejectedRecordsWarning,
+            stacklevel=_outside_stacklevel(),
+        )
+
+    def _provenance(self, listing: _Listing, records: int, rejected: int) -> Provenance:
+        served = [p.created_at for p in listing.pages if p.created_at is not None]
+        expiries = [p.expires for p in listing.pages if p.expires is not None]
+        return Provenance(
+            endpoint=listing.endpoint,
+            base_url=self.base_url,
+            environment=self.environment,
+            fetch_started=listing.started,
+            fetch_finished=listing.finished or listing.started,
+            pages=len(listing.pages),
+            pages_from_cache=sum(p.from_cache for p in listing.pages),
+            served_from=min(served) if served else None,
+            served_to=max(served) if served else None,
+            expires_at=min(expiries) if expiries else None,
+            records=records,
+            rejected=rejected,
+        )
+
+    # -- offline work ----------------------------------------------------------------
+
+    def prefetch(self, *, progress: bool | None = None) -> CacheReport:
+        """Fill the cache with every page the notebooks read, under one progress bar.
+
+        Fetches every page of ``GET /users`` and ``GET /accounts`` (what
+        :meth:`users_frame`, :meth:`accounts_frame` and :meth:`availability_frame` read;
+        pages still fresh in the cache are not fetched again), then returns
+        :meth:`ArgyleCache.report() <argyle_nb.cache.ArgyleCache.report>`: what is
+        cached, how old, until when, and what an offline session would still miss.
+
+        Example:
+            >>> report = client.prefetch()   # doctest: +SKIP
+            >>> client.cache.offline = True  # doctest: +SKIP
+            >>> client.accounts_frame()      # doctest: +SKIP
+        """
+        show = self.progress if progress is None else progress
+        bar = _bar(len(NOTEBOOK_LISTS), "prefetch", show, always=True)
+        try:
+            for path in NOTEBOOK_LISTS:
+                self._listing(path, {}, progress=False, bar=bar)
+        finally:
+            bar.close()
+        return self.cache.report()
 
     # -- HTTP ----------------------------------------------------------------------
 
@@ -624,12 +794,20 @@ class ArgyleClient:
             self._sleep(delay)
             waited += delay
 
-    def _get(
-        self, path: str, params: Mapping[str, str | int], *, fresh: bool = False
-    ) -> tuple[bytes, bool]:
-        """``GET`` through the cache: ``(body, from_cache)``."""
+    def _get(self, path: str, params: Mapping[str, str | int], *, fresh: bool = False) -> _Served:
+        """``GET`` through the cache: the body and where it came from."""
         response = self._send("GET", path, params, fresh=fresh)
-        return response.content, bool(getattr(response, "from_cache", False))
+        embedded = SANDBOX_HEADER in response.headers
+        if self._embedded is None or embedded:
+            self._embedded = embedded
+        return _Served(
+            raw=response.content,
+            url=self._url(path, params),
+            from_cache=bool(getattr(response, "from_cache", False)),
+            created_at=_aware(getattr(response, "created_at", None)),
+            expires=_aware(getattr(response, "expires", None)),
+            embedded=embedded,
+        )
 
     def _refuse_offline(self, method: str, path: str) -> None:
         if self.cache.offline:
@@ -657,7 +835,7 @@ class ArgyleClient:
             ) from None
 
     def _object(self, path: str, model: type[M]) -> M:
-        raw, _ = self._get(path, {})
+        raw = self._get(path, {}).raw
         return self._parse(raw, model, "GET", _where(self._url(path, {})))
 
     # -- pages -------------------------------------------------------------------
@@ -670,15 +848,15 @@ class ArgyleClient:
 
     def _page(
         self, path: str, params: Mapping[str, str], offset: int, fresh: bool
-    ) -> tuple[bytes, bool, tuple[int | None, bool, int]]:
+    ) -> tuple[_Served, tuple[int | None, bool, int]]:
         query: dict[str, str | int] = {**params, "limit": PAGE_SIZE, "offset": offset}
-        raw, from_cache = self._get(path, query, fresh=fresh)
-        url = self._url(path, query)
+        served = self._get(path, query, fresh=fresh)
         try:
-            return raw, from_cache, _page_shape(raw, "GET", _where(url))
+            shape = _page_shape(served.raw, "GET", _where(served.url))
         except ResponseFormatError:
-            self.cache.forget([url])  # never serve a broken page again
+            self.cache.forget([served.url])  # never serve a broken page again
             raise
+        return replace(served, size=shape[2]), shape
 
     def _pages(
         self,
@@ -687,66 +865,115 @@ class ArgyleClient:
         *,
         progress: bool | None,
         fresh: bool = False,
-    ) -> Iterator[bytes]:
+        bar: Any = None,
+    ) -> Iterator[_Served]:
         """Every page of a list in order: the first, then the rest concurrently when counted.
 
         When the first page comes from the service (not the cache), the others are fetched
-        fresh too, so a list never mixes answers from before and after a change.
+        fresh too, so a list never mixes answers from before and after a change. ``bar``:
+        a shared progress bar (whose total grows as lists tell their size), else one of
+        this list's own when it has several pages.
         """
-        first, from_cache, (count, has_next, size) = self._page(path, params, 0, fresh)
+        first, (count, has_next, size) = self._page(path, params, 0, fresh)
         yield first
-        fresh = fresh or not from_cache
+        fresh = fresh or not first.from_cache
         show = self.progress if progress is None else progress
+        own = bar is None
         if count is not None:
             offsets = list(range(PAGE_SIZE, count, PAGE_SIZE)) if size else []
-            if not offsets:
-                return
-            bar = _bar(len(offsets) + 1, path, show)
+            if own:
+                if not offsets:
+                    return
+                bar = _bar(len(offsets) + 1, path, show)
+            else:
+                bar.total += len(offsets)
+                bar.refresh()
             bar.update(1)  # the first page, fetched above
             try:
-                if self.workers == 1 or len(offsets) == 1:
-                    results: Iterator[tuple[bytes, bool, Any]] = (
+                if self.workers == 1 or len(offsets) <= 1:
+                    results: Iterator[tuple[_Served, Any]] = (
                         self._page(path, params, o, fresh) for o in offsets
                     )
                 else:
                     pool = self._executor()
                     results = pool.map(lambda o: self._page(path, params, o, fresh), offsets)
-                for raw, _, _ in results:
+                for served, _ in results:
                     bar.update(1)
-                    yield raw
+                    yield served
             finally:
-                bar.close()
+                if own:
+                    bar.close()
             return
         # No count: follow the pages one after the other until a short or last page.
         offset = 0
-        bar = _bar(None, path, show)
+        if own:
+            bar = _bar(None, path, show)
         bar.update(1)
         try:
             while has_next or size >= PAGE_SIZE:
                 offset += size
-                raw, _, (_, has_next, size) = self._page(path, params, offset, fresh)
+                served, (_, has_next, size) = self._page(path, params, offset, fresh)
                 if size == 0:
                     return
+                if not own:
+                    bar.total += 1
                 bar.update(1)
-                yield raw
+                yield served
         finally:
-            bar.close()
+            if own:
+                bar.close()
+
+    def _listing(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        progress: bool | None,
+        bar: Any = None,
+    ) -> _Listing:
+        """Every page of a list, with when the fetch started and ended."""
+        listing = _Listing(endpoint=_where(self._url(path, params)), started=self._now())
+        listing.pages.extend(self._pages(path, params, progress=progress, bar=bar))
+        listing.finished = self._now()
+        return listing
 
     def _models(
-        self, path: str, params: Mapping[str, str], adapter: TypeAdapter[Any], progress: bool | None
+        self,
+        path: str,
+        params: Mapping[str, str],
+        adapter: TypeAdapter[Any],
+        model: type[M],
+        progress: bool | None,
     ) -> Iterator[Any]:
-        pages = self._pages(path, params, progress=progress)
-        for raw in pages:
+        """Models of every record of a list; records that fail validation are set aside."""
+        listing = _Listing(endpoint=_where(self._url(path, params)), started=self._now())
+        rejected: builtins.list[RejectedRecord] = []
+        for position, served in enumerate(self._pages(path, params, progress=progress)):
+            listing.pages.append(served)
             try:
-                page = adapter.validate_json(raw)
-            except ValidationError as exc:
-                raise ResponseFormatError(
-                    f"a list page does not match the API's schema: {exc.errors()[0]['msg']}",
-                    status=200,
-                    method="GET",
-                    path=self._where(path),
-                ) from None
-            yield from page.results
+                page = adapter.validate_json(served.raw)
+            except ValidationError:
+                pass
+            else:
+                yield from page.results
+                continue
+            data = orjson.loads(served.raw)
+            items = data["results"] if isinstance(data, dict) else data
+            good: builtins.list[M] = []
+            bad: builtins.list[RejectedRecord] = []
+            for index, item in enumerate(items):
+                try:
+                    good.append(model.model_validate(item))
+                except ValidationError as exc:
+                    bad.append(RejectedRecord.of(position, index, item, _reason(exc)))
+            if bad and self.strict:
+                listing.finished = self._now()
+                kept = listing.records - len(rejected) - len(bad)
+                self._set_aside(listing, [*rejected, *bad], path.strip("/"), kept)
+            rejected.extend(bad)
+            yield from good
+        listing.finished = self._now()
+        self._set_aside(listing, rejected, path.strip("/"), listing.records - len(rejected))
 
     # -- invalidation ----------------------------------------------------------
 
@@ -776,19 +1003,50 @@ class ArgyleClient:
 
 
 class _NoBar:
+    total = 0
+
     def update(self, n: int = 1) -> None:
+        pass
+
+    def refresh(self) -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
-def _bar(total: int | None, path: str, show: bool) -> Any:
-    if not show or (total is not None and total <= 1):
+def _bar(total: int | None, path: str, show: bool, *, always: bool = False) -> Any:
+    if not show or (not always and total is not None and total <= 1):
         return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=f"GET {path}", unit="page", leave=False)
+    desc = path if always else f"GET {path}"
+    return tqdm(total=total, desc=desc, unit="page", leave=False)
+
+
+def _reason(exc: ValidationError) -> str:
+    """The first problem pydantic found, with the field's path (and how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    text = f"{where}: {first['msg']}" if where else first["msg"]
+    return text + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` of a warning that names the first caller outside argyle_nb."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("argyle_nb"):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def _where(url: str) -> str:
@@ -807,14 +1065,20 @@ def connect(
     key_secret: str | None = None,
     *,
     base_url: str | None = None,
+    users: int | None = None,
+    seed: int | None = None,
     **options: Any,
 ) -> ArgyleClient:
     """A client on the configured Argyle environment, or on a local demo sandbox.
 
     With a key pair (arguments, or ``ARGYLE_API_KEY_ID`` and ``ARGYLE_API_KEY_SECRET``) the
     client targets ``base_url`` (or ``ARGYLE_BASE_URL``, else Argyle's sandbox). With no key
-    it starts the embedded sandbox seeded with the demo dataset, says so in one line, and
-    caches in memory (the sandbox is temporary); ``client.close()`` stops it.
+    it starts the embedded sandbox seeded with ``users`` demo users (default
+    :data:`~argyle_nb.sandbox.DEMO_USERS`) from ``seed`` (default
+    :data:`~argyle_nb.sandbox.DEMO_SEED`), says so in one line, and caches in memory
+    (the sandbox is temporary); ``client.close()`` stops it. ``users`` and ``seed`` shape
+    only that demo dataset: a real Argyle environment is what it is. A ``base_url``
+    without a key is an error (the embedded sandbox picks its own address).
     ``options`` go to :class:`ArgyleClient`.
 
     Example:
@@ -826,9 +1090,19 @@ def connect(
         key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")
     if key_id and key_secret:
         return ArgyleClient(key_id, key_secret, base_url=base_url, **options)
+    if base_url is not None:
+        raise ValueError(
+            f"base_url={base_url!r} needs a key: set ARGYLE_API_KEY_ID and "
+            "ARGYLE_API_KEY_SECRET (or pass key_id and key_secret), or leave base_url "
+            "unset to use the embedded sandbox"
+        )
     from argyle_nb import sandbox as embedded
 
-    running = embedded.start(users=embedded.DEMO_USERS, seed=embedded.DEMO_SEED)
+    users = embedded.DEMO_USERS if users is None else users
+    seed = embedded.DEMO_SEED if seed is None else seed
+    if isinstance(users, bool) or not isinstance(users, int) or users < 0:
+        raise ValueError(f"users must be a whole number >= 0, not {users!r}")
+    running = embedded.start(users=users, seed=seed)
     options.setdefault("cache", "memory")
     try:
         client = ArgyleClient(
@@ -840,6 +1114,6 @@ def connect(
     client.sandbox = running
     print(
         f"argyle_nb: no API key configured: started the embedded sandbox with "
-        f"{embedded.DEMO_USERS} demo users at {running.base_url}"
+        f"{users} demo users at {running.base_url}"
     )
     return client

@@ -13,6 +13,7 @@ class                        raised for
 :class:`RateLimitError`      429 once the retries are spent (``retry_after`` in seconds)
 :class:`ServerError`         5xx once the retries are spent
 :class:`ResponseFormatError` a body that is not what the API promises
+  :class:`InvalidRecordsError` ``strict=True`` and records of a list failed validation
 :class:`APIConnectionError`  no answer at all (connection refused, reset, timed out)
 :class:`NotCachedError`      offline mode and the answer is not in the cache
 ==========================  ==========================================================
@@ -36,6 +37,7 @@ __all__ = [
     "ArgyleError",
     "AuthenticationError",
     "BadRequestError",
+    "InvalidRecordsError",
     "NotCachedError",
     "NotFoundError",
     "RateLimitError",
@@ -133,6 +135,19 @@ class ServerError(ArgyleError):
 
 class ResponseFormatError(ArgyleError):
     """An answer whose body is not what the API promises (not JSON, wrong shape or types)."""
+
+
+class InvalidRecordsError(ResponseFormatError):
+    """``strict=True``: some records of a list failed validation (``.rejected`` lists them).
+
+    Without ``strict``, the client sets such records aside in ``client.rejected`` and
+    warns with :class:`~argyle_nb.quarantine.RejectedRecordsWarning` instead.
+    """
+
+    def __init__(self, detail: str, *, rejected: Any = (), **where: Any) -> None:
+        super().__init__(detail, **where)
+        #: The :class:`~argyle_nb.quarantine.RejectedRecord` entries that failed.
+        self.rejected: list[Any] = list(rejected)
 
 
 class APIConnectionError(ArgyleError):

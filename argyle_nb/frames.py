@@ -27,7 +27,9 @@ Example:
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from os import PathLike
 from typing import Any, TypeAlias
 
@@ -47,6 +49,7 @@ from argyle_nb.models import (
     PAY_DISTRIBUTION_STATUSES,
     RESOURCES,
 )
+from argyle_nb.quarantine import RejectedRecord
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -173,10 +176,6 @@ _ACCOUNT = pa.struct(
         ("availability", pa.struct([(r, _RESOURCE) for r in RESOURCES])),
     ]
 )
-_ACCOUNT_ONLY = pa.struct([f for f in _ACCOUNT if f.name != "availability"])
-_AVAILABILITY_ONLY = pa.struct(
-    [f for f in _ACCOUNT if f.name in ("id", "user", "created_at", "availability")]
-)
 _UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 
 
@@ -234,33 +233,65 @@ def _as_envelope(page: bytes, position: int) -> bytes:
     )
 
 
-def _read_pages(pages: Sequence[bytes], account: pa.StructType) -> pa.StructArray:
-    """Read account pages into one Arrow struct array of accounts (fields of ``account``)."""
+def _read_pages(
+    pages: Sequence[bytes], account: pa.StructType, rejected: list[RejectedRecord] | None = None
+) -> pa.StructArray:
+    """Read account pages into one Arrow struct array of accounts (fields of ``account``).
+
+    With ``rejected`` (a list), records that fail are appended to it and left out;
+    without, the first failure raises :class:`FrameError`.
+    """
     if not pages:
         return pa.array([], type=account)
-    schema = pa.schema([("results", pa.list_(account))])
     bodies = [_as_envelope(p, i) for i, p in enumerate(pages)]
+    try:
+        return _read_bodies(bodies, account)
+    except _Invalid as exc:
+        if rejected is None:
+            raise FrameError(str(exc)) from None
+    return _read_screened(bodies, account, rejected)
+
+
+class _Invalid(Exception):
+    """A read that failed: ``str()`` says where, ``reason`` says what."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where} {reason}")
+        self.reason = reason
+
+
+_SCHEMAS: dict[pa.StructType, pa.Schema] = {}
+
+
+def _parse_options(account: pa.StructType) -> pj.ParseOptions:
+    schema = _SCHEMAS.get(account)
+    if schema is None:
+        schema = _SCHEMAS.setdefault(account, pa.schema([("results", pa.list_(account))]))
+    return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+
+
+def _read_bodies(bodies: Sequence[bytes], account: pa.StructType) -> pa.StructArray:
+    """Read single-line envelopes into accounts; raises :class:`_Invalid` at the first fault."""
     data = b"\n".join(bodies)
     longest = max(len(b) for b in bodies)
-    parse = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     block = max(1 << 20, longest + 64)
     try:
         table = pj.read_json(
             io.BytesIO(data),
             read_options=pj.ReadOptions(block_size=block),
-            parse_options=parse,
+            parse_options=_parse_options(account),
         )
-    except pa.ArrowInvalid as exc:
-        raise _locate_error(bodies, schema) from exc
+    except pa.ArrowInvalid:
+        raise _locate_error(bodies, account) from None
     if table.num_rows != len(bodies):
-        raise FrameError(
-            f"expected {len(bodies)} pages, read {table.num_rows} JSON values: a page holds "
-            "more than one JSON value"
+        raise _Invalid(
+            f"expected {len(bodies)} pages, read {table.num_rows} JSON values:",
+            "a page holds more than one JSON value",
         )
     results = table.column("results")
     if results.null_count:
         missing = pc.index(pc.is_null(results), True).as_py()
-        raise FrameError(f"page {missing} has no 'results' array (or it is null)")
+        raise _Invalid(f"page {missing}", "has no 'results' array (or it is null)")
     combined = results.combine_chunks() if results.num_chunks != 1 else results.chunk(0)
     accounts: pa.StructArray = combined.flatten()
     if isinstance(accounts, pa.ChunkedArray):  # pragma: no cover - older pyarrow
@@ -269,37 +300,37 @@ def _read_pages(pages: Sequence[bytes], account: pa.StructType) -> pa.StructArra
     return accounts
 
 
-def _locate_error(bodies: Sequence[bytes], schema: pa.Schema) -> FrameError:
+def _locate_error(bodies: Sequence[bytes], account: pa.StructType) -> _Invalid:
     """Re-read pages one at a time to name the first one that fails."""
     for position, body in enumerate(bodies):
         try:
             pj.read_json(
                 io.BytesIO(body),
                 read_options=pj.ReadOptions(block_size=max(1 << 20, len(body) + 64)),
-                parse_options=pj.ParseOptions(
-                    explicit_schema=schema, unexpected_field_behavior="ignore"
-                ),
+                parse_options=_parse_options(account),
             )
         except pa.ArrowInvalid as exc:
             message = str(exc).replace("/results/[]", "account").replace("Column(", "field(")
-            return FrameError(f"page {position} does not hold Argyle accounts: {message}")
-    return FrameError("the pages could not be read as Argyle account pages")
+            message = message.replace("JSON parse error: ", "")
+            return _Invalid(f"page {position}", f"does not hold Argyle accounts: {message}")
+    return _Invalid("the pages", "could not be read as Argyle account pages")
 
 
 def _check_accounts(accounts: pa.StructArray, lists: pa.Array) -> None:
     if accounts.null_count:
-        raise FrameError("a page's results hold null instead of an account object")
+        row = pc.index(pc.is_null(accounts), True).as_py()
+        raise _Invalid(_where(lists, row), "is null instead of an account object")
     for name in ("id", "user", "created_at"):
         column = accounts.field(name)
         if column.null_count:
             row = pc.index(pc.is_null(column), True).as_py()
-            raise FrameError(f"{_where(lists, row)} has no {name!r}")
+            raise _Invalid(_where(lists, row), f"has no {name!r}")
     for name in ("id", "user"):
         bad = pc.invert(pc.match_substring_regex(accounts.field(name), _UUID_RE))
         if pc.any(bad).as_py():
             row = pc.index(bad, True).as_py()
             value = accounts.field(name)[row].as_py()
-            raise FrameError(f"{_where(lists, row)} has {name}={value!r}, not a UUID")
+            raise _Invalid(_where(lists, row), f"has {name}={value!r}, not a UUID")
 
 
 def _where(lists: pa.Array, row: int) -> str:
@@ -308,14 +339,97 @@ def _where(lists: pa.Array, row: int) -> str:
     return f"account {row - int(offsets[page])} of page {page}"
 
 
-def _accounts_arrow(source: Source, account: pa.StructType = _ACCOUNT) -> pa.StructArray:
+def _read_screened(
+    bodies: Sequence[bytes], account: pa.StructType, rejected: list[RejectedRecord]
+) -> pa.StructArray:
+    """The slow path: pages that read whole are kept; the others are split record by record.
+
+    A failing page is halved until each failing part is one record (few reads when few
+    records are bad); those records go to ``rejected`` with the reader's reason.
+    """
+    parts: list[pa.StructArray] = []
+    for position, body in enumerate(bodies):
+        try:
+            parts.append(_read_bodies([body], account))
+            continue
+        except _Invalid:
+            pass
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise FrameError(f"page {position} is not valid JSON: {exc}") from None
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            raise FrameError(f"page {position} has no 'results' array (or it is null)")
+        records: list[tuple[int, bytes]] = []
+        for index, item in enumerate(results):
+            if isinstance(item, dict):
+                records.append((index, orjson.dumps(item)))
+            else:
+                reason = f"is a JSON {_json_kind(item)}, not an account object"
+                rejected.append(RejectedRecord.of(position, index, item, reason))
+        parts.extend(_bisect(position, records, account, rejected))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pa.array([], type=account)
+    return pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
+
+
+def _bisect(
+    position: int,
+    records: list[tuple[int, bytes]],
+    account: pa.StructType,
+    rejected: list[RejectedRecord],
+) -> list[pa.StructArray]:
+    if not records:
+        return []
+    body = b'{"results":[' + b",".join(raw for _, raw in records) + b"]}"
+    try:
+        return [_read_bodies([body], account)]
+    except _Invalid as exc:
+        if len(records) == 1:
+            index, raw = records[0]
+            reason = exc.reason.removeprefix("does not hold Argyle accounts: ")
+            rejected.append(
+                RejectedRecord(page=position, index=index, raw=raw.decode(), error=reason)
+            )
+            return []
+    middle = len(records) // 2
+    return [
+        *_bisect(position, records[:middle], account, rejected),
+        *_bisect(position, records[middle:], account, rejected),
+    ]
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def _accounts_arrow(source: Source, rejected: list[RejectedRecord] | None) -> pa.StructArray:
+    """Every account of a source, read with the whole account schema.
+
+    Both frames read every documented field, so an account is valid or not whatever
+    table is asked for: the accounts and availability frames of one list leave out the
+    same records.
+    """
+    account = _ACCOUNT
     kind, items = _iter_pages(source)
     if kind == "pages":
-        return _read_pages(items, account)
+        return _read_pages(items, account, rejected)
     for position, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise FrameError(f"object {position} is a {type(item).__name__}, not an account")
-    return _read_pages([orjson.dumps(items)] if items else [], account)
+    return _read_pages([orjson.dumps(items)] if items else [], account, rejected)
 
 
 # ---------------------------------------------------------------------------
@@ -449,7 +563,7 @@ def _availability_pandas(accounts: pa.StructArray) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 
 
-def accounts_frame(source: Source) -> pd.DataFrame:
+def accounts_frame(source: Source, *, rejected: list[RejectedRecord] | None = None) -> pd.DataFrame:
     """One row per account, typed.
 
     Columns: ``id``, ``user`` (strings), ``link_item``, ``item``, ``source``
@@ -462,15 +576,22 @@ def accounts_frame(source: Source) -> pd.DataFrame:
     service sent beyond them. The pay-distribution error is read from
     ``error_code`` or, as in the reference examples, ``error``.
 
+    With ``rejected`` (a list), an account that cannot be read into these columns (a
+    field of the wrong type, no ``id``, not an object) is appended to it as a
+    :class:`~argyle_nb.quarantine.RejectedRecord` and left out, and the rest are read;
+    without it, the first such account raises :class:`FrameError`.
+
     Example:
         >>> page = b'{"count": 0, "next": null, "previous": null, "results": []}'
         >>> accounts_frame(page).shape
         (0, 17)
     """
-    return _accounts_pandas(_accounts_arrow(source, _ACCOUNT_ONLY))
+    return _accounts_pandas(_accounts_arrow(source, rejected))
 
 
-def availability_frame(source: Source) -> pd.DataFrame:
+def availability_frame(
+    source: Source, *, rejected: list[RejectedRecord] | None = None
+) -> pd.DataFrame:
     """A tidy long table: one row per account and availability resource present.
 
     Columns: ``account``, ``user``, ``resource`` (Categorical over
@@ -480,7 +601,7 @@ def availability_frame(source: Source) -> pd.DataFrame:
     ``window_days`` (``available_to - available_from`` in days; negative when the
     service sends the ends swapped), ``files_count``, ``in_progress_count``.
     Resources that are null are left out; rows follow the accounts' order, then the
-    resources' documented order.
+    resources' documented order. ``rejected`` works as in :func:`accounts_frame`.
 
     Example:
         >>> page = (b'[{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",'
@@ -493,18 +614,22 @@ def availability_frame(source: Source) -> pd.DataFrame:
           resource  status  available_count  window_days
         0  payouts  synced                3         30.0
     """
-    return _availability_pandas(_accounts_arrow(source, _AVAILABILITY_ONLY))
+    return _availability_pandas(_accounts_arrow(source, rejected))
 
 
-def accounts_and_availability(source: Source) -> tuple[pd.DataFrame, pd.DataFrame]:
+def accounts_and_availability(
+    source: Source, *, rejected: list[RejectedRecord] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both :func:`accounts_frame` and :func:`availability_frame` from one read of the source.
+
+    ``rejected`` works as in :func:`accounts_frame`.
 
     Example:
         >>> accounts, availability = accounts_and_availability(b"[]")
         >>> len(accounts), len(availability)
         (0, 0)
     """
-    accounts = _accounts_arrow(source)
+    accounts = _accounts_arrow(source, rejected)
     return _accounts_pandas(accounts), _availability_pandas(accounts)
 
 
@@ -513,11 +638,12 @@ def accounts_and_availability(source: Source) -> tuple[pd.DataFrame, pd.DataFram
 # ---------------------------------------------------------------------------
 
 
-def _user_objects(source: Source) -> list[Any]:
+def _user_objects(source: Source) -> list[tuple[int, int, Any]]:
+    """``(page, index, object)`` of every user of a source (objects count as page 0)."""
     kind, items = _iter_pages(source)
     if kind == "objects":
-        return items
-    users: list[Any] = []
+        return [(0, index, item) for index, item in enumerate(items)]
+    users: list[tuple[int, int, Any]] = []
     for position, page in enumerate(items):
         try:
             data = orjson.loads(page)
@@ -529,8 +655,36 @@ def _user_objects(source: Source) -> list[Any]:
             data = data["results"]
         if not isinstance(data, list):
             raise FrameError(f"page {position} is not a list page: got {type(data).__name__}")
-        users.extend(data)
+        users.extend((position, index, user) for index, user in enumerate(data))
     return users
+
+
+_UUID_PATTERN = re.compile(_UUID_RE)
+
+
+def _user_problem(user: Any) -> str | None:
+    """What makes ``user`` unfit for :func:`users_frame`, or None."""
+    if not isinstance(user, Mapping):
+        return f"is a JSON {_json_kind(user)}, not a user object"
+    for name in ("id", "created_at"):
+        if user.get(name) is None:
+            return f"has no {name!r}"
+    if not isinstance(user["id"], str) or not _UUID_PATTERN.match(user["id"]):
+        return f"has id={user['id']!r}, not a UUID"
+    created = user["created_at"]
+    try:
+        if not isinstance(created, str):
+            raise ValueError
+        datetime.fromisoformat(created)
+    except ValueError:
+        return f"has created_at={created!r}, not an ISO 8601 timestamp"
+    for name in ("employers_connected", "data_providers_connected"):
+        value = user.get(name)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            return f"has {name}={value!r}, not a list of strings"
+    return None
 
 
 def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
@@ -556,7 +710,7 @@ def _meta_column(values: list[Any]) -> pd.Series[Any]:
     return pd.Series(values, dtype=object)
 
 
-def users_frame(source: Source) -> pd.DataFrame:
+def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None) -> pd.DataFrame:
     """One row per user, with ``external_metadata`` flattened into ``meta.*`` columns.
 
     Columns: ``id``, ``created_at`` (UTC), ``employers_connected``,
@@ -567,6 +721,12 @@ def users_frame(source: Source) -> pd.DataFrame:
     single column ``meta``. Metadata columns are typed when their values agree
     (``str``, ``Int64``, ``Float64``, ``boolean``) and ``object`` otherwise.
 
+    With ``rejected`` (a list), a user that is not an object, has no ``id`` or
+    ``created_at``, an id that is not a UUID, a ``created_at`` that is not ISO 8601 or
+    connected lists that are not lists of strings is appended to it as a
+    :class:`~argyle_nb.quarantine.RejectedRecord` and left out; without it, the first
+    such user raises :class:`FrameError`.
+
     Example:
         >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
         ...     "created_at": "2019-11-27T15:56:50.583233",
@@ -575,19 +735,19 @@ def users_frame(source: Source) -> pd.DataFrame:
           meta.address.state meta.group_id
         0                 NY            A5
     """
-    users = _user_objects(source)
     ids: list[Any] = []
     created: list[Any] = []
     employers: list[Any] = []
     providers: list[Any] = []
     raw: list[str] = []
     flat: list[dict[str, Any]] = []
-    for position, user in enumerate(users):
-        if not isinstance(user, Mapping):
-            raise FrameError(f"user {position} is a {type(user).__name__}, not an object")
-        if user.get("id") is None or user.get("created_at") is None:
-            missing = "id" if user.get("id") is None else "created_at"
-            raise FrameError(f"user {position} has no {missing!r}")
+    for position, (page, index, user) in enumerate(_user_objects(source)):
+        problem = _user_problem(user)
+        if problem is not None:
+            if rejected is None:
+                raise FrameError(f"user {position} {problem}")
+            rejected.append(RejectedRecord.of(page, index, user, problem))
+            continue
         ids.append(str(user["id"]))
         created.append(user["created_at"])
         employers.append(user.get("employers_connected") or [])

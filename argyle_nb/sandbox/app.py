@@ -38,6 +38,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from argyle_nb.models import UserTokenRequest, UserWrite
+from argyle_nb.provenance import SANDBOX_HEADER
 from argyle_nb.sandbox.auth import BasicAuth
 from argyle_nb.sandbox.faults import FaultInjector, Faults
 from argyle_nb.sandbox.openapi import openapi_document
@@ -96,6 +97,9 @@ def parse_count(text: str | None, *, name: str, default: int, minimum: int, maxi
     if value < minimum:
         raise ApiError(400, {name: [f"Ensure this value is greater than or equal to {minimum}."]})
     return value
+
+
+_MARK: Final = (SANDBOX_HEADER.lower().encode(), b"1")
 
 
 def _json(body: bytes, status: int = 200) -> Response:
@@ -173,7 +177,18 @@ class SandboxApp:
         self.injector = FaultInjector(BasicAuth(self.routes, key_id, key_secret), faults)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.injector(scope, receive, send)
+        if scope["type"] != "http":
+            await self.injector(scope, receive, send)
+            return
+
+        async def send_marked(message: Any) -> None:
+            # Every answer says it comes from the emulator, so a table's provenance can tell.
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), _MARK]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.injector(scope, receive, send_marked)
 
     @property
     def faults(self) -> Faults:
@@ -185,6 +200,13 @@ class SandboxApp:
         self.injector.faults = value
 
     # -- helpers -------------------------------------------------------------------
+
+    def _corrupt(self, kind: str, rows: list[bytes]) -> list[bytes]:
+        """The rows of a list page, some corrupt when :attr:`Faults.corrupt` asks for it."""
+        faults = self.injector.faults
+        if not faults.corrupt:
+            return rows
+        return [faults.corrupt_record(kind, row) for row in rows]
 
     def sweep(self, force: bool = False) -> int:
         """Remove never-connected accounts older than 30 days (at most once a minute)."""
@@ -277,7 +299,7 @@ class SandboxApp:
         except ApiError as exc:
             return _error(exc)
         count, rows = await self._run(self.store.list_users, limit, offset)
-        return _page(request, count, rows, limit, offset)
+        return _page(request, count, self._corrupt("users", rows), limit, offset)
 
     async def create_user(self, request: Request) -> Response:
         """POST /v1/users"""
@@ -373,7 +395,7 @@ class SandboxApp:
         except ApiError as exc:
             return _error(exc)
         count, rows = await self._run(self.store.list_accounts, user, limit, offset)
-        return _page(request, count, rows, limit, offset)
+        return _page(request, count, self._corrupt("accounts", rows), limit, offset)
 
     async def get_account(self, request: Request) -> Response:
         """GET /v1/accounts/{id}"""

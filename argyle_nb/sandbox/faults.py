@@ -1,4 +1,4 @@
-"""Fault injection: answer a chosen fraction of requests with 429 or 5xx, or slow them down.
+"""Fault injection: 429 and 5xx answers, slow answers, and corrupt records in list pages.
 
 :class:`Faults` says what to inject; :class:`FaultInjector` is the ASGI middleware that
 does it. Faults apply to the API paths (``/v1/...``) only, never to ``/openapi.json``.
@@ -17,8 +17,12 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import blake2b
+from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["FaultInjector", "Faults"]
@@ -35,7 +39,13 @@ class Faults:
         server_error_status: ``503`` (default) or ``500``.
         latency: seconds added to every API request (an async sleep: it does not
             serialize concurrent requests).
-        seed: seed of the randomness that picks the faulty requests (None: unseeded).
+        corrupt: fraction of the records in list pages (``GET /v1/users``,
+            ``GET /v1/accounts``) served corrupt: a field of the wrong type, or a value
+            that is not an object at all. Which records is decided by the record's id
+            and ``seed`` (:meth:`corrupts`), so a record is corrupt on every page and
+            every request, and a test can tell which ones are.
+        seed: seed of the randomness that picks the faulty requests and records
+            (None: unseeded requests, records picked as with seed 0).
     """
 
     rate_limit: float = 0.0
@@ -43,10 +53,11 @@ class Faults:
     server_error: float = 0.0
     server_error_status: int = 503
     latency: float = 0.0
+    corrupt: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("rate_limit", "server_error"):
+        for name in ("rate_limit", "server_error", "corrupt"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a fraction in [0, 1], not {value}")
@@ -62,10 +73,72 @@ class Faults:
         """Whether these faults change anything."""
         return bool(self.rate_limit or self.server_error or self.latency)
 
+    def corrupts(self, record_id: str) -> bool:
+        """Whether the record with this id is served corrupt (stable for a seed).
+
+        Example:
+            >>> faults = Faults(corrupt=0.5, seed=1)
+            >>> faults.corrupts("a") == faults.corrupts("a")
+            True
+            >>> Faults().corrupts("a")
+            False
+        """
+        return self.corrupt > 0 and _draw(self.seed, record_id) < self.corrupt
+
+    def corrupt_record(self, kind: str, raw: bytes) -> bytes:
+        """``raw`` (one user or account as JSON), corrupt if :meth:`corrupts` picks it.
+
+        The damage is one of a few, chosen by the record's id: a timestamp that is not
+        one, a string where an object or a list belongs, a number where a UUID belongs,
+        or a value of an unknown shape in place of the record.
+        """
+        record = orjson.loads(raw)
+        record_id = str(record.get("id", ""))
+        if not self.corrupts(record_id):
+            return raw
+        damage = _DAMAGE[kind]
+        pick = int(_draw(self.seed, "kind:" + record_id) * len(damage))
+        return orjson.dumps(damage[pick](record))
+
     def retry_after_header(self) -> str:
         """The ``Retry-After`` value: whole seconds, rounded up (at least 0)."""
         whole = int(self.retry_after)
         return str(whole if whole == self.retry_after else whole + 1)
+
+
+def _draw(seed: int | None, text: str) -> float:
+    """A number in [0, 1) fixed by ``seed`` and ``text``."""
+    digest = blake2b(f"{seed or 0}:{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def _with(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**record, **changes}
+
+
+def _bad_window(record: dict[str, Any]) -> dict[str, Any]:
+    availability = dict(record.get("availability") or {})
+    availability["payouts"] = {"status": "synced", "available_count": "many"}
+    return _with(record, availability=availability)
+
+
+_Damage = Callable[[dict[str, Any]], Any]
+_DAMAGE: dict[str, list[_Damage]] = {
+    "users": [
+        lambda r: _with(r, created_at="yesterday"),
+        lambda r: _with(r, employers_connected="Walmart"),
+        lambda r: _with(r, id=int(str(r["id"])[:8], 16)),
+        lambda r: ["unexpected", "shape", r["id"]],
+    ],
+    "accounts": [
+        lambda r: _with(r, created_at="yesterday"),
+        lambda r: _with(r, connection="connected"),
+        lambda r: _with(r, employers="Walmart"),
+        lambda r: _with(r, user=12345),
+        _bad_window,
+        lambda r: ["unexpected", "shape", r["id"]],
+    ],
+}
 
 
 class FaultInjector:

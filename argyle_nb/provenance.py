@@ -1,0 +1,224 @@
+"""Where a table came from, and how old it is: :class:`Provenance`.
+
+Every frame the client builds carries its provenance in ``df.attrs["provenance"]`` (plain
+JSON values, so it survives pandas operations that keep ``attrs``, pickling and
+:func:`argyle_nb.frames.to_parquet`): the base URL and the environment (the embedded
+sandbox, Argyle's sandbox or production), when the fetch ran, how many pages came from
+the cache, when the oldest page was served, when the first one expires, and how many
+records were rejected (:mod:`argyle_nb.quarantine`). :func:`provenance` reads it back.
+
+Example:
+    >>> from datetime import UTC, datetime, timedelta
+    >>> t = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    >>> p = Provenance(endpoint="/v1/users", base_url="https://api-sandbox.argyle.com/v1",
+    ...                environment=environment_of("https://api-sandbox.argyle.com/v1"),
+    ...                fetch_started=t, fetch_finished=t, pages=5, pages_from_cache=5,
+    ...                served_from=t - timedelta(minutes=3), served_to=t,
+    ...                expires_at=t + timedelta(minutes=2), records=1000, rejected=0)
+    >>> p.environment
+    'Argyle sandbox'
+    >>> p.age(now=t)
+    datetime.timedelta(seconds=180)
+    >>> Provenance.from_attrs(p.to_attrs()) == p
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ATTRS_KEY",
+    "SANDBOX_HEADER",
+    "Provenance",
+    "environment_of",
+    "format_age",
+    "provenance",
+]
+
+#: The key of ``DataFrame.attrs`` that holds a frame's provenance.
+ATTRS_KEY: Final = "provenance"
+#: The header every answer of the embedded sandbox carries.
+SANDBOX_HEADER: Final = "X-Argyle-NB-Sandbox"
+
+_HOSTS: Final = {
+    "api-sandbox.argyle.com": "Argyle sandbox",
+    "api.argyle.com": "Argyle production",
+}
+
+
+def environment_of(base_url: str, *, embedded: bool = False) -> str:
+    """Name the environment of a base URL: ``"embedded sandbox"`` when its answers carry
+    :data:`SANDBOX_HEADER` (``embedded=True``), Argyle's sandbox or production by host,
+    else ``"other (<host>)"``.
+
+    Example:
+        >>> environment_of("https://api.argyle.com/v1")
+        'Argyle production'
+        >>> environment_of("http://127.0.0.1:8765/v1", embedded=True)
+        'embedded sandbox'
+        >>> environment_of("https://proxy.example.com/v1")
+        'other (proxy.example.com)'
+    """
+    if embedded:
+        return "embedded sandbox"
+    host = (urlsplit(base_url).hostname or "").lower()
+    return _HOSTS.get(host, f"other ({host or base_url})")
+
+
+def format_age(age: timedelta) -> str:
+    """A short, rounded age: ``"42 s"``, ``"3 min"``, ``"2 h"``, ``"5 days"``.
+
+    Example:
+        >>> format_age(timedelta(seconds=200)), format_age(timedelta(days=2, hours=3))
+        ('3 min', '2 days')
+    """
+    seconds = max(0.0, age.total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _stamp(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where and when a table's records came from.
+
+    Attributes:
+        endpoint: the list fetched, such as ``/v1/accounts`` or ``/v1/accounts?user=...``.
+        base_url: the API's base URL.
+        environment: ``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"``
+            or ``"other (<host>)"`` (:func:`environment_of`).
+        fetch_started, fetch_finished: when the client began and ended the fetch (UTC).
+        pages: pages read; ``pages_from_cache`` of them were answered by the cache.
+        served_from, served_to: when the oldest and the newest page were served by the
+            API (a cached page was served when it was first fetched).
+        expires_at: when the first of these pages expires in the cache (None: none does).
+        records: records in the table; ``rejected``: records set aside as invalid.
+    """
+
+    endpoint: str
+    base_url: str
+    environment: str
+    fetch_started: datetime
+    fetch_finished: datetime
+    pages: int
+    pages_from_cache: int
+    served_from: datetime | None
+    served_to: datetime | None
+    expires_at: datetime | None
+    records: int
+    rejected: int
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        """How old the oldest record is at ``now`` (default: the current time)."""
+        now = datetime.now(UTC) if now is None else now
+        oldest = self.served_from or self.fetch_finished
+        return max(timedelta(0), now - oldest)
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line for people: how many records, from where, how old, what was left out.
+
+        Example:
+            >>> p = Provenance.from_attrs(_EXAMPLE)
+            >>> print(p.describe(now=p.fetch_finished))
+            1000 records from the Argyle sandbox (https://api-sandbox.argyle.com/v1/users), \
+oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 UTC
+        """
+        parts = [
+            f"{self.records} records from the {self.environment} "
+            f"({self.base_url}{self.endpoint.removeprefix(_path(self.base_url))}), "
+            f"oldest {format_age(self.age(now))} old",
+            f"{self.pages_from_cache} of {self.pages} pages from the cache"
+            + (f", first expiry {_stamp(self.expires_at)}" if self.expires_at else ""),
+        ]
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected records left out (see client.rejected)")
+        return "; ".join(parts)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("source", f"{self.environment}: {self.base_url}"),
+            ("endpoint", self.endpoint),
+            ("fetched", f"{_stamp(self.fetch_started)} to {_stamp(self.fetch_finished)}"),
+            ("served", f"{_stamp(self.served_from)} to {_stamp(self.served_to)}"),
+            ("age", format_age(self.age())),
+            ("pages", f"{self.pages} ({self.pages_from_cache} from the cache)"),
+            ("expires", _stamp(self.expires_at)),
+            ("records", f"{self.records} ({self.rejected} rejected)"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table class='argyle-provenance'>{body}</table>"
+
+    def to_attrs(self) -> dict[str, Any]:
+        """Plain JSON values for ``DataFrame.attrs`` (timestamps as ISO 8601 text)."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            out[key] = value.isoformat() if isinstance(value, datetime) else value
+        return out
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> Provenance:
+        """The provenance that :meth:`to_attrs` wrote (``ValueError`` if it is not one)."""
+        try:
+            values: dict[str, Any] = {}
+            for field in fields(cls):
+                value = attrs[field.name]
+                if "datetime" in str(field.type) and value is not None:
+                    value = datetime.fromisoformat(value)
+                values[field.name] = value
+            return cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a provenance record: {exc}") from None
+
+
+def provenance(frame: pd.DataFrame) -> Provenance | None:
+    """The provenance of a frame the client built, or None when it carries none.
+
+    Example:
+        >>> import pandas as pd
+        >>> provenance(pd.DataFrame()) is None
+        True
+    """
+    attrs = frame.attrs.get(ATTRS_KEY)
+    return Provenance.from_attrs(attrs) if isinstance(attrs, dict) else None
+
+
+def _path(base_url: str) -> str:
+    return urlsplit(base_url).path.rstrip("/")
+
+
+_EXAMPLE: Final = {
+    "endpoint": "/v1/users",
+    "base_url": "https://api-sandbox.argyle.com/v1",
+    "environment": "Argyle sandbox",
+    "fetch_started": "2026-11-23T12:00:00+00:00",
+    "fetch_finished": "2026-11-23T12:00:00+00:00",
+    "pages": 5,
+    "pages_from_cache": 5,
+    "served_from": "2026-11-23T11:57:00+00:00",
+    "served_to": "2026-11-23T12:00:00+00:00",
+    "expires_at": "2026-11-23T12:02:00+00:00",
+    "records": 1000,
+    "rejected": 0,
+}
