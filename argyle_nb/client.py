@@ -577,7 +577,7 @@ class ArgyleClient:
         """Every user as a typed DataFrame (:func:`argyle_nb.frames.users_frame`).
 
         ``df.attrs["provenance"]`` says where and when it came from
-        (:func:`argyle_nb.provenance.provenance`); users that fail validation are left
+        (:func:`argyle_nb.provenance_of`); users that fail validation are left
         out, with a warning, and kept in :attr:`rejected`.
         """
         listing = self._listing("/users", {}, progress=progress)

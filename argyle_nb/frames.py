@@ -362,13 +362,15 @@ def _read_screened(
         if not isinstance(results, list):
             raise FrameError(f"page {position} has no 'results' array (or it is null)")
         records: list[tuple[int, bytes]] = []
+        found: list[RejectedRecord] = []
         for index, item in enumerate(results):
             if isinstance(item, dict):
                 records.append((index, orjson.dumps(item)))
             else:
                 reason = f"is a JSON {_json_kind(item)}, not an account object"
-                rejected.append(RejectedRecord.of(position, index, item, reason))
-        parts.extend(_bisect(position, records, account, rejected))
+                found.append(RejectedRecord.of(position, index, item, reason))
+        parts.extend(_bisect(position, records, account, found))
+        rejected.extend(sorted(found, key=lambda r: r.index))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pa.array([], type=account)
@@ -881,7 +883,12 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     for entry in meta["columns"]:
         if str(entry.get("numpy_type", "")).startswith(("list<", "large_list<", "struct<")):
             entry["numpy_type"] = "object"
-    return table.replace_schema_metadata({**table.schema.metadata, b"pandas": orjson.dumps(meta)})
+    extra = {b"pandas": orjson.dumps(meta)}
+    if frame.attrs:
+        # pandas' own key: pandas.read_parquet and read_parquet() restore df.attrs (the
+        # provenance of a fetched table) from it. Values that are not JSON are left out.
+        extra[b"PANDAS_ATTRS"] = orjson.dumps(frame.attrs, default=lambda value: None)
+    return table.replace_schema_metadata({**table.schema.metadata, **extra})
 
 
 def _is_missing(value: Any) -> bool:
@@ -898,7 +905,8 @@ def to_parquet(
     (the directory is created). Timestamps stay UTC microseconds, Categoricals become
     Parquet dictionary columns, lists stay lists; the pandas metadata in the file
     restores the dtypes when pandas reads it back. Metadata columns of ``object`` dtype (values of
-    mixed JSON shapes) are written as JSON text. Returns the files written.
+    mixed JSON shapes) are written as JSON text. ``df.attrs`` (a fetched table's
+    provenance) is stored too, and comes back with the frame. Returns the files written.
 
     Example:
         >>> import tempfile, pathlib
@@ -951,7 +959,11 @@ def read_parquet(path: str | PathLike[str]) -> pd.DataFrame | dict[str, pd.DataF
 
 
 def _read_one(file: PathLike[str]) -> pd.DataFrame:
-    frame: pd.DataFrame = pq.read_table(file).to_pandas(types_mapper=_nested_as_arrow)
+    table = pq.read_table(file)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=_nested_as_arrow)
+    attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")
+    if attrs:
+        frame.attrs = orjson.loads(attrs)
     for column in frame.columns:
         dtype = frame[column].dtype
         # An empty dictionary comes back with object categories: the frames use str.

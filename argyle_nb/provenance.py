@@ -5,7 +5,7 @@ JSON values, so it survives pandas operations that keep ``attrs``, pickling and
 :func:`argyle_nb.frames.to_parquet`): the base URL and the environment (the embedded
 sandbox, Argyle's sandbox or production), when the fetch ran, how many pages came from
 the cache, when the oldest page was served, when the first one expires, and how many
-records were rejected (:mod:`argyle_nb.quarantine`). :func:`provenance` reads it back.
+records were rejected (:mod:`argyle_nb.quarantine`). :func:`provenance_of` reads it back.
 
 Example:
     >>> from datetime import UTC, datetime, timedelta
@@ -40,7 +40,7 @@ __all__ = [
     "Provenance",
     "environment_of",
     "format_age",
-    "provenance",
+    "provenance_of",
 ]
 
 #: The key of ``DataFrame.attrs`` that holds a frame's provenance.
@@ -192,12 +192,12 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
             raise ValueError(f"not a provenance record: {exc}") from None
 
 
-def provenance(frame: pd.DataFrame) -> Provenance | None:
+def provenance_of(frame: pd.DataFrame) -> Provenance | None:
     """The provenance of a frame the client built, or None when it carries none.
 
     Example:
         >>> import pandas as pd
-        >>> provenance(pd.DataFrame()) is None
+        >>> provenance_of(pd.DataFrame()) is None
         True
     """
     attrs = frame.attrs.get(ATTRS_KEY)

@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument(
         "--latency", type=_non_negative, default=0.0, help="seconds added to every request"
     )
+    faults.add_argument(
+        "--corrupt",
+        type=_fraction,
+        default=0.0,
+        help="fraction of list records served corrupt (picked by record id)",
+    )
     faults.add_argument("--fault-seed", type=int, default=None, help="seed of the fault draws")
 
 
@@ -104,6 +110,7 @@ def serve(args: argparse.Namespace) -> int:
             server_error=args.server_error,
             server_error_status=args.server_error_status,
             latency=args.latency,
+            corrupt=args.corrupt,
             seed=args.fault_seed,
         )
         if args.users:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import types
 import sys
 from pathlib import Path
 
@@ -25,6 +26,12 @@ PUBLIC = {
     "AuthenticationError",
     "BadRequestError",
     "FrameError",
+    "CacheReport",
+    "InvalidRecordsError",
+    "Provenance",
+    "RejectedRecord",
+    "RejectedRecordsWarning",
+    "provenance_of",
     "NotCachedError",
     "NotFoundError",
     "RateLimitError",
@@ -61,8 +68,12 @@ def test_all_is_pinned() -> None:
 
 
 def test_every_public_name_resolves() -> None:
+    import argyle_nb.client  # loads every submodule, which a package attribute could shadow
+
     for name in argyle_nb.__all__:
-        assert getattr(argyle_nb, name) is not None, name
+        value = getattr(argyle_nb, name)
+        assert value is not None, name
+        assert not isinstance(value, types.ModuleType), f"{name} is shadowed by a submodule"
 
 
 def test_version_and_py_typed() -> None:

@@ -91,3 +91,20 @@ def test_store_sweep_and_cascade(tmp_path: Path) -> None:
     count, page = store.list_users(limit=200, offset=0)
     assert count == 200 and len(page) == 200
     store.close()
+
+
+def test_corrupt_faults_pick_records_by_id_and_seed() -> None:
+    with pytest.raises(ValueError, match="corrupt"):
+        Faults(corrupt=1.2)
+    ids = [f"{i:08d}-0000-0000-0000-000000000000" for i in range(2000)]
+    faults = Faults(corrupt=0.1, seed=5)
+    picked = {i for i in ids if faults.corrupts(i)}
+    assert 140 < len(picked) < 260  # about a tenth
+    assert picked == {i for i in ids if Faults(corrupt=0.1, seed=5).corrupts(i)}
+    assert picked != {i for i in ids if Faults(corrupt=0.1, seed=6).corrupts(i)}
+    assert not any(Faults(seed=5).corrupts(i) for i in ids)
+    record = b'{"id":"%s","created_at":"2026-01-01T00:00:00Z"}'
+    clean = next(i for i in ids if i not in picked)
+    bad = next(iter(picked))
+    assert faults.corrupt_record("users", record % clean.encode()) == record % clean.encode()
+    assert faults.corrupt_record("users", record % bad.encode()) != record % bad.encode()
