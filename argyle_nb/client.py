@@ -1020,8 +1020,9 @@ def _bar(total: int | None, path: str, show: bool, *, always: bool = False) -> A
         return _NoBar()
     from tqdm.auto import tqdm
 
+    # A prefetch's bar stays when done: it is the cell's record of what was cached.
     desc = path if always else f"GET {path}"
-    return tqdm(total=total, desc=desc, unit="page", leave=False)
+    return tqdm(total=total, desc=desc, unit="page", leave=always)
 
 
 def _reason(exc: ValidationError) -> str:

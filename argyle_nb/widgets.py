@@ -4,7 +4,9 @@ Each explorer is a class: build it from frames (or a client) and put it last in 
 to display it. The numbers come from :mod:`argyle_nb.analysis`; the explorers only
 filter, pick and draw. What is shown is exposed for scripts and tests: ``.table`` (the
 DataFrame in the table), ``.chart_data`` (the DataFrame drawn), ``.message`` (the
-line of text under the controls) and ``.widget`` (the root widget).
+line of text under the controls), ``.data_source`` (where the frames came from and how
+old they are, from their provenance: the line under the title) and ``.widget`` (the root
+widget).
 
 Example:
     >>> import argyle_nb
@@ -22,7 +24,7 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -31,6 +33,7 @@ import pandas as pd
 from argyle_nb import analysis
 from argyle_nb.errors import ArgyleError
 from argyle_nb.frames import metadata_keys
+from argyle_nb.provenance import format_age, provenance_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -98,14 +101,48 @@ def _message_html(text: str, *, error: bool = False) -> str:
     return f'<span class="argyle-message" style="color:{colour}">{html.escape(text)}</span>'
 
 
+Clock = Callable[[], datetime]
+
+
+def _source_line(frames: dict[str, pd.DataFrame], now: datetime) -> str:
+    """``Data: accounts: 1334 from the embedded sandbox, 2 min old`` for tracked frames."""
+    parts: list[str] = []
+    unknown: list[str] = []
+    for name, frame in frames.items():
+        try:
+            found = provenance_of(frame)
+        except ValueError:
+            found = None
+        if found is None:
+            unknown.append(name)
+            continue
+        text = (
+            f"{name}: {found.records} from the {found.environment}, "
+            f"{format_age(found.age(now))} old"
+        )
+        if found.pages_from_cache:
+            text += f" ({found.pages_from_cache} of {found.pages} pages from the cache)"
+        if found.rejected:
+            text += f", {found.rejected} rejected records left out"
+        parts.append(text)
+    if unknown:
+        parts.append(f"{', '.join(unknown)}: of unknown origin (not fetched by the client)")
+    return "Data: " + "; ".join(parts) if parts else ""
+
+
 class _Explorer:
     """What every explorer shares: the root widget, the shown data and the display hooks."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         w = _widgets()
         self.table: pd.DataFrame = pd.DataFrame()
         self.chart_data: pd.DataFrame = pd.DataFrame()
         self.message: str = ""
+        #: Where the data shown came from and how old it is (from the frames' provenance).
+        self.data_source: str = ""
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._tracked: dict[str, pd.DataFrame] = {}
+        self._source = w.HTML()
         self._message = w.HTML()
         self._chart = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self._table = w.HTML()
@@ -114,6 +151,21 @@ class _Explorer:
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message = text
         self._message.value = _message_html(text, error=error)
+        self._show_source()
+
+    def _track(self, **frames: pd.DataFrame) -> None:
+        """Name the frames whose provenance the explorer shows."""
+        self._tracked = frames
+        self._show_source()
+
+    def _show_source(self) -> None:
+        """Re-draw the provenance line: the data's age grows while the explorer is open."""
+        self.data_source = _source_line(self._tracked, self._clock())
+        self._source.value = (
+            f'<span class="argyle-source" style="color:#666">{html.escape(self.data_source)}</span>'
+            if self.data_source
+            else ""
+        )
 
     def _show_table(self, frame: pd.DataFrame) -> None:
         self.table = frame
@@ -129,7 +181,50 @@ class _Explorer:
             self._chart.layout.display = "none"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live widget view, plus a static ``text/html`` snapshot of what it shows.
+
+        JupyterLab's widget manager ranks the widget view above ``text/html``, so Lab shows
+        the live explorer; a static HTML export (``argyle-nb report``) shows the snapshot:
+        headings, the chosen values, the message, tables and charts (PNG inline). Buttons
+        and free-text fields (a search, metadata being edited, a user token) are left out.
+        """
+        import base64
+
+        w = _widgets()
+
+        def static(widget: Any) -> str:
+            if getattr(widget.layout, "display", None) == "none":
+                return ""
+            if isinstance(widget, w.Box):
+                flow = "row;flex-wrap:wrap" if isinstance(widget, w.HBox) else "column"
+                inner = "".join(static(child) for child in widget.children)
+                return f'<div style="display:flex;flex-direction:{flow};gap:4px 24px">{inner}</div>'
+            if isinstance(widget, w.HTML):
+                return f"<div>{widget.value}</div>" if widget.value else ""
+            if isinstance(widget, w.Image):
+                if not widget.value:
+                    return ""
+                data = base64.b64encode(widget.value).decode("ascii")
+                src = f"data:image/{widget.format};base64,{data}"
+                return f'<img src="{src}" style="max-width:100%" alt="chart">'
+            if isinstance(widget, w.Dropdown | w.SelectMultiple | w.DatePicker):
+                value = widget.value
+                if isinstance(value, tuple):
+                    shown = ", ".join(str(v) for v in value) or "(all)"
+                else:
+                    shown = "—" if value is None else str(value)
+                label = html.escape(str(widget.description))
+                return f"<div><b>{label}</b>: {html.escape(shown)}</div>"
+            return ""
+
+        snapshot = (
+            f'<div class="argyle-explorer-snapshot">{static(self.widget)}'
+            "<p><i>A static snapshot: open the notebook in JupyterLab to explore.</i></p></div>"
+        )
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata)
+            return {**bundle[0], "text/html": snapshot}, bundle[1]
+        return {**(bundle or {"text/plain": repr(self)}), "text/html": snapshot}
 
     def _summary(self) -> str:
         return self.message
@@ -161,11 +256,19 @@ class MetadataExplorer(_Explorer):
 
     TABLE_COLUMNS = ("users", "accounts", "connected_share", "error_share")
 
-    def __init__(self, users: pd.DataFrame, accounts: pd.DataFrame, key: str | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        key: str | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock)
         w = _widgets()
         self.users = users
         self.accounts = accounts
+        self._track(users=users, accounts=accounts)
         self.groups: pd.DataFrame = pd.DataFrame()
         self.group_users: pd.DataFrame = pd.DataFrame()
         keys = metadata_keys(users)
@@ -180,6 +283,7 @@ class MetadataExplorer(_Explorer):
         self.widget = w.VBox(
             [
                 w.HTML("<b>Metadata cohorts</b>"),
+                self._source,
                 self.key,
                 self._message,
                 self._chart,
@@ -266,10 +370,13 @@ class ConnectionExplorer(_Explorer):
         over_time: the distribution per ``freq`` period of ``created_at``.
     """
 
-    def __init__(self, accounts: pd.DataFrame, by: str = "link_item") -> None:
-        super().__init__()
+    def __init__(
+        self, accounts: pd.DataFrame, by: str = "link_item", *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(clock)
         w = _widgets()
         self.accounts = accounts
+        self._track(accounts=accounts)
         self.selected: pd.DataFrame = accounts
         self.errors: pd.DataFrame = pd.DataFrame()
         self.over_time: pd.DataFrame = pd.DataFrame()
@@ -300,6 +407,7 @@ class ConnectionExplorer(_Explorer):
         self.widget = w.VBox(
             [
                 w.HTML("<b>Connection health</b>"),
+                self._source,
                 w.HBox([self.link_item, self.source]),
                 w.HBox([self.created_from, self.created_before]),
                 w.HBox([self.by, self.freq]),
@@ -395,10 +503,12 @@ class AvailabilityExplorer(_Explorer):
         seed: int = 0,
         stale_days: float = 7,
         now: str | pd.Timestamp | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         w = _widgets()
         self.availability = availability
+        self._track(availability=availability)
         self.sample = sample
         self.seed = seed
         self.stale_days = stale_days
@@ -424,6 +534,7 @@ class AvailabilityExplorer(_Explorer):
         self.widget = w.VBox(
             [
                 w.HTML("<b>Availability windows</b>"),
+                self._source,
                 w.HBox([self.resource, self.statuses]),
                 self._message,
                 self._chart,
@@ -505,11 +616,18 @@ class UserInspector(_Explorer):
         user_id, table (the user's accounts), availability, token, pending.
     """
 
-    def __init__(self, client: ArgyleClient, users: pd.DataFrame | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        client: ArgyleClient,
+        users: pd.DataFrame | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock)
         w = _widgets()
         self.client = client
         self.users = users if users is not None else client.users_frame(progress=False)
+        self._track(users=self.users)
         self.user_id: str | None = None
         self.availability: pd.DataFrame = pd.DataFrame()
         self.token: str | None = None
@@ -537,6 +655,7 @@ class UserInspector(_Explorer):
         self.widget = w.VBox(
             [
                 w.HTML("<b>User inspector</b>"),
+                self._source,
                 w.HBox([self.search, self.matches]),
                 self.metadata,
                 w.HBox([self.save, self.token_button]),

@@ -343,3 +343,28 @@ def test_user_inspector_shows_api_errors_inline(data: Data) -> None:
     inspector.search.value = "no-such-user-anywhere"
     assert inspector.matches.value is None
     assert inspector.message.startswith("No user matches")
+
+
+def test_explorers_show_where_the_data_came_from_and_its_age(data: Data) -> None:
+    from argyle_nb.provenance import provenance_of
+
+    fetched = provenance_of(data.accounts)
+    assert fetched is not None and fetched.served_from is not None
+    later = fetched.served_from + timedelta(minutes=7, seconds=10)
+    explorers = [
+        MetadataExplorer(data.users, data.accounts, clock=lambda: later),
+        ConnectionExplorer(data.accounts, clock=lambda: later),
+        AvailabilityExplorer(data.availability, clock=lambda: later),
+    ]
+    n = len(data.accounts)
+    for explorer in explorers:
+        assert f"accounts: {n} from the embedded sandbox, 7 min old" in explorer.data_source or (
+            f"availability: {n} from the embedded sandbox, 7 min old" in explorer.data_source
+        )
+        assert "argyle-source" in explorer._source.value
+        assert explorer._source in explorer.widget.children
+    assert f"users: {len(data.users)} from the embedded sandbox" in explorers[0].data_source
+    # A frame the client did not fetch says so instead of guessing.
+    plain = data.accounts.copy()
+    plain.attrs = {}
+    assert "of unknown origin" in ConnectionExplorer(plain).data_source
