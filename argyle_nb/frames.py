@@ -27,8 +27,10 @@ Example:
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from os import PathLike
 from typing import Any, TypeAlias
@@ -270,8 +272,14 @@ def _parse_options(account: pa.StructType) -> pj.ParseOptions:
     return pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
 
 
-def _read_bodies(bodies: Sequence[bytes], account: pa.StructType) -> pa.StructArray:
-    """Read single-line envelopes into accounts; raises :class:`_Invalid` at the first fault."""
+def _read_bodies(
+    bodies: Sequence[bytes], account: pa.StructType, *, locate: bool = True
+) -> pa.StructArray:
+    """Read single-line envelopes into accounts; raises :class:`_Invalid` at the first fault.
+
+    ``locate``: on a reader error, re-read page by page to name the page (not needed
+    when there is one page, or when the caller only wants to know that it failed).
+    """
     data = b"\n".join(bodies)
     longest = max(len(b) for b in bodies)
     block = max(1 << 20, longest + 64)
@@ -281,8 +289,10 @@ def _read_bodies(bodies: Sequence[bytes], account: pa.StructType) -> pa.StructAr
             read_options=pj.ReadOptions(block_size=block),
             parse_options=_parse_options(account),
         )
-    except pa.ArrowInvalid:
-        raise _locate_error(bodies, account) from None
+    except pa.ArrowInvalid as exc:
+        if locate and len(bodies) > 1:
+            raise _locate_error(bodies, account) from None
+        raise _Invalid("page 0", f"does not hold Argyle accounts: {_clean(exc)}") from None
     if table.num_rows != len(bodies):
         raise _Invalid(
             f"expected {len(bodies)} pages, read {table.num_rows} JSON values:",
@@ -310,10 +320,14 @@ def _locate_error(bodies: Sequence[bytes], account: pa.StructType) -> _Invalid:
                 parse_options=_parse_options(account),
             )
         except pa.ArrowInvalid as exc:
-            message = str(exc).replace("/results/[]", "account").replace("Column(", "field(")
-            message = message.replace("JSON parse error: ", "")
-            return _Invalid(f"page {position}", f"does not hold Argyle accounts: {message}")
+            return _Invalid(f"page {position}", f"does not hold Argyle accounts: {_clean(exc)}")
     return _Invalid("the pages", "could not be read as Argyle account pages")
+
+
+def _clean(exc: Exception) -> str:
+    """Arrow's reader message in the frames' words (``field(account/connection) ...``)."""
+    message = str(exc).replace("/results/[]", "account").replace("Column(", "field(")
+    return message.replace("JSON parse error: ", "")
 
 
 def _check_accounts(accounts: pa.StructArray, lists: pa.Array) -> None:
@@ -342,39 +356,175 @@ def _where(lists: pa.Array, row: int) -> str:
 def _read_screened(
     bodies: Sequence[bytes], account: pa.StructType, rejected: list[RejectedRecord]
 ) -> pa.StructArray:
-    """The slow path: pages that read whole are kept; the others are split record by record.
+    """The slow path: pages that read whole are kept; the others are screened record by record.
 
-    A failing page is halved until each failing part is one record (few reads when few
-    records are bad); those records go to ``rejected`` with the reader's reason.
+    Only pages that fail are decoded; their records are read as NDJSON, skipping past
+    each record the reader names (:func:`_screen_records`). Pages are screened on a few
+    threads (Arrow's reader releases the GIL). Rejected records go to ``rejected`` with
+    the reader's reason, in page order.
     """
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        results = list(
+            pool.map(lambda i, b: _screen_page(i, b, account), range(len(bodies)), bodies)
+        )
     parts: list[pa.StructArray] = []
-    for position, body in enumerate(bodies):
-        try:
-            parts.append(_read_bodies([body], account))
-            continue
-        except _Invalid:
-            pass
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise FrameError(f"page {position} is not valid JSON: {exc}") from None
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, list):
-            raise FrameError(f"page {position} has no 'results' array (or it is null)")
-        records: list[tuple[int, bytes]] = []
-        found: list[RejectedRecord] = []
-        for index, item in enumerate(results):
-            if isinstance(item, dict):
-                records.append((index, orjson.dumps(item)))
-            else:
-                reason = f"is a JSON {_json_kind(item)}, not an account object"
-                found.append(RejectedRecord.of(position, index, item, reason))
-        parts.extend(_bisect(position, records, account, found))
-        rejected.extend(sorted(found, key=lambda r: r.index))
-    parts = [p for p in parts if len(p)]
+    for accounts, found in results:
+        if len(accounts):
+            parts.append(accounts)
+        rejected.extend(found)
     if not parts:
         return pa.array([], type=account)
     return pa.concat_arrays(parts) if len(parts) > 1 else parts[0]
+
+
+def _screen_page(
+    position: int, body: bytes, account: pa.StructType
+) -> tuple[pa.StructArray, list[RejectedRecord]]:
+    """One page's good accounts and its rejected records (in record order)."""
+    try:
+        return _read_bodies([body], account, locate=False), []
+    except _Invalid:
+        pass
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise FrameError(f"page {position} is not valid JSON: {exc}") from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        raise FrameError(f"page {position} has no 'results' array (or it is null)")
+    records: list[tuple[int, bytes]] = []
+    found: list[RejectedRecord] = []
+    for index, item in enumerate(results):
+        if isinstance(item, dict):
+            records.append((index, orjson.dumps(item)))
+        else:
+            reason = f"is a JSON {_json_kind(item)}, not an account object"
+            found.append(RejectedRecord.of(position, index, item, reason))
+    accounts = _screen_records(position, records, account, found)
+    return accounts, sorted(found, key=lambda r: r.index)
+
+
+_ROW = re.compile(r" in row (\d+)$")
+_UNPARSED = re.compile(r"couldn't parse:(.*)$")
+
+
+def _read_records(raws: Sequence[bytes], account: pa.StructType) -> pa.StructArray:
+    """Records (one JSON object each) as NDJSON; :class:`_Invalid` names the row that fails."""
+    if not raws:
+        return pa.array([], type=account)
+    data = b"\n".join(raws)
+    schema = pa.schema(list(account))
+    try:
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 64)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc).replace("JSON parse error: ", "").replace("Column(", "field(")
+        raise _Invalid("a record", message) from None
+    table = table.combine_chunks()
+    return pa.StructArray.from_arrays(
+        [
+            table.column(i).chunk(0) if table.column(i).num_chunks else pa.array([], f.type)
+            for i, f in enumerate(account)
+        ],
+        fields=list(account),
+    )
+
+
+def _screen_records(
+    position: int,
+    records: list[tuple[int, bytes]],
+    account: pa.StructType,
+    found: list[RejectedRecord],
+) -> pa.StructArray:
+    """Read a failing page's records, setting aside each one the reader cannot type.
+
+    The reader names the row of a wrong type (``... in row N``): that record goes, and
+    reading resumes after it. A value it cannot convert (a timestamp that is not one)
+    comes without a row: the records holding that value are tried alone. What is left
+    is halved until each failing part is one record (:func:`_bisect`). Then the checks
+    of :func:`_check_accounts` (ids, UUIDs) drop what they flag.
+    """
+
+    def reject(index: int, raw: bytes, reason: str) -> None:
+        found.append(RejectedRecord(page=position, index=index, raw=raw.decode(), error=reason))
+
+    alive = list(records)
+    start = 0
+    while start < len(alive):
+        try:
+            _read_records([raw for _, raw in alive[start:]], account)
+            break
+        except _Invalid as exc:
+            row = _ROW.search(exc.reason)
+            if row is None:
+                break  # a conversion error: handled on the whole set below
+            at = start + int(row.group(1))
+            reject(*alive[at], _ROW.sub("", exc.reason))
+            del alive[at]
+            start = at
+    for _ in range(len(alive)):
+        try:
+            accounts = _read_records([raw for _, raw in alive], account)
+            break
+        except _Invalid as exc:
+            value = _UNPARSED.search(exc.reason)
+            needle = orjson.dumps(value.group(1)) if value else None
+            suspects = [r for r in alive if needle is not None and needle in r[1]]
+            culprits = [r for r in suspects if _fails_alone(r[1], account)]
+            if not culprits:
+                parts = _bisect(position, alive, account, found)
+                accounts = pa.concat_arrays(parts) if parts else pa.array([], type=account)
+                alive = []
+                break
+            for culprit in culprits:
+                reject(*culprit, exc.reason)
+            alive = [r for r in alive if r not in culprits]
+    else:
+        accounts = pa.array([], type=account)
+    if alive or len(accounts):
+        bad = _bad_rows(accounts)
+        if bad:
+            # alive holds exactly the rows of accounts (the bisect path leaves it empty and
+            # checks its own parts).
+            for flagged, reason in sorted(bad.items()):
+                index, raw = alive[flagged]
+                reject(index, raw, reason)
+            keep = np.ones(len(accounts), dtype=bool)
+            keep[list(bad)] = False
+            accounts = accounts.filter(pa.array(keep))
+    return accounts
+
+
+def _fails_alone(raw: bytes, account: pa.StructType) -> bool:
+    try:
+        _read_records([raw], account)
+    except _Invalid:
+        return True
+    return False
+
+
+def _bad_rows(accounts: pa.StructArray) -> dict[int, str]:
+    """Every row the checks of :func:`_check_accounts` flag, with the reason."""
+    bad: dict[int, str] = {}
+    if not len(accounts):
+        return bad
+    for row in np.flatnonzero(pc.is_null(accounts).to_numpy(zero_copy_only=False)):
+        bad.setdefault(int(row), "is null instead of an account object")
+    for name in ("id", "user", "created_at"):
+        missing = pc.is_null(accounts.field(name)).to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(missing):
+            bad.setdefault(int(row), f"has no {name!r}")
+    for name in ("id", "user"):
+        column = accounts.field(name)
+        wrong = pc.invert(pc.match_substring_regex(column, _UUID_RE)).fill_null(False)
+        for row in np.flatnonzero(wrong.to_numpy(zero_copy_only=False)):
+            bad.setdefault(int(row), f"has {name}={column[int(row)].as_py()!r}, not a UUID")
+    return bad
 
 
 def _bisect(
@@ -383,15 +533,20 @@ def _bisect(
     account: pa.StructType,
     rejected: list[RejectedRecord],
 ) -> list[pa.StructArray]:
+    """Halve ``records`` until each part that fails is one record, which is rejected."""
     if not records:
         return []
-    body = b'{"results":[' + b",".join(raw for _, raw in records) + b"]}"
     try:
-        return [_read_bodies([body], account)]
+        accounts = _read_records([raw for _, raw in records], account)
+        bad = _bad_rows(accounts)
+        if not bad:
+            return [accounts]
+        if len(records) == 1:
+            raise _Invalid("a record", bad[0])
     except _Invalid as exc:
         if len(records) == 1:
             index, raw = records[0]
-            reason = exc.reason.removeprefix("does not hold Argyle accounts: ")
+            reason = _ROW.sub("", exc.reason)
             rejected.append(
                 RejectedRecord(page=position, index=index, raw=raw.decode(), error=reason)
             )
