@@ -14,6 +14,8 @@ from argyle_nb.errors import RateLimitError, ServerError
 from argyle_nb.sandbox import Faults, Sandbox, start
 from tests.integration.clients import client_on
 
+pytestmark = pytest.mark.embedded_only("injects faults into the embedded sandbox")
+
 
 class Sleeps:
     """An injected ``sleep``: records every wait and sleeps a hundredth of it."""

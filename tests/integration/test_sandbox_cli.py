@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytestmark = pytest.mark.embedded_only("runs the embedded sandbox's commands")
+
 
 def _serve(command: list[str], env: dict[str, str]) -> tuple[str, subprocess.Popen[str]]:
     process = subprocess.Popen(
