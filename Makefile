@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: lab test lint bench venv browser notebooks clean
+.PHONY: lab test lint bench venv browser notebooks report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ browser:
 ## make notebooks: execute the notebooks and store only the outputs nbval checks
 notebooks: $(STAMP)
 	$(BIN)/python -m tests.notebook_outputs
+
+## make report: execute every notebook into reports/<YYYY-MM-DD>/ as offline HTML, with an index
+## (options: make report REPORT_ARGS="--users 200 --seed 7"; keys only from the environment)
+report: $(STAMP)
+	$(BIN)/argyle-nb report $(REPORT_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
