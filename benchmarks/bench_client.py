@@ -14,6 +14,11 @@ injection adding 100 ms to every request (network-like). Each side fetches every
 Targets: as served, cold within 3x of plain and warm no slower than plain; network-like,
 cold at least 4x and warm at least 20x faster than plain.
 
+Then a fetch that must not die on bad records: ``client.accounts_frame()`` (cold, in-memory
+cache) from a sandbox serving 1% of the records corrupt (``--corrupt 0.01``), beside the
+same call on the clean sandbox. Target: every one of the 100,000 accounts is either in the
+frame or in ``client.rejected``, at < 3x the clean fetch's time.
+
 Run: ``python -m benchmarks client`` (part of ``make bench``).
 """
 
@@ -68,9 +73,9 @@ def _seed(db: Path) -> int:
 class _Server:
     """A sandbox in its own process (client and server do not share a GIL, as over a network)."""
 
-    def __init__(self, db: Path, latency: float) -> None:
+    def __init__(self, db: Path, latency: float, *flags: str) -> None:
         command = [sys.executable, "-m", "argyle_nb.sandbox", "--db", str(db)]
-        command += ["--key-id", DEMO_KEY_ID, "--key-secret", DEMO_KEY_SECRET]
+        command += ["--key-id", DEMO_KEY_ID, "--key-secret", DEMO_KEY_SECRET, *flags]
         if latency:
             command += ["--latency", str(latency)]
         self.process = subprocess.Popen(
@@ -117,6 +122,24 @@ def _time(run: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def _frame(base_url: str) -> tuple[int, int]:
+    """``accounts_frame()`` on a cold in-memory cache: (accounts kept, records rejected)."""
+    import warnings
+
+    from argyle_nb.quarantine import RejectedRecordsWarning
+
+    client = ArgyleClient(
+        DEMO_KEY_ID, DEMO_KEY_SECRET, base_url=base_url, cache="memory", progress=False
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RejectedRecordsWarning)
+            frame = client.accounts_frame()
+        return len(frame), len(client.rejected)
+    finally:
+        client.close()
+
+
 def _side_by_side(base_url: str, cache: Path) -> tuple[float, float, float]:
     plain, n_plain = _time(lambda: _plain(base_url))
     client = ArgyleClient(
@@ -161,6 +184,29 @@ def main() -> None:
         ]
         for label, ratio, ok in checks:
             print(f"  {'PASS' if ok else 'FAIL'}  {label}: {ratio:.2f}x")
+
+        clean_server = _Server(db, 0.0)
+        corrupt_server = _Server(db, 0.0, "--corrupt", "0.01", "--fault-seed", "1")
+        try:
+            best: dict[str, float] = {"clean": float("inf"), "corrupt": float("inf")}
+            counts: dict[str, tuple[int, int]] = {}
+            for _ in range(2):  # interleaved, best of 2
+                for name, server in (("clean", clean_server), ("corrupt", corrupt_server)):
+                    seconds, counts[name] = _time(lambda s=server: _frame(s.base_url))
+                    best[name] = min(best[name], seconds)
+        finally:
+            clean_server.stop()
+            corrupt_server.stop()
+        kept, rejected = counts["corrupt"]
+        print(
+            f"accounts_frame(), clean sandbox: {best['clean']:.2f} s ({counts['clean'][0]:,} "
+            f"accounts); 1% corrupt: {best['corrupt']:.2f} s ({kept:,} kept + {rejected:,} "
+            f"in client.rejected)"
+        )
+        ratio = best["corrupt"] / best["clean"]
+        whole = kept + rejected == ACCOUNTS == counts["clean"][0]
+        print(f"  {'PASS' if whole else 'FAIL'}  every account kept or rejected: {whole}")
+        print(f"  {'PASS' if ratio < 3 else 'FAIL'}  1% corrupt within 3x of clean: {ratio:.2f}x")
         print(f"({os.cpu_count()} cores)")
 
 
