@@ -5,7 +5,8 @@ lenient where the real service is open-ended and strict where a wrong value woul
 mislead an analysis:
 
 * ids are UUIDs and timestamps are timezone-aware (a naive timestamp, which the
-  service sometimes sends, is read as UTC);
+  service sometimes sends, is read as UTC; a number is refused, not read as epoch
+  seconds, as the frames refuse it);
 * statuses and error codes are documented below as constants, but a value outside
   them still parses (the service adds codes over time);
 * fields the service adds and these models do not know are kept, not dropped, and
@@ -37,6 +38,7 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -155,7 +157,14 @@ def _as_utc(value: datetime) -> datetime:
 
 
 #: A timezone-aware timestamp in UTC; naive input is read as UTC.
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+def _not_a_number(value: Any) -> Any:
+    """The API sends timestamps as ISO 8601 text: a number is not read as epoch seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"a timestamp must be ISO 8601 text, not the number {value!r}")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
 
 
 class ArgyleModel(BaseModel):

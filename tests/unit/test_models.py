@@ -221,3 +221,10 @@ def test_missing_required_field() -> None:
 def test_token_reprs_hide_the_token() -> None:
     token = UserToken.model_validate(load("users_08_create_a_user_token.json"))
     assert token.access not in repr(token)
+
+
+@pytest.mark.parametrize("stamp", [1574870210, 1574870210.5])
+def test_a_number_is_not_a_timestamp(stamp: float) -> None:
+    """The frames refuse epoch numbers for timestamps, and so do the models."""
+    with pytest.raises(ValidationError, match="ISO 8601 text"):
+        User.model_validate({"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": stamp})
