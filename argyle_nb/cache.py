@@ -44,7 +44,7 @@ import platformdirs
 import requests
 from requests_cache import DO_NOT_CACHE, CachedSession, create_key
 
-from argyle_nb.provenance import format_age
+from argyle_nb.provenance import format_age, utc_or_none
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -422,8 +422,8 @@ class ArgyleCache:
             yield _Entry(
                 path=parts.path[len(root) :] or "/",
                 params=dict(parse_qsl(parts.query)),
-                created_at=_aware(getattr(response, "created_at", None)),
-                expires=_aware(getattr(response, "expires", None)),
+                created_at=utc_or_none(getattr(response, "created_at", None)),
+                expires=utc_or_none(getattr(response, "expires", None)),
                 body=bytes(response.content),
             )
 
@@ -512,12 +512,6 @@ class ArgyleCache:
         offline = ", offline" if self.offline else ""
         count = len(self.session.cache.responses)
         return f"ArgyleCache(backend={self.backend!r}{where}, responses={count}{offline})"
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _offline(kind: str, entries: list[_Entry]) -> tuple[int | None, str]:

@@ -57,7 +57,13 @@ from argyle_nb.errors import (
     error_for_status,
 )
 from argyle_nb.models import Account, NewUser, Page, User, UserToken
-from argyle_nb.provenance import ATTRS_KEY, SANDBOX_HEADER, Provenance, environment_of
+from argyle_nb.provenance import (
+    ATTRS_KEY,
+    SANDBOX_HEADER,
+    Provenance,
+    environment_of,
+    utc_or_none,
+)
 from argyle_nb.quarantine import RejectedRecord, RejectedRecordsWarning, rejected_frame
 
 if TYPE_CHECKING:
@@ -215,7 +221,6 @@ class _Served:
     from_cache: bool
     created_at: datetime | None
     expires: datetime | None
-    embedded: bool
     #: Records in the page (list pages only).
     size: int = 0
 
@@ -804,9 +809,8 @@ class ArgyleClient:
             raw=response.content,
             url=self._url(path, params),
             from_cache=bool(getattr(response, "from_cache", False)),
-            created_at=_aware(getattr(response, "created_at", None)),
-            expires=_aware(getattr(response, "expires", None)),
-            embedded=embedded,
+            created_at=utc_or_none(getattr(response, "created_at", None)),
+            expires=utc_or_none(getattr(response, "expires", None)),
         )
 
     def _refuse_offline(self, method: str, path: str) -> None:
@@ -923,6 +927,9 @@ class ArgyleClient:
             if own:
                 bar.close()
 
+    def _start_listing(self, path: str, params: Mapping[str, str]) -> _Listing:
+        return _Listing(endpoint=_where(self._url(path, params)), started=self._now())
+
     def _listing(
         self,
         path: str,
@@ -932,7 +939,7 @@ class ArgyleClient:
         bar: Any = None,
     ) -> _Listing:
         """Every page of a list, with when the fetch started and ended."""
-        listing = _Listing(endpoint=_where(self._url(path, params)), started=self._now())
+        listing = self._start_listing(path, params)
         listing.pages.extend(self._pages(path, params, progress=progress, bar=bar))
         listing.finished = self._now()
         return listing
@@ -946,7 +953,7 @@ class ArgyleClient:
         progress: bool | None,
     ) -> Iterator[Any]:
         """Models of every record of a list; records that fail validation are set aside."""
-        listing = _Listing(endpoint=_where(self._url(path, params)), started=self._now())
+        listing = self._start_listing(path, params)
         rejected: builtins.list[RejectedRecord] = []
         for position, served in enumerate(self._pages(path, params, progress=progress)):
             listing.pages.append(served)
@@ -1032,12 +1039,6 @@ def _reason(exc: ValidationError) -> str:
     where = ".".join(str(part) for part in first["loc"])
     text = f"{where}: {first['msg']}" if where else first["msg"]
     return text + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _outside_stacklevel() -> int:

@@ -331,20 +331,11 @@ def _clean(exc: Exception) -> str:
 
 
 def _check_accounts(accounts: pa.StructArray, lists: pa.Array) -> None:
-    if accounts.null_count:
-        row = pc.index(pc.is_null(accounts), True).as_py()
-        raise _Invalid(_where(lists, row), "is null instead of an account object")
-    for name in ("id", "user", "created_at"):
-        column = accounts.field(name)
-        if column.null_count:
-            row = pc.index(pc.is_null(column), True).as_py()
-            raise _Invalid(_where(lists, row), f"has no {name!r}")
-    for name in ("id", "user"):
-        bad = pc.invert(pc.match_substring_regex(accounts.field(name), _UUID_RE))
-        if pc.any(bad).as_py():
-            row = pc.index(bad, True).as_py()
-            value = accounts.field(name)[row].as_py()
-            raise _Invalid(_where(lists, row), f"has {name}={value!r}, not a UUID")
+    """Raise :class:`_Invalid` at the first account :func:`_bad_rows` flags."""
+    bad = _bad_rows(accounts)
+    if bad:
+        row = min(bad)
+        raise _Invalid(_where(lists, row), bad[row])
 
 
 def _where(lists: pa.Array, row: int) -> str:
@@ -425,14 +416,8 @@ def _read_records(raws: Sequence[bytes], account: pa.StructType) -> pa.StructArr
     except pa.ArrowInvalid as exc:
         message = str(exc).replace("JSON parse error: ", "").replace("Column(", "field(")
         raise _Invalid("a record", message) from None
-    table = table.combine_chunks()
-    return pa.StructArray.from_arrays(
-        [
-            table.column(i).chunk(0) if table.column(i).num_chunks else pa.array([], f.type)
-            for i, f in enumerate(account)
-        ],
-        fields=list(account),
-    )
+    accounts: pa.StructArray = table.to_struct_array().combine_chunks()
+    return accounts
 
 
 def _screen_records(
@@ -509,7 +494,8 @@ def _fails_alone(raw: bytes, account: pa.StructType) -> bool:
 
 
 def _bad_rows(accounts: pa.StructArray) -> dict[int, str]:
-    """Every row the checks of :func:`_check_accounts` flag, with the reason."""
+    """Every account that is null, lacks an id, user or created_at, or whose id or user is
+    not a UUID: row -> reason."""
     bad: dict[int, str] = {}
     if not len(accounts):
         return bad

@@ -41,6 +41,7 @@ __all__ = [
     "environment_of",
     "format_age",
     "provenance_of",
+    "utc_or_none",
 ]
 
 #: The key of ``DataFrame.attrs`` that holds a frame's provenance.
@@ -71,6 +72,18 @@ def environment_of(base_url: str, *, embedded: bool = False) -> str:
         return "embedded sandbox"
     host = (urlsplit(base_url).hostname or "").lower()
     return _HOSTS.get(host, f"other ({host or base_url})")
+
+
+def utc_or_none(value: Any) -> datetime | None:
+    """``value`` as an aware UTC datetime (a naive one is read as UTC), or None if not one.
+
+    Example:
+        >>> utc_or_none(datetime(2026, 1, 1)), utc_or_none("2026-01-01")
+        (datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
+    """
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def format_age(age: timedelta) -> str:
