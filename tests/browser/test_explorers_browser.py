@@ -95,6 +95,13 @@ def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_pa
                 shown = table.locator("tbody th").all_inner_texts()
                 assert sorted(g for g in shown if g != "(missing)") == other_groups
                 assert panel.locator("img.widget-image").first.is_visible(timeout=10_000)
+                # The provenance line: where the frames came from (the sandbox's answers
+                # say so: the kernel only has its URL and keys) and how old they are.
+                source = panel.locator(".argyle-source").first
+                playwright.expect(source).to_contain_text(
+                    f"users: {len(users)} from the embedded sandbox", timeout=10_000
+                )
+                playwright.expect(source).to_contain_text(" old", timeout=10_000)
                 page.screenshot(path=str(artifacts / "metadata_explorer.png"), full_page=True)
             except Exception:
                 page.screenshot(path=str(artifacts / "metadata_explorer_failure.png"))
