@@ -526,7 +526,7 @@ class ArgyleClient:
         self._clock = clock
         self._now = now
         self._embedded: bool | None = None
-        self._rejected: dict[str, builtins.list[RejectedRecord]] = {}
+        self._rejected: dict[tuple[str, str], builtins.list[RejectedRecord]] = {}
         self.cache = ArgyleCache.create(
             self.base_url, key_id, backend=cache, path=cache_path, offline=offline
         )
@@ -586,7 +586,7 @@ class ArgyleClient:
         out, with a warning, and kept in :attr:`rejected`.
         """
         listing = self._listing("/users", {}, progress=progress)
-        return self._screened(listing, "users", _frames().users_frame)
+        return self._screened(listing, "users", "users_frame()", _frames().users_frame)
 
     def accounts_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
@@ -596,7 +596,7 @@ class ArgyleClient:
         Provenance and rejected records as for :meth:`users_frame`.
         """
         listing = self._listing("/accounts", Accounts._params(user), progress=progress)
-        return self._screened(listing, "accounts", _frames().accounts_frame)
+        return self._screened(listing, "accounts", "accounts_frame()", _frames().accounts_frame)
 
     def availability_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
@@ -607,18 +607,20 @@ class ArgyleClient:
         provenance counts accounts, not rows).
         """
         listing = self._listing("/accounts", Accounts._params(user), progress=progress)
-        return self._screened(listing, "accounts", _frames().availability_frame)
+        build = _frames().availability_frame
+        return self._screened(listing, "accounts", "availability_frame()", build)
 
     # -- provenance and rejected records -------------------------------------------
 
     @property
     def rejected(self) -> pd.DataFrame:
-        """Records that failed validation in the latest fetch of each list.
+        """Records that failed validation in the latest read of each list.
 
         One row per record (:data:`~argyle_nb.quarantine.REJECTED_COLUMNS`): the list's
-        endpoint, the page URL, the record's position, its id when it has one, what was
-        wrong, the raw JSON and when it was set aside. A new fetch of a list replaces
-        that list's rows.
+        endpoint, what read it (``accounts_frame()``, ``availability_frame()``,
+        ``accounts.list()``...: each judges the fields it shows), the page URL, the
+        record's position, its id when it has one, what was wrong, the raw JSON and when
+        it was set aside. A new read of a list by the same method replaces those rows.
 
         Example:
             >>> client.rejected[["url", "error"]]   # doctest: +SKIP
@@ -626,35 +628,41 @@ class ArgyleClient:
         return rejected_frame(r for records in self._rejected.values() for r in records)
 
     def _screened(
-        self, listing: _Listing, noun: str, build: Callable[..., pd.DataFrame]
+        self, listing: _Listing, noun: str, read_by: str, build: Callable[..., pd.DataFrame]
     ) -> pd.DataFrame:
         rejected: builtins.list[RejectedRecord] = []
         frame = build(listing.bodies, rejected=rejected)
         kept = listing.records - len(rejected)
-        self._set_aside(listing, rejected, noun, kept)
+        self._set_aside(listing, rejected, noun, read_by, kept)
         frame.attrs[ATTRS_KEY] = self._provenance(listing, kept, len(rejected)).to_attrs()
         return frame
 
     def _set_aside(
-        self, listing: _Listing, rejected: builtins.list[RejectedRecord], noun: str, kept: int
+        self,
+        listing: _Listing,
+        rejected: builtins.list[RejectedRecord],
+        noun: str,
+        read_by: str,
+        kept: int,
     ) -> None:
-        """Keep a list's rejected records; warn, or raise when :attr:`strict`."""
+        """Keep what ``read_by`` rejected of a list; warn, or raise when :attr:`strict`."""
         when = self._now()
         located = [
             r.located(
                 url=_where(listing.pages[r.page].url) if r.page < len(listing.pages) else "",
                 endpoint=listing.endpoint,
+                read_by=read_by,
                 rejected_at=when,
             )
             for r in rejected
         ]
-        self._rejected[listing.endpoint] = located
+        self._rejected[listing.endpoint, read_by] = located
         if not located:
             return
         first = located[0]
         message = (
             f"{len(located)} of {kept + len(located)} {noun} from GET {listing.endpoint} "
-            f"failed validation (first: {first.where}: {first.error})"
+            f"failed validation in {read_by} (first: {first.where}: {first.error})"
         )
         if self.strict:
             raise InvalidRecordsError(
@@ -953,6 +961,8 @@ class ArgyleClient:
         progress: bool | None,
     ) -> Iterator[Any]:
         """Models of every record of a list; records that fail validation are set aside."""
+        noun = path.strip("/")
+        read_by = f"{noun}.list()"
         listing = self._start_listing(path, params)
         rejected: builtins.list[RejectedRecord] = []
         for position, served in enumerate(self._pages(path, params, progress=progress)):
@@ -976,11 +986,11 @@ class ArgyleClient:
             if bad and self.strict:
                 listing.finished = self._now()
                 kept = listing.records - len(rejected) - len(bad)
-                self._set_aside(listing, [*rejected, *bad], path.strip("/"), kept)
+                self._set_aside(listing, [*rejected, *bad], noun, read_by, kept)
             rejected.extend(bad)
             yield from good
         listing.finished = self._now()
-        self._set_aside(listing, rejected, path.strip("/"), listing.records - len(rejected))
+        self._set_aside(listing, rejected, noun, read_by, listing.records - len(rejected))
 
     # -- invalidation ----------------------------------------------------------
 

@@ -178,6 +178,10 @@ _ACCOUNT = pa.struct(
         ("availability", pa.struct([(r, _RESOURCE) for r in RESOURCES])),
     ]
 )
+_ACCOUNT_ONLY = pa.struct([f for f in _ACCOUNT if f.name != "availability"])
+_AVAILABILITY_ONLY = pa.struct(
+    [f for f in _ACCOUNT if f.name in ("id", "user", "created_at", "availability")]
+)
 _UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 
 
@@ -558,14 +562,15 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
-def _accounts_arrow(source: Source, rejected: list[RejectedRecord] | None) -> pa.StructArray:
-    """Every account of a source, read with the whole account schema.
+def _accounts_arrow(
+    source: Source, account: pa.StructType, rejected: list[RejectedRecord] | None
+) -> pa.StructArray:
+    """Every account of a source, read with the fields of ``account``.
 
-    Both frames read every documented field, so an account is valid or not whatever
-    table is asked for: the accounts and availability frames of one list leave out the
-    same records.
+    Each frame reads (and so judges) only the fields it shows: an account whose
+    ``availability`` is broken still has its row in :func:`accounts_frame`, and one whose
+    ``connection`` is broken still has its rows in :func:`availability_frame`.
     """
-    account = _ACCOUNT
     kind, items = _iter_pages(source)
     if kind == "pages":
         return _read_pages(items, account, rejected)
@@ -722,14 +727,15 @@ def accounts_frame(source: Source, *, rejected: list[RejectedRecord] | None = No
     With ``rejected`` (a list), an account that cannot be read into these columns (a
     field of the wrong type, no ``id``, not an object) is appended to it as a
     :class:`~argyle_nb.quarantine.RejectedRecord` and left out, and the rest are read;
-    without it, the first such account raises :class:`FrameError`.
+    without it, the first such account raises :class:`FrameError`. Only the fields shown
+    are judged: a broken ``availability`` does not cost an account its row here.
 
     Example:
         >>> page = b'{"count": 0, "next": null, "previous": null, "results": []}'
         >>> accounts_frame(page).shape
         (0, 17)
     """
-    return _accounts_pandas(_accounts_arrow(source, rejected))
+    return _accounts_pandas(_accounts_arrow(source, _ACCOUNT_ONLY, rejected))
 
 
 def availability_frame(
@@ -744,7 +750,8 @@ def availability_frame(
     ``window_days`` (``available_to - available_from`` in days; negative when the
     service sends the ends swapped), ``files_count``, ``in_progress_count``.
     Resources that are null are left out; rows follow the accounts' order, then the
-    resources' documented order. ``rejected`` works as in :func:`accounts_frame`.
+    resources' documented order. ``rejected`` works as in :func:`accounts_frame`, judging
+    ``id``, ``user``, ``created_at`` and ``availability``.
 
     Example:
         >>> page = (b'[{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",'
@@ -757,7 +764,7 @@ def availability_frame(
           resource  status  available_count  window_days
         0  payouts  synced                3         30.0
     """
-    return _availability_pandas(_accounts_arrow(source, rejected))
+    return _availability_pandas(_accounts_arrow(source, _AVAILABILITY_ONLY, rejected))
 
 
 def accounts_and_availability(
@@ -765,14 +772,15 @@ def accounts_and_availability(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both :func:`accounts_frame` and :func:`availability_frame` from one read of the source.
 
-    ``rejected`` works as in :func:`accounts_frame`.
+    ``rejected`` works as in :func:`accounts_frame`; an account is left out when either
+    table could not show it.
 
     Example:
         >>> accounts, availability = accounts_and_availability(b"[]")
         >>> len(accounts), len(availability)
         (0, 0)
     """
-    accounts = _accounts_arrow(source, rejected)
+    accounts = _accounts_arrow(source, _ACCOUNT, rejected)
     return _accounts_pandas(accounts), _availability_pandas(accounts)
 
 

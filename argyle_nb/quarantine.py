@@ -35,6 +35,7 @@ __all__ = [
 #: Columns of :func:`rejected_frame` (and so of ``client.rejected``), in order.
 REJECTED_COLUMNS: tuple[str, ...] = (
     "endpoint",
+    "read_by",
     "url",
     "page",
     "index",
@@ -60,6 +61,7 @@ class RejectedRecord:
         error: what was wrong, naming the field where known.
         url: the page's URL path and query (the client fills it in).
         endpoint: the list's path, such as ``/v1/accounts`` (the client fills it in).
+        read_by: what judged it, such as ``accounts_frame()`` (the client fills it in).
         rejected_at: when the client set it aside (UTC).
     """
 
@@ -69,6 +71,7 @@ class RejectedRecord:
     error: str
     url: str | None = None
     endpoint: str | None = None
+    read_by: str | None = None
     rejected_at: datetime | None = None
 
     @classmethod
@@ -96,10 +99,15 @@ class RejectedRecord:
         return f"record {self.index} of page {self.page}"
 
     def located(
-        self, *, url: str, endpoint: str, rejected_at: datetime | None = None
+        self,
+        *,
+        url: str,
+        endpoint: str,
+        read_by: str | None = None,
+        rejected_at: datetime | None = None,
     ) -> RejectedRecord:
-        """The same record with its page URL, endpoint and time filled in."""
-        return replace(self, url=url, endpoint=endpoint, rejected_at=rejected_at)
+        """The same record with its page URL, endpoint, reader and time filled in."""
+        return replace(self, url=url, endpoint=endpoint, read_by=read_by, rejected_at=rejected_at)
 
 
 def rejected_frame(records: Iterable[RejectedRecord]) -> pd.DataFrame:
@@ -107,13 +115,14 @@ def rejected_frame(records: Iterable[RejectedRecord]) -> pd.DataFrame:
 
     Example:
         >>> rejected_frame([]).columns.tolist()[:3]
-        ['endpoint', 'url', 'page']
+        ['endpoint', 'read_by', 'url']
     """
     import pandas as pd
 
     rows = list(records)
     columns: dict[str, Any] = {
         "endpoint": pd.Series([r.endpoint for r in rows], dtype="str"),
+        "read_by": pd.Series([r.read_by for r in rows], dtype="str"),
         "url": pd.Series([r.url for r in rows], dtype="str"),
         "page": pd.Series([r.page for r in rows], dtype="int64"),
         "index": pd.Series([r.index for r in rows], dtype="int64"),

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["FaultInjector", "Faults"]
+__all__ = ["DAMAGED_FIELDS", "FaultInjector", "Faults"]
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,19 @@ class Faults:
         record_id = str(record.get("id", ""))
         if not self.corrupts(record_id):
             return raw
-        damage = _DAMAGE[kind]
-        pick = int(_draw(self.seed, "kind:" + record_id) * len(damage))
-        return orjson.dumps(damage[pick](record))
+        return orjson.dumps(_DAMAGE[kind][self.damage(kind, record_id)](record))
+
+    def damage(self, kind: str, record_id: str) -> str:
+        """Which field the record's damage hits (``"shape"``: the whole record), when
+        :meth:`corrupts` picks it: fixed by the id and the seed.
+
+        Example:
+            >>> faults = Faults(corrupt=1.0, seed=2)
+            >>> faults.damage("accounts", "some-id") in DAMAGED_FIELDS["accounts"]
+            True
+        """
+        labels = DAMAGED_FIELDS[kind]
+        return labels[int(_draw(self.seed, "kind:" + record_id) * len(labels))]
 
     def retry_after_header(self) -> str:
         """The ``Retry-After`` value: whole seconds, rounded up (at least 0)."""
@@ -123,22 +133,25 @@ def _bad_window(record: dict[str, Any]) -> dict[str, Any]:
 
 
 _Damage = Callable[[dict[str, Any]], Any]
-_DAMAGE: dict[str, list[_Damage]] = {
-    "users": [
-        lambda r: _with(r, created_at="yesterday"),
-        lambda r: _with(r, employers_connected="Walmart"),
-        lambda r: _with(r, id=int(str(r["id"])[:8], 16)),
-        lambda r: ["unexpected", "shape", r["id"]],
-    ],
-    "accounts": [
-        lambda r: _with(r, created_at="yesterday"),
-        lambda r: _with(r, connection="connected"),
-        lambda r: _with(r, employers="Walmart"),
-        lambda r: _with(r, user=12345),
-        _bad_window,
-        lambda r: ["unexpected", "shape", r["id"]],
-    ],
+_DAMAGE: dict[str, dict[str, _Damage]] = {
+    "users": {
+        "created_at": lambda r: _with(r, created_at="yesterday"),
+        "employers_connected": lambda r: _with(r, employers_connected="Walmart"),
+        "id": lambda r: _with(r, id=int(str(r["id"])[:8], 16)),
+        "shape": lambda r: ["unexpected", "shape", r["id"]],
+    },
+    "accounts": {
+        "created_at": lambda r: _with(r, created_at="yesterday"),
+        "connection": lambda r: _with(r, connection="connected"),
+        "employers": lambda r: _with(r, employers="Walmart"),
+        "user": lambda r: _with(r, user=12345),
+        "availability": _bad_window,
+        "shape": lambda r: ["unexpected", "shape", r["id"]],
+    },
 }
+#: The fields :meth:`Faults.corrupt_record` damages, per kind of record (``"shape"``: the
+#: record itself is replaced by an array).
+DAMAGED_FIELDS: dict[str, tuple[str, ...]] = {kind: tuple(d) for kind, d in _DAMAGE.items()}
 
 
 class FaultInjector:

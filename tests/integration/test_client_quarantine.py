@@ -37,17 +37,34 @@ def truth(sandbox: Sandbox) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return result
 
 
+def corrupt_ids(kind: str, ids: pd.Series, fields: set[str] | None = None) -> set[str]:
+    """The ids the sandbox serves corrupt (in ``fields`` when given)."""
+    return {
+        i
+        for i in ids
+        if CORRUPT.corrupts(i) and (fields is None or CORRUPT.damage(kind, i) in fields)
+    }
+
+
+#: What each account frame judges (its fields, and the record's shape).
+ACCOUNT_FIELDS = {"created_at", "connection", "employers", "user", "shape"}
+AVAILABILITY_FIELDS = {"created_at", "user", "availability", "shape"}
+
+
 def test_every_good_record_arrives_and_every_bad_one_is_rejected(damaged: Sandbox) -> None:
     users, accounts, availability = truth(damaged)
-    bad_users = {i for i in users["id"] if CORRUPT.corrupts(i)}
-    bad_accounts = {i for i in accounts["id"] if CORRUPT.corrupts(i)}
-    assert bad_users and bad_accounts
+    bad_users = corrupt_ids("users", users["id"])
+    bad_accounts = corrupt_ids("accounts", accounts["id"], ACCOUNT_FIELDS)
+    bad_availability = corrupt_ids("accounts", accounts["id"], AVAILABILITY_FIELDS)
+    assert bad_users and bad_accounts and bad_availability
+    assert corrupt_ids("accounts", accounts["id"], {"connection"}) - bad_availability
+    assert corrupt_ids("accounts", accounts["id"], {"availability"}) - bad_accounts
     with client_on(damaged) as client:
         with pytest.warns(RejectedRecordsWarning, match=rf"{len(bad_users)} of {len(users)} users"):
             got_users = client.users_frame()
         with pytest.warns(RejectedRecordsWarning, match=rf"{len(bad_accounts)} of {len(accounts)}"):
             got_accounts = client.accounts_frame()
-        with pytest.warns(RejectedRecordsWarning):
+        with pytest.warns(RejectedRecordsWarning, match="in availability_frame()"):
             got_availability = client.availability_frame()
         rejected = client.rejected
 
@@ -56,16 +73,28 @@ def test_every_good_record_arrives_and_every_bad_one_is_rejected(damaged: Sandbo
     pd.testing.assert_frame_equal(got_users, users[keep].reset_index(drop=True), check_like=False)
     keep = ~accounts["id"].isin(bad_accounts)
     pd.testing.assert_frame_equal(got_accounts, accounts[keep].reset_index(drop=True))
-    keep = ~availability["account"].isin(bad_accounts)
+    keep = ~availability["account"].isin(bad_availability)
     pd.testing.assert_frame_equal(got_availability, availability[keep].reset_index(drop=True))
 
-    # Every bad one, once per list, with its page URL, the reason and the raw JSON.
+    # Every bad one, once per list and reader, with its page URL, reason and raw JSON.
     assert tuple(rejected.columns) == REJECTED_COLUMNS
-    by_endpoint = rejected.groupby("endpoint")["raw"].count().to_dict()
-    assert by_endpoint == {"/v1/users": len(bad_users), "/v1/accounts": len(bad_accounts)}
-    ids = set(rejected["id"].dropna())
-    raw_ids = {str(orjson.loads(r)[-1]) for r in rejected["raw"] if r.startswith("[")}
-    assert (ids | raw_ids) >= bad_accounts - {None}
+    counts = rejected.groupby(["endpoint", "read_by"])["raw"].count().to_dict()
+    assert counts == {
+        ("/v1/users", "users_frame()"): len(bad_users),
+        ("/v1/accounts", "accounts_frame()"): len(bad_accounts),
+        ("/v1/accounts", "availability_frame()"): len(bad_availability),
+    }
+    for reader, expected in (
+        ("accounts_frame()", bad_accounts),
+        ("availability_frame()", bad_availability),
+    ):
+        rows = rejected[rejected["read_by"] == reader]
+        # An id, or (a record replaced by an array) the id the array carries.
+        named = {
+            str(orjson.loads(raw)[-1]) if raw.startswith("[") else found
+            for found, raw in zip(rows["id"], rows["raw"], strict=True)
+        }
+        assert named == expected
     assert rejected["url"].str.match(r"^/v1/(users|accounts)\?limit=200&offset=\d+$").all()
     assert rejected["error"].str.len().gt(0).all()
 
@@ -74,9 +103,9 @@ def test_every_good_record_arrives_and_every_bad_one_is_rejected(damaged: Sandbo
     assert provenance_of(got_accounts).records == len(got_accounts)  # type: ignore[union-attr]
 
 
-def test_models_set_aside_the_same_records(damaged: Sandbox) -> None:
+def test_models_judge_every_field(damaged: Sandbox) -> None:
     _, accounts, _ = truth(damaged)
-    bad = {i for i in accounts["id"] if CORRUPT.corrupts(i)}
+    bad = corrupt_ids("accounts", accounts["id"])  # the models judge every field
     with client_on(damaged) as client:
         with pytest.warns(RejectedRecordsWarning, match=f"{len(bad)} of {len(accounts)}"):
             models = list(client.accounts.list())
@@ -86,7 +115,7 @@ def test_models_set_aside_the_same_records(damaged: Sandbox) -> None:
 
 def test_strict_raises_naming_the_records(damaged: Sandbox) -> None:
     _, accounts, _ = truth(damaged)
-    bad = {i for i in accounts["id"] if CORRUPT.corrupts(i)}
+    bad = corrupt_ids("accounts", accounts["id"], ACCOUNT_FIELDS)
     with client_on(damaged, strict=True) as client:
         with pytest.raises(InvalidRecordsError, match="failed validation") as caught:
             client.accounts_frame()

@@ -28,22 +28,37 @@ ACCOUNT_DAMAGE: list[tuple[str, Any]] = [
 ]
 
 
-def damaged_accounts(n_users: int = 60) -> tuple[list[Any], set[int]]:
+#: Fields both account frames read: damage there costs a record its place in either.
+SHARED = {"id", "user", "created_at"}
+
+
+def damaged_accounts(n_users: int = 60) -> tuple[list[Any], dict[int, str]]:
+    """Sandbox accounts with one damage of each kind: position -> the field damaged."""
     _, accounts = sandbox(users=n_users, seed=3)
     records: list[Any] = [dict(a) for a in accounts]
-    bad: set[int] = set()
+    bad: dict[int, str] = {}
     for k, (field, value) in enumerate(ACCOUNT_DAMAGE):
         position = 3 + 7 * k
         records[position] = {**records[position], field: value}
-        bad.add(position)
+        bad[position] = field
     # An unknown shape: a value that is not an object at all.
     records[70] = ["unexpected", "shape"]
-    bad.add(70)
+    bad[70] = "shape"
     return records, bad
 
 
+def judged_by_accounts(bad: dict[int, str]) -> set[int]:
+    return {i for i, field in bad.items() if field != "availability"}
+
+
+def judged_by_availability(bad: dict[int, str]) -> set[int]:
+    return {i for i, field in bad.items() if field in SHARED | {"availability", "shape"}}
+
+
 def test_bad_accounts_are_set_aside_and_every_good_one_is_read() -> None:
-    records, bad = damaged_accounts()
+    records, damage = damaged_accounts()
+    bad = judged_by_accounts(damage)
+    assert len(bad) == len(damage) - 2  # a broken availability keeps its account row
     pages = list(envelope_pages(records, size=25))
     rejected: list[RejectedRecord] = []
     frame = frames.accounts_frame(pages, rejected=rejected)
@@ -63,18 +78,23 @@ def test_bad_accounts_are_set_aside_and_every_good_one_is_read() -> None:
 def test_each_rejection_names_what_was_wrong() -> None:
     records, _ = damaged_accounts()
     rejected: list[RejectedRecord] = []
-    frames.accounts_frame(orjson.dumps(records), rejected=rejected)
+    frames.accounts_and_availability(orjson.dumps(records), rejected=rejected)
     errors = {r.index: r.error for r in rejected}
     assert "timestamp" in errors[3] and "yesterday" in errors[3]
     assert "connection" in errors[10]
     assert "employers" in errors[17]
     assert "user" in errors[24]
     assert "UUID" in errors[31]
+    assert "available_count" in errors[38]
+    assert "files_count" in errors[45]
+    assert "was_connected" in errors[52]
     assert "not an account object" in errors[70]
 
 
-def test_accounts_and_availability_reject_the_same_records() -> None:
-    records, bad = damaged_accounts()
+def test_each_frame_judges_the_fields_it_shows() -> None:
+    """accounts_frame ignores a broken availability, availability_frame a broken connection;
+    read together, an account is left out when either table could not show it."""
+    records, damage = damaged_accounts()
     pages = list(envelope_pages(records, size=40))
     by_accounts: list[RejectedRecord] = []
     by_availability: list[RejectedRecord] = []
@@ -82,18 +102,27 @@ def test_accounts_and_availability_reject_the_same_records() -> None:
     accounts = frames.accounts_frame(pages, rejected=by_accounts)
     availability = frames.availability_frame(pages, rejected=by_availability)
     pair = frames.accounts_and_availability(pages, rejected=both)
-    keys = [{(r.page, r.index) for r in found} for found in (by_accounts, by_availability, both)]
-    assert keys[0] == keys[1] == keys[2]
-    assert len(keys[0]) == len(bad)
-    assert set(availability["account"]) <= set(accounts["id"])
-    pd.testing.assert_frame_equal(pair[0], accounts)
-    pd.testing.assert_frame_equal(pair[1], availability)
+
+    def positions(found: list[RejectedRecord]) -> set[int]:
+        return {r.page * 40 + r.index for r in found}
+
+    assert positions(by_accounts) == judged_by_accounts(damage)
+    assert positions(by_availability) == judged_by_availability(damage)
+    assert positions(both) == set(damage)
+    kept = [r for i, r in enumerate(records) if i not in damage]
+    pd.testing.assert_frame_equal(pair[0], frames.accounts_frame(kept))
+    pd.testing.assert_frame_equal(pair[1], frames.availability_frame(kept))
+    # Each frame equals what it makes of the records it did not reject, value for value.
+    for_accounts = [r for i, r in enumerate(records) if i not in judged_by_accounts(damage)]
+    for_availability = [r for i, r in enumerate(records) if i not in judged_by_availability(damage)]
+    pd.testing.assert_frame_equal(accounts, frames.accounts_frame(for_accounts))
+    pd.testing.assert_frame_equal(availability, frames.availability_frame(for_availability))
 
 
 def test_frames_reject_what_the_model_rejects() -> None:
     """The frames and the pydantic model agree on each damaged record."""
-    records, bad = damaged_accounts()
-    for position in sorted(bad):
+    records, damage = damaged_accounts()
+    for position in sorted(damage):
         with pytest.raises(ValidationError):
             Account.model_validate(records[position])
 
@@ -146,9 +175,13 @@ def test_sandbox_corruption_is_rejected_by_frames_and_models() -> None:
     """Every kind of damage the sandbox's fault mode serves is caught by both validators."""
     users, accounts = sandbox(users=200, seed=9)
     faults = Faults(corrupt=0.2, seed=4)
+
+    def both_tables(source: Any, rejected: list[RejectedRecord]) -> pd.DataFrame:
+        return frames.accounts_and_availability(source, rejected=rejected)[0]
+
     for kind, records, build, model in (
         ("users", users, frames.users_frame, User),
-        ("accounts", accounts, frames.accounts_frame, Account),
+        ("accounts", accounts, both_tables, Account),
     ):
         served = [orjson.loads(faults.corrupt_record(kind, orjson.dumps(r))) for r in records]
         corrupt = {r["id"] for r in records if faults.corrupts(r["id"])}
