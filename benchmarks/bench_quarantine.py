@@ -12,8 +12,8 @@ of 3, interleaved:
 
 Targets: clean pages cost nothing extra (the fast path is the plain read); 0.1% corrupt
 costs < 3x the clean read; 1% corrupt (about 9 pages in 10 fail) stays faster than
-validating every record with pydantic. Measured 2026-11-23 on 2 cores: clean 0.92 s,
-0.1% 2.21 s (2.4x), 1% 4.76 s (5.2x), pydantic per record 6.63 s (1.4x slower than ours).
+validating every record with pydantic. Measured 2026-11-23 on 2 cores: clean 0.56 s,
+0.1% 1.57 s (2.8x), 1% 4.05 s (7.2x), pydantic per record 6.30 s (1.6x slower than ours).
 """
 
 from __future__ import annotations
