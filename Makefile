@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make lab: start the embedded sandbox and open JupyterLab on notebooks/
+## make lab: start the embedded sandbox and open JupyterLab on notebooks/ (as root too)
+## (JupyterLab options: make lab LAB_ARGS="--port 9999"; the demo data is temporary:
+##  .venv/bin/argyle-nb lab --db demo.sqlite keeps it)
 lab: $(STAMP)
-	$(BIN)/argyle-nb lab
+	$(BIN)/argyle-nb lab $(if $(strip $(LAB_ARGS)),-- $(LAB_ARGS))
 
 ## make test: set up, lint, type-check and run every test (unit, integration, notebooks, browser)
 test: $(STAMP) browser

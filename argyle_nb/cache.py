@@ -307,6 +307,7 @@ def _unit(row: CacheReportRow) -> str:
 
 @dataclass
 class _Entry:
+    key: str
     path: str
     params: dict[str, str]
     created_at: datetime | None
@@ -420,6 +421,7 @@ class ArgyleCache:
                 continue
             parts = urlsplit(url)
             yield _Entry(
+                key=key,
                 path=parts.path[len(root) :] or "/",
                 params=dict(parse_qsl(parts.query)),
                 created_at=utc_or_none(getattr(response, "created_at", None)),
@@ -497,11 +499,28 @@ class ArgyleCache:
             parts.append("offline")
         return ", ".join(parts)
 
-    def clear(self) -> None:
-        """Empty the cache (every key pair's entries in this file)."""
-        self.session.cache.clear()
+    def clear(self, *, everything: bool = False) -> int:
+        """Drop this client's entries (its base URL and key id); returns how many.
+
+        Entries of other key ids and environments sharing the file stay, and so does a
+        copy another client prefetched for offline work. ``everything=True`` empties the
+        whole file, every key pair's entries.
+
+        Example:
+            >>> client.cache.clear()   # doctest: +SKIP
+            14
+        """
+        if everything:
+            count = len(self.session.cache.responses)
+            self.session.cache.clear()
+        else:
+            keys = [entry.key for entry in self._entries()]
+            if keys:
+                self.session.cache.delete(*keys)
+            count = len(keys)
         if self.path is not None and self.path.exists():
             os.chmod(self.path, 0o600)
+        return count
 
     def close(self) -> None:
         """Close the session and its backend."""

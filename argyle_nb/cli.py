@@ -9,8 +9,6 @@ the notebooks into ``reports/<YYYY-MM-DD>/``, one offline HTML report each and a
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -20,23 +18,19 @@ __all__ = ["main"]
 
 
 def _lab(args: argparse.Namespace) -> int:
-    notebooks = Path(args.notebooks).resolve()
-    if not notebooks.is_dir():
-        print(f"argyle-nb lab: no notebooks folder at {notebooks}", file=sys.stderr)
-        return 2
-    from argyle_nb.sandbox import DEMO_SEED, DEMO_USERS, start
+    from argyle_nb.lab import run_lab
 
-    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebooks}"]
-    with start(users=DEMO_USERS, seed=DEMO_SEED) as sandbox:
-        print(f"argyle-nb lab: Argyle sandbox at {sandbox.base_url}", flush=True)
-        env = os.environ.copy()
-        env["ARGYLE_BASE_URL"] = sandbox.base_url
-        env["ARGYLE_API_KEY_ID"] = sandbox.key_id
-        env["ARGYLE_API_KEY_SECRET"] = sandbox.key_secret
-        try:
-            return subprocess.call(command, env=env)
-        except KeyboardInterrupt:
-            return 130
+    try:
+        return run_lab(
+            Path(args.notebooks),
+            db=Path(args.db) if args.db else None,
+            users=args.users,
+            seed=args.seed,
+            extra=args.jupyterlab_args,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"argyle-nb lab: {exc}", file=sys.stderr)
+        return 2
 
 
 def _sandbox_serve(args: argparse.Namespace) -> int:
@@ -87,12 +81,45 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if failed or external else 0
 
 
+def _whole(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``argyle-nb``."""
     parser = argparse.ArgumentParser(prog="argyle-nb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    lab = commands.add_parser("lab", help="open JupyterLab on the notebooks")
+    from argyle_nb.sandbox import DEMO_SEED, DEMO_USERS
+
+    lab = commands.add_parser(
+        "lab",
+        help="open JupyterLab on the notebooks, with the embedded sandbox behind it",
+        description="Start the embedded sandbox and JupyterLab on the notebooks; prints Lab's "
+        "URL with its token once it answers. Works as root (adds --allow-root) and without a "
+        "screen (opens no browser then). Ctrl-C stops both.",
+        epilog="JupyterLab options go after --, e.g. argyle-nb lab -- --port 9999 --ip 0.0.0.0",
+    )
     lab.add_argument("--notebooks", default="notebooks", help="folder to open (default: notebooks)")
+    lab.add_argument(
+        "--db",
+        help="keep the sandbox's data in this SQLite file across sessions "
+        "(default: a temporary database, removed when Lab stops)",
+    )
+    lab.add_argument(
+        "--users",
+        type=_whole,
+        default=DEMO_USERS,
+        help=f"demo users of a new database (default: {DEMO_USERS})",
+    )
+    lab.add_argument(
+        "--seed", type=int, default=DEMO_SEED, help=f"seed of the demo data (default: {DEMO_SEED})"
+    )
+    lab.add_argument(
+        "jupyterlab_args", nargs="*", metavar="-- JUPYTERLAB_OPTION", help="passed to JupyterLab"
+    )
     lab.set_defaults(run=_lab)
     sandbox = commands.add_parser("sandbox", help="the embedded Argyle API sandbox")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)

@@ -60,6 +60,7 @@ from argyle_nb.models import Account, NewUser, Page, User, UserToken
 from argyle_nb.provenance import (
     ATTRS_KEY,
     SANDBOX_HEADER,
+    SANDBOX_URL_VARIABLE,
     Provenance,
     environment_of,
     utc_or_none,
@@ -525,7 +526,9 @@ class ArgyleClient:
         self._random = random
         self._clock = clock
         self._now = now
-        self._embedded: bool | None = None
+        # Known at once when argyle-nb lab names this URL as its sandbox; else told by
+        # the first answer (the embedded sandbox marks every answer).
+        self._embedded = os.environ.get(SANDBOX_URL_VARIABLE) == self.base_url
         self._rejected: dict[tuple[str, str], builtins.list[RejectedRecord]] = {}
         self.cache = ArgyleCache.create(
             self.base_url, key_id, backend=cache, path=cache_path, offline=offline
@@ -567,14 +570,17 @@ class ArgyleClient:
     @property
     def environment(self) -> str:
         """``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"`` or
-        ``"other (<host>)"``: known from the URL, or from the first answer (the embedded
-        sandbox marks its answers); ``"unknown"`` before any answer from another host.
+        ``"custom (<host>)"``, known without a request: the embedded sandbox when
+        :func:`connect` started it or ``argyle-nb lab`` names its URL
+        (:data:`~argyle_nb.provenance.SANDBOX_URL_VARIABLE`), Argyle's by host; a custom
+        URL becomes ``"embedded sandbox"`` when its first answer carries the sandbox's mark.
+
+        Example:
+            >>> ArgyleClient("k", "s", base_url="https://api.argyle.com/v1",
+            ...              cache="memory").environment
+            'Argyle production'
         """
-        embedded = self._embedded or self.sandbox is not None
-        name = environment_of(self.base_url, embedded=embedded)
-        if name.startswith("other") and self._embedded is None:
-            return "unknown"
-        return name
+        return environment_of(self.base_url, embedded=self._embedded or self.sandbox is not None)
 
     # -- DataFrames --------------------------------------------------------------
 
@@ -810,9 +816,8 @@ class ArgyleClient:
     def _get(self, path: str, params: Mapping[str, str | int], *, fresh: bool = False) -> _Served:
         """``GET`` through the cache: the body and where it came from."""
         response = self._send("GET", path, params, fresh=fresh)
-        embedded = SANDBOX_HEADER in response.headers
-        if self._embedded is None or embedded:
-            self._embedded = embedded
+        if SANDBOX_HEADER in response.headers:
+            self._embedded = True
         return _Served(
             raw=response.content,
             url=self._url(path, params),

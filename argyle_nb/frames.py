@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -562,18 +563,72 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
+#: Keys that only one kind of record has: how a builder tells it was handed the other kind.
+_KIND_KEYS: Mapping[str, tuple[str, ...]] = {
+    "account": ("user", "connection", "link_item", "availability", "pay_distribution"),
+    "user": ("external_metadata", "employers_connected", "data_providers_connected"),
+}
+_BUILDERS: Mapping[str, str] = {"account": "accounts_frame", "user": "users_frame"}
+#: How many records :func:`_refuse_other_kind` looks at before giving up on telling.
+_KIND_LOOKS = 20
+
+
+def _refuse_other_kind(records: Iterable[Any], expected: str, builder: str) -> None:
+    """Raise :class:`FrameError` when the records are of the other kind than ``expected``.
+
+    The first record (of at most :data:`_KIND_LOOKS`) that has keys of one kind only
+    decides; records that tell nothing (not objects, damaged, both kinds' keys) are left
+    to the builder's own checks. Empty sources are valid.
+    """
+    for record in itertools.islice(records, _KIND_LOOKS):
+        if not isinstance(record, Mapping):
+            continue
+        found = {kind: [k for k in keys if k in record] for kind, keys in _KIND_KEYS.items()}
+        kinds = [kind for kind, keys in found.items() if keys]
+        if len(kinds) != 1:
+            continue
+        if kinds[0] == expected:
+            return
+        have = ", ".join(repr(k) for k in found[kinds[0]][:2])
+        raise FrameError(
+            f"{builder} got {kinds[0]} records, not {expected} records: these look like "
+            f"{kinds[0]} records (have {have}); use {_BUILDERS[kinds[0]]}"
+        )
+
+
+def _first_records(pages: Sequence[bytes]) -> list[Any]:
+    """The records of the first page that has any (decoded), or ``[]``: what
+    :func:`_refuse_other_kind` looks at. Pages that do not decode are skipped here; the
+    reader reports them."""
+    for page in pages:
+        try:
+            data = orjson.loads(page)
+        except orjson.JSONDecodeError:
+            continue
+        records = data.get("results") if isinstance(data, dict) else data
+        if isinstance(records, list) and records:
+            return records
+    return []
+
+
 def _accounts_arrow(
-    source: Source, account: pa.StructType, rejected: list[RejectedRecord] | None
+    source: Source,
+    account: pa.StructType,
+    rejected: list[RejectedRecord] | None,
+    builder: str,
 ) -> pa.StructArray:
     """Every account of a source, read with the fields of ``account``.
 
     Each frame reads (and so judges) only the fields it shows: an account whose
     ``availability`` is broken still has its row in :func:`accounts_frame`, and one whose
-    ``connection`` is broken still has its rows in :func:`availability_frame`.
+    ``connection`` is broken still has its rows in :func:`availability_frame`. User
+    records raise :class:`FrameError` (``builder`` names the function in the message).
     """
     kind, items = _iter_pages(source)
     if kind == "pages":
+        _refuse_other_kind(_first_records(items), "account", builder)
         return _read_pages(items, account, rejected)
+    _refuse_other_kind(items, "account", builder)
     for position, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise FrameError(f"object {position} is a {type(item).__name__}, not an account")
@@ -728,14 +783,16 @@ def accounts_frame(source: Source, *, rejected: list[RejectedRecord] | None = No
     field of the wrong type, no ``id``, not an object) is appended to it as a
     :class:`~argyle_nb.quarantine.RejectedRecord` and left out, and the rest are read;
     without it, the first such account raises :class:`FrameError`. Only the fields shown
-    are judged: a broken ``availability`` does not cost an account its row here.
+    are judged: a broken ``availability`` does not cost an account its row here. User
+    records (``users.pages()`` handed here by mistake) raise :class:`FrameError`, even with
+    ``rejected``: "these look like user records ...; use users_frame".
 
     Example:
         >>> page = b'{"count": 0, "next": null, "previous": null, "results": []}'
         >>> accounts_frame(page).shape
         (0, 17)
     """
-    return _accounts_pandas(_accounts_arrow(source, _ACCOUNT_ONLY, rejected))
+    return _accounts_pandas(_accounts_arrow(source, _ACCOUNT_ONLY, rejected, "accounts_frame"))
 
 
 def availability_frame(
@@ -764,7 +821,9 @@ def availability_frame(
           resource  status  available_count  window_days
         0  payouts  synced                3         30.0
     """
-    return _availability_pandas(_accounts_arrow(source, _AVAILABILITY_ONLY, rejected))
+    return _availability_pandas(
+        _accounts_arrow(source, _AVAILABILITY_ONLY, rejected, "availability_frame")
+    )
 
 
 def accounts_and_availability(
@@ -780,7 +839,7 @@ def accounts_and_availability(
         >>> len(accounts), len(availability)
         (0, 0)
     """
-    accounts = _accounts_arrow(source, _ACCOUNT, rejected)
+    accounts = _accounts_arrow(source, _ACCOUNT, rejected, "accounts_and_availability")
     return _accounts_pandas(accounts), _availability_pandas(accounts)
 
 
@@ -876,7 +935,9 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     ``created_at``, an id that is not a UUID, a ``created_at`` that is not ISO 8601 or
     connected lists that are not lists of strings is appended to it as a
     :class:`~argyle_nb.quarantine.RejectedRecord` and left out; without it, the first
-    such user raises :class:`FrameError`.
+    such user raises :class:`FrameError`. Account records raise :class:`FrameError`
+    whatever ``rejected`` is ("these look like account records (have 'user',
+    'connection'); use accounts_frame"); an empty page is an empty frame.
 
     Example:
         >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
@@ -892,7 +953,9 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     providers: list[Any] = []
     raw: list[str] = []
     flat: list[dict[str, Any]] = []
-    for position, (page, index, user) in enumerate(_user_objects(source)):
+    users = _user_objects(source)
+    _refuse_other_kind((user for _, _, user in users), "user", "users_frame")
+    for position, (page, index, user) in enumerate(users):
         problem = _user_problem(user)
         if problem is not None:
             if rejected is None:

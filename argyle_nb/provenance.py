@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTRS_KEY",
     "SANDBOX_HEADER",
+    "SANDBOX_URL_VARIABLE",
     "Provenance",
     "environment_of",
     "format_age",
@@ -48,6 +49,9 @@ __all__ = [
 ATTRS_KEY: Final = "provenance"
 #: The header every answer of the embedded sandbox carries.
 SANDBOX_HEADER: Final = "X-Argyle-NB-Sandbox"
+#: The environment variable naming the base URL of the embedded sandbox that
+#: ``argyle-nb lab`` started for its kernels (beside ``ARGYLE_BASE_URL``).
+SANDBOX_URL_VARIABLE: Final = "ARGYLE_NB_SANDBOX_URL"
 
 _HOSTS: Final = {
     "api-sandbox.argyle.com": "Argyle sandbox",
@@ -58,7 +62,7 @@ _HOSTS: Final = {
 def environment_of(base_url: str, *, embedded: bool = False) -> str:
     """Name the environment of a base URL: ``"embedded sandbox"`` when its answers carry
     :data:`SANDBOX_HEADER` (``embedded=True``), Argyle's sandbox or production by host,
-    else ``"other (<host>)"``.
+    else ``"custom (<host>)"``.
 
     Example:
         >>> environment_of("https://api.argyle.com/v1")
@@ -66,12 +70,12 @@ def environment_of(base_url: str, *, embedded: bool = False) -> str:
         >>> environment_of("http://127.0.0.1:8765/v1", embedded=True)
         'embedded sandbox'
         >>> environment_of("https://proxy.example.com/v1")
-        'other (proxy.example.com)'
+        'custom (proxy.example.com)'
     """
     if embedded:
         return "embedded sandbox"
     host = (urlsplit(base_url).hostname or "").lower()
-    return _HOSTS.get(host, f"other ({host or base_url})")
+    return _HOSTS.get(host, f"custom ({host or base_url})")
 
 
 def utc_or_none(value: Any) -> datetime | None:
@@ -115,7 +119,7 @@ class Provenance:
         endpoint: the list fetched, such as ``/v1/accounts`` or ``/v1/accounts?user=...``.
         base_url: the API's base URL.
         environment: ``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"``
-            or ``"other (<host>)"`` (:func:`environment_of`).
+            or ``"custom (<host>)"`` (:func:`environment_of`).
         fetch_started, fetch_finished: when the client began and ended the fetch (UTC).
         pages: pages read; ``pages_from_cache`` of them were answered by the cache.
         served_from, served_to: when the oldest and the newest page were served by the

@@ -250,12 +250,36 @@ def test_cache_file_is_owner_only_and_holds_no_token(
     assert target.key_secret.encode() not in stored
 
 
-def test_clear_empties_the_cache(target: Target, tmp_path: Path) -> None:
+def test_clear_drops_this_clients_entries(target: Target, tmp_path: Path) -> None:
     with _client(target, tmp_path / "c.sqlite") as client:
         pages = client.users.pages()
         assert client.cache.info().responses == len(pages) >= 1
-        client.cache.clear()
+        assert client.cache.clear() == len(pages)
         assert client.cache.info().responses == 0
         client.cache.offline = True
         with pytest.raises(NotCachedError):
             list(client.users.list())
+
+
+@pytest.mark.embedded_only("a second environment with another key id shares the cache file")
+def test_clear_keeps_other_key_ids_entries(small: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    with (
+        start(users=30, seed=5, key_id="another-key-id", key_secret="another-secret") as other,
+        _client(small, path) as mine,
+        _client(other, path) as theirs,
+    ):
+        mine.users.pages()
+        theirs_users = [u.id for u in theirs.users.list()]
+        theirs.accounts.pages()
+        theirs_count = theirs.cache.info().responses - mine.cache.clear()
+        assert theirs_count >= 2
+        assert mine.cache.info().responses == theirs_count  # one file: only theirs are left
+        mine.cache.offline = theirs.cache.offline = True
+        with pytest.raises(NotCachedError):
+            mine.users.pages()
+        assert [u.id for u in theirs.users.list()] == theirs_users  # offline, from the cache
+        assert theirs.cache.report().complete
+        assert mine.cache.clear(everything=True) == theirs_count
+        with pytest.raises(NotCachedError):
+            theirs.users.pages()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from argyle_nb import NotCachedError, provenance_of
+from argyle_nb import NotCachedError, connect, provenance_of
 from argyle_nb.cache import LIST_EXPIRY
-from argyle_nb.provenance import Provenance
+from argyle_nb.provenance import SANDBOX_URL_VARIABLE, Provenance
 from argyle_nb.sandbox import Sandbox, start
 from tests.integration.clients import client_on
 
@@ -31,10 +31,27 @@ def prov(frame: object) -> Provenance:
     return found
 
 
+def test_the_environment_is_named_without_a_request(
+    sandbox450: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SANDBOX_URL_VARIABLE, sandbox450.base_url)  # as argyle-nb lab does
+    with client_on(sandbox450) as client:
+        assert "environment='embedded sandbox'" in repr(client)
+        assert client.cache.info().responses == 0  # no request was needed to say so
+    monkeypatch.setenv(SANDBOX_URL_VARIABLE, "http://127.0.0.1:1/v1")  # another sandbox's
+    with client_on(sandbox450) as client:
+        assert client.environment == "custom (127.0.0.1)"
+    for name in (SANDBOX_URL_VARIABLE, "ARGYLE_API_KEY_ID", "ARGYLE_API_KEY_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with connect(users=3, seed=1, progress=False) as client:  # connect() started it
+        assert client.environment == "embedded sandbox"
+        assert client.cache.info().responses == 0
+
+
 def test_a_fetched_frame_says_where_and_when_it_came_from(sandbox450: Sandbox) -> None:
     ticks = iter(datetime(2030, 1, 1, 12, 0, s, tzinfo=UTC) for s in range(0, 60))
     with client_on(sandbox450, now=lambda: next(ticks)) as client:
-        assert client.environment == "unknown"  # a loopback URL: not known before an answer
+        assert client.environment == "custom (127.0.0.1)"  # a loopback URL, before an answer
         first = client.accounts_frame()
         p = prov(first)
         assert client.environment == "embedded sandbox"

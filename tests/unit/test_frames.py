@@ -337,6 +337,39 @@ def test_frame_error_is_a_value_error() -> None:
         frames.users_frame([{"id": UID}])
 
 
+def test_a_builder_refuses_the_other_kind_of_record() -> None:
+    users, accounts = sandbox(users=40)
+    user_pages = list(envelope_pages(users, size=15))
+    account_pages = list(envelope_pages(accounts, size=15))
+    refusals = [
+        (frames.users_frame, account_pages, r"account records \(have 'user', 'connection'\)"),
+        (frames.users_frame, accounts, "use accounts_frame"),
+        (frames.accounts_frame, user_pages, r"user records \(have 'external_metadata'"),
+        (frames.availability_frame, user_pages, "use users_frame"),
+        (frames.accounts_and_availability, users, "use users_frame"),
+    ]
+    for builder, source, needle in refusals:
+        with pytest.raises(frames.FrameError, match=needle):
+            builder(source)
+        rejected: list[Any] = []  # setting records aside does not hide the mistake
+        with pytest.raises(frames.FrameError, match=builder.__name__):
+            builder(source, rejected=rejected)
+        assert rejected == []
+
+
+def test_the_kind_is_told_past_records_that_tell_nothing() -> None:
+    users, accounts = sandbox(users=10)
+    # an empty first page, a damaged first record: the next records still tell
+    pages = [b'{"count": 0, "next": null, "previous": null, "results": []}']
+    pages.append(orjson.dumps({"results": [[1, 2], {"id": UID}, *accounts[:3]]}))
+    with pytest.raises(frames.FrameError, match="use accounts_frame"):
+        frames.users_frame(pages, rejected=[])
+    # the right kind, and empty pages, stay valid
+    assert len(frames.users_frame(list(envelope_pages(users)))) == len(users)
+    assert len(frames.users_frame(b"[]")) == 0
+    assert len(frames.accounts_frame([b"[]", b'{"results": []}'])) == 0
+
+
 # ---------------------------------------------------------------------------
 # users_frame
 # ---------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def example(**changes: object) -> Provenance:
         ("https://API.argyle.com/v1/", False, "Argyle production"),
         ("http://127.0.0.1:9000/v1", True, "embedded sandbox"),
         ("https://api.argyle.com/v1", True, "embedded sandbox"),
-        ("http://localhost:9000/v1", False, "other (localhost)"),
+        ("http://localhost:9000/v1", False, "custom (localhost)"),
     ],
 )
 def test_environment_of(url: str, embedded: bool, name: str) -> None:
