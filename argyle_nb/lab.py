@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -205,6 +206,12 @@ def run_lab(
     notebooks = notebooks.resolve()
     if not notebooks.is_dir():
         print(f"argyle-nb lab: no notebooks folder at {notebooks}", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("jupyterlab") is None:
+        print(
+            "argyle-nb lab: JupyterLab is not installed: pip install 'argyle_nb[lab]'",
+            file=sys.stderr,
+        )
         return 2
     euid = os.geteuid() if hasattr(os, "geteuid") else None
     command = jupyterlab_command(notebooks, extra, euid=euid, open_browser=browser_available())

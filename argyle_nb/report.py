@@ -53,6 +53,8 @@ __all__ = [
 #: ``run_report`` keyword -> the notebook parameter it sets.
 PARAMETER_NAMES: dict[str, str] = {"base_url": "ARGYLE_BASE_URL", "users": "USERS", "seed": "SEED"}
 
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 #: Outputs a static page shows, best first: the widget view is left out (it needs a widget
 #: manager loaded from a CDN), so an explorer shows its ``text/html`` snapshot.
 DISPLAY_PRIORITY = [
@@ -159,6 +161,9 @@ def to_html(nb: Notebook, *, title: str) -> str:
 
     nb = nbformat.from_dict(nb)  # a copy: the widget state is dropped from it only
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not _live_only(o)]
     nb.metadata["title"] = title
     exporter = exporters.HTMLExporter(
         template_name="lab",
@@ -169,6 +174,14 @@ def to_html(nb: Notebook, *, title: str) -> str:
     exporter.display_data_priority = list(DISPLAY_PRIORITY)
     body: str = exporter.from_notebook_node(nb)[0]
     return body
+
+
+def _live_only(output: Any) -> bool:
+    """Whether ``output`` is a live widget with no static form but its first text: a
+    progress bar, say, whose ``text/plain`` is the bar at 0% (its later state is not
+    saved). A static page leaves it out; the explorers carry an HTML snapshot and stay."""
+    data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
+    return _WIDGET_VIEW in data and set(data) <= {_WIDGET_VIEW, "text/plain"}
 
 
 def external_references(page: str) -> list[str]:

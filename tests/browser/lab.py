@@ -6,13 +6,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from argyle_nb.lab import LAB_CONFIG_DIR, jupyterlab_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -45,23 +46,22 @@ def jupyterlab(root: Path, home: Path, env: dict[str, str]) -> Iterator[str]:
         "IPYTHONDIR": str(home / "ipython"),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
-    # The kernel must find our venv's kernelspec (jupyter's default 'python3' uses sys.executable).
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        "--allow-root",
-        "--IdentityProvider.token=",
-        "--ServerApp.password=",
-        "--ServerApp.disable_check_xsrf=True",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
+    # The command of `argyle-nb lab` (news and update checks off, --allow-root as root), on
+    # a port of its own, with no token: the test's browser logs in without one.
+    command = jupyterlab_command(
+        root,
+        [
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+        ],
+        euid=os.geteuid(),
+        open_browser=False,
+    )
+    private["JUPYTER_CONFIG_PATH"] = str(LAB_CONFIG_DIR)
     log = (home / "jupyterlab.log").open("w")
     process = subprocess.Popen(
         command,
