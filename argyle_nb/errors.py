@@ -16,6 +16,7 @@ class                        raised for
   :class:`InvalidRecordsError` ``strict=True`` and records of a list failed validation
 :class:`APIConnectionError`  no answer at all (connection refused, reset, timed out)
 :class:`NotCachedError`      offline mode and the answer is not in the cache
+:class:`CacheFileError`      the cache's SQLite file cannot be opened or written
 ==========================  ==========================================================
 
 Example:
@@ -37,6 +38,7 @@ __all__ = [
     "ArgyleError",
     "AuthenticationError",
     "BadRequestError",
+    "CacheFileError",
     "InvalidRecordsError",
     "NotCachedError",
     "NotFoundError",
@@ -156,6 +158,17 @@ class APIConnectionError(ArgyleError):
 
 class NotCachedError(ArgyleError):
     """Offline mode: the answer to this request is not in the cache."""
+
+
+class CacheFileError(ArgyleError):
+    """The cache's SQLite file cannot be used; the message names it and how to go on."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(
+            f"the cache file {path} cannot be used ({problem}): pass cache_path= a writable "
+            "file elsewhere, or cache='memory'"
+        )
+        self.file = path
 
 
 def _detail_and_fields(body: Any, text: str) -> tuple[str, dict[str, list[str]]]:

@@ -45,6 +45,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
+from argyle_nb.envelope import EnvelopeError, parse_list_page
 from argyle_nb.models import (
     AVAILABILITY_STATUSES,
     CONNECTION_ERROR_CODES,
@@ -382,12 +383,9 @@ def _screen_page(
     except _Invalid:
         pass
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise FrameError(f"page {position} is not valid JSON: {exc}") from None
-    results = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(results, list):
-        raise FrameError(f"page {position} has no 'results' array (or it is null)")
+        results = parse_list_page(body).results
+    except EnvelopeError as exc:
+        raise FrameError(f"page {position}: {exc}") from None
     records: list[tuple[int, bytes]] = []
     found: list[RejectedRecord] = []
     for index, item in enumerate(results):
@@ -602,11 +600,10 @@ def _first_records(pages: Sequence[bytes]) -> list[Any]:
     reader reports them."""
     for page in pages:
         try:
-            data = orjson.loads(page)
-        except orjson.JSONDecodeError:
+            records = parse_list_page(page).results
+        except EnvelopeError:
             continue
-        records = data.get("results") if isinstance(data, dict) else data
-        if isinstance(records, list) and records:
+        if records:
             return records
     return []
 
@@ -856,16 +853,10 @@ def _user_objects(source: Source) -> list[tuple[int, int, Any]]:
     users: list[tuple[int, int, Any]] = []
     for position, page in enumerate(items):
         try:
-            data = orjson.loads(page)
-        except orjson.JSONDecodeError as exc:
-            raise FrameError(f"page {position} is not valid JSON: {exc}") from exc
-        if isinstance(data, dict):
-            if not isinstance(data.get("results"), list):
-                raise FrameError(f"page {position} has no 'results' array")
-            data = data["results"]
-        if not isinstance(data, list):
-            raise FrameError(f"page {position} is not a list page: got {type(data).__name__}")
-        users.extend((position, index, user) for index, user in enumerate(data))
+            records = parse_list_page(page).results
+        except EnvelopeError as exc:
+            raise FrameError(f"page {position}: {exc}") from None
+        users.extend((position, index, user) for index, user in enumerate(records))
     return users
 
 

@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ __all__ = [
     "ATTRS_KEY",
     "SANDBOX_HEADER",
     "SANDBOX_URL_VARIABLE",
+    "ListChangedWarning",
     "Provenance",
     "environment_of",
     "format_age",
@@ -49,6 +50,14 @@ __all__ = [
 ATTRS_KEY: Final = "provenance"
 #: The header every answer of the embedded sandbox carries.
 SANDBOX_HEADER: Final = "X-Argyle-NB-Sandbox"
+
+
+class ListChangedWarning(UserWarning):
+    """A list changed while it was read, and reading it again did not give one consistent
+    read: the table may miss or hold records created or deleted meanwhile (its provenance
+    says so, ``consistent=False``)."""
+
+
 #: The environment variable naming the base URL of the embedded sandbox that
 #: ``argyle-nb lab`` started for its kernels (beside ``ARGYLE_BASE_URL``).
 SANDBOX_URL_VARIABLE: Final = "ARGYLE_NB_SANDBOX_URL"
@@ -126,6 +135,10 @@ class Provenance:
             API (a cached page was served when it was first fetched).
         expires_at: when the first of these pages expires in the cache (None: none does).
         records: records in the table; ``rejected``: records set aside as invalid.
+        passes: how many times the list was read (more than one when it changed while
+            it was read); ``consistent``: whether one read saw it unchanged, so every
+            record that existed throughout is in the table exactly once; ``note``: why
+            the client could not vouch for it, when it could not.
     """
 
     endpoint: str
@@ -140,6 +153,9 @@ class Provenance:
     expires_at: datetime | None
     records: int
     rejected: int
+    passes: int = 1
+    consistent: bool = True
+    note: str | None = None
 
     def age(self, now: datetime | None = None) -> timedelta:
         """How old the oldest record is at ``now`` (default: the current time)."""
@@ -165,6 +181,10 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
         ]
         if self.rejected:
             parts.append(f"{self.rejected} rejected records left out (see client.rejected)")
+        if not self.consistent:
+            parts.append(f"NOT vouched for: {self.note}")
+        elif self.passes > 1:
+            parts.append(f"read {self.passes} times (the list changed while it was read)")
         return "; ".join(parts)
 
     def __str__(self) -> str:
@@ -180,6 +200,10 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
             ("pages", f"{self.pages} ({self.pages_from_cache} from the cache)"),
             ("expires", _stamp(self.expires_at)),
             ("records", f"{self.records} ({self.rejected} rejected)"),
+            (
+                "consistent",
+                f"yes, in {self.passes} read(s)" if self.consistent else f"no: {self.note}",
+            ),
         ]
         body = "".join(
             f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>"
@@ -200,6 +224,8 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
         try:
             values: dict[str, Any] = {}
             for field in fields(cls):
+                if field.name not in attrs and field.default is not MISSING:
+                    continue  # written before the field existed: its default
                 value = attrs[field.name]
                 if "datetime" in str(field.type) and value is not None:
                     value = datetime.fromisoformat(value)

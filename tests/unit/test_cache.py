@@ -19,6 +19,7 @@ from argyle_nb.cache import (
     expiry_table,
     make_key_fn,
     namespace,
+    secret_fingerprint,
     secure_file,
 )
 
@@ -26,20 +27,29 @@ BASE = "https://api-sandbox.argyle.com/v1"
 USER = "0994b847-cc69-4d98-bc99-c5e65e762add"
 
 
-def _key(base: str, key_id: str, url: str) -> str:
-    key: str = make_key_fn(base, key_id)(requests.Request("GET", url).prepare())
+def _key(base: str, key_id: str, url: str, secret: str = "secret") -> str:
+    key: str = make_key_fn(base, key_id, secret)(requests.Request("GET", url).prepare())
     return key
 
 
-def test_key_depends_on_key_id_and_base_url_but_not_the_secret() -> None:
+def test_key_depends_on_the_key_pair_and_base_url_never_on_the_sent_header() -> None:
     url = f"{BASE}/users?limit=200&offset=0"
     assert _key(BASE, "a", url) == _key(BASE, "a", url)
     assert _key(BASE, "a", url) != _key(BASE, "b", url)
     assert _key(BASE, "a", url) != _key("https://api.argyle.com/v1", "a", url)
+    # a wrong secret with the right key id never reads the right one's entries
+    assert _key(BASE, "a", url, "right") != _key(BASE, "a", url, "wrong")
+    # what the request carries does not matter: only the pair the cache was made for
     with_secret = requests.Request("GET", url, auth=("a", "secret-1")).prepare()
     other_secret = requests.Request("GET", url, auth=("a", "secret-2")).prepare()
-    key_fn = make_key_fn(BASE, "a")
+    key_fn = make_key_fn(BASE, "a", "secret")
     assert key_fn(with_secret) == key_fn(other_secret) == _key(BASE, "a", url)
+
+
+def test_the_secret_is_only_a_fingerprint() -> None:
+    fingerprint = secret_fingerprint("s3cret-value")
+    assert "s3cret" not in fingerprint and len(fingerprint) == 32
+    assert fingerprint == secret_fingerprint("s3cret-value")
 
 
 def test_key_ignores_query_order() -> None:
@@ -49,7 +59,7 @@ def test_key_ignores_query_order() -> None:
 
 
 def test_namespace_normalizes_trailing_slash() -> None:
-    assert namespace(BASE + "/", "k") == namespace(BASE, "k")
+    assert namespace(BASE + "/", "k", "s") == namespace(BASE, "k", "s")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +103,7 @@ def test_secure_file_tightens_an_existing_file(tmp_path: Path) -> None:
 
 
 def test_sqlite_cache_file_is_owner_only(tmp_path: Path) -> None:
-    cache = ArgyleCache.create(BASE, "k", path=tmp_path / "c.sqlite")
+    cache = ArgyleCache.create(BASE, "k", "s", path=tmp_path / "c.sqlite")
     try:
         info = cache.info()
         assert info.backend == "sqlite"
@@ -107,7 +117,7 @@ def test_sqlite_cache_file_is_owner_only(tmp_path: Path) -> None:
 
 
 def test_offline_flag_sets_only_if_cached() -> None:
-    cache = ArgyleCache.create(BASE, "k", backend="memory")
+    cache = ArgyleCache.create(BASE, "k", "s", backend="memory")
     assert not cache.offline
     cache.offline = True
     assert cache.session.settings.only_if_cached
@@ -119,11 +129,11 @@ def test_offline_flag_sets_only_if_cached() -> None:
 
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError, match="sqlite"):
-        ArgyleCache.create(BASE, "k", backend="redis")  # type: ignore[arg-type]
+        ArgyleCache.create(BASE, "k", "s", backend="redis")  # type: ignore[arg-type]
 
 
 def test_forget_on_empty_cache_is_a_no_op() -> None:
-    cache = ArgyleCache.create(BASE, "k", backend="memory")
-    assert cache.forget([f"{BASE}/users/{USER}"]) == 0
+    cache = ArgyleCache.create(BASE, "k", "s", backend="memory")
+    cache.forget([f"{BASE}/users/{USER}"])
     assert not cache.contains(f"{BASE}/users/{USER}")
     assert cache.content(f"{BASE}/users/{USER}") is None

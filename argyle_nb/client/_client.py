@@ -1,0 +1,421 @@
+"""The cached Argyle API v1 client: :class:`ArgyleClient`.
+
+It puts the parts together: the cache (:mod:`argyle_nb.cache`), the
+:class:`~argyle_nb.client._transport.Transport` every request goes through, the
+:class:`~argyle_nb.client._pagination.Paginator` that walks lists, the resources, and the
+DataFrames built from what they fetch (:mod:`argyle_nb.frames`, with provenance and
+rejected records).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import random as _random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlencode
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from argyle_nb.cache import NOTEBOOK_LISTS, ArgyleCache, Backend, CacheReport
+from argyle_nb.client import _invalidation
+from argyle_nb.client._http import LimitedAdapter
+from argyle_nb.client._listing import Listing, Quarantine
+from argyle_nb.client._pagination import Page, Paginator
+from argyle_nb.client._progress import Progress
+from argyle_nb.client._resources import Accounts, Users, UserTokens, account_filter
+from argyle_nb.client._retry import RetryPolicy
+from argyle_nb.client._transport import Limits, Transport, where
+from argyle_nb.envelope import EnvelopeError, parse_list_page
+from argyle_nb.errors import NotCachedError, ResponseFormatError
+from argyle_nb.provenance import SANDBOX_HEADER, SANDBOX_URL_VARIABLE, environment_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from argyle_nb.sandbox import Sandbox
+
+__all__ = ["DEFAULT_BASE_URL", "PAGE_SIZE", "ArgyleClient"]
+
+#: Argyle's sandbox environment: the default ``ARGYLE_BASE_URL``.
+DEFAULT_BASE_URL: Final = "https://api-sandbox.argyle.com/v1"
+#: Objects per list request (the API's maximum).
+PAGE_SIZE: Final = 200
+#: Pages fetched at once after the first.
+DEFAULT_WORKERS: Final = 8
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ArgyleClient:
+    """A cached, retrying client of the Argyle API v1.
+
+    Args:
+        key_id, key_secret: the API key pair (default: ``ARGYLE_API_KEY_ID`` and
+            ``ARGYLE_API_KEY_SECRET``).
+        base_url: default ``ARGYLE_BASE_URL``, else Argyle's sandbox URL. Only its origin
+            (scheme, host, port) is ever contacted: links and redirects elsewhere are refused.
+        cache: ``"sqlite"`` (default) or ``"memory"``.
+        cache_path: the SQLite file (default: in the user's cache directory).
+        offline: answer only from the cache.
+        retry: the :class:`RetryPolicy`.
+        workers: pages fetched at once after the first (1: sequential).
+        progress: show a progress bar on multi-page fetches.
+        timeout: seconds one request may take in all, connecting to the last byte of the
+            answer (a slow-dripping server cannot stretch it); retries wait on top.
+        max_response_bytes: the largest answer accepted, after decompression (64 MiB).
+        strict: raise :class:`~argyle_nb.errors.InvalidRecordsError` when a record of a
+            list fails validation, instead of setting it aside in :attr:`rejected` with
+            a :class:`~argyle_nb.quarantine.RejectedRecordsWarning`.
+        sleep, random, clock, now: injectable for tests (``time.sleep``,
+            ``random.random``, ``time.monotonic``, and the UTC wall clock of provenance).
+
+    Example:
+        >>> client = ArgyleClient("key-id", "secret", cache="memory")
+        >>> client.base_url, "secret" in repr(client)
+        ('https://api-sandbox.argyle.com/v1', False)
+    """
+
+    def __init__(
+        self,
+        key_id: str | None = None,
+        key_secret: str | None = None,
+        *,
+        base_url: str | None = None,
+        cache: Backend = "sqlite",
+        cache_path: str | Path | None = None,
+        offline: bool = False,
+        retry: RetryPolicy | None = None,
+        workers: int = DEFAULT_WORKERS,
+        progress: bool = True,
+        timeout: float = 60.0,
+        max_response_bytes: int = Limits.max_response_bytes,
+        strict: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        key_id = key_id if key_id is not None else os.environ.get("ARGYLE_API_KEY_ID")
+        if key_secret is None:
+            key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")
+        if not key_id or not key_secret:
+            raise ValueError(
+                "no API key: pass key_id and key_secret or set ARGYLE_API_KEY_ID and "
+                "ARGYLE_API_KEY_SECRET (argyle_nb.connect() starts a local sandbox instead)"
+            )
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, not {workers}")
+        base = base_url or os.environ.get("ARGYLE_BASE_URL") or DEFAULT_BASE_URL
+        if not base.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http(s) URL, not {base!r}")
+        self.base_url: str = base.rstrip("/")
+        self.key_id: str = key_id
+        self.workers = workers
+        self.progress = progress
+        #: Raise on records that fail validation instead of setting them aside.
+        self.strict = strict
+        self._now = now
+        # Known at once when argyle-nb lab names this URL as its sandbox; else told by
+        # the first answer (the embedded sandbox marks every answer).
+        self._embedded = os.environ.get(SANDBOX_URL_VARIABLE) == self.base_url
+        self.limits = Limits(timeout=timeout, max_response_bytes=max_response_bytes)
+        self.cache = ArgyleCache.create(
+            self.base_url, key_id, key_secret, backend=cache, path=cache_path, offline=offline
+        )
+        adapter = LimitedAdapter(max_bytes=self.limits.max_response_bytes, pool_maxsize=workers + 2)
+        self.cache.session.mount("http://", adapter)
+        self.cache.session.mount("https://", adapter)
+        self.transport = Transport(
+            self.cache.session,
+            base_url=self.base_url,
+            auth=(key_id, key_secret),
+            retry=retry or RetryPolicy(),
+            limits=self.limits,
+            offline=lambda: self.cache.offline,
+            sleep=sleep,
+            random=random,
+            clock=clock,
+        )
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self.paginator = Paginator(
+            self._page, base_url=self.base_url, executor=self._executor, workers=workers
+        )
+        self._quarantine = Quarantine(strict=lambda: self.strict, now=now)
+        #: The embedded sandbox this client runs on (set by :func:`connect`), else None.
+        self.sandbox: Sandbox | None = None
+        self.users = Users(self)
+        self.user_tokens = UserTokens(self)
+        self.accounts = Accounts(self)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The :class:`RetryPolicy` of every request."""
+        return self.transport.retry
+
+    # -- life cycle ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP session, the thread pool and an embedded sandbox."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.cache.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+    def __enter__(self) -> ArgyleClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"ArgyleClient(base_url={self.base_url!r}, environment={self.environment!r}, "
+            f"key_id={self.key_id!r}, cache={self.cache.summary()})"
+        )
+
+    @property
+    def environment(self) -> str:
+        """``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"`` or
+        ``"custom (<host>)"``, known without a request: the embedded sandbox when
+        :func:`connect` started it or ``argyle-nb lab`` names its URL
+        (:data:`~argyle_nb.provenance.SANDBOX_URL_VARIABLE`), Argyle's by host; a custom
+        URL becomes ``"embedded sandbox"`` when its first answer carries the sandbox's mark.
+
+        Example:
+            >>> ArgyleClient("k", "s", base_url="https://api.argyle.com/v1",
+            ...              cache="memory").environment
+            'Argyle production'
+        """
+        return environment_of(self.base_url, embedded=self._embedded or self.sandbox is not None)
+
+    # -- DataFrames --------------------------------------------------------------
+
+    def users_frame(self, *, progress: bool | None = None) -> pd.DataFrame:
+        """Every user as a typed DataFrame (:func:`argyle_nb.frames.users_frame`).
+
+        ``df.attrs["provenance"]`` says where and when it came from and whether the list
+        was read consistently (:func:`argyle_nb.provenance_of`); users that fail
+        validation are left out, with a warning, and kept in :attr:`rejected`.
+        """
+        listing = self._listing("/users", {}, progress)
+        return self._quarantine.frame(listing, "users", "users_frame()", _frames().users_frame)
+
+    def accounts_frame(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> pd.DataFrame:
+        """Every account (of ``user``) as a typed DataFrame (``frames.accounts_frame``).
+
+        Provenance and rejected records as for :meth:`users_frame`.
+        """
+        listing = self._listing("/accounts", account_filter(user), progress)
+        build = _frames().accounts_frame
+        return self._quarantine.frame(listing, "accounts", "accounts_frame()", build)
+
+    def availability_frame(
+        self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
+    ) -> pd.DataFrame:
+        """Per-resource availability of every account, one row per account and resource.
+
+        Provenance and rejected records as for :meth:`users_frame` (``records`` in the
+        provenance counts accounts, not rows).
+        """
+        listing = self._listing("/accounts", account_filter(user), progress)
+        build = _frames().availability_frame
+        return self._quarantine.frame(listing, "accounts", "availability_frame()", build)
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Records that failed validation in the latest read of each list.
+
+        One row per record (:data:`~argyle_nb.quarantine.REJECTED_COLUMNS`): the list's
+        endpoint, what read it (``accounts_frame()``, ``availability_frame()``,
+        ``accounts.list()``...: each judges the fields it shows), the page URL, the
+        record's position, its id when it has one, what was wrong, the raw JSON and when
+        it was set aside. A new read of a list by the same method replaces those rows.
+
+        Example:
+            >>> client.rejected[["url", "error"]]   # doctest: +SKIP
+        """
+        return self._quarantine.frame_of_rejected()
+
+    # -- offline work ----------------------------------------------------------------
+
+    def prefetch(self, *, progress: bool | None = None) -> CacheReport:
+        """Fill the cache with every page the notebooks read, under one progress bar.
+
+        Fetches every page of ``GET /users`` and ``GET /accounts`` (what
+        :meth:`users_frame`, :meth:`accounts_frame` and :meth:`availability_frame` read;
+        pages still fresh in the cache are not fetched again), then returns
+        :meth:`ArgyleCache.report() <argyle_nb.cache.ArgyleCache.report>`: what is
+        cached, how old, until when, and what an offline session would still miss.
+
+        Example:
+            >>> report = client.prefetch()   # doctest: +SKIP
+            >>> client.cache.offline = True  # doctest: +SKIP
+            >>> client.accounts_frame()      # doctest: +SKIP
+        """
+        show = self.progress if progress is None else progress
+        bar = Progress("prefetch", show=show, always=True)
+        try:
+            for path in NOTEBOOK_LISTS:
+                self._listing(path, {}, False, bar=bar)
+        finally:
+            bar.close()
+        return self.cache.report()
+
+    # -- the Requester of the resources --------------------------------------------
+
+    def get_object(self, path: str, model: type[M]) -> M:
+        url = self._url(path, {})
+        answer = self.transport.request("GET", url)
+        self._note_answer(answer.headers)
+        try:
+            return model.model_validate_json(answer.content)
+        except ValidationError as exc:
+            self.cache.forget([url])  # never serve a broken answer again
+            raise _invalid(model, exc, "GET", url) from None
+
+    def list_bodies(
+        self, path: str, params: Mapping[str, str], progress: bool | None
+    ) -> builtins.list[bytes]:
+        return self._listing(path, params, progress).bodies
+
+    def list_models(
+        self, path: str, params: Mapping[str, str], model: type[M], progress: bool | None
+    ) -> Iterator[M]:
+        listing = self._listing(path, params, progress)
+        return self._quarantine.models(listing, path.strip("/"), model)
+
+    def list_ids(self, path: str, params: Mapping[str, str]) -> builtins.list[str]:
+        walk = self.paginator.walk(self._first_page(path, params), fresh=True)
+        return [i for page in walk.pages for i in page.parsed.ids() if i is not None]
+
+    def cached_field(self, path: str, name: str) -> str | None:
+        url = self._url(path, {})
+        raw = self.cache.content(url)
+        if raw is None:
+            raw = self.transport.request("GET", url, fresh=True).content
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        value = data.get(name) if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+
+    def write(
+        self, method: str, path: str, body: Any = None, *, model: type[M], repeatable: bool = True
+    ) -> M:
+        url = self._url(path, {})
+        self._refuse_offline(method, url)
+        raw = self.transport.request(method, url, body=body, repeatable=repeatable).content
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            raise _invalid(model, exc, method, url) from None
+
+    def delete(self, path: str) -> None:
+        url = self._url(path, {})
+        self._refuse_offline("DELETE", url)
+        self.transport.request("DELETE", url)
+
+    def invalidate(self, what: _invalidation.Stale) -> None:
+        self.cache.forget([self._url(p, {}) for p in what.objects])
+        for path, params in what.lists:
+            self.cache.forget_list(self._page_urls(path, dict(params)), PAGE_SIZE)
+
+    def _page_urls(self, path: str, params: dict[str, str]) -> Callable[[int], str]:
+        """``offset -> URL`` of the pages of one list, as this client asks for them."""
+
+        def url(offset: int) -> str:
+            return self._url(path, {**params, "limit": PAGE_SIZE, "offset": offset})
+
+        return url
+
+    # -- pages -------------------------------------------------------------------
+
+    def _url(self, path: str, params: Mapping[str, str | int]) -> str:
+        query = urlencode(sorted(params.items()))
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def _first_page(self, path: str, params: Mapping[str, str]) -> str:
+        return self._url(path, {**params, "limit": PAGE_SIZE, "offset": 0})
+
+    def _page(self, url: str, fresh: bool) -> Page:
+        """One list page, fetched and decoded; a page that is not one is never cached."""
+        answer = self.transport.request("GET", url, fresh=fresh)
+        self._note_answer(answer.headers)
+        try:
+            parsed = parse_list_page(answer.content)
+        except EnvelopeError as exc:
+            self.cache.forget([url])
+            raise ResponseFormatError(str(exc), status=200, method="GET", path=where(url)) from None
+        return Page(answer=answer, parsed=parsed)
+
+    def _listing(
+        self, path: str, params: Mapping[str, str], progress: bool | None, *, bar: Any = None
+    ) -> Listing:
+        """Every page of a list (walked, checked for change), with when the fetch ran."""
+        first = self._first_page(path, params)
+        started = self._now()
+        own = bar is None
+        if own:
+            bar = Progress(f"GET {path}", show=self.progress if progress is None else progress)
+        try:
+            walk = self.paginator.walk(first, bar=bar)
+        finally:
+            if own:
+                bar.close()
+        return Listing(
+            endpoint=where(self._url(path, params)),
+            base_url=self.base_url,
+            environment=self.environment,
+            started=started,
+            finished=self._now(),
+            walk=walk,
+        )
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="argyle-page")
+            return self._pool
+
+    def _note_answer(self, headers: Any) -> None:
+        if SANDBOX_HEADER in headers:
+            self._embedded = True
+
+    def _refuse_offline(self, method: str, url: str) -> None:
+        if self.cache.offline:
+            raise NotCachedError(
+                "offline: writes need the service (set client.cache.offline = False)",
+                method=method,
+                path=where(url),
+            )
+
+
+def _invalid(model: type[BaseModel], exc: ValidationError, method: str, url: str) -> Exception:
+    return ResponseFormatError(
+        f"the answer is not a valid {model.__name__}: {exc.error_count()} errors, "
+        f"first: {exc.errors()[0]['msg']}",
+        status=200,
+        method=method,
+        path=where(url),
+    )
+
+
+def _frames() -> Any:
+    import importlib
+
+    return importlib.import_module("argyle_nb.frames")

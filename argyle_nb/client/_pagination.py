@@ -1,0 +1,392 @@
+"""The walk over a list's pages: follow the server's ``next``, prove it ended, and notice
+when the list changed under it.
+
+* **Links**: the walk follows the ``next`` link of each page, accepted only on the API's
+  own origin. When the first page's ``next`` shows ``limit``/``offset`` paging, the pages
+  after it are fetched concurrently, and each page's ``next`` is checked against the page
+  the walk fetched after it; at the first disagreement the walk goes on by ``next`` alone.
+* **Termination**: a walk reads at most :data:`MAX_PAGES` pages (``count`` only sizes the
+  progress bar and the concurrent window, capped, never an allocation), and stops with
+  :class:`~argyle_nb.errors.ResponseFormatError` on a ``next`` it already followed, or on
+  pages that bring nothing new.
+* **Consistency**: a pass is *clean* when every page carries the same ``count``, no id
+  comes twice, and the records read match that count. A pass that is not clean (records
+  created or deleted meanwhile shift offset pages) is read again, fresh, up to
+  :data:`MAX_PASSES` passes in all; the first clean pass is the result. If none is, the
+  passes are merged, each id once, and the walk says it could not vouch for them.
+
+Example:
+    >>> offset_template("https://h/v1/users?limit=200&offset=0",
+    ...                 "https://h/v1/users?limit=200&offset=200")(400)
+    'https://h/v1/users?limit=200&offset=400'
+    >>> offset_template("https://h/v1/users?limit=200", "https://h/v1/users?cursor=abc") is None
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import orjson
+
+from argyle_nb.client._transport import Answer, same_origin, where
+from argyle_nb.envelope import ListPage
+from argyle_nb.errors import ResponseFormatError
+
+__all__ = ["MAX_PAGES", "MAX_PASSES", "Page", "Paginator", "Walk", "offset_template"]
+
+#: The most pages one walk reads (20 million records at 200 a page); past it, an error.
+MAX_PAGES: Final = 100_000
+#: How many times a list that changed while it was read is read again, in all.
+MAX_PASSES: Final = 3
+#: Pages in a row that bring no record not already read before the walk gives up.
+MAX_IDLE_PAGES: Final = 3
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page as served, and decoded."""
+
+    answer: Answer
+    parsed: ListPage
+
+    @property
+    def raw(self) -> bytes:
+        return self.answer.content
+
+    @property
+    def size(self) -> int:
+        return len(self.parsed.results)
+
+
+@dataclass
+class Walk:
+    """Every page of one list, and what the walk can say about them.
+
+    Attributes:
+        pages: the pages to read, in order (a merged walk's last page holds the records
+            only earlier passes saw).
+        passes: how many times the list was read.
+        consistent: whether one pass read the list while it did not change.
+        duplicates: ids met twice within a pass (over every pass).
+        rereads: pages fetched by the passes after the first.
+        problem: why the walk cannot vouch for the list, or None.
+    """
+
+    pages: list[Page] = field(default_factory=list)
+    passes: int = 1
+    consistent: bool = True
+    duplicates: int = 0
+    rereads: int = 0
+    problem: str | None = None
+
+    @property
+    def records(self) -> int:
+        return sum(page.size for page in self.pages)
+
+
+def offset_template(first_url: str, next_url: str) -> Callable[[int], str] | None:
+    """``offset -> URL`` of a list paged by ``limit``/``offset``, when ``next_url`` is
+    ``first_url`` with only its offset advanced by its limit; else None."""
+    first, following = urlsplit(first_url), urlsplit(next_url)
+    if (first.scheme, first.netloc, first.path) != (
+        following.scheme,
+        following.netloc,
+        following.path,
+    ):
+        return None
+    a, b = dict(parse_qsl(first.query)), dict(parse_qsl(following.query))
+    limit, offset = b.get("limit", ""), b.get("offset", "")
+    if not (limit.isdigit() and offset.isdigit()) or int(limit) < 1:
+        return None
+    start = int(a.get("offset", "0") or "0") if a.get("offset", "0").isdigit() else -1
+    if int(offset) != start + int(limit) or a.get("limit", limit) != limit:
+        return None
+    others = {k: v for k, v in b.items() if k not in ("limit", "offset")}
+    if others != {k: v for k, v in a.items() if k not in ("limit", "offset")}:
+        return None
+
+    def url(at: int) -> str:
+        query = urlencode({**b, "offset": str(at)})
+        return urlunsplit((following.scheme, following.netloc, following.path, query, ""))
+
+    return url
+
+
+class _Pass:
+    """One read of the list from its first page: pages, ids and what changed."""
+
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.ids: set[str] = set()
+        self.duplicates = 0
+        self.counts: set[int | None] = set()
+        self.idle = 0
+
+    def add(self, page: Page, position: int) -> None:
+        new = 0
+        for record_id in page.parsed.ids():
+            if record_id is None:
+                new += 1
+            elif record_id in self.ids:
+                self.duplicates += 1
+            else:
+                self.ids.add(record_id)
+                new += 1
+        self.counts.add(page.parsed.count)
+        self.pages.append(page)
+        self.idle = 0 if new else self.idle + 1
+        if self.idle >= MAX_IDLE_PAGES and position > 0:
+            raise ResponseFormatError(
+                f"{self.idle} pages in a row (up to {where(page.answer.url)}) bring no record "
+                "not read before: the list makes no progress",
+                status=200,
+                method="GET",
+                path=where(page.answer.url),
+            )
+
+    def change(self) -> str | None:
+        """Why this pass is not a consistent read of the list, or None when it is."""
+        if len(self.counts) > 1:
+            seen = sorted(c for c in self.counts if c is not None)
+            return f"its count changed while it was read ({seen[0]} to {seen[-1]})"
+        if self.duplicates:
+            return f"{self.duplicates} records came twice (pages shifted while it was read)"
+        (count,) = self.counts or {None}
+        records = sum(page.size for page in self.pages)
+        if count is not None and count != records:
+            return f"it says count={count} but served {records} records"
+        return None
+
+
+class Paginator:
+    """Walks lists through ``fetch(url, fresh) -> Page``.
+
+    Args:
+        fetch: fetches and decodes one page (raising an ``ArgyleError`` when it fails).
+        base_url: only links on its origin are followed.
+        executor: runs concurrent page fetches (None: one page at a time).
+        workers: pages in flight at once with ``executor``.
+        max_pages, max_passes: the walk's bounds.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[str, bool], Page],
+        *,
+        base_url: str,
+        executor: Callable[[], Executor] | None = None,
+        workers: int = 1,
+        max_pages: int = MAX_PAGES,
+        max_passes: int = MAX_PASSES,
+    ) -> None:
+        self._fetch = fetch
+        self.base_url = base_url
+        self._executor = executor
+        self.workers = workers
+        self.max_pages = max_pages
+        self.max_passes = max_passes
+
+    def walk(self, first_url: str, *, fresh: bool = False, bar: Any = None) -> Walk:
+        """Every page of the list whose first page is ``first_url`` (see the module)."""
+        passes: list[_Pass] = []
+        reason: str | None = None
+        for number in range(self.max_passes):
+            one = self._pass(first_url, fresh=fresh or number > 0, bar=bar)
+            passes.append(one)
+            reason = one.change()
+            if reason is None:
+                return Walk(
+                    pages=one.pages,
+                    passes=number + 1,
+                    duplicates=sum(p.duplicates for p in passes),
+                    rereads=sum(len(p.pages) for p in passes[1:]),
+                )
+        return Walk(
+            pages=_merged(passes),
+            passes=len(passes),
+            consistent=False,
+            duplicates=sum(p.duplicates for p in passes),
+            rereads=sum(len(p.pages) for p in passes[1:]),
+            problem=f"the list changed in each of {len(passes)} reads; in the last, {reason}",
+        )
+
+    # -- one pass ------------------------------------------------------------------
+
+    def _pass(self, first_url: str, *, fresh: bool, bar: Any) -> _Pass:
+        one = _Pass()
+        first = self._fetch(first_url, fresh)
+        one.add(first, 0)
+        _tick(bar, first, 0)
+        # A first page from the service: the rest fresh too, never mixed with older copies.
+        fresh = fresh or not first.answer.from_cache
+        link = self._link(first, 0)
+        template = offset_template(first_url, link) if link is not None else None
+        if link is None:
+            return one
+        visited = {first_url}
+        if template is not None and self._executor is not None and self.workers > 1:
+            link = self._concurrent(one, template, first, fresh, bar, visited)
+        while link is not None:
+            if len(one.pages) >= self.max_pages:
+                raise ResponseFormatError(
+                    f"the list has more than {self.max_pages:,} pages: stopped there",
+                    status=200,
+                    method="GET",
+                    path=where(first_url),
+                )
+            if link in visited:
+                raise ResponseFormatError(
+                    f"page {len(one.pages)} links back to {where(link)}, read already: "
+                    "the list does not end",
+                    status=200,
+                    method="GET",
+                    path=where(first_url),
+                )
+            visited.add(link)
+            page = self._fetch(link, fresh)
+            one.add(page, len(one.pages))
+            _tick(bar, page, len(one.pages) - 1)
+            link = self._link(page, len(one.pages) - 1)
+        return one
+
+    def _concurrent(
+        self,
+        one: _Pass,
+        template: Callable[[int], str],
+        first: Page,
+        fresh: bool,
+        bar: Any,
+        visited: set[str],
+    ) -> str | None:
+        """Fetch offset pages a window at a time; returns the ``next`` to go on from by
+        following links (None when the list ended), checking each page's ``next``."""
+        limit = int(dict(parse_qsl(urlsplit(template(0)).query))["limit"])
+        count = first.parsed.count
+        planned = self.max_pages if count is None else min(-(-count // limit), self.max_pages)
+        urls: Iterator[str] = (template(limit * k) for k in itertools.count(1))
+        urls = itertools.islice(urls, max(planned - 1, 0))
+        assert self._executor is not None
+        pool = self._executor()
+        window: deque[tuple[str, Future[Page]]] = deque()
+
+        def fill() -> None:
+            while len(window) < self.workers:
+                url = next(urls, None)
+                if url is None:
+                    return
+                window.append((url, pool.submit(self._fetch, url, fresh)))
+
+        expected = self._link(first, 0)
+        try:
+            fill()
+            while window:
+                url, future = window.popleft()
+                if url != expected:  # the server's next is not the page we fetched
+                    return expected
+                page = future.result()
+                visited.add(url)
+                one.add(page, len(one.pages))
+                _tick(bar, page, len(one.pages) - 1)
+                expected = self._link(page, len(one.pages) - 1)
+                if expected is None:
+                    return None
+                fill()
+            return expected
+        finally:
+            for _, future in window:
+                future.cancel()
+
+    def _link(self, page: Page, position: int) -> str | None:
+        """The page's ``next``, made absolute and checked to be on the API's origin.
+
+        A bare array has no links: a full one is followed by the next offset (as the
+        reference pages' examples would be paged), a short one ends the list.
+        """
+        link = page.parsed.next
+        if page.parsed.bare:
+            link = _next_offset(page.answer.url, page.size)
+        if link is None:
+            return None
+        link = urljoin(page.answer.url, link)
+        if not same_origin(link, self.base_url):
+            raise ResponseFormatError(
+                f"page {position}'s next link {link} leaves the API's origin "
+                f"({self.base_url}): not followed",
+                status=200,
+                method="GET",
+                path=where(page.answer.url),
+            )
+        return link
+
+
+def _next_offset(url: str, size: int) -> str | None:
+    """The URL after a full bare-array page ``url`` of ``size`` records, else None."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    limit, offset = query.get("limit", ""), query.get("offset", "0")
+    if not (limit.isdigit() and offset.isdigit()) or size < int(limit) or size == 0:
+        return None
+    query["offset"] = str(int(offset) + size)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _tick(bar: Any, page: Page, position: int) -> None:
+    if bar is None:
+        return
+    if position == 0 and page.parsed.count is not None and page.size:
+        limit = page.size
+        bar.total = (bar.total or 0) + min(-(-page.parsed.count // limit), MAX_PAGES)
+        bar.refresh()
+    elif bar.total is not None and bar.n >= bar.total:
+        bar.total = bar.n + 1
+    bar.update(1)
+
+
+def _merged(passes: list[_Pass]) -> list[Page]:
+    """The pages of the last pass with each id once, then one page of the records that
+    only earlier passes saw."""
+    seen: set[str] = set()
+    pages: list[Page] = []
+    for page in passes[-1].pages:
+        kept = _unseen(page.parsed.results, seen)
+        pages.append(page if len(kept) == page.size else _rebuilt(page, kept))
+    extra: list[Any] = []
+    for earlier in reversed(passes[:-1]):
+        for page in earlier.pages:
+            extra.extend(_unseen(page.parsed.results, seen))
+    if extra:
+        pages.append(_rebuilt(passes[-1].pages[-1], extra))
+    return pages
+
+
+def _unseen(records: list[Any], seen: set[str]) -> list[Any]:
+    kept = []
+    for record in records:
+        record_id = record.get("id") if isinstance(record, dict) else None
+        if isinstance(record_id, str):
+            if record_id in seen:
+                continue
+            seen.add(record_id)
+        kept.append(record)
+    return kept
+
+
+def _rebuilt(page: Page, records: list[Any]) -> Page:
+    body = orjson.dumps({"count": None, "next": None, "previous": None, "results": records})
+    answer = Answer(
+        status=page.answer.status,
+        content=body,
+        url=page.answer.url,
+        headers=page.answer.headers,
+        from_cache=page.answer.from_cache,
+        created_at=page.answer.created_at,
+        expires=page.answer.expires,
+    )
+    return Page(answer=answer, parsed=ListPage(results=records))

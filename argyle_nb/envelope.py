@@ -1,0 +1,87 @@
+"""The one parser of a list page as the API sends it: the client, the cache and the frames
+all read pages through :func:`parse_list_page`.
+
+Argyle v1 answers lists with a Django-REST-style envelope
+``{"count": N, "next": URL | null, "previous": URL | null, "results": [...]}``; the
+reference pages also show a bare JSON array, which is read as a page with no count and no
+next page. Nothing in a page is trusted beyond its shape: ``count`` must be a whole number
+``>= 0`` (or absent), ``next``/``previous`` strings (or null), ``results`` an array. The
+records themselves are judged later, one by one, by whoever reads them.
+
+Example:
+    >>> page = parse_list_page(b'{"count": 3, "next": "https://h/v1/users?limit=2&offset=2",'
+    ...                        b' "previous": null, "results": [{"id": "a"}, {"id": "b"}]}')
+    >>> page.count, page.next, page.ids()
+    (3, 'https://h/v1/users?limit=2&offset=2', ['a', 'b'])
+    >>> parse_list_page(b'[]').count is None
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+__all__ = ["EnvelopeError", "ListPage", "parse_list_page"]
+
+
+class EnvelopeError(ValueError):
+    """Bytes that are not a list page; the message says what is wrong with them."""
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One decoded list page: its records (not yet judged) and the envelope's links."""
+
+    results: list[Any]
+    count: int | None = None
+    next: str | None = None
+    previous: str | None = None
+    #: A bare JSON array: no count, and no links to follow.
+    bare: bool = False
+
+    def ids(self) -> list[str | None]:
+        """The ``id`` of every record, None where a record has no string id."""
+        return [
+            r.get("id") if isinstance(r, dict) and isinstance(r.get("id"), str) else None
+            for r in self.results
+        ]
+
+
+def _link(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise EnvelopeError(f"the page's {name!r} is {type(value).__name__} {value!r}, not a URL")
+
+
+def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
+    """Decode one list page (envelope or bare array); :class:`EnvelopeError` if it is not one.
+
+    Example:
+        >>> parse_list_page(b'{"count": -1, "results": []}')
+        Traceback (most recent call last):
+        ...
+        argyle_nb.envelope.EnvelopeError: the page's 'count' is -1, not a whole number >= 0
+    """
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise EnvelopeError(f"the page is not JSON: {exc}") from None
+    if isinstance(data, list):
+        return ListPage(results=data, bare=True)
+    if not isinstance(data, dict):
+        raise EnvelopeError(
+            f"the page is a JSON {type(data).__name__}, not an envelope with 'results' or an array"
+        )
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise EnvelopeError("the page has no 'results' array (or it is null)")
+    count = data.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+        raise EnvelopeError(f"the page's 'count' is {count!r}, not a whole number >= 0")
+    return ListPage(
+        results=results, count=count, next=_link(data, "next"), previous=_link(data, "previous")
+    )
