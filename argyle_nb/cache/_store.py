@@ -241,7 +241,8 @@ class ArgyleCache:
         """``memory, 12 responses, oldest 3 min``: what ``repr(client)`` shows.
 
         Example:
-            >>> ArgyleCache.create("https://api.argyle.com/v1", "k", "s", backend="memory").summary()
+            >>> cache = ArgyleCache.create("https://api.argyle.com/v1", "k", "s", backend="memory")
+            >>> cache.summary()
             'memory, 0 responses'
         """
         info = self.info()

@@ -68,8 +68,8 @@ def _left() -> float | None:
 class _DeadlineIO(socket.SocketIO):
     """The reading side of a socket, each read bounded by the thread's deadline."""
 
-    def __init__(self, sock: Any, mode: str) -> None:
-        super().__init__(sock, mode)
+    def __init__(self, sock: Any) -> None:
+        super().__init__(sock, "rb")
         self._socket = sock
 
     def readinto(self, buffer: Any) -> int | None:
@@ -92,7 +92,7 @@ class _DeadlineSocket:
     def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if mode != "rb":
             return self._sock.makefile(mode, *args, **kwargs)
-        raw = _DeadlineIO(self._sock, "rb")
+        raw = _DeadlineIO(self._sock)
         self._sock._io_refs += 1  # as socket.makefile does: the socket outlives the file
         return io.BufferedReader(raw)
 
