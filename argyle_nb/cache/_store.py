@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import requests
 from requests_cache import CachedSession
+from requests_cache.serializers import SerializerPipeline, Stage
+from requests_cache.serializers.preconf import base_stage
 
 from argyle_nb.cache._keys import (
     LIST_EXPIRY,
@@ -315,13 +318,34 @@ def _open_sqlite(file: Path, settings: dict[str, Any]) -> Any:
         )
         secure_file(file)
     try:
-        session = CachedSession(str(file), backend="sqlite", wal=True, **settings)
+        session = CachedSession(
+            str(file), backend="sqlite", wal=True, serializer=_SERIALIZER, **settings
+        )
     except sqlite3.DatabaseError as exc:  # a folder we cannot write, a file locked away
         raise CacheFileError(file, str(exc)) from None
     for companion in (Path(f"{file}-wal"), Path(f"{file}-shm")):
         if companion.exists():
             secure_file(companion)
     return session
+
+
+def _without_authorization(entry: Any) -> Any:
+    """A stored answer's request without its ``Authorization`` header: requests-cache
+    already writes ``REDACTED`` for its value; here the header does not reach the file."""
+    if isinstance(entry, dict) and isinstance(entry.get("request"), dict):
+        headers = entry["request"].get("headers")
+        if isinstance(headers, dict):
+            for name in [h for h in headers if str(h).lower() == "authorization"]:
+                del headers[name]
+    return entry
+
+
+#: requests-cache's pickle serializer with one more stage: no ``Authorization`` stored.
+_SERIALIZER: Final = SerializerPipeline(
+    [base_stage, Stage(dumps=_without_authorization, loads=lambda entry: entry), Stage(pickle)],
+    name="argyle_nb-pickle",
+    is_binary=True,
+)
 
 
 def _unreadable(file: Path) -> str | None:

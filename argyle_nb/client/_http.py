@@ -206,15 +206,15 @@ class LimitedAdapter(HTTPAdapter):
         )
         try:
             body = read_capped(response.raw, self.max_bytes)
+        except requests.RequestException:  # too large, or an encoding we did not ask for
+            response.close()
+            raise
         except (TimeoutError, urllib3.exceptions.ReadTimeoutError) as exc:
             response.close()
             raise requests.ReadTimeout(f"the answer did not arrive in time: {exc}") from exc
         except (urllib3.exceptions.HTTPError, OSError, zlib.error) as exc:
             response.close()
             raise requests.ConnectionError(f"the answer broke off: {exc}") from exc
-        except requests.RequestException:
-            response.close()
-            raise
         response.raw.release_conn()  # read to the end: the connection goes back to the pool
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-encoding"}
         headers["Content-Length"] = str(len(body))

@@ -15,6 +15,7 @@ from argyle_nb.cache import (
     LIST_EXPIRY,
     OBJECT_EXPIRY,
     ArgyleCache,
+    CacheFileRecoveredWarning,
     default_cache_path,
     expiry_table,
     make_key_fn,
@@ -137,3 +138,96 @@ def test_forget_on_empty_cache_is_a_no_op() -> None:
     cache.forget([f"{BASE}/users/{USER}"])
     assert not cache.contains(f"{BASE}/users/{USER}")
     assert cache.content(f"{BASE}/users/{USER}") is None
+
+
+# ---------------------------------------------------------------------------
+# A cache file that is damaged, shared or left loose
+# ---------------------------------------------------------------------------
+
+
+def _filled(path: Path, key_id: str = "k", pages: int = 30) -> None:
+    """A cache file holding ``pages`` stored list pages of ``key_id``."""
+    from tests.hostile import Reply, serve
+
+    body = b'{"count": 1, "next": null, "results": [{"id": "x"}]}' + b" " * 20_000
+    with serve(lambda r: Reply(body=body)) as fake:
+        cache = ArgyleCache.create(fake.base_url, key_id, "s", path=path)
+        try:
+            for n in range(pages):
+                cache.session.get(f"{fake.base_url}/users?limit=200&offset={n * 200}")
+        finally:
+            cache.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_damaged_cache_file_is_moved_aside_not_deleted(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "c.sqlite"
+    if damage == "garbage":
+        path.write_bytes(b"this is not a database" * 100)
+    else:
+        _filled(path)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    original = path.read_bytes()
+    with pytest.warns(CacheFileRecoveredWarning, match=r"not a readable SQLite database") as seen:
+        cache = ArgyleCache.create(BASE, "k", "s", path=path)
+    try:
+        assert cache.info().responses == 0  # a new, working cache
+        (aside,) = (
+            p
+            for p in tmp_path.glob("c.sqlite.corrupt-*")
+            if p.name[-4:] != "-wal" and p.name[-4:] != "-shm"
+        )
+        assert aside.read_bytes() == original  # kept, as it was
+        assert str(aside) in str(seen[0].message) and str(path) in str(seen[0].message)
+    finally:
+        cache.close()
+
+
+def test_every_file_of_the_cache_is_owner_only_even_if_it_existed(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    _filled(path, pages=2)
+    for suffix in ("", "-wal", "-shm"):
+        companion = Path(f"{path}{suffix}")
+        companion.touch()
+        companion.chmod(0o644)
+    cache = ArgyleCache.create(BASE, "k", "s", path=path)
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            assert stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) == 0o600, suffix
+    finally:
+        cache.close()
+
+
+def test_the_report_holds_up_while_another_client_writes_the_file(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "shared.sqlite"
+    _filled(path, key_id="mine", pages=20)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            while not stop.is_set():
+                _filled(path, key_id="theirs", pages=5)
+                theirs = ArgyleCache.create(BASE, "theirs", "s", path=path)
+                try:
+                    theirs.clear()
+                finally:
+                    theirs.close()
+        except BaseException as exc:  # pragma: no cover - only when the test fails
+            failures.append(exc)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        mine = ArgyleCache.create(BASE, "mine", "s", path=path)
+        try:
+            for _ in range(60):
+                repr(mine), mine.info(), mine.summary(), mine.report()
+        finally:
+            mine.close()
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert failures == []

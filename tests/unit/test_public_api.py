@@ -32,6 +32,8 @@ PUBLIC = {
     "RejectedRecord",
     "RejectedRecordsWarning",
     "provenance_of",
+    "ListChangedWarning",
+    "CacheFileError",
     "NotCachedError",
     "NotFoundError",
     "RateLimitError",

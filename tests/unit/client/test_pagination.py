@@ -1,0 +1,245 @@
+"""The walk over a list against servers that page oddly, lie or change while they are read
+(loopback fakes: the remote service misbehaving cannot be had otherwise)."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from argyle_nb import ListChangedWarning, provenance_of
+from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.client._pagination import MAX_IDLE_PAGES, offset_template
+from argyle_nb.errors import ResponseFormatError
+from tests.hostile import Fake, Reply, Request, json_reply, serve, users
+
+
+def _client(fake: Fake, **kwargs: Any) -> ArgyleClient:
+    options: dict[str, Any] = {"cache": "memory", "progress": False, **kwargs}
+    options.setdefault("retry", RetryPolicy(max_attempts=1))
+    return ArgyleClient("kid", "secret", base_url=fake.base_url, **options)
+
+
+def offset_list(
+    records: list[dict[str, Any]],
+    base: Callable[[], str],
+    *,
+    count: Callable[[], Any] = lambda: None,
+) -> Callable[[Request], Reply]:
+    """A Django-REST-style offset list over ``records`` (which the test may change)."""
+    lock = threading.Lock()
+
+    def handle(request: Request) -> Reply:
+        limit = int(request.query.get("limit", "10"))
+        offset = int(request.query.get("offset", "0"))
+        with lock:
+            total = len(records)
+            page = records[offset : offset + limit]
+        following = offset + limit
+        link = f"{base()}{request.path}?limit={limit}&offset={following}"
+        said = count()
+        return json_reply(
+            {
+                "count": total if said is None else said,
+                "next": link if following < total else None,
+                "previous": None,
+                "results": page,
+            }
+        )
+
+    return handle
+
+
+def ids(client_users: list[Any]) -> list[str]:
+    return [str(u.id) for u in client_users]
+
+
+def test_cursor_links_are_followed_not_offsets_made_up() -> None:
+    everyone = users(1000)
+
+    def handle(request: Request) -> Reply:
+        at = int(request.query.get("cursor", "0"))  # offset is ignored: cursors only
+        page = everyone[at : at + 200]
+        link = f"{fake.base_url}/users?limit=200&cursor={at + 200}" if at + 200 < 1000 else None
+        return json_reply({"count": 1000, "next": link, "previous": None, "results": page})
+
+    with serve(handle) as fake:
+        got = ids(list(_client(fake).users.list()))
+    assert got == [u["id"] for u in everyone]  # all 1000, each once, in order
+    assert all("offset" not in r.query for r in fake.requests[1:])
+
+
+def test_offset_pages_are_fetched_concurrently_and_checked_against_next() -> None:
+    everyone = users(1000)
+    with serve(offset_list(everyone, lambda: fake.base_url)) as fake:
+        got = ids(list(_client(fake, workers=4).users.list()))
+    assert got == [u["id"] for u in everyone]
+    assert sorted(int(r.query["offset"]) for r in fake.requests) == list(range(0, 1000, 200))
+
+
+def test_a_next_that_disagrees_with_offset_paging_is_followed_instead() -> None:
+    everyone = users(1000)
+    normal = offset_list(everyone, lambda: fake.base_url)
+
+    def handle(request: Request) -> Reply:
+        reply = normal(request)
+        if request.query.get("offset") == "200":  # page 2 sends the walk elsewhere
+            return json_reply(
+                {
+                    "count": 1000,
+                    "next": f"{fake.base_url}/users?limit=200&cursor=tail",
+                    "results": everyone[200:400],
+                }
+            )
+        if request.query.get("cursor") == "tail":
+            return json_reply({"count": 1000, "next": None, "results": everyone[400:]})
+        return reply
+
+    with serve(handle) as fake:
+        got = ids(list(_client(fake, workers=4).users.list()))
+    assert got == [u["id"] for u in everyone]
+
+
+def test_a_small_count_with_more_pages_is_not_a_silent_stop() -> None:
+    everyone = users(1000)
+    with serve(offset_list(everyone, lambda: fake.base_url, count=lambda: 150)) as fake:
+        with pytest.warns(ListChangedWarning, match="count=150 but served 1000"):
+            frame = _client(fake).users_frame()
+    assert len(frame) == 1000 and frame["id"].is_unique
+    provenance = provenance_of(frame)
+    assert provenance is not None and not provenance.consistent and provenance.passes == 3
+
+
+def test_a_server_that_ignores_offset_cannot_walk_forever() -> None:
+    everyone = users(200)
+
+    def handle(request: Request) -> Reply:  # no count, the same page whatever the offset
+        offset = int(request.query.get("offset", "0"))
+        link = f"{fake.base_url}/users?limit=200&offset={offset + 200}"
+        return json_reply({"next": link, "previous": None, "results": everyone})
+
+    with serve(handle) as fake, pytest.raises(ResponseFormatError, match="no progress"):
+        list(_client(fake, workers=1).users.list())
+    assert len(fake.requests) == MAX_IDLE_PAGES + 1
+    with serve(handle) as fake, pytest.raises(ResponseFormatError, match="no progress"):
+        list(_client(fake, workers=8).users.list())
+    assert len(fake.requests) <= MAX_IDLE_PAGES + 1 + 8  # at most a window more in flight
+
+
+def test_a_next_link_to_itself_ends_in_an_error() -> None:
+    def handle(request: Request) -> Reply:
+        link = f"{fake.base_url}/users?limit=200&offset=0"
+        return json_reply({"next": link, "results": users(200)})
+
+    with serve(handle) as fake, pytest.raises(ResponseFormatError, match="links back"):
+        list(_client(fake, workers=1).users.list())
+    assert len(fake.requests) == 1
+
+
+def test_a_link_off_our_origin_is_never_followed() -> None:
+    with serve(lambda r: json_reply({"results": []})) as elsewhere:
+        away = f"{elsewhere.base_url}/users?limit=200&offset=200"
+
+        def handle(request: Request) -> Reply:
+            return json_reply({"count": 400, "next": away, "results": users(200)})
+
+        with serve(handle) as fake, pytest.raises(ResponseFormatError, match="origin") as caught:
+            list(_client(fake).users.list())
+    assert away in str(caught.value)
+    assert elsewhere.requests == []
+
+
+def test_a_huge_count_costs_no_memory_and_poisons_no_cache(tmp_path: Path) -> None:
+    everyone = users(450)
+    path = tmp_path / "c.sqlite"
+
+    def handle(request: Request) -> Reply:
+        if request.method == "POST":
+            return json_reply({"id": everyone[0]["id"], "token": "t"}, status=201)
+        return offset_list(everyone, lambda: fake.base_url, count=lambda: 10**15)(request)
+
+    with serve(handle) as fake:
+        tracemalloc.start()
+        try:
+            with pytest.warns(ListChangedWarning, match="count="):
+                got = list(_client(fake, cache="sqlite", cache_path=path).users.list())
+            with _client(fake, cache="sqlite", cache_path=path) as later:
+                later.users.create()  # list invalidation, driven by the cached lying count
+                report = later.cache.report()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert len(got) == 450
+    assert peak < 60e6, f"{peak / 1e6:.0f} MB"
+    assert report.rows  # and it came back at all
+
+
+def test_records_deleted_after_page_one_cost_no_record_that_still_exists() -> None:
+    everyone = users(1000)
+    served_first = threading.Event()
+    normal = offset_list(everyone, lambda: fake.base_url)
+
+    def handle(request: Request) -> Reply:
+        reply = normal(request)
+        if request.query.get("offset") == "0" and not served_first.is_set():
+            served_first.set()
+            del everyone[:100]  # the 100 newest go, after page 1 was served
+        return reply
+
+    with serve(handle) as fake, warnings.catch_warnings():
+        warnings.simplefilter("error", ListChangedWarning)
+        frame = _client(fake, workers=1).users_frame()
+    assert sorted(frame["id"]) == sorted(u["id"] for u in everyone)  # all 900 left
+    provenance = provenance_of(frame)
+    assert provenance is not None and provenance.consistent and provenance.passes == 2
+
+
+def test_records_created_at_the_head_while_paging_give_no_duplicates() -> None:
+    everyone = users(470)
+    normal = offset_list(everyone, lambda: fake.base_url)
+    added = threading.Event()
+
+    def handle(request: Request) -> Reply:
+        reply = normal(request)
+        if request.query.get("offset") == "0" and not added.is_set():
+            added.set()
+            everyone[:0] = users(20, start=5000)  # 20 new users, newest first
+        return reply
+
+    with serve(handle) as fake:
+        frame = _client(fake, workers=1).users_frame()
+    assert frame["id"].is_unique
+    assert set(frame["id"]) == {u["id"] for u in everyone}
+
+
+def test_a_list_that_never_holds_still_is_merged_and_flagged() -> None:
+    everyone = users(600)
+    original = {u["id"] for u in everyone}
+    normal = offset_list(everyone, lambda: fake.base_url)
+    counter = iter(range(10_000, 20_000))
+
+    def handle(request: Request) -> Reply:
+        everyone.insert(0, users(1, start=next(counter))[0])  # one new user per request
+        return normal(request)
+
+    with serve(handle) as fake, pytest.warns(ListChangedWarning, match="changed in each"):
+        frame = _client(fake, workers=1).users_frame()
+    assert frame["id"].is_unique
+    assert original <= set(frame["id"])  # every user that existed throughout, once
+    provenance = provenance_of(frame)
+    assert provenance is not None and provenance.consistent is False
+    assert provenance.note is not None and "changed" in provenance.note
+
+
+def test_offset_template_accepts_only_the_next_offset_page() -> None:
+    first = "https://h/v1/accounts?limit=200&offset=0&user=u"
+    assert offset_template(first, "https://h/v1/accounts?limit=200&offset=200&user=u")
+    assert offset_template(first, "https://h/v1/accounts?limit=200&offset=400&user=u") is None
+    assert offset_template(first, "https://h/v1/accounts?limit=100&offset=200&user=u") is None
+    assert offset_template(first, "https://h/v1/accounts?limit=200&offset=200&user=v") is None
+    assert offset_template(first, "https://other/v1/accounts?limit=200&offset=200&user=u") is None
