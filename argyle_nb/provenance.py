@@ -138,7 +138,8 @@ class Provenance:
         passes: how many times the list was read (more than one when it changed while
             it was read); ``consistent``: whether one read saw it unchanged, so every
             record that existed throughout is in the table exactly once; ``note``: why
-            the client could not vouch for it, when it could not.
+            the client could not vouch for it, when it could not; ``rereads``: pages
+            fetched again for that; ``duplicates``: records met twice while reading.
     """
 
     endpoint: str
@@ -156,6 +157,8 @@ class Provenance:
     passes: int = 1
     consistent: bool = True
     note: str | None = None
+    rereads: int = 0
+    duplicates: int = 0
 
     def age(self, now: datetime | None = None) -> timedelta:
         """How old the oldest record is at ``now`` (default: the current time)."""

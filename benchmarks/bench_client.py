@@ -19,6 +19,12 @@ cache) from a sandbox serving 1% of the records corrupt (``--corrupt 0.01``), be
 same call on the clean sandbox. Target: every one of the 100,000 accounts is either in the
 frame or in ``client.rejected``, at < 3x the clean fetch's time.
 
+Last, the same ``accounts_frame()`` while another thread deletes users with accounts
+(and creates users) through a second client, beside the quiet fetch: records kept,
+duplicates met, pages re-read, reads, whether the result was vouched for, and its time.
+Target: no account twice, and every account that still exists at the end (so existed
+throughout) in the frame.
+
 Run: ``python -m benchmarks client`` (part of ``make bench``).
 """
 
@@ -207,7 +213,80 @@ def main() -> None:
         whole = kept + rejected == ACCOUNTS == counts["clean"][0]
         print(f"  {'PASS' if whole else 'FAIL'}  every account kept or rejected: {whole}")
         print(f"  {'PASS' if ratio < 3 else 'FAIL'}  1% corrupt within 3x of clean: {ratio:.2f}x")
+        _busy(db, root)
         print(f"({os.cpu_count()} cores)")
+
+
+def _ids_of(frame: Any) -> list[str]:
+    return [str(i) for i in frame["id"]]
+
+
+def _busy(db: Path, root: Path) -> None:
+    """``accounts_frame()`` while a writer deletes users with accounts, beside a quiet one."""
+    import shutil
+    import threading
+    import warnings
+
+    from argyle_nb.provenance import ListChangedWarning, provenance_of
+
+    busy_db = root / "busy.sqlite"
+    shutil.copy(db, busy_db)  # the writer changes it; the other measurements keep theirs
+    server = _Server(busy_db, 0.0)
+
+    def client() -> ArgyleClient:
+        return ArgyleClient(
+            DEMO_KEY_ID, DEMO_KEY_SECRET, base_url=server.base_url, cache="memory", progress=False
+        )
+
+    try:
+        with client() as reader:
+            quiet, frame = _time(reader.accounts_frame)
+        owners = list(dict.fromkeys(frame["user"].astype(str)))[::7]  # spread over the list
+        stop = threading.Event()
+        writes = [0]
+
+        def writer() -> None:
+            with client() as other:
+                for owner in owners:
+                    if stop.is_set():
+                        return
+                    other.users.create()
+                    other.users.delete(owner)  # their accounts go, mid-list
+                    writes[0] += 2
+
+        thread = threading.Thread(target=writer)
+        with client() as reader:
+            thread.start()
+            try:
+                with warnings.catch_warnings(record=True) as seen:
+                    warnings.simplefilter("always", ListChangedWarning)
+                    before = writes[0]
+                    busy, frame = _time(reader.accounts_frame)
+                    during = writes[0] - before
+            finally:
+                stop.set()
+                thread.join(timeout=300)
+        with client() as reader:
+            final = set(_ids_of(reader.accounts_frame()))  # the server's own state at the end
+    finally:
+        server.stop()
+    got = _ids_of(frame)
+    provenance = provenance_of(frame)
+    assert provenance is not None
+    print(
+        f"accounts_frame() quiet: {quiet:.2f} s; while a writer made {during} writes: "
+        f"{busy:.2f} s ({busy / quiet:.2f}x), {len(got):,} accounts kept, "
+        f"{provenance.duplicates:,} duplicates met and removed, {provenance.rereads} pages "
+        f"re-read, {provenance.passes} reads, vouched for: {provenance.consistent}"
+        + (f" ({len(seen)} ListChangedWarning)" if seen else "")
+    )
+    unique = len(got) == len(set(got))
+    complete = final <= set(got)
+    print(f"  {'PASS' if unique else 'FAIL'}  no account twice")
+    print(
+        f"  {'PASS' if complete else 'FAIL'}  every account that existed throughout is kept "
+        f"({len(final - set(got))} missing of {len(final):,})"
+    )
 
 
 if __name__ == "__main__":

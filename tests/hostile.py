@@ -7,6 +7,7 @@ in a thread, HTTP/1.0 (one request per connection), and stops when the block end
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -85,10 +86,8 @@ def serve(handler: Callable[[Request], Reply]) -> Iterator[Fake]:
             )
             fake.requests.append(request)
             reply = handler(request)
-            try:
-                self._write(reply)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up: what these servers are for
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._write(reply)  # (the client may give up: what these servers are for)
 
         def _write(self, reply: Reply) -> None:
             chunks = [reply.body] if isinstance(reply.body, bytes) else reply.body

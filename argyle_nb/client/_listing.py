@@ -68,6 +68,8 @@ class Listing:
             passes=self.walk.passes,
             consistent=self.walk.consistent,
             note=self.walk.problem,
+            rereads=self.walk.rereads,
+            duplicates=self.walk.duplicates,
         )
 
 

@@ -107,9 +107,11 @@ def test_a_next_that_disagrees_with_offset_paging_is_followed_instead() -> None:
 
 def test_a_small_count_with_more_pages_is_not_a_silent_stop() -> None:
     everyone = users(1000)
-    with serve(offset_list(everyone, lambda: fake.base_url, count=lambda: 150)) as fake:
-        with pytest.warns(ListChangedWarning, match="count=150 but served 1000"):
-            frame = _client(fake).users_frame()
+    with (
+        serve(offset_list(everyone, lambda: fake.base_url, count=lambda: 150)) as fake,
+        pytest.warns(ListChangedWarning, match="count=150 but served 1000"),
+    ):
+        frame = _client(fake).users_frame()
     assert len(frame) == 1000 and frame["id"].is_unique
     provenance = provenance_of(frame)
     assert provenance is not None and not provenance.consistent and provenance.passes == 3
