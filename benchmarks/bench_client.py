@@ -50,6 +50,8 @@ from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET
 ACCOUNTS = 100_000
 PAGE = 200
 LATENCY = 0.1
+#: Seconds between the busy writer's create + delete pairs (about 20 writes a second).
+WRITE_PAUSE = 0.1
 
 
 def _seed(db: Path) -> int:
@@ -253,6 +255,7 @@ def _busy(db: Path, root: Path) -> None:
                     other.users.create()
                     other.users.delete(owner)  # their accounts go, mid-list
                     writes[0] += 2
+                    time.sleep(WRITE_PAUSE)  # a steady writer, not a flood
 
         thread = threading.Thread(target=writer)
         with client() as reader:

@@ -29,7 +29,7 @@ from argyle_nb.cache import NOTEBOOK_LISTS, ArgyleCache, Backend, CacheReport
 from argyle_nb.client import _invalidation
 from argyle_nb.client._http import LimitedAdapter
 from argyle_nb.client._listing import Listing, Quarantine
-from argyle_nb.client._pagination import Page, Paginator
+from argyle_nb.client._pagination import Page, PageInfo, Paginator
 from argyle_nb.client._progress import Progress
 from argyle_nb.client._resources import Accounts, Users, UserTokens, account_filter
 from argyle_nb.client._retry import RetryPolicy
@@ -300,7 +300,7 @@ class ArgyleClient:
 
     def list_ids(self, path: str, params: Mapping[str, str]) -> builtins.list[str]:
         walk = self.paginator.walk(self._first_page(path, params), fresh=True)
-        return [i for page in walk.pages for i in page.parsed.ids() if i is not None]
+        return [i for page in walk.pages for i in page.info.ids if i is not None]
 
     def cached_field(self, path: str, name: str) -> str | None:
         url = self._url(path, {})
@@ -361,7 +361,7 @@ class ArgyleClient:
         except EnvelopeError as exc:
             self.cache.forget([url])
             raise ResponseFormatError(str(exc), status=200, method="GET", path=where(url)) from None
-        return Page(answer=answer, parsed=parsed)
+        return Page(answer=answer, info=PageInfo.of(parsed))
 
     def _listing(
         self, path: str, params: Mapping[str, str], progress: bool | None, *, bar: Any = None

@@ -110,7 +110,7 @@ class Quarantine:
                 pass
             good: builtins.list[M] = []
             bad: builtins.list[RejectedRecord] = []
-            for index, item in enumerate(page.parsed.results):
+            for index, item in enumerate(page.records()):
                 try:
                     good.append(model.model_validate(item))
                 except ValidationError as exc:

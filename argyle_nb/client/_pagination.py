@@ -36,10 +36,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import orjson
 
 from argyle_nb.client._transport import Answer, same_origin, where
-from argyle_nb.envelope import ListPage
+from argyle_nb.envelope import ListPage, parse_list_page
 from argyle_nb.errors import ResponseFormatError
 
-__all__ = ["MAX_PAGES", "MAX_PASSES", "Page", "Paginator", "Walk", "offset_template"]
+__all__ = ["MAX_PAGES", "MAX_PASSES", "Page", "PageInfo", "Paginator", "Walk", "offset_template"]
 
 #: The most pages one walk reads (20 million records at 200 a page); past it, an error.
 MAX_PAGES: Final = 100_000
@@ -50,11 +50,26 @@ MAX_IDLE_PAGES: Final = 3
 
 
 @dataclass(frozen=True)
+class PageInfo:
+    """What the walk needs of a decoded page: its envelope and the ids of its records (the
+    records themselves are not kept: a walk holds only the bytes served)."""
+
+    count: int | None
+    next: str | None
+    bare: bool
+    ids: tuple[str | None, ...]
+
+    @classmethod
+    def of(cls, page: ListPage) -> PageInfo:
+        return cls(count=page.count, next=page.next, bare=page.bare, ids=tuple(page.ids()))
+
+
+@dataclass(frozen=True)
 class Page:
-    """One page as served, and decoded."""
+    """One page as served, and what the walk read of it."""
 
     answer: Answer
-    parsed: ListPage
+    info: PageInfo
 
     @property
     def raw(self) -> bytes:
@@ -62,7 +77,11 @@ class Page:
 
     @property
     def size(self) -> int:
-        return len(self.parsed.results)
+        return len(self.info.ids)
+
+    def records(self) -> list[Any]:
+        """The page's records, decoded again (only a merge or a fallback needs them)."""
+        return parse_list_page(self.raw).results
 
 
 @dataclass
@@ -131,7 +150,7 @@ class _Pass:
 
     def add(self, page: Page, position: int) -> None:
         new = 0
-        for record_id in page.parsed.ids():
+        for record_id in page.info.ids:
             if record_id is None:
                 new += 1
             elif record_id in self.ids:
@@ -139,7 +158,7 @@ class _Pass:
             else:
                 self.ids.add(record_id)
                 new += 1
-        self.counts.add(page.parsed.count)
+        self.counts.add(page.info.count)
         self.pages.append(page)
         self.idle = 0 if new else self.idle + 1
         if self.idle >= MAX_IDLE_PAGES and position > 0:
@@ -268,7 +287,7 @@ class Paginator:
         """Fetch offset pages a window at a time; returns the ``next`` to go on from by
         following links (None when the list ended), checking each page's ``next``."""
         limit = int(dict(parse_qsl(urlsplit(template(0)).query))["limit"])
-        count = first.parsed.count
+        count = first.info.count
         planned = self.max_pages if count is None else min(-(-count // limit), self.max_pages)
         urls: Iterator[str] = (template(limit * k) for k in itertools.count(1))
         urls = itertools.islice(urls, max(planned - 1, 0))
@@ -309,8 +328,8 @@ class Paginator:
         A bare array has no links: a full one is followed by the next offset (as the
         reference pages' examples would be paged), a short one ends the list.
         """
-        link = page.parsed.next
-        if page.parsed.bare:
+        link = page.info.next
+        if page.info.bare:
             link = _next_offset(page.answer.url, page.size)
         if link is None:
             return None
@@ -340,9 +359,9 @@ def _next_offset(url: str, size: int) -> str | None:
 def _tick(bar: Any, page: Page, position: int) -> None:
     if bar is None:
         return
-    if position == 0 and page.parsed.count is not None and page.size:
+    if position == 0 and page.info.count is not None and page.size:
         limit = page.size
-        bar.total = (bar.total or 0) + min(-(-page.parsed.count // limit), MAX_PAGES)
+        bar.total = (bar.total or 0) + min(-(-page.info.count // limit), MAX_PAGES)
         bar.refresh()
     elif bar.total is not None and bar.n >= bar.total:
         bar.total = bar.n + 1
@@ -355,12 +374,12 @@ def _merged(passes: list[_Pass]) -> list[Page]:
     seen: set[str] = set()
     pages: list[Page] = []
     for page in passes[-1].pages:
-        kept = _unseen(page.parsed.results, seen)
+        kept = _unseen(page.records(), seen)
         pages.append(page if len(kept) == page.size else _rebuilt(page, kept))
     extra: list[Any] = []
     for earlier in reversed(passes[:-1]):
         for page in earlier.pages:
-            extra.extend(_unseen(page.parsed.results, seen))
+            extra.extend(_unseen(page.records(), seen))
     if extra:
         pages.append(_rebuilt(passes[-1].pages[-1], extra))
     return pages
@@ -389,4 +408,4 @@ def _rebuilt(page: Page, records: list[Any]) -> Page:
         created_at=page.answer.created_at,
         expires=page.answer.expires,
     )
-    return Page(answer=answer, parsed=ListPage(results=records))
+    return Page(answer=answer, info=PageInfo.of(ListPage(results=records)))
