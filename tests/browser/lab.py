@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -86,15 +87,21 @@ def jupyterlab(root: Path, home: Path, env: dict[str, str]) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            if process.poll() is not None:
-                break
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(process)
         log.close()
+
+
+def stop_group(process: subprocess.Popen[Any], *, grace: float = 30) -> None:
+    """Stop ``process`` and its process group (started with ``start_new_session``) by its
+    PID: SIGTERM, then SIGKILL when it has not ended within ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+        if process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def browser_missing_reason() -> str | None:

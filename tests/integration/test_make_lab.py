@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import threading
 import uuid
@@ -23,7 +22,7 @@ import pytest
 import requests
 import websocket
 
-from tests.browser.lab import free_port
+from tests.browser.lab import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = ROOT / "notebooks" / "01_getting_started.ipynb"
@@ -98,14 +97,7 @@ def make_lab(home: Path) -> Iterator[Lab]:
     try:
         yield lab
     finally:
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-            if process.poll() is not None:
-                break
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(process)
 
 
 def _group(pgid: int) -> list[Path]:
