@@ -31,7 +31,7 @@ Example:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -55,6 +55,7 @@ __all__ = [
     "CONNECTION_ERROR_MESSAGES",
     "CONNECTION_STATUSES",
     "EVENT_RESOURCES",
+    "MAX_METADATA_DEPTH",
     "PAY_DISTRIBUTION_STATUSES",
     "RESOURCES",
     "UPLOAD_RESOURCES",
@@ -73,6 +74,7 @@ __all__ = [
     "UserTokenRequest",
     "UserWrite",
     "UtcDatetime",
+    "metadata_depth",
 ]
 
 # ---------------------------------------------------------------------------
@@ -150,10 +152,58 @@ RESOURCES: tuple[str, ...] = (
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Read a naive timestamp as UTC and express every timestamp in UTC."""
+    """Read a naive timestamp as UTC and express every timestamp in UTC.
+
+    A timestamp that UTC cannot hold (``9999-12-31T23:59:59-14:00`` is in the year 10000)
+    is a validation error, so its record is set aside like any other bad record.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from None
+
+
+#: How deep ``external_metadata`` may nest (objects and arrays): one limit for the sandbox
+#: (a deeper body is a 400 field error) and every reader (a deeper record is set aside).
+MAX_METADATA_DEPTH: Final = 32
+
+
+def metadata_depth(value: Any, *, limit: int = MAX_METADATA_DEPTH) -> int:
+    """How many levels of objects and arrays ``value`` nests (a scalar is 0), counted
+    without recursion and only up to ``limit + 1``: a deep value costs nothing to refuse.
+
+    Example:
+        >>> metadata_depth({"a": [1, {"b": 2}]}), metadata_depth("x")
+        (3, 0)
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _shallow_enough(value: Any) -> Any:
+    depth = metadata_depth(value)
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(
+            f"external_metadata nests more than {MAX_METADATA_DEPTH} levels "
+            f"(objects and arrays); at most {MAX_METADATA_DEPTH} are allowed"
+        )
+    return value
+
+
+#: ``external_metadata``: any JSON value, nested at most :data:`MAX_METADATA_DEPTH` levels.
+Metadata = Annotated[JsonValue, BeforeValidator(_shallow_enough)]
 
 
 #: A timezone-aware timestamp in UTC; naive input is read as UTC.
@@ -189,13 +239,13 @@ class User(ArgyleModel):
     created_at: UtcDatetime
     employers_connected: list[str] = Field(default_factory=list)
     data_providers_connected: list[str] = Field(default_factory=list)
-    external_metadata: JsonValue = None
+    external_metadata: Metadata = None
 
 
 class UserWrite(ArgyleModel):
     """The body of ``POST /v1/users`` and ``PATCH /v1/users/{id}``: optional metadata."""
 
-    external_metadata: JsonValue = None
+    external_metadata: Metadata = None
 
 
 class UserTokenRequest(ArgyleModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import uuid
 
+from argyle_nb.models import MAX_METADATA_DEPTH, metadata_depth
+
 __all__ = ["as_uuid", "check_json"]
 
 
@@ -22,6 +24,18 @@ def as_uuid(value: object, name: str) -> str:
 
 
 def check_json(value: object, where: str = "external_metadata") -> None:
+    """Refuse metadata that is not JSON, or nests deeper than the API's limit
+    (:data:`~argyle_nb.models.MAX_METADATA_DEPTH`), before any request."""
+    depth = metadata_depth(value)
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(
+            f"{where} nests more than {MAX_METADATA_DEPTH} levels of objects and arrays; "
+            f"at most {MAX_METADATA_DEPTH} are allowed"
+        )
+    _check_json(value, where)
+
+
+def _check_json(value: object, where: str) -> None:
     if value is None or isinstance(value, str | bool | int):
         return
     if isinstance(value, float):
@@ -30,13 +44,13 @@ def check_json(value: object, where: str = "external_metadata") -> None:
         return
     if isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            check_json(item, f"{where}[{i}]")
+            _check_json(item, f"{where}[{i}]")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{where} must be JSON: object key {key!r} is not a string")
-            check_json(item, f"{where}[{key!r}]")
+            _check_json(item, f"{where}[{key!r}]")
         return
     raise ValueError(
         f"{where} must be JSON (dict, list, str, int, float, bool or None), "
