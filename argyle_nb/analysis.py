@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from argyle_nb.frames import META_PREFIX, metadata_keys
+from argyle_nb.frames import META_PREFIX, MissingColumnsError, metadata_keys, require_columns
 from argyle_nb.models import AVAILABILITY_STATUSES, CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES
 
 if TYPE_CHECKING:
@@ -55,6 +55,38 @@ _SCAN_ORDER: tuple[str, ...] = (
 #: Label of the group of users without the metadata key (and of missing values).
 MISSING = "(missing)"
 
+#: Columns of the frames each analysis reads (checked first: a missing one is named).
+_ACCOUNT_NEEDS: tuple[str, ...] = ("user", "connection_status", "connection_error_code")
+_WINDOW_NEEDS: tuple[str, ...] = (
+    "resource",
+    "status",
+    "window_days",
+    "available_count",
+    "updated_at",
+)
+_TIMELINE_NEEDS: tuple[str, ...] = (
+    "account",
+    "resource",
+    "status",
+    "available_from",
+    "available_to",
+    "available_count",
+    "updated_at",
+)
+
+
+def _empty(ax: Axes | None, title: str, message: str) -> Axes:
+    """An empty chart that says why it is empty."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.5))
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
 
 # ---------------------------------------------------------------------------
 # Metadata cohorts
@@ -65,7 +97,7 @@ def _meta_column(users: pd.DataFrame, key: str) -> str:
     column = key if key == META_PREFIX or key.startswith(META_PREFIX + ".") else f"meta.{key}"
     if column not in users.columns:
         known = ", ".join(metadata_keys(users)) or "none"
-        raise KeyError(f"no metadata key {key!r} among the users (keys: {known})")
+        raise MissingColumnsError(f"no metadata key {key!r} among the users (keys: {known})")
     return column
 
 
@@ -95,6 +127,7 @@ def metadata_key_summary(users: pd.DataFrame) -> pd.DataFrame:
         >>> metadata_key_summary(users)["users"].to_dict()
         {'group': 1}
     """
+    require_columns(users, ["id"], by="metadata_key_summary", made_by="users_frame")
     rows = []
     for key in metadata_keys(users):
         labels = _labels(users[_meta_column(users, key)])
@@ -130,6 +163,8 @@ def metadata_groups(users: pd.DataFrame, accounts: pd.DataFrame, key: str) -> pd
         >>> metadata_groups(users, accounts_frame(b"[]"), "group").loc["A", "users"]
         np.int64(1)
     """
+    require_columns(users, ["id"], by="metadata_groups", made_by="users_frame")
+    require_columns(accounts, _ACCOUNT_NEEDS, by="metadata_groups", made_by="accounts_frame")
     column = _meta_column(users, key)
     user_groups = pd.Series(
         _labels(users[column]).to_numpy(), index=users["id"].astype("str"), dtype="str"
@@ -186,6 +221,7 @@ def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
         >>> users_in_group(users, "meta", "A")["id"].tolist()
         ['0994b847-cc69-4d98-bc99-c5e65e762add']
     """
+    require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
     labels = _labels(users[_meta_column(users, key)])
     return users.loc[(labels == group).to_numpy()]
 
@@ -194,6 +230,14 @@ def plot_metadata_groups(groups: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Bars of users and accounts per metadata group, with the connected share noted."""
     import matplotlib.pyplot as plt
 
+    require_columns(
+        groups,
+        ["users", "accounts", "connected_share"],
+        by="plot_metadata_groups",
+        made_by="metadata_groups",
+    )
+    if groups.empty:
+        return _empty(ax, "Users and accounts by metadata group", "no groups to show")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * len(groups) + 1)))
     key = groups.index.name or "group"
@@ -247,6 +291,9 @@ def connection_status_distribution(
         >>> list(connection_status_distribution(accounts_frame(b"[]")).columns)[:4]
         ['connecting', 'connected', 'error', 'total']
     """
+    needs = ["connection_status"]
+    needs += ["created_at"] if by in ("week", "month") or freq is not None else [by]
+    require_columns(accounts, needs, by="connection_status_distribution", made_by="accounts_frame")
     statuses = _status_order(accounts["connection_status"])
     keys: list[pd.Series[Any]] = []
     names: list[str] = []
@@ -315,6 +362,9 @@ def select_accounts(
         >>> select_accounts(accounts_frame(b"[]"), link_item="uber", created_from="2024-01").shape
         (0, 17)
     """
+    needs = [c for c, v in (("link_item", link_item), ("source", source)) if v is not None]
+    needs += ["created_at"] if created_from is not None or created_to is not None else []
+    require_columns(accounts, needs, by="select_accounts", made_by="accounts_frame")
     keep = pd.Series(True, index=accounts.index)
     for column, wanted in (("link_item", link_item), ("source", source)):
         if wanted is not None:
@@ -340,6 +390,12 @@ def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
         >>> top_error_codes(accounts_frame(b"[]")).empty
         True
     """
+    require_columns(
+        accounts,
+        ["connection_error_code", "connection_error_message"],
+        by="top_error_codes",
+        made_by="accounts_frame",
+    )
     with_code = accounts[accounts["connection_error_code"].notna()]
     codes = with_code["connection_error_code"].astype("str")
     tally = codes.value_counts()
@@ -375,6 +431,14 @@ def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = No
     """Stacked bars of status shares per group (or per period)."""
     import matplotlib.pyplot as plt
 
+    require_columns(
+        dist,
+        ["total"],
+        by="plot_connection_status_distribution",
+        made_by="connection_status_distribution",
+    )
+    if dist.empty:
+        return _empty(ax, "Connection status", "no accounts to show")
     shares = dist[[c for c in dist.columns if str(c).startswith("share_")]]
     shares.columns = [str(c).removeprefix("share_") for c in shares.columns]
     if ax is None:
@@ -425,6 +489,8 @@ def availability_windows(
         >>> availability_windows(availability_frame(b"[]")).empty
         True
     """
+    needs = [*_WINDOW_NEEDS, *([] if by is None else [by])]
+    require_columns(availability, needs, by="availability_windows", made_by="availability_frame")
     now_ts = _resolve_now(availability, now)
     keys: list[str] = ["resource"] if by is None else [by, "resource"]
     frame = pd.DataFrame(
@@ -471,6 +537,14 @@ def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> 
     """Stacked bars of synced / in_progress / sync_failed shares per resource, stale noted."""
     import matplotlib.pyplot as plt
 
+    require_columns(
+        windows,
+        [*_SCAN_ORDER, "stale_share"],
+        by="plot_availability_windows",
+        made_by="availability_windows",
+    )
+    if windows.empty:
+        return _empty(ax, "Availability scan status by resource", "no availability to show")
     shares = windows[list(_SCAN_ORDER)]
     labels = [
         " / ".join(str(v) for v in (i if isinstance(i, tuple) else (i,))) for i in shares.index
@@ -513,6 +587,9 @@ def availability_timeline(
         >>> availability_timeline(availability_frame(b"[]")).empty
         True
     """
+    require_columns(
+        availability, _TIMELINE_NEEDS, by="availability_timeline", made_by="availability_frame"
+    )
     rows = availability[availability["resource"].astype("str") == resource]
     if statuses is not None:
         rows = rows[rows["status"].astype("str").isin(list(statuses))]
@@ -531,6 +608,14 @@ def plot_availability_timeline(timeline: pd.DataFrame, ax: Axes | None = None) -
     """One horizontal line per account from available_from to available_to, coloured by status."""
     import matplotlib.pyplot as plt
 
+    require_columns(
+        timeline,
+        ["account", "status", "available_from", "available_to", "stale"],
+        by="plot_availability_timeline",
+        made_by="availability_timeline",
+    )
+    if timeline.empty:
+        return _empty(ax, "Available event windows", "no windows to show")
     if ax is None:
         _, ax = plt.subplots(figsize=(9, max(2.5, 0.2 * len(timeline) + 1)))
     colours = {"synced": "tab:green", "in_progress": "tab:orange", "sync_failed": "tab:red"}

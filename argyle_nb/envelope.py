@@ -19,12 +19,13 @@ Example:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-__all__ = ["EnvelopeError", "ListPage", "parse_list_page"]
+__all__ = ["EnvelopeError", "ListPage", "parse_list_page", "unrepresentable"]
 
 
 class EnvelopeError(ValueError):
@@ -41,6 +42,9 @@ class ListPage:
     previous: str | None = None
     #: A bare JSON array: no count, and no links to follow.
     bare: bool = False
+    #: Decoded by the lenient path (:func:`_lenient`): some records may hold values that
+    #: cannot be represented; readers set those aside (:func:`unrepresentable`).
+    lenient: bool = False
 
     def ids(self) -> list[str | None]:
         """The ``id`` of every record, None where a record has no string id."""
@@ -66,12 +70,16 @@ def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
         ...
         argyle_nb.envelope.EnvelopeError: the page's 'count' is -1, not a whole number >= 0
     """
+    lenient = False
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise EnvelopeError(f"the page is not JSON: {exc}") from None
+        data = _lenient(raw)
+        if data is None:
+            raise EnvelopeError(f"the page is not JSON: {exc}") from None
+        lenient = True
     if isinstance(data, list):
-        return ListPage(results=data, bare=True)
+        return ListPage(results=data, bare=True, lenient=lenient)
     if not isinstance(data, dict):
         raise EnvelopeError(
             f"the page is a JSON {type(data).__name__}, not an envelope with 'results' or an array"
@@ -83,5 +91,50 @@ def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
     if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
         raise EnvelopeError(f"the page's 'count' is {count!r}, not a whole number >= 0")
     return ListPage(
-        results=results, count=count, next=_link(data, "next"), previous=_link(data, "previous")
+        results=results,
+        count=count,
+        next=_link(data, "next"),
+        previous=_link(data, "previous"),
+        lenient=lenient,
     )
+
+
+def _lenient(raw: bytes | bytearray | memoryview | str) -> Any:
+    """A page orjson refuses whole although it is JSON: bytes that are not UTF-8 (kept as
+    lone surrogates), integers beyond 64 bits, nesting past orjson's limit. Decoded by the
+    standard library instead, so only the records that hold such values are lost
+    (:func:`unrepresentable` names them). None when it is not JSON even so (``NaN`` and
+    ``Infinity`` are not JSON)."""
+    text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape")
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def unrepresentable(record: Any) -> str | None:
+    """Why a record of a leniently decoded page (:attr:`ListPage.lenient`) cannot be
+    represented, or None when it can.
+
+    Example:
+        >>> unrepresentable({"name": "ok"}), unrepresentable({"name": chr(0xDCFF)})
+        (None, 'holds text that is not valid UTF-8')
+        >>> unrepresentable({"n": 2**70})
+        'holds an integer beyond 64 bits'
+    """
+    try:
+        orjson.dumps(record)
+    except orjson.JSONEncodeError as exc:
+        text = str(exc)
+        if "surrogates" in text or "utf-8" in text.lower():
+            return "holds text that is not valid UTF-8"
+        if "64-bit" in text or "Integer" in text:
+            return "holds an integer beyond 64 bits"
+        if "ecursion" in text:
+            return "nests too deep to read"
+        return f"cannot be read: {text}"
+    return None

@@ -30,9 +30,10 @@ import io
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from os import PathLike
 from typing import Any, TypeAlias
 
@@ -45,21 +46,26 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from argyle_nb.envelope import EnvelopeError, parse_list_page
+from argyle_nb.envelope import EnvelopeError, parse_list_page, unrepresentable
 from argyle_nb.models import (
     AVAILABILITY_STATUSES,
     CONNECTION_ERROR_CODES,
     CONNECTION_STATUSES,
+    MAX_METADATA_DEPTH,
     PAY_DISTRIBUTION_STATUSES,
     RESOURCES,
+    metadata_depth,
 )
 from argyle_nb.quarantine import RejectedRecord
 
 __all__ = [
     "ACCOUNT_COLUMNS",
     "AVAILABILITY_COLUMNS",
+    "MAX_META_COLUMNS",
+    "META_LEFT_OUT",
     "META_PREFIX",
     "FrameError",
+    "MissingColumnsError",
     "Source",
     "accounts_and_availability",
     "accounts_frame",
@@ -67,6 +73,7 @@ __all__ = [
     "availability_frame",
     "metadata_keys",
     "read_parquet",
+    "require_columns",
     "to_parquet",
     "users_frame",
 ]
@@ -76,6 +83,10 @@ Source: TypeAlias = bytes | bytearray | memoryview | str | Iterable[Any]
 
 #: Prefix of the flattened ``external_metadata`` columns of :func:`users_frame`.
 META_PREFIX = "meta"
+#: At most this many ``meta.*`` columns: the keys carried by the most users (ties by name).
+MAX_META_COLUMNS = 500
+#: ``users.attrs[META_LEFT_OUT]``: how many metadata keys got no column of their own.
+META_LEFT_OUT = "meta_keys_left_out"
 
 #: Columns of :func:`accounts_frame`, in order.
 ACCOUNT_COLUMNS: tuple[str, ...] = (
@@ -124,6 +135,35 @@ _USER_COLUMNS: tuple[str, ...] = (
 
 class FrameError(ValueError):
     """Input that is not what the Argyle API promises (the message says what and where)."""
+
+
+class MissingColumnsError(FrameError, KeyError):
+    """A frame lacks columns a function needs; the message names them and what makes them.
+
+    Also a ``KeyError``, as pandas raises for a missing column.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def require_columns(frame: object, columns: Iterable[str], *, by: str, made_by: str) -> None:
+    """Raise :class:`MissingColumnsError` unless ``frame`` is a DataFrame with ``columns``.
+
+    Example:
+        >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], by="f", made_by="g")
+        Traceback (most recent call last):
+        ...
+        argyle_nb.frames.MissingColumnsError: f needs column 'b' (made by g)
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise FrameError(f"{by} needs a DataFrame (made by {made_by}), not {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        raise MissingColumnsError(
+            f"{by} needs column{'s' if len(missing) > 1 else ''} {names} (made by {made_by})"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -184,6 +224,8 @@ _ACCOUNT_ONLY = pa.struct([f for f in _ACCOUNT if f.name != "availability"])
 _AVAILABILITY_ONLY = pa.struct(
     [f for f in _ACCOUNT if f.name in ("id", "user", "created_at", "availability")]
 )
+#: Why a record holding bytes that are not UTF-8 is set aside.
+_NOT_UTF8 = "holds text that is not valid UTF-8"
 _UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 
 
@@ -312,6 +354,10 @@ def _read_bodies(
     accounts: pa.StructArray = combined.flatten()
     if isinstance(accounts, pa.ChunkedArray):  # pragma: no cover - older pyarrow
         accounts = accounts.combine_chunks()
+    try:  # Arrow's JSON reader takes bytes that are not UTF-8 into its strings: refuse them
+        accounts.validate(full=True)
+    except pa.ArrowInvalid:
+        raise _Invalid("a page", _NOT_UTF8) from None
     _check_accounts(accounts, combined)
     return accounts
 
@@ -383,13 +429,16 @@ def _screen_page(
     except _Invalid:
         pass
     try:
-        results = parse_list_page(body).results
+        page = parse_list_page(body)
     except EnvelopeError as exc:
         raise FrameError(f"page {position}: {exc}") from None
     records: list[tuple[int, bytes]] = []
     found: list[RejectedRecord] = []
-    for index, item in enumerate(results):
-        if isinstance(item, dict):
+    for index, item in enumerate(page.results):
+        reason = unrepresentable(item) if page.lenient else None
+        if reason is not None:
+            found.append(RejectedRecord.of(position, index, item, reason))
+        elif isinstance(item, dict):
             records.append((index, orjson.dumps(item)))
         else:
             reason = f"is a JSON {_json_kind(item)}, not an account object"
@@ -845,18 +894,20 @@ def accounts_and_availability(
 # ---------------------------------------------------------------------------
 
 
-def _user_objects(source: Source) -> list[tuple[int, int, Any]]:
-    """``(page, index, object)`` of every user of a source (objects count as page 0)."""
+def _user_objects(source: Source) -> list[tuple[int, int, Any, bool]]:
+    """``(page, index, object, suspect)`` of every user of a source (objects count as page
+    0); ``suspect``: its page held text that is not UTF-8."""
     kind, items = _iter_pages(source)
     if kind == "objects":
-        return [(0, index, item) for index, item in enumerate(items)]
-    users: list[tuple[int, int, Any]] = []
-    for position, page in enumerate(items):
+        return [(0, index, item, False) for index, item in enumerate(items)]
+    users: list[tuple[int, int, Any, bool]] = []
+    for position, raw in enumerate(items):
         try:
-            records = parse_list_page(page).results
+            page = parse_list_page(raw)
         except EnvelopeError as exc:
             raise FrameError(f"page {position}: {exc}") from None
-        users.extend((position, index, user) for index, user in enumerate(records))
+        suspect = page.lenient
+        users.extend((position, index, user, suspect) for index, user in enumerate(page.results))
     return users
 
 
@@ -876,9 +927,16 @@ def _user_problem(user: Any) -> str | None:
     try:
         if not isinstance(created, str):
             raise ValueError
-        datetime.fromisoformat(created)
+        stamp = datetime.fromisoformat(created)
     except ValueError:
         return f"has created_at={created!r}, not an ISO 8601 timestamp"
+    if stamp.tzinfo is not None:
+        try:
+            stamp.astimezone(UTC)
+        except OverflowError:
+            return f"has created_at={created!r}, outside the years 1 to 9999 in UTC"
+    if metadata_depth(user.get("external_metadata")) > MAX_METADATA_DEPTH:
+        return f"has external_metadata nested more than {MAX_METADATA_DEPTH} levels deep"
     for name in ("employers_connected", "data_providers_connected"):
         value = user.get(name)
         if value is not None and (
@@ -920,11 +978,16 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     metadata key: ``meta.<key>``, nested objects dotted (``meta.address.state``). A
     metadata value that is not an object (a string, number or list) goes in the
     single column ``meta``. Metadata columns are typed when their values agree
-    (``str``, ``Int64``, ``Float64``, ``boolean``) and ``object`` otherwise.
+    (``str``, ``Int64``, ``Float64``, ``boolean``) and ``object`` otherwise. At most
+    :data:`MAX_META_COLUMNS` keys get a column, those most users carry (ties by name); the
+    others live on in ``external_metadata``, and ``users.attrs["meta_keys_left_out"]``
+    says how many there were. So the cost grows with the metadata values, not users x keys.
 
     With ``rejected`` (a list), a user that is not an object, has no ``id`` or
     ``created_at``, an id that is not a UUID, a ``created_at`` that is not ISO 8601 or
-    connected lists that are not lists of strings is appended to it as a
+    connected lists that are not lists of strings, a ``created_at`` UTC cannot hold,
+    metadata nested deeper than :data:`~argyle_nb.models.MAX_METADATA_DEPTH` levels or text
+    that is not UTF-8 is appended to it as a
     :class:`~argyle_nb.quarantine.RejectedRecord` and left out; without it, the first
     such user raises :class:`FrameError`. Account records raise :class:`FrameError`
     whatever ``rejected`` is ("these look like account records (have 'user',
@@ -945,9 +1008,11 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     raw: list[str] = []
     flat: list[dict[str, Any]] = []
     users = _user_objects(source)
-    _refuse_other_kind((user for _, _, user in users), "user", "users_frame")
-    for position, (page, index, user) in enumerate(users):
+    _refuse_other_kind((user for _, _, user, _ in users), "user", "users_frame")
+    for position, (page, index, user, suspect) in enumerate(users):
         problem = _user_problem(user)
+        if problem is None and suspect:
+            problem = unrepresentable(user)
         if problem is not None:
             if rejected is None:
                 raise FrameError(f"user {position} {problem}")
@@ -982,12 +1047,17 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
         "data_providers_connected": _lists(provider_array),
         "external_metadata": pd.Series(raw, dtype="str"),
     }
-    keys: dict[str, None] = {}
+    carried: Counter[str] = Counter()
     for row in flat:
-        keys.update(dict.fromkeys(row))
-    for key in sorted(keys, key=lambda k: (k != META_PREFIX, k)):
+        carried.update(row.keys())
+    # The keys most users carry become columns, at most MAX_META_COLUMNS of them: the cost
+    # is the values' count, never users x keys; the rest stay in external_metadata.
+    chosen = sorted(carried, key=lambda k: (-carried[k], k))[:MAX_META_COLUMNS]
+    for key in sorted(chosen, key=lambda k: (k != META_PREFIX, k)):
         columns[key] = _meta_column([row.get(key) for row in flat])
-    return pd.DataFrame(columns, columns=list(columns))
+    frame = pd.DataFrame(columns, columns=list(columns))
+    frame.attrs[META_LEFT_OUT] = len(carried) - len(chosen)
+    return frame
 
 
 def attach_metadata(
@@ -1013,8 +1083,10 @@ def attach_metadata(
         >>> attach_metadata(rows, users, "group")["group"].tolist()
         ['A', nan]
     """
-    if on not in frame.columns:
-        raise KeyError(f"the frame has no {on!r} column naming the user")
+    require_columns(
+        frame, [on], by="attach_metadata", made_by="accounts_frame or availability_frame"
+    )
+    require_columns(users, ["id"], by="attach_metadata", made_by="users_frame")
     if key is None:
         wanted = [c for c in users.columns if _is_meta(c)]
         names = wanted
@@ -1022,7 +1094,7 @@ def attach_metadata(
         column = _meta_name(key)
         if column not in users.columns:
             known = ", ".join(metadata_keys(users)) or "none"
-            raise KeyError(f"no metadata key {key!r} among the users (keys: {known})")
+            raise MissingColumnsError(f"no metadata key {key!r} among the users (keys: {known})")
         wanted = [column]
         names = [name or key]
     lookup = users.drop_duplicates("id").set_index("id")[wanted]
@@ -1155,18 +1227,28 @@ def read_parquet(path: str | PathLike[str]) -> pd.DataFrame | dict[str, pd.DataF
     """
     from pathlib import Path
 
+    if not isinstance(path, str | PathLike):
+        raise FrameError(f"read_parquet needs a path, not {type(path).__name__}")
     target = Path(path)
+    if not target.exists():
+        raise FrameError(f"read_parquet: there is no {target}")
     if target.is_dir():
         return {file.stem: _read_one(file) for file in sorted(target.glob("*.parquet"))}
     return _read_one(target)
 
 
 def _read_one(file: PathLike[str]) -> pd.DataFrame:
-    table = pq.read_table(file)
-    frame: pd.DataFrame = table.to_pandas(types_mapper=_nested_as_arrow)
+    try:
+        table = pq.read_table(file)
+        frame: pd.DataFrame = table.to_pandas(types_mapper=_nested_as_arrow)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FrameError(f"{os.fspath(file)} is not a Parquet file of frames: {exc}") from None
     attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")
     if attrs:
-        frame.attrs = orjson.loads(attrs)
+        try:
+            frame.attrs = orjson.loads(attrs)
+        except orjson.JSONDecodeError:
+            frame.attrs = {}  # damaged provenance: the rows themselves are still good
     for column in frame.columns:
         dtype = frame[column].dtype
         # An empty dictionary comes back with object categories: the frames use str.

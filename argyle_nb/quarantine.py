@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -79,8 +80,11 @@ class RejectedRecord:
         """A rejected record from the decoded JSON value ``record``."""
         try:
             raw = orjson.dumps(record).decode()
-        except TypeError:
-            raw = repr(record)
+        except TypeError:  # text that was not UTF-8, or nested past orjson's limit
+            try:
+                raw = json.dumps(record)  # escapes lone surrogates as \udcxx
+            except (TypeError, ValueError, RecursionError):
+                raw = f"<not representable as JSON: {type(record).__name__}>"
         return cls(page=page, index=index, raw=raw, error=error)
 
     @property

@@ -281,10 +281,15 @@ class ArgyleClient:
         url = self._url(path, {})
         answer = self.transport.request("GET", url)
         self._note_answer(answer.headers)
-        try:
-            return model.model_validate_json(answer.content)
-        except ValidationError as exc:
+        try:  # decoded as list pages are (orjson: no NaN, no text that is not UTF-8)
+            return model.model_validate(orjson.loads(answer.content))
+        except orjson.JSONDecodeError as exc:
             self.cache.forget([url])  # never serve a broken answer again
+            raise ResponseFormatError(
+                f"the answer is not JSON: {exc}", status=200, method="GET", path=where(url)
+            ) from None
+        except ValidationError as exc:
+            self.cache.forget([url])
             raise _invalid(model, exc, "GET", url) from None
 
     def list_bodies(

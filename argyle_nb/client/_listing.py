@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from argyle_nb.client._pagination import Walk
 from argyle_nb.client._transport import where
+from argyle_nb.envelope import parse_list_page, unrepresentable
 from argyle_nb.errors import InvalidRecordsError
 from argyle_nb.models import Page as PageModel
 from argyle_nb.provenance import ATTRS_KEY, ListChangedWarning, Provenance
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["Listing", "Quarantine"]
 
 M = TypeVar("M", bound=BaseModel)
+
+_TOO_DEEP = "nests too deep to read"
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,17 @@ class Quarantine:
                 pass
             good: builtins.list[M] = []
             bad: builtins.list[RejectedRecord] = []
-            for index, item in enumerate(page.records()):
+            decoded = parse_list_page(page.raw)
+            for index, item in enumerate(decoded.results):
+                unfit = unrepresentable(item) if decoded.lenient else None
+                if unfit is not None:
+                    bad.append(RejectedRecord.of(position, index, item, unfit))
+                    continue
                 try:
                     good.append(model.model_validate(item))
-                except ValidationError as exc:
-                    bad.append(RejectedRecord.of(position, index, item, _reason(exc)))
+                except (ValidationError, RecursionError) as exc:
+                    reason = _reason(exc) if isinstance(exc, ValidationError) else _TOO_DEEP
+                    bad.append(RejectedRecord.of(position, index, item, reason))
             if bad and self._strict():
                 kept = listing.records - len(rejected) - len(bad)
                 self._set_aside(listing, [*rejected, *bad], noun, read_by, kept)

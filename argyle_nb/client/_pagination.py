@@ -369,20 +369,24 @@ def _tick(bar: Any, page: Page, position: int) -> None:
 
 
 def _merged(passes: list[_Pass]) -> list[Page]:
-    """The pages of the last pass with each id once, then one page of the records that
-    only earlier passes saw."""
+    """The pages of the last pass with each id once, then one page of the records (with an
+    id) that only earlier passes saw."""
     seen: set[str] = set()
     pages: list[Page] = []
     for page in passes[-1].pages:
         kept = _unseen(page.records(), seen)
         pages.append(page if len(kept) == page.size else _rebuilt(page, kept))
     extra: list[Any] = []
-    for earlier in reversed(passes[:-1]):
+    for earlier in reversed(passes[:-1]):  # only records with an id can be matched up
         for page in earlier.pages:
-            extra.extend(_unseen(page.records(), seen))
+            extra.extend(_unseen([r for r in page.records() if _has_id(r)], seen))
     if extra:
         pages.append(_rebuilt(passes[-1].pages[-1], extra))
     return pages
+
+
+def _has_id(record: Any) -> bool:
+    return isinstance(record, dict) and isinstance(record.get("id"), str)
 
 
 def _unseen(records: list[Any], seen: set[str]) -> list[Any]:

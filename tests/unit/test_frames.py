@@ -591,6 +591,7 @@ JSON_VALUE = st.recursive(
 )
 
 
+@pytest.mark.property
 @settings(max_examples=60, deadline=None)
 @given(st.lists(JSON_VALUE, max_size=5))
 def test_metadata_flattening_property(shapes: list[Any]) -> None:
