@@ -948,11 +948,10 @@ def _user_problem(user: Any) -> str | None:
 
 def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, item in value.items():
-        name = f"{prefix}.{key}"
-        if isinstance(item, Mapping) and item:
-            _flatten(item, name, out)
+        if type(item) is dict and item:  # decoded JSON: plain dicts (no ABC check per value)
+            _flatten(item, f"{prefix}.{key}", out)
         else:
-            out[name] = item
+            out[f"{prefix}.{key}"] = item
 
 
 def _meta_column(values: list[Any]) -> pd.Series[Any]:

@@ -178,17 +178,17 @@ def metadata_depth(value: Any, *, limit: int = MAX_METADATA_DEPTH) -> int:
         >>> metadata_depth({"a": [1, {"b": 2}]}), metadata_depth("x")
         (3, 0)
     """
+    if not isinstance(value, dict | list):
+        return 0
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > limit:
-                return deepest
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth) for child in children)
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if type(c) is dict or type(c) is list)
     return deepest
 
 
