@@ -6,7 +6,13 @@ is one SQL query and a byte join. Every error answers JSON in Django REST style:
 
 Limit policy: ``limit`` defaults to 10; values above 200 are clamped to 200 (the
 ``next``/``previous`` links then carry ``limit=200``); ``limit`` below 1, a negative
-``offset`` or a non-integer value answers 400.
+``offset`` or a non-integer value answers 400. Lists are newest first; ``ordering=
+created_at`` asks for oldest first, unknown ordering fields and empty filters (``user=``)
+are ignored, as Django REST framework does; the links carry every other parameter.
+
+Bodies are JSON or form-encoded, as :mod:`argyle_nb.sandbox.parsing` describes; no body
+answers 5xx: what the parser, the models or the store refuse answers 400, a busy
+database 503.
 
 Example:
     >>> parse_count("25", name="limit", default=10, minimum=1, maximum=200)
@@ -19,11 +25,11 @@ Example:
 
 from __future__ import annotations
 
-import re
+import sqlite3
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -37,11 +43,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from argyle_nb.models import UserTokenRequest, UserWrite
+from argyle_nb.models import UserTokenRequest
 from argyle_nb.provenance import SANDBOX_HEADER
 from argyle_nb.sandbox.auth import BasicAuth
 from argyle_nb.sandbox.faults import FaultInjector, Faults
+from argyle_nb.sandbox.limits import REQUEST_TIMEOUT
 from argyle_nb.sandbox.openapi import openapi_document
+from argyle_nb.sandbox.parsing import (
+    MAX_BODY,
+    ApiError,
+    decode_body,
+    expect_object,
+    parse_count,
+    parse_filter_uuid,
+    parse_ordering,
+    parse_uuid,
+    read_body,
+    read_metadata,
+)
 from argyle_nb.sandbox.store import MAX_OFFSET, UNSET, Store
 from argyle_nb.sandbox.tokens import TokenIssuer
 
@@ -57,46 +76,14 @@ __all__ = [
 
 DEFAULT_LIMIT: Final = 10
 MAX_LIMIT: Final = 200
-#: Larger request bodies answer 413.
-MAX_BODY: Final = 1 << 20
 #: The sweep of never-connected accounts runs at most this often (sandbox clock).
 SWEEP_EVERY: Final = timedelta(minutes=1)
 
 _JSON = "application/json"
-_DIGITS = re.compile(r"[0-9]+")
 _NOT_FOUND = b'{"detail": "Not found."}'
-
-
-class ApiError(Exception):
-    """An error answer: status and a JSON-able body."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status, body)
-        self.status = status
-        self.body = body
-
-
-def parse_uuid(text: str) -> str | None:
-    """The canonical form of a UUID string, or None when ``text`` is not one."""
-    if len(text) > 64:
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
-def parse_count(text: str | None, *, name: str, default: int, minimum: int, maximum: int) -> int:
-    """A non-negative integer query parameter; clamped to ``maximum``; 400 when malformed."""
-    if text is None:
-        return default
-    text = text.strip()
-    if not _DIGITS.fullmatch(text):
-        raise ApiError(400, {name: ["A valid integer is required."]})
-    value = maximum if len(text) > 19 else min(int(text), maximum)
-    if value < minimum:
-        raise ApiError(400, {name: [f"Ensure this value is greater than or equal to {minimum}."]})
-    return value
+#: Extra headers by status: a 408 leaves an unread body behind (close the connection),
+#: a 503 says when to retry.
+_ERROR_HEADERS = {408: {"Connection": "close"}, 503: {"Retry-After": "1"}}
 
 
 _MARK: Final = (SANDBOX_HEADER.lower().encode(), b"1")
@@ -107,7 +94,8 @@ def _json(body: bytes, status: int = 200) -> Response:
 
 
 def _error(exc: ApiError) -> Response:
-    return _json(orjson.dumps(exc.body), exc.status)
+    headers = _ERROR_HEADERS.get(exc.status)
+    return Response(orjson.dumps(exc.body), exc.status, headers=headers, media_type=_JSON)
 
 
 def _page(request: Request, count: int, rows: list[bytes], limit: int, offset: int) -> Response:
@@ -143,6 +131,7 @@ class SandboxApp:
         key_id, key_secret: the API key pair of HTTP Basic auth.
         clock: "now" of the sandbox (created_at, tokens, the 30-day sweep).
         faults: faults to inject from the start (change them with :attr:`faults`).
+        body_timeout: seconds a request body may take to arrive (then 408).
     """
 
     def __init__(
@@ -153,8 +142,10 @@ class SandboxApp:
         key_secret: str,
         clock: Callable[[], datetime],
         faults: Faults | None = None,
+        body_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.store = store
+        self.body_timeout = body_timeout
         self.clock = clock
         self.issuer = TokenIssuer(store.token_secret, store.client_id)
         self._last_sweep: datetime | None = None
@@ -224,39 +215,24 @@ class SandboxApp:
 
         return await to_thread.run_sync(call)
 
-    @staticmethod
-    async def _body(request: Request) -> Any:
-        """The request's JSON body (``{}`` when empty); 400 when not JSON, 413 when too large."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise ApiError(413, {"detail": "Request body too large."})
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise ApiError(413, {"detail": "Request body too large."})
-            chunks.append(chunk)
-        raw = b"".join(chunks)
-        if not raw.strip():
-            return {}
+    async def _body(self, request: Request) -> dict[str, Any]:
+        """The request's body as an object (``{}`` when empty); 400/408/413/415 else."""
+        raw = await read_body(request, timeout=self.body_timeout)
+        return expect_object(decode_body(raw, request.headers.get("content-type")))
+
+    async def _write(self, func: Callable[..., Any], *args: Any) -> Any:
+        """A store call of a write handler: what SQLite or orjson refuse is no 500 crash."""
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
+            return await self._run(func, *args)
+        except orjson.JSONEncodeError as exc:
+            raise ApiError(400, {"external_metadata": [f"Cannot be stored: {exc}"]}) from None
+        except sqlite3.Error:  # locked or failing: the client may retry
+            detail = "The sandbox's database is unavailable; retry shortly."
+            raise ApiError(503, {"detail": detail}) from None
 
     @staticmethod
-    def _object(body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            kind = {list: "list", str: "str", int: "int", float: "float", bool: "bool"}
-            name = kind.get(type(body), type(body).__name__)
-            raise ApiError(
-                400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {name}."]}
-            )
-        return body
-
-    @staticmethod
-    def _pagination(request: Request) -> tuple[int, int]:
+    def _pagination(request: Request) -> tuple[int, int, bool]:
+        """``limit``, ``offset`` and whether ``ordering`` asks for oldest first."""
         query = request.query_params
         limit = parse_count(
             query.get("limit"), name="limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT
@@ -264,7 +240,7 @@ class SandboxApp:
         offset = parse_count(
             query.get("offset"), name="offset", default=0, minimum=0, maximum=MAX_OFFSET
         )
-        return limit, offset
+        return limit, offset, parse_ordering(query.get("ordering"))
 
     @staticmethod
     def _path_id(request: Request) -> str:
@@ -295,28 +271,28 @@ class SandboxApp:
     async def list_users(self, request: Request) -> Response:
         """GET /v1/users"""
         try:
-            limit, offset = self._pagination(request)
+            limit, offset, ascending = self._pagination(request)
         except ApiError as exc:
             return _error(exc)
-        count, rows = await self._run(self.store.list_users, limit, offset)
+        count, rows = await self._run(
+            partial(self.store.list_users, limit, offset, ascending=ascending)
+        )
         return _page(request, count, self._corrupt("users", rows), limit, offset)
 
     async def create_user(self, request: Request) -> Response:
         """POST /v1/users"""
-        try:
-            body = self._object(await self._body(request))
-        except ApiError as exc:
-            return _error(exc)
-        metadata = UserWrite.model_validate(
-            {"external_metadata": body.get("external_metadata")}
-        ).external_metadata
 
-        def create() -> dict[str, Any]:
+        def create(metadata: Any) -> dict[str, Any]:
             now = self.clock()
             doc = self.store.create_user(metadata, now)
             return {"id": doc["id"], "token": self.issuer.access(doc["id"], now)}
 
-        return _json(orjson.dumps(await self._run(create)), 201)
+        try:
+            metadata = read_metadata(await self._body(request))
+            created = await self._write(create, metadata)
+        except ApiError as exc:
+            return _error(exc)
+        return _json(orjson.dumps(created), 201)
 
     async def get_user(self, request: Request) -> Response:
         """GET /v1/users/{id}"""
@@ -331,15 +307,11 @@ class SandboxApp:
         """PATCH /v1/users/{id}"""
         try:
             user_id = self._path_id(request)
-            body = self._object(await self._body(request))
+            body = await self._body(request)
+            metadata = read_metadata(body) if "external_metadata" in body else UNSET
+            doc = await self._write(self.store.patch_user, user_id, metadata)
         except ApiError as exc:
             return _error(exc)
-        metadata = UNSET
-        if "external_metadata" in body:
-            metadata = UserWrite.model_validate(
-                {"external_metadata": body["external_metadata"]}
-            ).external_metadata
-        doc = await self._run(self.store.patch_user, user_id, metadata)
         return _json(_NOT_FOUND, 404) if doc is None else _json(doc)
 
     async def delete_user(self, request: Request) -> Response:
@@ -354,7 +326,7 @@ class SandboxApp:
     async def create_user_token(self, request: Request) -> Response:
         """POST /v1/user-tokens"""
         try:
-            body = self._object(await self._body(request))
+            body = await self._body(request)
             if "user" not in body:
                 raise ApiError(400, {"user": ["This field is required."]})
             raw = body["user"]
@@ -386,15 +358,13 @@ class SandboxApp:
     async def list_accounts(self, request: Request) -> Response:
         """GET /v1/accounts"""
         try:
-            limit, offset = self._pagination(request)
-            user = request.query_params.get("user")
-            if user is not None:
-                user = parse_uuid(user.strip())
-                if user is None:
-                    raise ApiError(400, {"user": ["Must be a valid UUID."]})
+            limit, offset, ascending = self._pagination(request)
+            user = parse_filter_uuid(request.query_params.get("user"), name="user")
         except ApiError as exc:
             return _error(exc)
-        count, rows = await self._run(self.store.list_accounts, user, limit, offset)
+        count, rows = await self._run(
+            partial(self.store.list_accounts, user, limit, offset, ascending=ascending)
+        )
         return _page(request, count, self._corrupt("accounts", rows), limit, offset)
 
     async def get_account(self, request: Request) -> Response:

@@ -28,6 +28,13 @@ import uvicorn
 
 from argyle_nb.sandbox.app import SandboxApp
 from argyle_nb.sandbox.faults import Faults
+from argyle_nb.sandbox.limits import (
+    KEEP_ALIVE_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_HEAD,
+    REQUEST_TIMEOUT,
+    guarded_protocol,
+)
 from argyle_nb.sandbox.store import Store
 from argyle_nb.sandbox.synth import generate
 
@@ -187,6 +194,9 @@ def start(
     key_secret: str | None = None,
     faults: Faults | None = None,
     clock: Callable[[], datetime] | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> Sandbox:
     """Start a sandbox in a background thread; returns once it answers HTTP.
 
@@ -198,13 +208,22 @@ def start(
         key_id, key_secret: the API key pair (default: the demo pair).
         faults: faults to inject from the start.
         clock: the sandbox's "now" (default: :func:`utc_now`); tests pass their own.
+        request_timeout: seconds (default 10) a client has to send a request head, and
+            then the whole body it announced: a late head answers 408 and the connection
+            closes, a late body answers 408 (:mod:`argyle_nb.sandbox.limits`).
+        keep_alive_timeout: seconds (default 5) an idle connection stays open after an answer.
+        max_connections: open connections, and running requests, beyond which requests
+            answer 503 (default 256; uvicorn's ``limit_concurrency``).
 
     Raises:
-        ValueError: for a negative ``users`` or only one of the key pair.
+        ValueError: for a negative ``users``, only one of the key pair, or a timeout or
+            ``max_connections`` that is not positive.
         OSError: when the address cannot be bound.
     """
     if users < 0:
         raise ValueError(f"users must be >= 0, not {users}")
+    if not (request_timeout > 0 and keep_alive_timeout > 0 and max_connections >= 1):
+        raise ValueError("request_timeout, keep_alive_timeout and max_connections must be > 0")
     if (key_id is None) != (key_secret is None):
         raise ValueError("give both key_id and key_secret, or neither")
     key_id = DEMO_KEY_ID if key_id is None else key_id
@@ -225,7 +244,14 @@ def start(
     try:
         if users and store.is_empty():
             store.insert(generate(users, seed, clock()))
-        app = SandboxApp(store, key_id=key_id, key_secret=key_secret, clock=clock, faults=faults)
+        app = SandboxApp(
+            store,
+            key_id=key_id,
+            key_secret=key_secret,
+            clock=clock,
+            faults=faults,
+            body_timeout=request_timeout,
+        )
         app.sweep(force=True)
         sock = _bind(host, port)
     except BaseException:
@@ -237,6 +263,11 @@ def start(
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
+        http=guarded_protocol(
+            request_timeout=request_timeout, keep_alive_timeout=keep_alive_timeout
+        ),
+        limit_concurrency=max_connections,
+        h11_max_incomplete_event_size=MAX_HEAD,
         lifespan="off",
         log_level="warning",
         access_log=False,

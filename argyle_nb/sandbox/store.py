@@ -6,7 +6,8 @@ and a byte join. Every thread gets its own connection; writes are serialized by 
 and run in ``BEGIN IMMEDIATE`` transactions; a list's count and page are read in one
 transaction, so they agree.
 
-Order of every list: newest ``created_at`` first, ties broken by descending id.
+Order of every list: newest ``created_at`` first, ties broken by descending id; or, on
+request (``ascending``), its exact reverse: oldest first, ties by ascending id.
 
 Example:
     >>> import tempfile, os
@@ -73,9 +74,12 @@ CREATE INDEX IF NOT EXISTS accounts_unconnected ON accounts (created_us) WHERE w
 #: Every write transaction bumps this counter, so readers (in any process) know when
 #: their cached order of a table is stale.
 _BUMP_VERSION = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'"
-_USER_ACCOUNTS_PAGE = (
-    "SELECT doc FROM accounts WHERE user = ? ORDER BY created_us DESC, id DESC LIMIT ? OFFSET ?"
-)
+#: The page of one user's accounts, by ``ascending``.
+_USER_ACCOUNTS_PAGE = {
+    ascending: "SELECT doc FROM accounts WHERE user = ? "
+    f"ORDER BY created_us {way}, id {way} LIMIT ? OFFSET ?"
+    for ascending, way in ((False, "DESC"), (True, "ASC"))
+}
 
 
 class Store:
@@ -258,10 +262,12 @@ class Store:
             db.execute("DELETE FROM accounts WHERE user = ?", (user_id,))
             return gone > 0
 
-    def list_users(self, limit: int, offset: int) -> tuple[int, list[bytes]]:
-        """``(count, page)`` of users, newest first."""
+    def list_users(
+        self, limit: int, offset: int, *, ascending: bool = False
+    ) -> tuple[int, list[bytes]]:
+        """``(count, page)`` of users, newest first (``ascending``: oldest first)."""
         with self._read() as db:
-            return self._page(db, "users", limit, offset)
+            return self._page(db, "users", limit, offset, ascending)
 
     # -- accounts ------------------------------------------------------------------
 
@@ -280,22 +286,29 @@ class Store:
             self._refresh_users(db, {row[0]})
             return True
 
-    def list_accounts(self, user: str | None, limit: int, offset: int) -> tuple[int, list[bytes]]:
-        """``(count, page)`` of accounts (of one user when ``user`` is given), newest first."""
+    def list_accounts(
+        self, user: str | None, limit: int, offset: int, *, ascending: bool = False
+    ) -> tuple[int, list[bytes]]:
+        """``(count, page)`` of accounts (of one user when ``user`` is given), newest first
+        (``ascending``: oldest first)."""
         offset = min(offset, MAX_OFFSET)
         with self._read() as db:
             if user is None:
-                return self._page(db, "accounts", limit, offset)
+                return self._page(db, "accounts", limit, offset, ascending)
             count = db.execute("SELECT COUNT(*) FROM accounts WHERE user = ?", (user,)).fetchone()[
                 0
             ]
-            rows = db.execute(_USER_ACCOUNTS_PAGE, (user, limit, offset)).fetchall()
+            page = _USER_ACCOUNTS_PAGE[ascending]
+            rows = db.execute(page, (user, limit, offset)).fetchall()
         return int(count), [row[0] for row in rows]
 
     def _page(
-        self, db: sqlite3.Connection, table: str, limit: int, offset: int
+        self, db: sqlite3.Connection, table: str, limit: int, offset: int, ascending: bool
     ) -> tuple[int, list[bytes]]:
-        """``(count, page)`` of a whole table from its cached order (rebuilt when stale)."""
+        """``(count, page)`` of a whole table from its cached order (rebuilt when stale).
+
+        The cache holds the newest-first order; oldest first is read off its end, reversed.
+        """
         version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
         cached = self._orders.get(table)
         if cached is None or cached[0] != version:
@@ -308,7 +321,11 @@ class Store:
             cached = (version, order)
             self._orders[table] = cached
         order = cached[1]
-        wanted = order[offset : offset + limit].tolist()
+        if ascending:
+            end = max(len(order) - offset, 0)
+            wanted = order[max(end - limit, 0) : end].tolist()[::-1]
+        else:
+            wanted = order[offset : offset + limit].tolist()
         if not wanted:
             return len(order), []
         marks = ",".join("?" * len(wanted))

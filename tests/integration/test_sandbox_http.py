@@ -344,6 +344,140 @@ def test_get_account(target: Target) -> None:
     assert get(target, f"/accounts/{listed['id'].upper()}").json() == listed
 
 
+# -- Django REST framework fidelity: forms, media types, ordering, empty filters ----
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def created_key(record: dict[str, Any]) -> tuple[datetime, str]:
+    """The order key of a list: ``created_at`` as a time (not text), then ``id``."""
+    return datetime.fromisoformat(record["created_at"]), record["id"]
+
+
+def test_user_token_accepts_a_form_body(target: Target, scratch: Scratch) -> None:
+    user_id = scratch.user()["id"]
+    answer = post(target, "/user-tokens", data={"user": user_id})  # form-encoded by requests
+    assert answer.status_code == 200, answer.text
+    tokens = UserToken.model_validate(answer.json())
+    assert token_claims(target, tokens.access)["user_id"] == user_id
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "This field is required."),
+        (b"other=x", "This field is required."),
+        (b"user=nope", "Must be a valid UUID."),
+        (b"user=0994b847-cc69-4d98-bc99-c5e65e762add", "object does not exist"),
+    ],
+)
+def test_user_token_form_field_errors(target: Target, body: bytes, message: str) -> None:
+    answer = post(target, "/user-tokens", data=body, headers=FORM)
+    assert answer.status_code == 400, answer.text
+    errors = answer.json()["user"]
+    assert isinstance(errors, list) and message in errors[0]
+
+
+def test_create_and_patch_a_user_with_a_form_body(target: Target, scratch: Scratch) -> None:
+    answer = post(target, "/users", data={"unrelated": "x"})  # unknown fields are ignored
+    if answer.status_code == 201:
+        scratch.add(answer.json()["id"])
+    assert answer.status_code == 201, answer.text
+    url = f"{target.base_url}/users/{answer.json()['id']}"
+    patched = requests.patch(url, data={"unrelated": "y"}, auth=target.auth, timeout=30)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["external_metadata"] is None
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "text/csv; charset=utf-8"]
+)
+def test_unsupported_media_types_answer_415(
+    target: Target, scratch: Scratch, content_type: str
+) -> None:
+    user_id = scratch.user({"kept": True})["id"]
+    before = get(target, "/users").json()["count"]
+    for method, path in (
+        ("post", "/users"),
+        ("patch", f"/users/{user_id}"),
+        ("post", "/user-tokens"),
+    ):
+        answer = requests.request(
+            method,
+            f"{target.base_url}{path}",
+            data=b"user=x",
+            headers={"Content-Type": content_type},
+            auth=target.auth,
+            timeout=30,
+        )
+        if method == "post" and answer.status_code == 201:
+            scratch.add(answer.json()["id"])  # wrongly created: still leave nothing behind
+        assert answer.status_code == 415, (method, path, answer.text)
+        assert answer.json() == {"detail": f'Unsupported media type "{content_type}" in request.'}
+    assert get(target, "/users").json()["count"] == before
+    assert get(target, f"/users/{user_id}").json()["external_metadata"] == {"kept": True}
+
+
+@pytest.mark.parametrize("path", ["/users", "/accounts"])
+def test_ordering_by_created_at_is_honoured(target: Target, scratch: Scratch, path: str) -> None:
+    for n in range(3):  # at least three users: pages of 37 follow their next links
+        scratch.user({"ordering": n})
+    default = all_pages(target, path, limit=200)
+    target.require(len(default) >= 3, f"three {path[1:]}")
+    oldest = all_pages(target, path, limit=37, ordering="created_at")
+    newest = all_pages(target, path, limit=37, ordering="-created_at")
+    assert [created_key(o) for o in oldest] == sorted(map(created_key, default))
+    assert [created_key(o) for o in newest] == sorted(map(created_key, default), reverse=True)
+    assert newest == default  # newest first is the default order
+    # the links carry the ordering, so paging keeps to it
+    first = get(target, path, limit=1, ordering="created_at").json()
+    assert "ordering=created_at" in first["next"]
+    second = requests.get(first["next"], auth=target.auth, timeout=30).json()
+    assert "ordering=created_at" in second["previous"]
+    assert second["results"] == oldest[1:2]
+    back = requests.get(second["previous"], auth=target.auth, timeout=30).json()
+    assert back["results"] == oldest[:1]
+
+
+def test_ordering_applies_to_one_users_accounts(target: Target) -> None:
+    users = get(target, "/users", limit=200).json()["results"]
+    user = next((u for u in users if len(u["data_providers_connected"]) >= 3), None)
+    target.require(user, "user with three connected accounts among the newest 200")
+    assert user is not None
+    newest = get(target, "/accounts", user=user["id"], limit=200).json()["results"]
+    oldest = get(target, "/accounts", user=user["id"], limit=200, ordering="created_at")
+    assert oldest.json()["results"] == newest[::-1]
+    second = get(target, "/accounts", user=user["id"], limit=1, offset=1, ordering="created_at")
+    assert second.json()["results"] == newest[-2:-1]
+    assert f"user={user['id']}" in second.json()["next"]
+    assert "ordering=created_at" in second.json()["next"]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "oldest_first"),
+    [("foo", False), ("-foo", False), ("", False), (",", False), ("foo,created_at", True)],
+)
+def test_unknown_ordering_fields_are_ignored(
+    target: Target, scratch: Scratch, ordering: str, oldest_first: bool
+) -> None:
+    for n in range(2):
+        scratch.user({"ordering": n})
+    for path in ("/users", "/accounts"):
+        answer = get(target, path, limit=50, ordering=ordering)
+        assert answer.status_code == 200, answer.text
+        expected = get(target, path, limit=50, ordering="created_at" if oldest_first else None)
+        assert answer.json()["results"] == expected.json()["results"]
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_user_filter_is_ignored(target: Target, value: str) -> None:
+    everything = get(target, "/accounts", limit=50).json()
+    answer = get(target, "/accounts", limit=50, user=value)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["count"] == everything["count"]
+    assert answer.json()["results"] == everything["results"]
+
+
 # -- cascades and connected lists ---------------------------------------------------
 
 
