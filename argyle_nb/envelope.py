@@ -101,10 +101,10 @@ def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
 
 def _lenient(raw: bytes | bytearray | memoryview | str) -> Any:
     """A page orjson refuses whole although it is JSON: bytes that are not UTF-8 (kept as
-    lone surrogates), integers beyond 64 bits, nesting past orjson's limit. Decoded by the
-    standard library instead, so only the records that hold such values are lost
-    (:func:`unrepresentable` names them). None when it is not JSON even so (``NaN`` and
-    ``Infinity`` are not JSON)."""
+    lone surrogates), nesting past orjson's limit. Decoded by the standard library
+    instead, so only the records that hold such values are lost (:func:`unrepresentable`
+    names them). None when it is not JSON even so (``NaN`` and ``Infinity`` are not JSON).
+    """
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape")
     try:
         return json.loads(text, parse_constant=_not_json)

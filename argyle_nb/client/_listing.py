@@ -106,11 +106,12 @@ class Quarantine:
         adapter = _adapter(model)
         rejected: builtins.list[RejectedRecord] = []
         for position, page in enumerate(listing.walk.pages):
-            try:
-                yield from adapter.validate_json(page.raw).results
-                continue
-            except ValidationError:
-                pass
+            if not page.info.lenient:  # the fast path: a page orjson reads whole
+                try:
+                    yield from adapter.validate_json(page.raw).results
+                    continue
+                except ValidationError:
+                    pass
             good: builtins.list[M] = []
             bad: builtins.list[RejectedRecord] = []
             decoded = parse_list_page(page.raw)

@@ -26,10 +26,11 @@ Example:
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -58,10 +59,18 @@ class PageInfo:
     next: str | None
     bare: bool
     ids: tuple[str | None, ...]
+    #: Decoded leniently: some records may not be representable (see ``envelope``).
+    lenient: bool = False
 
     @classmethod
     def of(cls, page: ListPage) -> PageInfo:
-        return cls(count=page.count, next=page.next, bare=page.bare, ids=tuple(page.ids()))
+        return cls(
+            count=page.count,
+            next=page.next,
+            bare=page.bare,
+            ids=tuple(page.ids()),
+            lenient=page.lenient,
+        )
 
 
 @dataclass(frozen=True)
@@ -402,14 +411,11 @@ def _unseen(records: list[Any], seen: set[str]) -> list[Any]:
 
 
 def _rebuilt(page: Page, records: list[Any]) -> Page:
-    body = orjson.dumps({"count": None, "next": None, "previous": None, "results": records})
-    answer = Answer(
-        status=page.answer.status,
-        content=body,
-        url=page.answer.url,
-        headers=page.answer.headers,
-        from_cache=page.answer.from_cache,
-        created_at=page.answer.created_at,
-        expires=page.answer.expires,
-    )
-    return Page(answer=answer, info=PageInfo.of(ListPage(results=records)))
+    envelope = {"count": None, "next": None, "previous": None, "results": records}
+    lenient = False
+    try:
+        body = orjson.dumps(envelope)
+    except TypeError:  # records read leniently (big integers, text that was not UTF-8)
+        body, lenient = json.dumps(envelope).encode(), True
+    answer = replace(page.answer, content=body)
+    return Page(answer=answer, info=PageInfo.of(ListPage(results=records, lenient=lenient)))

@@ -331,3 +331,18 @@ def test_any_list_page_read_by_the_client_is_read_or_set_aside(records: list[Any
             rejected = client.rejected
             set_aside = int((rejected["read_by"] == read_by).sum()) if len(rejected) else 0
             assert len(got) + set_aside == distinct, read_by
+
+
+def test_a_merged_list_keeps_records_read_leniently() -> None:
+    # the same id twice makes every read unclean (merged), and bytes that are not UTF-8
+    # make the page one orjson refuses: the merge still works, the record is set aside
+    records = [user(1), user(1), user(2, external_metadata={"n": "BROKEN"})]
+    page = json.dumps({"count": 3, "next": None, "results": records}).encode()
+    page = page.replace(b"BROKEN", b"BR\xffKEN")
+    with serve(lambda r: Reply(body=page)) as fake, _client(fake.base_url) as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = list(client.users.list())
+            frame = client.users_frame()
+        assert [str(u.id)[-1] for u in got] == ["1"] == [i[-1] for i in frame["id"]]
+        assert client.rejected["error"].tolist() == ["holds text that is not valid UTF-8"] * 2
