@@ -1,0 +1,185 @@
+"""Scan availability windows: per resource, and as a timeline of event windows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from argyle_nb.frames import require_columns
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+from argyle_nb.analysis._common import _SCAN_ORDER, _TIMELINE_NEEDS, _WINDOW_NEEDS, _empty
+from argyle_nb.analysis._connection import _group_labels
+
+# ---------------------------------------------------------------------------
+# Availability windows
+# ---------------------------------------------------------------------------
+
+
+def availability_windows(
+    availability: pd.DataFrame,
+    *,
+    by: str | None = None,
+    stale_days: float = 7,
+    now: datetime | str | None = None,
+) -> pd.DataFrame:
+    """Per resource (and optionally per cohort column ``by``): how complete the scans are.
+
+    Columns: ``accounts`` (rows), ``synced``, ``in_progress``, ``sync_failed`` (shares,
+    documented statuses), ``window_days_median``, ``window_days_min``,
+    ``window_days_max`` (over rows with a window), ``events_available`` (sum of
+    ``available_count``), ``stale`` and ``stale_share``: rows whose ``updated_at`` is
+    older than ``stale_days`` before ``now`` (default: the latest ``updated_at`` in the
+    data, so the result depends only on the data). Resources follow the documented order.
+
+    Example:
+        >>> from argyle_nb.frames import availability_frame
+        >>> availability_windows(availability_frame(b"[]")).empty
+        True
+    """
+    needs = [*_WINDOW_NEEDS, *([] if by is None else [by])]
+    require_columns(availability, needs, by="availability_windows", made_by="availability_frame")
+    now_ts = _resolve_now(availability, now)
+    keys: list[str] = ["resource"] if by is None else [by, "resource"]
+    frame = pd.DataFrame(
+        {
+            "resource": availability["resource"],
+            "status": availability["status"].astype("str").to_numpy(),
+            "window": availability["window_days"].astype("Float64"),
+            "count": availability["available_count"].astype("Int64"),
+            "stale": (
+                availability["updated_at"].isna()
+                | (availability["updated_at"] < now_ts - pd.Timedelta(days=stale_days))
+            ).to_numpy(),
+        },
+        index=availability.index,
+    )
+    if by is not None:
+        frame[by] = _group_labels(availability[by]).to_numpy()
+    for s in _SCAN_ORDER:
+        frame[f"is_{s}"] = (frame["status"] == s).to_numpy(float)
+    grouped = frame.groupby(keys, observed=True, sort=True)
+    out = pd.DataFrame({"accounts": grouped.size().astype("int64")})
+    for s in _SCAN_ORDER:
+        out[s] = grouped[f"is_{s}"].mean().astype("float64")
+    window = grouped["window"]
+    out["window_days_median"] = window.median().astype("Float64")
+    out["window_days_min"] = window.min().astype("Float64")
+    out["window_days_max"] = window.max().astype("Float64")
+    out["events_available"] = grouped["count"].sum().astype("Int64")
+    out["stale"] = grouped["stale"].sum().astype("int64")
+    out["stale_share"] = out["stale"] / out["accounts"]
+    return out
+
+
+def _resolve_now(availability: pd.DataFrame, now: datetime | str | None) -> pd.Timestamp:
+    """``now`` as a UTC Timestamp; by default the latest ``updated_at`` of the data."""
+    if now is None:
+        latest = availability["updated_at"].max()
+        return pd.Timestamp(latest) if pd.notna(latest) else pd.Timestamp.now(tz="UTC")
+    stamp = pd.Timestamp(now)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Stacked bars of synced / in_progress / sync_failed shares per resource, stale noted."""
+    import matplotlib.pyplot as plt
+
+    require_columns(
+        windows,
+        [*_SCAN_ORDER, "stale_share"],
+        by="plot_availability_windows",
+        made_by="availability_windows",
+    )
+    if windows.empty:
+        return _empty(ax, "Availability scan status by resource", "no availability to show")
+    shares = windows[list(_SCAN_ORDER)]
+    labels = [
+        " / ".join(str(v) for v in (i if isinstance(i, tuple) else (i,))) for i in shares.index
+    ]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)))
+    shares.set_axis(labels, axis=0).iloc[::-1].plot.barh(
+        stacked=True, ax=ax, width=0.8, color=["tab:green", "tab:orange", "tab:red"]
+    )
+    for y, stale in enumerate(windows["stale_share"].iloc[::-1]):
+        ax.annotate(
+            f"{stale:.0%} stale", (1, y), xytext=(-50, -3), textcoords="offset points", fontsize=8
+        )
+    ax.set_xlim(0, 1)
+    ax.set_title("Availability scan status by resource")
+    ax.set_xlabel("share of accounts")
+    ax.set_ylabel(" / ".join(str(n) for n in windows.index.names if n))
+    ax.legend(title="status", loc="lower left", fontsize=8)
+    return ax
+
+
+def availability_timeline(
+    availability: pd.DataFrame,
+    resource: str = "payouts",
+    *,
+    statuses: Sequence[str] | None = None,
+    sample: int | None = 50,
+    seed: int = 0,
+    stale_days: float = 7,
+    now: datetime | str | None = None,
+) -> pd.DataFrame:
+    """Windows of one event resource for a sample of accounts, ready for a timeline plot.
+
+    Columns: ``account``, ``status``, ``available_from``, ``available_to``,
+    ``available_count``, ``updated_at``, ``stale``; sorted by ``available_from``. The
+    sample is drawn with ``seed`` so it is reproducible.
+
+    Example:
+        >>> from argyle_nb.frames import availability_frame
+        >>> availability_timeline(availability_frame(b"[]")).empty
+        True
+    """
+    require_columns(
+        availability, _TIMELINE_NEEDS, by="availability_timeline", made_by="availability_frame"
+    )
+    rows = availability[availability["resource"].astype("str") == resource]
+    if statuses is not None:
+        rows = rows[rows["status"].astype("str").isin(list(statuses))]
+    rows = rows[rows["available_from"].notna() & rows["available_to"].notna()]
+    if sample is not None and len(rows) > sample:
+        rows = rows.sample(n=sample, random_state=seed)
+    now_ts = _resolve_now(availability, now)
+    out = rows[
+        ["account", "status", "available_from", "available_to", "available_count", "updated_at"]
+    ].copy()
+    out["stale"] = (out["updated_at"] < now_ts - pd.Timedelta(days=stale_days)).to_numpy(bool)
+    return out.sort_values(["available_from", "account"]).reset_index(drop=True)
+
+
+def plot_availability_timeline(timeline: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """One horizontal line per account from available_from to available_to, coloured by status."""
+    import matplotlib.pyplot as plt
+
+    require_columns(
+        timeline,
+        ["account", "status", "available_from", "available_to", "stale"],
+        by="plot_availability_timeline",
+        made_by="availability_timeline",
+    )
+    if timeline.empty:
+        return _empty(ax, "Available event windows", "no windows to show")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.2 * len(timeline) + 1)))
+    colours = {"synced": "tab:green", "in_progress": "tab:orange", "sync_failed": "tab:red"}
+    starts = timeline["available_from"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    ends = timeline["available_to"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    colour = [colours.get(str(s), "tab:gray") for s in timeline["status"]]
+    style: Any = [":" if stale else "-" for stale in timeline["stale"]]
+    ys = np.arange(len(timeline))
+    ax.hlines(ys, starts, ends, colors=colour, linestyles=style, linewidth=2)
+    ax.set_yticks(range(len(timeline)), [str(a)[:8] for a in timeline["account"]], fontsize=7)
+    ax.set_title("Available event windows (dotted: stale; red: sync_failed)")
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("account")
+    return ax

@@ -1,0 +1,54 @@
+"""What the analyses share: the missing-group label, scan order, needed columns, empty charts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from argyle_nb.models import AVAILABILITY_STATUSES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+#: Scan statuses in reading order: done, running, failed.
+_SCAN_ORDER: tuple[str, ...] = (
+    "synced",
+    "in_progress",
+    "sync_failed",
+    *(s for s in AVAILABILITY_STATUSES if s not in ("synced", "in_progress", "sync_failed")),
+)
+
+#: Label of the group of users without the metadata key (and of missing values).
+MISSING = "(missing)"
+
+#: Columns of the frames each analysis reads (checked first: a missing one is named).
+_ACCOUNT_NEEDS: tuple[str, ...] = ("user", "connection_status", "connection_error_code")
+_WINDOW_NEEDS: tuple[str, ...] = (
+    "resource",
+    "status",
+    "window_days",
+    "available_count",
+    "updated_at",
+)
+_TIMELINE_NEEDS: tuple[str, ...] = (
+    "account",
+    "resource",
+    "status",
+    "available_from",
+    "available_to",
+    "available_count",
+    "updated_at",
+)
+
+
+def _empty(ax: Axes | None, title: str, message: str) -> Axes:
+    """An empty chart that says why it is empty."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.5))
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
