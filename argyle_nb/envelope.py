@@ -25,7 +25,11 @@ from typing import Any
 
 import orjson
 
-__all__ = ["EnvelopeError", "ListPage", "parse_list_page", "unrepresentable"]
+__all__ = ["NOT_UTF8", "EnvelopeError", "ListPage", "parse_list_page", "unrepresentable"]
+
+
+#: Why a record holding bytes that are not UTF-8 is set aside (every reader says it so).
+NOT_UTF8 = "holds text that is not valid UTF-8"
 
 
 class EnvelopeError(ValueError):
@@ -131,7 +135,7 @@ def unrepresentable(record: Any) -> str | None:
     except orjson.JSONEncodeError as exc:
         text = str(exc)
         if "surrogates" in text or "utf-8" in text.lower():
-            return "holds text that is not valid UTF-8"
+            return NOT_UTF8
         if "64-bit" in text or "Integer" in text:
             return "holds an integer beyond 64 bits"
         if "ecursion" in text:

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from argyle_nb.frames._schema import _NOT_UTF8, _UUID_RE, ACCOUNT_RULES
+from argyle_nb.envelope import NOT_UTF8
+from argyle_nb.frames._schema import _UUID_RE, ACCOUNT_RULES
 
 
 class _Invalid(Exception):
@@ -68,7 +69,7 @@ def _read_bodies(
     try:  # Arrow's JSON reader takes bytes that are not UTF-8 into its strings: refuse them
         accounts.validate(full=True)
     except pa.ArrowInvalid:
-        raise _Invalid("a page", _NOT_UTF8) from None
+        raise _Invalid("a page", NOT_UTF8) from None
     _check_accounts(accounts, combined)
     return accounts
 

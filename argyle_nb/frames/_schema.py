@@ -55,15 +55,6 @@ AVAILABILITY_COLUMNS: tuple[str, ...] = (
     "in_progress_count",
 )
 
-_USER_COLUMNS: tuple[str, ...] = (
-    "id",
-    "created_at",
-    "employers_connected",
-    "data_providers_connected",
-    "external_metadata",
-)
-
-
 # ---------------------------------------------------------------------------
 # Arrow schema of an account
 # ---------------------------------------------------------------------------
@@ -122,8 +113,6 @@ _ACCOUNT_ONLY = pa.struct([f for f in _ACCOUNT if f.name != "availability"])
 _AVAILABILITY_ONLY = pa.struct(
     [f for f in _ACCOUNT if f.name in ("id", "user", "created_at", "availability")]
 )
-#: Why a record holding bytes that are not UTF-8 is set aside.
-_NOT_UTF8 = "holds text that is not valid UTF-8"
 _UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 
 
