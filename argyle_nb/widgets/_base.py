@@ -1,0 +1,207 @@
+"""What every explorer shares: the base class, charts as PNG, HTML tables, the source line."""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from argyle_nb.provenance import format_age, provenance_of
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+MAX_CHART_ROWS = 30
+#: Most rows one HTML table shows.
+MAX_TABLE_ROWS = 200
+#: Most groups the MetadataExplorer's group Dropdown offers (the largest).
+MAX_GROUP_OPTIONS = 1000
+
+
+def _widgets() -> Any:
+    import ipywidgets
+
+    return ipywidgets
+
+
+def _png(plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> bytes:
+    """Draw ``plot(data, ax=...)`` on a Figure outside pyplot and return it as PNG."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, min(12.0, max(2.5, height))), layout="constrained")
+    ax = figure.subplots()
+    plot(data, ax=ax)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    figure.clear()
+    return buffer.getvalue()
+
+
+def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
+    shown = frame.head(limit)
+    percent = {c: _percent for c in shown.columns if "share" in str(c) or c in _SHARE_COLUMNS}
+    body = shown.to_html(
+        na_rep="—", float_format=lambda x: f"{x:.3g}", formatters=percent, border=0
+    )
+    more = ""
+    if len(frame) > limit:
+        more = f"<p><i>showing {limit} of {len(frame)} rows</i></p>"
+    return f'<div class="argyle-table">{body}{more}</div>'
+
+
+#: Columns of shares (0–1) that tables show as percentages.
+_SHARE_COLUMNS = frozenset({"synced", "in_progress", "sync_failed"})
+
+
+def _percent(value: Any) -> str:
+    return "—" if pd.isna(value) else f"{value:.1%}"
+
+
+def _message_html(text: str, *, error: bool = False) -> str:
+    colour = "#b00020" if error else "inherit"
+    return f'<span class="argyle-message" style="color:{colour}">{html.escape(text)}</span>'
+
+
+Clock = Callable[[], datetime]
+
+
+def _source_line(frames: dict[str, pd.DataFrame], now: datetime) -> str:
+    """``Data: accounts: 1334 from the embedded sandbox, 2 min old`` for tracked frames."""
+    parts: list[str] = []
+    unknown: list[str] = []
+    for name, frame in frames.items():
+        try:
+            found = provenance_of(frame)
+        except ValueError:
+            found = None
+        if found is None:
+            unknown.append(name)
+            continue
+        text = (
+            f"{name}: {found.records} from the {found.environment}, "
+            f"{format_age(found.age(now))} old"
+        )
+        if found.pages_from_cache:
+            text += f" ({found.pages_from_cache} of {found.pages} pages from the cache)"
+        if found.rejected:
+            text += f", {found.rejected} rejected records left out"
+        parts.append(text)
+    if unknown:
+        parts.append(f"{', '.join(unknown)}: of unknown origin (not fetched by the client)")
+    return "Data: " + "; ".join(parts) if parts else ""
+
+
+class _Explorer:
+    """What every explorer shares: the root widget, the shown data and the display hooks."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        w = _widgets()
+        self.table: pd.DataFrame = pd.DataFrame()
+        self.chart_data: pd.DataFrame = pd.DataFrame()
+        self.message: str = ""
+        #: Where the data shown came from and how old it is (from the frames' provenance).
+        self.data_source: str = ""
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._tracked: dict[str, pd.DataFrame] = {}
+        self._source = w.HTML()
+        self._message = w.HTML()
+        self._chart = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self._table = w.HTML()
+        self.widget: Any = None
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message = text
+        self._message.value = _message_html(text, error=error)
+        self._show_source()
+
+    def _track(self, **frames: pd.DataFrame) -> None:
+        """Name the frames whose provenance the explorer shows."""
+        self._tracked = frames
+        self._show_source()
+
+    def _show_source(self) -> None:
+        """Re-draw the provenance line: the data's age grows while the explorer is open."""
+        self.data_source = _source_line(self._tracked, self._clock())
+        self._source.value = (
+            f'<span class="argyle-source" style="color:#666">{html.escape(self.data_source)}</span>'
+            if self.data_source
+            else ""
+        )
+
+    def _show_table(self, frame: pd.DataFrame) -> None:
+        self.table = frame
+        self._table.value = _html_table(frame) if len(frame) else ""
+
+    def _show_chart(self, plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> None:
+        self.chart_data = data
+        if len(data):
+            self._chart.value = _png(plot, data, height)
+            self._chart.layout.display = None
+        else:
+            self._chart.value = b""
+            self._chart.layout.display = "none"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The live widget view, plus a static ``text/html`` snapshot of what it shows.
+
+        JupyterLab's widget manager ranks the widget view above ``text/html``, so Lab shows
+        the live explorer; a static HTML export (``argyle-nb report``) shows the snapshot:
+        headings, the chosen values, the message, tables and charts (PNG inline). Buttons
+        and free-text fields (a search, metadata being edited, a user token) are left out.
+        """
+        import base64
+
+        w = _widgets()
+
+        def static(widget: Any) -> str:
+            if getattr(widget.layout, "display", None) == "none":
+                return ""
+            if isinstance(widget, w.Box):
+                flow = "row;flex-wrap:wrap" if isinstance(widget, w.HBox) else "column"
+                inner = "".join(static(child) for child in widget.children)
+                return f'<div style="display:flex;flex-direction:{flow};gap:4px 24px">{inner}</div>'
+            if isinstance(widget, w.HTML):
+                return f"<div>{widget.value}</div>" if widget.value else ""
+            if isinstance(widget, w.Image):
+                if not widget.value:
+                    return ""
+                data = base64.b64encode(widget.value).decode("ascii")
+                src = f"data:image/{widget.format};base64,{data}"
+                return f'<img src="{src}" style="max-width:100%" alt="chart">'
+            if isinstance(widget, w.Dropdown | w.SelectMultiple | w.DatePicker):
+                value = widget.value
+                if isinstance(value, tuple):
+                    shown = ", ".join(str(v) for v in value) or "(all)"
+                else:
+                    shown = "—" if value is None else str(value)
+                label = html.escape(str(widget.description))
+                return f"<div><b>{label}</b>: {html.escape(shown)}</div>"
+            return ""
+
+        snapshot = (
+            f'<div class="argyle-explorer-snapshot">{static(self.widget)}'
+            "<p><i>A static snapshot: open the notebook in JupyterLab to explore.</i></p></div>"
+        )
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata)
+            return {**bundle[0], "text/html": snapshot}, bundle[1]
+        return {**(bundle or {"text/plain": repr(self)}), "text/html": snapshot}
+
+    def _summary(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self._summary()}>"
+
+
+def _meta(key: str) -> str:
+    return key if key == "meta" or key.startswith("meta.") else f"meta.{key}"
+
+
+def _options(values: pd.Series[Any]) -> list[str]:
+    return sorted({str(v) for v in values.dropna().unique()})

@@ -1,0 +1,141 @@
+"""The connection-health explorer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from argyle_nb import analysis
+from argyle_nb.widgets._base import (
+    MAX_CHART_ROWS,
+    Clock,
+    _Explorer,
+    _html_table,
+    _options,
+    _png,
+    _widgets,
+)
+
+# ---------------------------------------------------------------------------
+# Connection health
+# ---------------------------------------------------------------------------
+
+
+class ConnectionExplorer(_Explorer):
+    """Filter accounts by link item, source and created-at; see their connection health.
+
+    Args:
+        accounts: an :func:`~argyle_nb.frames.accounts_frame`.
+        by: the column the status distribution groups by (``link_item`` by default).
+
+    Attributes:
+        link_item, source: SelectMultiple filters (nothing selected: no filter).
+        created_from, created_before: DatePickers (UTC; the end is exclusive).
+        by, freq: Dropdowns of the distribution's grouping and the over-time period.
+        selected: the accounts matching the filters.
+        table / chart_data: :func:`~argyle_nb.analysis.connection_status_distribution`
+            of the selection (the chart draws the largest groups).
+        errors: :func:`~argyle_nb.analysis.top_error_codes` of the selection.
+        over_time: the distribution per ``freq`` period of ``created_at``.
+    """
+
+    def __init__(
+        self, accounts: pd.DataFrame, by: str = "link_item", *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(clock)
+        w = _widgets()
+        self.accounts = accounts
+        self._track(accounts=accounts)
+        self.selected: pd.DataFrame = accounts
+        self.errors: pd.DataFrame = pd.DataFrame()
+        self.over_time: pd.DataFrame = pd.DataFrame()
+        layout = w.Layout(width="260px", height="110px")
+        self.link_item = w.SelectMultiple(
+            options=_options(accounts["link_item"]), description="Link item", layout=layout
+        )
+        self.source = w.SelectMultiple(
+            options=_options(accounts["source"]), description="Source", layout=layout
+        )
+        self.created_from = w.DatePicker(description="From")
+        self.created_before = w.DatePicker(description="Before")
+        choices = [c for c in ("link_item", "source", "connection_error_code") if c in accounts]
+        self.by = w.Dropdown(options=choices, value=by, description="Group by")
+        self.freq = w.Dropdown(options=["week", "month"], value="month", description="Over time")
+        self._errors = w.HTML()
+        self._time_chart = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.time_chart_data: pd.DataFrame = pd.DataFrame()
+        for control in (
+            self.link_item,
+            self.source,
+            self.created_from,
+            self.created_before,
+            self.by,
+            self.freq,
+        ):
+            control.observe(lambda _: self._update(), names="value")
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>Connection health</b>"),
+                self._source,
+                w.HBox([self.link_item, self.source]),
+                w.HBox([self.created_from, self.created_before]),
+                w.HBox([self.by, self.freq]),
+                self._message,
+                self._chart,
+                self._table,
+                w.HTML("<b>Top error codes</b>"),
+                self._errors,
+                self._time_chart,
+            ]
+        )
+        self._update()
+
+    def _filters(self) -> dict[str, Any]:
+        def day(value: date | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "link_item": list(self.link_item.value) or None,
+            "source": list(self.source.value) or None,
+            "created_from": day(self.created_from.value),
+            "created_to": day(self.created_before.value),
+        }
+
+    def _update(self) -> None:
+        selected = analysis.select_accounts(self.accounts, **self._filters())
+        self.selected = selected
+        if selected.empty:
+            self.errors = pd.DataFrame()
+            self.over_time = pd.DataFrame()
+            self._show_table(pd.DataFrame())
+            self._show_chart(analysis.plot_connection_status_distribution, pd.DataFrame(), 0)
+            self._show_time(pd.DataFrame())
+            self._errors.value = ""
+            self._say("No accounts match these filters: widen the link items, sources or dates.")
+            return
+        dist = analysis.connection_status_distribution(selected, by=self.by.value)
+        self._show_table(dist)
+        drawn = dist.head(MAX_CHART_ROWS)
+        self._show_chart(analysis.plot_connection_status_distribution, drawn, 0.35 * len(drawn) + 1)
+        self.errors = analysis.top_error_codes(selected, n=10)
+        self._errors.value = (
+            _html_table(self.errors) if len(self.errors) else "<i>No error codes.</i>"
+        )
+        self.over_time = analysis.connection_status_distribution(selected, by=self.freq.value)
+        self._show_time(self.over_time.tail(MAX_CHART_ROWS))
+        self._say(f"{len(selected)} of {len(self.accounts)} accounts, by {self.by.value}.")
+
+    def _show_time(self, data: pd.DataFrame) -> None:
+        self.time_chart_data = data
+        if len(data):
+            plot = analysis.plot_connection_status_distribution
+            self._time_chart.value = _png(plot, data, 0.35 * len(data) + 1)
+            self._time_chart.layout.display = None
+        else:
+            self._time_chart.value = b""
+            self._time_chart.layout.display = "none"
+
+    def _summary(self) -> str:
+        return f"{len(self.selected)} of {len(self.accounts)} accounts"

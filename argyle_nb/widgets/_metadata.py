@@ -1,0 +1,124 @@
+"""The metadata-cohort explorer."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from argyle_nb import analysis
+from argyle_nb.frames import metadata_keys
+from argyle_nb.widgets._base import (
+    MAX_CHART_ROWS,
+    MAX_GROUP_OPTIONS,
+    Clock,
+    _Explorer,
+    _html_table,
+    _meta,
+    _widgets,
+)
+
+# ---------------------------------------------------------------------------
+# Metadata cohorts
+# ---------------------------------------------------------------------------
+
+
+class MetadataExplorer(_Explorer):
+    """Pick a metadata key, see its groups (bar chart and table), pick a group, see its users.
+
+    Args:
+        users: a :func:`~argyle_nb.frames.users_frame`.
+        accounts: an :func:`~argyle_nb.frames.accounts_frame`.
+        key: the key shown first (default: the key carried by the most users).
+
+    Attributes:
+        key, group: the Dropdowns (set ``.value`` to drive the explorer from code).
+        groups: the full :func:`~argyle_nb.analysis.metadata_groups` of the key.
+        table: the groups shown (users, accounts, connected and error share).
+        chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
+        group_users: the users of the chosen group.
+    """
+
+    TABLE_COLUMNS = ("users", "accounts", "connected_share", "error_share")
+
+    def __init__(
+        self,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        key: str | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(clock)
+        w = _widgets()
+        self.users = users
+        self.accounts = accounts
+        self._track(users=users, accounts=accounts)
+        self.groups: pd.DataFrame = pd.DataFrame()
+        self.group_users: pd.DataFrame = pd.DataFrame()
+        keys = metadata_keys(users)
+        if key is None and keys:
+            # The key most users carry (a cheap count: the summary labels every value).
+            key = max(keys, key=lambda k: int(users[_meta(k)].notna().sum()))
+        self.key = w.Dropdown(options=keys, value=key, description="Key")
+        self.group = w.Dropdown(options=[], value=None, description="Group")
+        self._users = w.HTML()
+        self.key.observe(lambda _: self._update(), names="value")
+        self.group.observe(lambda _: self._update_group(), names="value")
+        self.widget = w.VBox(
+            [
+                w.HTML("<b>Metadata cohorts</b>"),
+                self._source,
+                self.key,
+                self._message,
+                self._chart,
+                self._table,
+                self.group,
+                self._users,
+            ]
+        )
+        self._update()
+
+    def _update(self) -> None:
+        key = self.key.value
+        if key is None:
+            self.groups = pd.DataFrame()
+            self._show_table(pd.DataFrame())
+            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame(), 0)
+            self.group.options = []
+            self._say("No metadata keys among these users: nothing to group by.")
+            return
+        groups = analysis.metadata_groups(self.users, self.accounts, key)
+        self.groups = groups
+        if groups.empty:
+            self._show_table(pd.DataFrame())
+            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame(), 0)
+            self.group.options = []
+            self._say(f"No users to group by {key!r}.")
+            return
+        self._show_table(groups[list(self.TABLE_COLUMNS)])
+        drawn = groups.head(MAX_CHART_ROWS)
+        self._show_chart(analysis.plot_metadata_groups, drawn, 0.4 * len(drawn) + 1)
+        left_out = len(groups) - len(drawn)
+        note = f" (chart: the {len(drawn)} largest)" if left_out else ""
+        self._say(f"{key!r}: {len(groups)} groups of {len(self.users)} users{note}.")
+        # A Dropdown of 100,000 ids would stall the browser: offer the largest groups.
+        self.group.options = [str(g) for g in groups.index[:MAX_GROUP_OPTIONS]]
+        self.group.value = None
+        self._update_group()
+
+    def _update_group(self) -> None:
+        group = self.group.value
+        if group is None or self.key.value is None:
+            self.group_users = pd.DataFrame()
+            self._users.value = "<i>Choose a group to list its users.</i>"
+            return
+        chosen = analysis.users_in_group(self.users, self.key.value, group)
+        self.group_users = chosen
+        columns = [c for c in ("id", "created_at", "external_metadata") if c in chosen.columns]
+        title = f"<b>{len(chosen)} users in {html.escape(repr(group))}</b>"
+        listing = chosen[columns].reset_index(drop=True)
+        self._users.value = title + (_html_table(listing) if len(chosen) else " — none")
+
+    def _summary(self) -> str:
+        return f"key={self.key.value!r}, {len(self.groups)} groups"
