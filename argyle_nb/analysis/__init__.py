@@ -25,28 +25,65 @@ from argyle_nb.analysis._cohorts import (
     plot_metadata_groups,
     users_in_group,
 )
-from argyle_nb.analysis._common import MISSING
+from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
+from argyle_nb.analysis._compare import CohortComparison, compare_cohorts, compare_proportions
 from argyle_nb.analysis._connection import (
     connection_status_distribution,
     plot_connection_status_distribution,
     select_accounts,
     top_error_codes,
 )
+from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
+from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
+from argyle_nb.analysis._outcomes import (
+    METRICS,
+    account_outcomes,
+    cohort_counts,
+    cohort_labels,
+    user_outcomes,
+)
+from argyle_nb.analysis._stats import Independence
+from argyle_nb.analysis._survival import (
+    plot_time_to_connect,
+    time_to_connect,
+    time_to_connect_curves,
+)
 from argyle_nb.frames import metadata_keys
 
 __all__ = [
+    "CONFIDENCE",
+    "FUNNEL_STEPS",
+    "METRICS",
+    "MIN_USERS",
     "MISSING",
+    "OTHER",
+    "REST",
+    "CohortComparison",
+    "Independence",
+    "account_outcomes",
     "availability_timeline",
     "availability_windows",
+    "cohort_counts",
+    "cohort_funnel",
+    "cohort_labels",
+    "cohort_matrix",
+    "compare_cohorts",
+    "compare_proportions",
     "connection_status_distribution",
     "metadata_groups",
     "metadata_key_summary",
     "metadata_keys",
     "plot_availability_timeline",
     "plot_availability_windows",
+    "plot_cohort_funnel",
+    "plot_cohort_matrix",
     "plot_connection_status_distribution",
     "plot_metadata_groups",
+    "plot_time_to_connect",
     "select_accounts",
+    "time_to_connect",
+    "time_to_connect_curves",
     "top_error_codes",
+    "user_outcomes",
     "users_in_group",
 ]

@@ -1,85 +1,145 @@
-"""Metadata cohorts: groups of users by an ``external_metadata`` key, and their health."""
+"""Metadata cohorts: which keys make good cohorts, and each cohort's size and health."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import orjson
 import pandas as pd
 
-from argyle_nb.frames import META_PREFIX, MissingColumnsError, metadata_keys, require_columns
+from argyle_nb.analysis._common import MIN_USERS, MISSING, _empty
+from argyle_nb.analysis._outcomes import (
+    _OUTCOME_NEEDS,
+    Prepared,
+    _check_min_users,
+    _labels,
+    _meta_column,
+    _unique_users,
+    cohort_order,
+)
+from argyle_nb.analysis._stats import add_share
+from argyle_nb.frames import metadata_keys, require_columns
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-from argyle_nb.analysis._common import _ACCOUNT_NEEDS, MISSING, _empty
 
-# ---------------------------------------------------------------------------
-# Metadata cohorts
-# ---------------------------------------------------------------------------
-
-
-def _meta_column(users: pd.DataFrame, key: str) -> str:
-    column = key if key == META_PREFIX or key.startswith(META_PREFIX + ".") else f"meta.{key}"
-    if column not in users.columns:
-        known = ", ".join(metadata_keys(users)) or "none"
-        raise MissingColumnsError(f"no metadata key {key!r} among the users (keys: {known})")
-    return column
+#: Above this share of distinct values per user, a key is an id, not a cohort.
+ID_LIKE_SHARE: Final = 0.5
+#: Below this share of users carrying it, a key is mostly missing.
+MOSTLY_MISSING_SHARE: Final = 0.05
 
 
-def _labels(values: pd.Series[Any]) -> pd.Series[str]:
-    """Metadata values as group labels: text as is, other JSON values as JSON, missing explicit."""
+def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> pd.DataFrame:
+    """One row per metadata key: how many users carry it, its values, and whether it makes
+    a good cohort.
 
-    def label(value: Any) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            return MISSING
-        if isinstance(value, str):
-            return value
-        if isinstance(value, np.generic):
-            value = value.item()
-        return orjson.dumps(value).decode()
-
-    return pd.Series([label(v) for v in values], index=values.index, dtype="str")
-
-
-def metadata_key_summary(users: pd.DataFrame) -> pd.DataFrame:
-    """One row per metadata key: how many users carry it and how many distinct values it has.
+    Columns: ``users`` (carrying the key), ``share`` (of all users), ``values``
+    (distinct), ``median_group`` (users in the median group), ``cohort`` (``"good"`` or
+    ``"poor"``) and ``reason``: why a key is poor: nearly unique per user (an id), a
+    single value, mostly missing (under 5% of users), or groups mostly under
+    ``min_users``. Good keys come first, each part by users.
 
     Example:
         >>> from argyle_nb.frames import users_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
         ...      "external_metadata": {"group": "A"}}])
-        >>> metadata_key_summary(users)["users"].to_dict()
-        {'group': 1}
+        >>> metadata_key_summary(users)[["users", "cohort", "reason"]].to_dict("records")
+        [{'users': 1, 'cohort': 'poor', 'reason': 'a single value'}]
     """
     require_columns(users, ["id"], by="metadata_key_summary", made_by="users_frame")
+    _check_min_users(min_users)
+    unique = _unique_users(users)
+    total = len(unique)
     rows = []
-    for key in metadata_keys(users):
-        labels = _labels(users[_meta_column(users, key)])
-        present = labels != MISSING
+    for key in metadata_keys(unique):
+        labels = _labels(unique[_meta_column(unique, key)])
+        present = labels[labels != MISSING]
+        sizes = present.value_counts()
+        values = len(sizes)
+        median = float(sizes.median()) if values else 0.0
+        share = len(present) / total if total else 0.0
+        if values <= 1:
+            reason = "a single value" if values else "no values"
+        elif values > 20 and values >= ID_LIKE_SHARE * len(present):
+            reason = f"nearly unique per user ({values:,} values): an id, not a cohort"
+        elif share < MOSTLY_MISSING_SHARE:
+            reason = f"mostly missing (carried by {share:.1%} of users)"
+        elif median < min_users:
+            reason = f"most groups have under {min_users} users"
+        else:
+            reason = ""
         rows.append(
             {
                 "key": key,
-                "users": int(present.sum()),
-                "share": float(present.mean()) if len(users) else 0.0,
-                "values": int(labels[present].nunique()),
+                "users": len(present),
+                "share": share,
+                "values": values,
+                "median_group": median,
+                "cohort": "poor" if reason else "good",
+                "reason": reason,
             }
         )
-    out = pd.DataFrame(rows, columns=["key", "users", "share", "values"]).set_index("key")
-    return out.astype({"users": "int64", "share": "float64", "values": "int64"})
+    columns = ["key", "users", "share", "values", "median_group", "cohort", "reason"]
+    out = pd.DataFrame(rows, columns=columns).set_index("key")
+    out.index = out.index.astype("str")
+    out = out.astype(
+        {
+            "users": "int64",
+            "share": "float64",
+            "values": "int64",
+            "median_group": "float64",
+            "cohort": "str",
+            "reason": "str",
+        }
+    )
+    out["_poor"] = out["cohort"] != "good"
+    out["_order"] = -out["users"]
+    out = out.rename_axis("key").sort_values(["_poor", "_order", "key"], kind="stable")
+    return out.drop(columns=["_poor", "_order"])
 
 
-def metadata_groups(users: pd.DataFrame, accounts: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Per value of a metadata key: users, accounts and their connection health.
+_GROUP_COLUMNS: Final = (
+    "users",
+    "accounts",
+    "accounts_per_user",
+    "connected_users",
+    "connected_share",
+    "connected_low",
+    "connected_high",
+    "accounts_connected_share",
+    "accounts_connected_low",
+    "accounts_connected_high",
+    "accounts_error_share",
+    "accounts_error_low",
+    "accounts_error_high",
+    "top_error_code",
+    "small",
+)
 
-    Columns: ``users``, ``accounts``, ``accounts_per_user``, ``connected_share`` and
-    ``error_share`` (of the group's accounts, by ``connection_status``), and
-    ``top_error_code`` (the most frequent ``connection_error_code``, ties broken by
-    name). Users without the key form the group :data:`MISSING`, always last; other
-    groups are ordered by users, then name. Non-text values are grouped by their JSON
+
+def metadata_groups(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    key: str,
+    *,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.DataFrame:
+    """Per value of a metadata key: users, accounts and their connection health, with 95%
+    Wilson intervals.
+
+    The headline, of **users**: ``connected_users`` (users with at least one account
+    connected now) and ``connected_share`` of the cohort's users, with
+    ``connected_low``/``connected_high``. Of **accounts**: ``accounts``,
+    ``accounts_per_user``, ``accounts_connected_share`` and ``accounts_error_share``
+    (by ``connection_status``) with their intervals (which ignore that a user's
+    accounts go together), and ``top_error_code`` (ties broken by name). ``small``
+    flags cohorts under ``min_users`` users; with ``pool_small`` they are pooled into
+    :data:`OTHER` instead. Users without the key form :data:`MISSING`, last; other
+    cohorts are ordered by users, then name. Non-text values are grouped by their JSON
     text. Users with no accounts count as users; accounts of users not in ``users``
-    are left out.
+    are left out. A share of nothing (a cohort without accounts) is missing.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -89,51 +149,49 @@ def metadata_groups(users: pd.DataFrame, accounts: pd.DataFrame, key: str) -> pd
         >>> metadata_groups(users, accounts_frame(b"[]"), "group").loc["A", "users"]
         np.int64(1)
     """
-    require_columns(users, ["id"], by="metadata_groups", made_by="users_frame")
-    require_columns(accounts, _ACCOUNT_NEEDS, by="metadata_groups", made_by="accounts_frame")
-    column = _meta_column(users, key)
-    user_groups = pd.Series(
-        _labels(users[column]).to_numpy(), index=users["id"].astype("str"), dtype="str"
-    )
-    user_groups = user_groups[~user_groups.index.duplicated()]
-    n_users = user_groups.value_counts()
-    group_of = pd.Series(
-        user_groups.reindex(accounts["user"].astype("str")).to_numpy(), index=accounts.index
-    )
-    known = group_of.notna()
-    acc = accounts.loc[known]
-    groups = group_of[known].astype("str")
-    status = acc["connection_status"].astype("str")
-    per = pd.DataFrame(
-        {
-            "group": groups,
-            "connected": (status == "connected").to_numpy(),
-            "error": (status == "error").to_numpy(),
-        }
-    ).groupby("group", sort=False)
-    out = pd.DataFrame(index=pd.Index(n_users.index, dtype="str", name=key))
-    out["users"] = n_users.astype("int64")
-    counts = per.size()
-    out["accounts"] = counts.reindex(out.index).fillna(0).astype("int64")
+    require_columns(users, ["id", "created_at"], by="metadata_groups", made_by="users_frame")
+    require_columns(accounts, _OUTCOME_NEEDS, by="metadata_groups", made_by="accounts_frame")
+    prepared = Prepared.of(users, accounts, key, min_users=min_users, pool_small=pool_small)
+    by_users = prepared.tally("connected", "users")
+    on_accounts = prepared.tally("connected", "accounts")
+    errors = prepared.tally("error", "accounts")
+    out = pd.DataFrame(index=pd.Index([str(g) for g in by_users.index], dtype="str", name=key))
+    out["users"] = by_users["users"].to_numpy()
+    out["accounts"] = on_accounts["trials"].to_numpy()
     out["accounts_per_user"] = out["accounts"] / out["users"]
-    connected = per["connected"].sum().reindex(out.index).fillna(0)
-    errors = per["error"].sum().reindex(out.index).fillna(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["connected_share"] = (connected / out["accounts"]).astype("Float64")
-        out["error_share"] = (errors / out["accounts"]).astype("Float64")
-    out.loc[out["accounts"] == 0, ["connected_share", "error_share"]] = pd.NA
-    codes = acc["connection_error_code"].astype("str")
-    code_frame = pd.DataFrame({"group": groups.to_numpy(), "code": codes.to_numpy()})
-    code_frame = code_frame[acc["connection_error_code"].notna().to_numpy()]
-    top: dict[str, str] = {}
-    if len(code_frame):
-        tally = code_frame.value_counts().reset_index(name="n")
-        tally = tally.sort_values(["group", "n", "code"], ascending=[True, False, True])
-        top = dict(tally.drop_duplicates("group").set_index("group")["code"])
-    out["top_error_code"] = pd.Series([top.get(g) for g in out.index], index=out.index, dtype="str")
-    n_by_group = dict(zip(out.index, out["users"].tolist(), strict=True))
-    order = sorted(out.index, key=lambda g: (g == MISSING, -n_by_group[g], g))
-    return out.loc[order]
+    out["connected_users"] = by_users["successes"].to_numpy()
+    add_share(out, "connected", "connected_users", "users")
+    out["_connected_accounts"] = on_accounts["successes"].to_numpy()
+    out["_error_accounts"] = errors["successes"].to_numpy()
+    add_share(out, "accounts_connected", "_connected_accounts", "accounts")
+    add_share(out, "accounts_error", "_error_accounts", "accounts")
+    out["top_error_code"] = _top_codes(prepared, accounts).reindex(out.index).astype("str")
+    out["small"] = by_users["small"].to_numpy()
+    out = out[list(_GROUP_COLUMNS)]
+    out.attrs["units"] = {
+        "connected_share": "users",
+        "accounts_connected_share": "accounts",
+        "accounts_error_share": "accounts",
+    }
+    return out.loc[cohort_order(out["users"])]
+
+
+def _top_codes(prepared: Prepared, accounts: pd.DataFrame) -> pd.Series[str]:
+    """The most frequent ``connection_error_code`` per cohort (ties by name)."""
+    codes = accounts.loc[prepared.per_account.index, "connection_error_code"]
+    present = codes.notna().to_numpy()
+    frame = pd.DataFrame(
+        {
+            "group": prepared.per_account["k0"].to_numpy()[present],
+            "code": codes.astype("str").to_numpy()[present],
+        }
+    )
+    if frame.empty:
+        return pd.Series(dtype="str")
+    tally = frame.value_counts().reset_index(name="n")
+    tally = tally.sort_values(["group", "n", "code"], ascending=[True, False, True])
+    best = tally.drop_duplicates("group").set_index("group")["code"]
+    return best.astype("str")
 
 
 def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
@@ -153,32 +211,57 @@ def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
 
 
 def plot_metadata_groups(groups: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Bars of users and accounts per metadata group, with the connected share noted."""
+    """The share of each cohort's users with a connected account, with its 95% interval.
+
+    One row per cohort, labelled with its users; small cohorts (``small``) are drawn
+    hollow and say so. The dashed line is the share over all users.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     require_columns(
         groups,
-        ["users", "accounts", "connected_share"],
+        ["users", "connected_users", "connected_share", "connected_low", "connected_high"],
         by="plot_metadata_groups",
         made_by="metadata_groups",
     )
+    title = "Users with an account connected now, by"
     if groups.empty:
-        return _empty(ax, "Users and accounts by metadata group", "no groups to show")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, max(2.5, 0.4 * len(groups) + 1)))
+        return _empty(ax, f"{title} cohort", "no groups to show")
     key = groups.index.name or "group"
-    frame = groups[["users", "accounts"]].iloc[::-1]
-    frame.plot.barh(ax=ax)
-    for y, share in enumerate(groups["connected_share"].iloc[::-1]):
-        if share is not pd.NA and not pd.isna(share):
-            ax.annotate(
-                f"{share:.0%} connected",
-                (0, y),
-                xytext=(3, -3),
-                textcoords="offset points",
-                fontsize=8,
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, max(2.5, 0.42 * len(groups) + 1.2)))
+    frame = groups.iloc[::-1]
+    share = frame["connected_share"].astype("float64").to_numpy()
+    low = frame["connected_low"].astype("float64").to_numpy()
+    high = frame["connected_high"].astype("float64").to_numpy()
+    small = (
+        frame["small"].to_numpy(bool) if "small" in frame.columns else np.zeros(len(frame), bool)
+    )
+    y = np.arange(len(frame))
+    err = np.clip(np.nan_to_num(np.vstack([share - low, high - share])), 0, None)
+    for mask, face in ((~small, None), (small, "white")):
+        if mask.any():
+            ax.errorbar(
+                share[mask],
+                y[mask],
+                xerr=err[:, mask],
+                fmt="o",
+                capsize=3,
+                color="C0",
+                markerfacecolor=face,
             )
-    ax.set_title(f"Users and accounts by metadata {key!r}")
-    ax.set_xlabel("count")
+    overall = frame["connected_users"].sum() / max(frame["users"].sum(), 1)
+    ax.axvline(overall, color="0.5", linestyle="--", linewidth=1)
+    labels = [
+        f"{g} (n={n:,}{', small' if s else ''})"
+        for g, n, s in zip(frame.index, frame["users"], small, strict=True)
+    ]
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_title(f"{title} {key!r} (dashed: all users)")
     ax.set_ylabel(str(key))
+    ax.set_xlabel("share of the cohort's users with an account connected now (95% interval)")
+    ax.grid(axis="x", alpha=0.3)
     return ax

@@ -20,6 +20,14 @@ _SCAN_ORDER: tuple[str, ...] = (
 
 #: Label of the group of users without the metadata key (and of missing values).
 MISSING = "(missing)"
+#: Label of the cohorts pooled because they are small (``pool_small=True``).
+OTHER = "(other)"
+#: ``baseline=REST``: compare each cohort with all the others together.
+REST = "(rest)"
+#: Cohorts of fewer users than this are flagged ``small`` (their intervals are wide).
+MIN_USERS = 30
+#: The confidence of every interval.
+CONFIDENCE = 0.95
 
 #: Columns of the frames each analysis reads (checked first: a missing one is named).
 _ACCOUNT_NEEDS: tuple[str, ...] = ("user", "connection_status", "connection_error_code")

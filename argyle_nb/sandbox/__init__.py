@@ -33,6 +33,6 @@ __all__ = [
 ]
 
 #: Users of the demo dataset that ``argyle_nb.connect()`` and ``argyle-nb lab`` start.
-DEMO_USERS: Final = 1000
+DEMO_USERS: Final = 10_000
 #: Seed of the demo dataset.
 DEMO_SEED: Final = 42

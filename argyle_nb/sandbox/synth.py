@@ -20,7 +20,34 @@ Realism, in brief:
   that never were), 4% connecting (all within the last two hours).
 * availability agrees with the item (gig items have activities, vehicles and
   reputations; payroll items pay every two weeks) and with the status (scans of the
-  last 20 minutes are ``in_progress``; a few resources ``sync_failed``).
+  last 20 minutes, and the refreshes running now (about 1% of connected accounts), are
+  ``in_progress``; a few resources ``sync_failed``).
+* users come back to connect after a while: most within half an hour of sign-up, the
+  others after an exponential wait (mean 3 days); users whose wait is longer than their
+  age have no accounts yet.
+
+The story (effects a cohort analysis should find; :data:`STORY` holds the figures):
+
+* **A customer group that activates less.** Users whose ``customer group`` is
+  ``background_check`` open Link far less: 45% of them never connect an account,
+  against 18% of everyone else (planted difference in "has an account": -27 points,
+  among users old enough to have come back).
+* **A channel that connects more slowly, and ends up similar.** Users whose
+  ``acquisition channel`` is ``partner_referral`` come back later: 15% within half
+  an hour (70% elsewhere), the rest after a mean of 10 days (3 elsewhere). Their
+  accounts are no different, so by about two months the same share has connected.
+  A plain "connected" share calls them worse (their young users have not come back
+  yet); the time to connect says they are slower.
+* **An incident on one payroll platform.** ``walmart`` accounts created in the last
+  5 days fail to connect 55% of the time (``connection_unavailable`` or
+  ``system_error``), on top of the usual failures: visible by day, invisible by month.
+* **One gig item's payouts scans fail more often.** ``doordash`` payouts end
+  ``sync_failed`` 20% of the time (on top of the usual 5% chance that one of an
+  account's resources fails).
+* **Noise only** everywhere else: ``lending``, ``insurance`` and
+  ``earned_wage_access``; every other acquisition channel; ``region``;
+  ``internalTracking_groupClassification``; ``group_id``; the text metadata
+  ``User group A-D``. Differences between them are sampling noise.
 
 Example:
     >>> from datetime import UTC, datetime
@@ -39,127 +66,35 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES
+from argyle_nb.sandbox.catalogue import (
+    ACCOUNT_WEIGHTS,
+    ACCOUNTS_PER_USER,
+    CATALOGUE,
+    CHANNELS,
+    CLASSIFICATIONS,
+    DAY,
+    GIG_ONLY,
+    GROUPS,
+    INCIDENT_CODES,
+    ITEM_WEIGHTS,
+    LOGIN_CODES,
+    LOST_CODES,
+    PAY_DISTRIBUTION_ERRORS,
+    QUIET_ACCOUNT_WEIGHTS,
+    REGIONS,
+    RESOURCES,
+    SOURCE,
+    STORY,
+    LinkItem,
+    Story,
+)
 from argyle_nb.sandbox.documents import connected_lists, user_document
 
-__all__ = ["CATALOGUE", "SOURCE", "LinkItem", "generate"]
-
-#: ``account.source`` in Argyle's sandbox, whatever the link item.
-SOURCE: Final = "argyle_sandbox"
-
-
-@dataclass(frozen=True)
-class LinkItem:
-    """One Link item of the catalogue."""
-
-    link_item: str
-    item: str
-    kind: str  # "gig" or "payroll"
-    platform: str  # the payroll platform behind it in production (not served: see SOURCE)
-    weight: float
-    employers: tuple[str, ...] = ()  # platforms serving several employers draw from these
-    pay_allocations: bool = True
-
-
-_SMALL_EMPLOYERS: Final = (
-    "acme_logistics",
-    "sunrise_dental",
-    "bluewater_hospitality",
-    "northgate_staffing",
-    "pinecrest_health",
-    "redline_manufacturing",
-    "summit_retail_group",
-    "harbor_city_schools",
-)
-
-#: The Link items synthetic accounts are drawn from (weights are relative).
-CATALOGUE: Final[tuple[LinkItem, ...]] = (
-    LinkItem("uber", "item_000041078", "gig", "uber", 14),
-    LinkItem("lyft", "item_000024211", "gig", "lyft", 7),
-    LinkItem("doordash", "item_000012375", "gig", "doordash", 12),
-    LinkItem("instacart", "item_000020164", "gig", "instacart", 6),
-    LinkItem("amazon_flex", "item_000002097", "gig", "amazon_flex", 5),
-    LinkItem("grubhub", "item_000017433", "gig", "grubhub", 3),
-    LinkItem("shipt", "item_000035870", "gig", "shipt", 2, pay_allocations=False),
-    LinkItem("postmates", "item_000031125", "gig", "postmates", 1, pay_allocations=False),
-    LinkItem("homedepot", "item_000019016", "payroll", "workday", 5),
-    LinkItem("walmart", "item_000046112", "payroll", "walmart_onewalmart", 8),
-    LinkItem("amazon", "item_000002102", "payroll", "amazonwarehouse_remote", 7),
-    LinkItem("target", "item_000038771", "payroll", "workday", 4),
-    LinkItem("us_army", "item_000041672", "payroll", "mypay", 3),
-    LinkItem("starbucks", "item_000036524", "payroll", "adp", 3),
-    LinkItem("mcdonalds", "item_000026019", "payroll", "adp", 2),
-    LinkItem("fedex", "item_000015350", "payroll", "workday", 2),
-    LinkItem("ups", "item_000043907", "payroll", "ups", 2),
-    LinkItem("kroger", "item_000023466", "payroll", "kroger_express_hr", 2),
-    LinkItem("costco", "item_000010246", "payroll", "costco", 1),
-    LinkItem("cvs", "item_000010988", "payroll", "workday", 1),
-    LinkItem("usps", "item_000044310", "payroll", "liteblue", 1),
-    LinkItem("myadp", "item_000000981", "payroll", "myadp", 5, _SMALL_EMPLOYERS),
-    LinkItem("paychex", "item_000030567", "payroll", "paychex_flex", 2, _SMALL_EMPLOYERS),
-    LinkItem("gusto", "item_000018142", "payroll", "gusto", 1, _SMALL_EMPLOYERS, False),
-)
-
-_ITEM_WEIGHTS: Final = [item.weight for item in CATALOGUE]
-
-#: Codes of accounts that were connected, then lost the connection.
-_LOST_CODES: Final = (
-    ("auth_required", 40),
-    ("expired_credentials", 12),
-    ("account_disabled", 10),
-    ("invalid_auth", 10),
-    ("account_inaccessible", 6),
-    ("system_error", 6),
-    ("connection_unavailable", 4),
-)
-#: Codes of accounts whose first login failed.
-_LOGIN_CODES: Final = (
-    ("invalid_credentials", 40),
-    ("mfa_timeout", 14),
-    ("invalid_mfa", 10),
-    ("account_not_found", 8),
-    ("unsupported_auth_type", 5),
-    ("unsupported_mfa_method", 4),
-    ("account_incomplete", 4),
-    ("tos_required", 3),
-    ("email_verification_required", 3),
-    ("invalid_account_type", 3),
-    ("system_error", 3),
-    ("connection_unavailable", 3),
-)
-_PAY_DISTRIBUTION_ERRORS: Final = (
-    ("account_disconnected", "This user's connection has expired and requires re-authentication."),
-    (
-        "bank_and_card_update_failed",
-        "Argyle encountered a problem when updating bank account and card deposit settings. "
-        "Our team has been notified and is investigating.",
-    ),
-    ("invalid_mfa", "This user did not provide the correct multi-factor authentication response."),
-)
-
-_GROUPS: Final = ("lending", "lending", "insurance", "earned_wage_access", "background_check")
-_CHANNELS: Final = ("organic", "paid_search", "partner_referral", "email", "social", "direct_mail")
-_REGIONS: Final = ("us-west", "us-east", "us-central", "us-south")
-_CLASSIFICATIONS: Final = ("Gig Worker", "W2 Employee", "Contractor", "Multiple")
-_ACCOUNTS_PER_USER: Final = (0, 1, 2, 3, 4)
-_ACCOUNT_WEIGHTS: Final = (18, 47, 20, 10, 5)
-
-_DAY: Final = 86_400.0
-_GIG_ONLY: Final = frozenset({"activities", "vehicles", "reputations"})
-_RESOURCES: Final = (
-    "activities",
-    "payouts",
-    "documents",
-    "profiles",
-    "employments",
-    "reputations",
-    "vehicles",
-    "pay_allocations",
-)
+__all__ = ["CATALOGUE", "SOURCE", "STORY", "LinkItem", "Story", "generate"]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -169,18 +104,18 @@ def _uuid(rng: random.Random) -> str:
 def _metadata(rng: random.Random, index: int) -> Any:
     shape = rng.random()
     if shape < 0.45:
-        meta: dict[str, Any] = {"customer group": rng.choice(_GROUPS)}
+        meta: dict[str, Any] = {"customer group": rng.choice(GROUPS)}
         if rng.random() < 0.9:
-            meta["acquisition channel"] = rng.choice(_CHANNELS)
+            meta["acquisition channel"] = rng.choice(CHANNELS)
         if rng.random() < 0.85:
-            meta["region"] = rng.choice(_REGIONS)
+            meta["region"] = rng.choice(REGIONS)
         if rng.random() < 0.9:
             meta["internal user id"] = f"cu_{index + 100_000:07d}"
         return meta
     if shape < 0.60:
         return {
             "internalTracking_userId": str(1000 + index),
-            "internalTracking_groupClassification": rng.choice(_CLASSIFICATIONS),
+            "internalTracking_groupClassification": rng.choice(CLASSIFICATIONS),
         }
     if shape < 0.70:
         return {"group_id": f"Group {rng.choice('ABC')}{rng.randint(1, 6)}"}
@@ -214,37 +149,40 @@ def _availability(
     created: float,
     synced: float,
     scanning: bool,
+    refreshing: bool = False,
 ) -> dict[str, Any]:
     """Availability of an account created ``created`` s ago whose last scan ended ``synced`` s ago.
 
-    ``scanning``: the first scan is still running (events partly counted).
+    ``scanning``: the first scan is still running (events partly counted);
+    ``refreshing``: a refresh is running now (events counted up to the last scan).
     """
     gig = item.kind == "gig"
     history = rng.uniform(14, 800) if gig else rng.uniform(60, 1100)
-    start = created + history * _DAY  # seconds ago of the first event
-    failed = rng.choice(_RESOURCES) if rng.random() < 0.05 else None
+    start = created + history * DAY  # seconds ago of the first event
+    failed = rng.choice(RESOURCES) if rng.random() < 0.05 else None
+    flaky = item.link_item == STORY.flaky_item and rng.random() < STORY.flaky_failure
     stamp = clock.at(synced)
     out: dict[str, Any] = {}
-    for resource in _RESOURCES:
-        if resource in _GIG_ONLY and not gig:
+    for resource in RESOURCES:
+        if resource in GIG_ONLY and not gig:
             out[resource] = None
             continue
         if resource == "pay_allocations" and not item.pay_allocations:
             out[resource] = None
             continue
         status = "synced"
-        if scanning and resource in ("activities", "payouts", "documents"):
+        if (scanning or refreshing) and resource in ("activities", "payouts", "documents"):
             status = "in_progress"
-        elif resource == failed:
+        elif resource == failed or (flaky and resource == STORY.flaky_resource):
             status = "sync_failed"
         entry: dict[str, Any] = {"status": status, "updated_at": stamp}
         if resource in ("activities", "payouts"):
             period = (7.0 if gig else 14.0) if resource == "payouts" else 1.0 / rng.uniform(0.3, 6)
-            span = (start - synced) / _DAY
+            span = (start - synced) / DAY
             if scanning:
                 span *= rng.uniform(0.1, 0.6)
             count = max(int(span / period), 1)
-            last = synced + rng.uniform(0, min(period, 13) * _DAY * 0.9)
+            last = synced + rng.uniform(0, min(period, 13) * DAY * 0.9)
             entry["available_count"] = count
             entry["available_from"] = clock.day(start)
             entry["available_to"] = clock.day(min(last, start))
@@ -255,22 +193,34 @@ def _availability(
 
 
 def _account_for(
-    rng: random.Random, clock: _Clock, user_id: str, user_age: float, first: bool, item: LinkItem
+    rng: random.Random,
+    clock: _Clock,
+    user_id: str,
+    first_at: float,
+    first: bool,
+    item: LinkItem,
 ) -> dict[str, Any]:
+    """An account of a user who first came back to connect ``first_at`` seconds ago."""
     roll = rng.random()
     status = "connected" if roll < 0.82 else ("error" if roll < 0.96 else "connecting")
     lost = status == "error" and rng.random() < 0.6  # connected once, then lost it
-    # Link opens a few seconds to minutes after the user is created.
-    newest = max(user_age - rng.uniform(5, 900), user_age * 0.99)
+    newest = first_at
     if status == "connecting":
         created = min(newest, rng.uniform(30, 2 * 3600))
     elif status == "error" and not lost:
-        created = min(newest, rng.uniform(600, 29 * _DAY))
+        created = min(newest, rng.uniform(600, 29 * DAY))
     elif first:
         created = newest
     else:
         created = newest * (1 - rng.random() ** 0.5)
     created = max(created, 1.0)
+    incident = (
+        item.link_item == STORY.incident_item
+        and created < STORY.incident_days * DAY
+        and rng.random() < STORY.incident_error
+    )
+    if incident:  # the platform is down: the login fails, whatever it would have done
+        status, lost = "error", False
 
     employers = (
         sorted(rng.sample(item.employers, 1 if rng.random() < 0.8 else 2))
@@ -287,8 +237,9 @@ def _account_for(
     if status == "connected":
         scanning = created < 20 * 60
         # connected accounts are refreshed about daily
-        synced = scan_done if scanning or created < _DAY else rng.uniform(0, min(_DAY, created))
-        availability = _availability(rng, clock, item, created, synced, scanning)
+        synced = scan_done if scanning or created < DAY else rng.uniform(0, min(DAY, created))
+        refreshing = not scanning and rng.random() < 0.01  # about 1% are rescanned now
+        availability = _availability(rng, clock, item, created, synced, scanning, refreshing)
         connection_at = scan_done if not scanning else created - rng.uniform(1, 10)
         updated = synced
         deprecated_status = "syncing" if scanning else "done"
@@ -296,22 +247,25 @@ def _account_for(
         if pay_roll < 0.18:
             pay["status"] = "success"
         elif pay_roll < 0.21:
-            code, message = rng.choice(_PAY_DISTRIBUTION_ERRORS)
+            code, message = rng.choice(PAY_DISTRIBUTION_ERRORS)
             pay.update(status="error", error_code=code, error_message=message)
         elif pay_roll < 0.23:
             pay["status"] = "awaiting_confirmation"
     elif lost:
         failed_at = rng.uniform(0, scan_done)
-        synced = min(scan_done, failed_at + rng.uniform(0, 3 * _DAY))
+        synced = min(scan_done, failed_at + rng.uniform(0, 3 * DAY))
         availability = _availability(rng, clock, item, created, synced, False)
-        error_code = rng.choices(*zip(*_LOST_CODES, strict=True))[0]
+        error_code = rng.choices(*zip(*LOST_CODES, strict=True))[0]
         connection_at = updated = failed_at
         deprecated_status = "error"
     else:
         availability = None
         connection_at = updated = max(created - rng.uniform(1, 300), 0.0)
-        if status == "error":
-            error_code = rng.choices(*zip(*_LOGIN_CODES, strict=True))[0]
+        if incident:
+            error_code = rng.choices(*zip(*INCIDENT_CODES, strict=True))[0]
+            deprecated_status = "error"
+        elif status == "error":
+            error_code = rng.choices(*zip(*LOGIN_CODES, strict=True))[0]
             deprecated_status = "error"
         else:
             deprecated_status = "connecting"
@@ -344,6 +298,15 @@ def _account_for(
     }
 
 
+def _wait(rng: random.Random, *, slow: bool) -> float:
+    """Seconds from sign-up to the first visit to Link."""
+    quick = STORY.slow_quick_share if slow else STORY.quick_share
+    if rng.random() < quick:
+        return rng.uniform(5, 1800)
+    mean = STORY.slow_mean_days if slow else STORY.mean_days
+    return 1800 + rng.expovariate(1 / (mean * DAY))
+
+
 def generate(
     users: int, seed: int, now: datetime
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -364,16 +327,22 @@ def generate(
     for index in range(users):
         user_id = _uuid(rng)
         # sign-ups over the last year, more of them recently (a growing customer)
-        user_age = 365 * _DAY * rng.random() ** 1.4 + 60
+        user_age = 365 * DAY * rng.random() ** 1.4 + 60
         metadata = _metadata(rng, index)
-        wanted = rng.choices(_ACCOUNTS_PER_USER, weights=_ACCOUNT_WEIGHTS)[0]
+        tags = metadata if isinstance(metadata, dict) else {}
+        quiet = tags.get("customer group") == STORY.quiet_group
+        weights = QUIET_ACCOUNT_WEIGHTS if quiet else ACCOUNT_WEIGHTS
+        wanted = rng.choices(ACCOUNTS_PER_USER, weights=weights)[0]
+        wait = _wait(rng, slow=tags.get("acquisition channel") == STORY.slow_channel)
+        if wait >= user_age:
+            wanted = 0  # not come back yet
         items: list[LinkItem] = []
         while len(items) < wanted:
-            item = rng.choices(CATALOGUE, weights=_ITEM_WEIGHTS)[0]
+            item = rng.choices(CATALOGUE, weights=ITEM_WEIGHTS)[0]
             if item not in items:
                 items.append(item)
         accounts = [
-            _account_for(rng, clock, user_id, user_age, n == 0, item)
+            _account_for(rng, clock, user_id, max(user_age - wait, 1.0), n == 0, item)
             for n, item in enumerate(items)
         ]
         accounts.sort(key=lambda a: (a["created_at"], a["id"]))

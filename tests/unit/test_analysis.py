@@ -81,12 +81,15 @@ def test_metadata_groups_against_loops(
     connected: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     codes: dict[str, Counter[str]] = defaultdict(Counter)
+    connected_users: dict[str, set[str]] = defaultdict(set)
     for a in accounts:
         g = group_of[a["user"]]
         n_accounts[g] += 1
         status = a["connection"]["status"]
         connected[g] += status == "connected"
         errors[g] += status == "error"
+        if status == "connected":
+            connected_users[g].add(a["user"])
         if a["connection"].get("error_code"):
             codes[g][a["connection"]["error_code"]] += 1
 
@@ -98,11 +101,19 @@ def test_metadata_groups_against_loops(
         assert row["users"] == n_users[g]
         assert row["accounts"] == n_accounts[g]
         assert row["accounts_per_user"] == pytest.approx(n_accounts[g] / n_users[g])
+        # The headline is of users: those with at least one account connected now.
+        assert row["connected_users"] == len(connected_users[g])
+        assert row["connected_share"] == pytest.approx(len(connected_users[g]) / n_users[g])
+        assert row["connected_low"] <= row["connected_share"] <= row["connected_high"]
+        assert row["small"] == (n_users[g] < analysis.MIN_USERS)
         if n_accounts[g]:
-            assert row["connected_share"] == pytest.approx(connected[g] / n_accounts[g])
-            assert row["error_share"] == pytest.approx(errors[g] / n_accounts[g])
+            share = connected[g] / n_accounts[g]
+            assert row["accounts_connected_share"] == pytest.approx(share)
+            assert row["accounts_error_share"] == pytest.approx(errors[g] / n_accounts[g])
+            assert row["accounts_connected_low"] <= share <= row["accounts_connected_high"]
         else:
-            assert pd.isna(row["connected_share"])
+            assert pd.isna(row["accounts_connected_share"])
+            assert pd.isna(row["accounts_connected_low"])
         if codes[g]:
             best = max(codes[g].values())
             assert row["top_error_code"] == min(c for c, n in codes[g].items() if n == best)
@@ -292,6 +303,15 @@ def test_plots_have_titles_and_labels(
         ),
         analysis.plot_availability_windows(analysis.availability_windows(availability_df)),
         analysis.plot_availability_timeline(analysis.availability_timeline(availability_df)),
+        analysis.plot_cohort_funnel(
+            analysis.cohort_funnel(users_df, accounts_df, availability_df, "customer group")
+        ),
+        analysis.plot_time_to_connect(
+            analysis.time_to_connect_curves(users_df, accounts_df, "customer group")
+        ),
+        analysis.plot_cohort_matrix(
+            analysis.cohort_matrix(users_df, accounts_df, "customer group", "region")
+        ),
     ]
     for ax in axes:
         assert ax.get_title()

@@ -61,12 +61,70 @@ PUBLIC = {
     "top_error_codes",
     "users_frame",
     "users_in_group",
+    "compare_cohorts",
+    "compare_proportions",
+    "cohort_funnel",
+    "cohort_matrix",
+    "time_to_connect",
+    "time_to_connect_curves",
+    "user_outcomes",
+    "plot_cohort_funnel",
+    "plot_cohort_matrix",
+    "plot_time_to_connect",
+    "CohortComparison",
+}
+
+#: The names of argyle_nb.analysis.
+ANALYSIS = {
+    "CONFIDENCE",
+    "FUNNEL_STEPS",
+    "METRICS",
+    "MIN_USERS",
+    "MISSING",
+    "OTHER",
+    "REST",
+    "CohortComparison",
+    "Independence",
+    "account_outcomes",
+    "availability_timeline",
+    "availability_windows",
+    "cohort_counts",
+    "cohort_funnel",
+    "cohort_labels",
+    "cohort_matrix",
+    "compare_cohorts",
+    "compare_proportions",
+    "connection_status_distribution",
+    "metadata_groups",
+    "metadata_key_summary",
+    "metadata_keys",
+    "plot_availability_timeline",
+    "plot_availability_windows",
+    "plot_cohort_funnel",
+    "plot_cohort_matrix",
+    "plot_connection_status_distribution",
+    "plot_metadata_groups",
+    "plot_time_to_connect",
+    "select_accounts",
+    "time_to_connect",
+    "time_to_connect_curves",
+    "top_error_codes",
+    "user_outcomes",
+    "users_in_group",
 }
 
 
 def test_all_is_pinned() -> None:
     assert set(argyle_nb.__all__) == PUBLIC
     assert len(argyle_nb.__all__) == len(set(argyle_nb.__all__))
+
+
+def test_analysis_all_is_pinned() -> None:
+    from argyle_nb import analysis
+
+    assert set(analysis.__all__) == ANALYSIS
+    for name in analysis.__all__:
+        assert getattr(analysis, name) is not None, name
 
 
 def test_every_public_name_resolves() -> None:

@@ -1,0 +1,139 @@
+"""The funnel of a cohort: users, with an account, ever connected, connected now, synced."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pandas as pd
+
+from argyle_nb.analysis._common import MIN_USERS, _empty
+from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
+from argyle_nb.analysis._stats import add_share
+from argyle_nb.frames import require_columns
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+#: The funnel's steps: (name, outcome of :func:`user_outcomes`); each needs the one before.
+FUNNEL_STEPS: Final = (
+    ("users", None),
+    ("with an account", "with_account"),
+    ("ever connected", "ever_connected"),
+    ("connected now", "connected"),
+    ("fully synced", "fully_synced"),
+)
+
+
+def cohort_funnel(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    availability: pd.DataFrame,
+    key: str,
+    *,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.DataFrame:
+    """Per cohort, how many users reach each step of :data:`FUNNEL_STEPS`.
+
+    A user reaches a step when they reach every step before it: an account; an account
+    that ever connected (``was_connected``); an account connected now; a connected
+    account whose every present resource is ``synced`` (from ``availability``). Rows
+    are (cohort, step); columns ``users`` (who reached it), ``of_cohort`` (share of the
+    cohort's users, with ``of_cohort_low``/``of_cohort_high``), ``conversion`` (share of the previous step's users) with its Wilson
+    interval ``conversion_low``/``conversion_high``, and ``small``. The first step has
+    no previous step: its conversion is missing.
+
+    Example:
+        >>> from argyle_nb.frames import users_frame, accounts_frame, availability_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
+        ...      "external_metadata": {"group": "A"}}])
+        >>> funnel = cohort_funnel(users, accounts_frame(b"[]"), availability_frame(b"[]"), "group")
+        >>> funnel.loc["A"]["users"].tolist()
+        [1, 0, 0, 0, 0]
+    """  # noqa: E501
+    require_columns(users, ["id"], by="cohort_funnel", made_by="users_frame")
+    labels = cohort_labels(users, key, min_users=min_users, pool_small=pool_small)
+    outcomes = user_outcomes(users, accounts, availability)
+    reached = pd.Series(True, index=outcomes.index)
+    per_step = {}
+    for step, outcome in FUNNEL_STEPS:
+        if outcome is not None:
+            reached = reached & outcomes[outcome]
+        per_step[step] = reached.groupby(labels.reindex(outcomes.index).to_numpy()).sum()
+    sizes = labels.value_counts()
+    order = cohort_order(sizes)
+    steps = [s for s, _ in FUNNEL_STEPS]
+    index = pd.MultiIndex.from_product(
+        [pd.Index(order, dtype="str"), pd.Index(steps, dtype="str")], names=[key, "step"]
+    )
+    counts = np.array(
+        [[int(per_step[s].get(g, 0)) for s in steps] for g in order], dtype="int64"
+    ).reshape(len(order), len(steps))
+    previous = np.concatenate([np.zeros((len(order), 1), "int64"), counts[:, :-1]], axis=1)
+    cohort = np.repeat(counts[:, :1], len(steps), axis=1)
+    out = pd.DataFrame(
+        {"users": counts.ravel(), "previous": previous.ravel(), "cohort": cohort.ravel()},
+        index=index,
+    )
+    add_share(out, "of_cohort", "users", "cohort")
+    add_share(out, "conversion", "users", "previous")
+    out = out.rename(columns={"of_cohort_share": "of_cohort", "conversion_share": "conversion"})
+    out["small"] = (out["cohort"] < min_users).to_numpy()
+    return out[list(_COLUMNS)]
+
+
+_COLUMNS: Final = (
+    "users",
+    "of_cohort",
+    "of_cohort_low",
+    "of_cohort_high",
+    "conversion",
+    "conversion_low",
+    "conversion_high",
+    "small",
+)
+
+
+def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Lines of the share of each cohort's users that reach each step, with intervals."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    require_columns(
+        funnel,
+        ["users", "of_cohort", "of_cohort_low", "of_cohort_high"],
+        by="plot_cohort_funnel",
+        made_by="cohort_funnel",
+    )
+    title = "Funnel: share of each cohort's users reaching each step"
+    if funnel.empty:
+        return _empty(ax, title, "no users to show")
+    key = str(funnel.index.names[0])
+    steps = list(dict.fromkeys(funnel.index.get_level_values("step")))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    x = np.arange(len(steps))
+    for group, part in funnel.groupby(level=0, sort=False):
+        share = part["of_cohort"].to_numpy(float)
+        low = part["of_cohort_low"].to_numpy(float)
+        high = part["of_cohort_high"].to_numpy(float)
+        n = int(part["users"].iloc[0])
+        ax.errorbar(
+            x,
+            share,
+            yerr=np.clip(np.nan_to_num(np.vstack([share - low, high - share])), 0, None),
+            marker="o",
+            capsize=3,
+            label=f"{group} (n={n:,})",
+        )
+    ax.set_xticks(x, steps)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_title(title)
+    ax.set_ylabel("share of the cohort's users (95% interval)")
+    ax.set_xlabel("step (each needs the one before)")
+    ax.grid(alpha=0.3)
+    ax.legend(title=key, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax

@@ -1,0 +1,319 @@
+"""What happened to each user and each account (the outcomes every cohort analysis counts),
+and the cohorts users fall into by their metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from argyle_nb.analysis._common import _ACCOUNT_NEEDS, MIN_USERS, MISSING, OTHER
+from argyle_nb.frames import META_PREFIX, MissingColumnsError, metadata_keys, require_columns
+
+#: The outcomes a share can be taken of, in funnel order, and what each means for a user.
+#: For accounts (``unit="accounts"``) each means the same of the account itself, but
+#: ``with_account``, which every account has.
+METRICS: Final[dict[str, str]] = {
+    "with_account": "have at least one account",
+    "ever_connected": "ever connected an account (was_connected)",
+    "connected": "have an account connected now",
+    "fully_synced": "have a connected account with every resource synced",
+    "error": "have an account in error now",
+}
+
+#: What a share of accounts means, per metric.
+ACCOUNT_METRICS: Final[dict[str, str]] = {
+    "ever_connected": "ever connected (was_connected)",
+    "connected": "connected now",
+    "fully_synced": "connected with every resource synced",
+    "error": "in error now",
+}
+
+Unit = Literal["users", "accounts"]
+UNITS: Final = ("users", "accounts")
+
+_OUTCOME_NEEDS: Final = (*_ACCOUNT_NEEDS, "created_at", "was_connected")
+
+
+def _meta_column(users: pd.DataFrame, key: str) -> str:
+    column = key if key == META_PREFIX or key.startswith(META_PREFIX + ".") else f"meta.{key}"
+    if column not in users.columns:
+        known = ", ".join(metadata_keys(users)) or "none"
+        raise MissingColumnsError(f"no metadata key {key!r} among the users (keys: {known})")
+    return column
+
+
+def _labels(values: pd.Series[Any]) -> pd.Series[str]:
+    """Metadata values as group labels: text as is, other JSON values as JSON, missing explicit."""
+
+    def label(value: Any) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return MISSING
+        if isinstance(value, str):
+            return value
+        if isinstance(value, np.generic):
+            value = value.item()
+        return orjson.dumps(value).decode()
+
+    return pd.Series([label(v) for v in values], index=values.index, dtype="str")
+
+
+def _unique_users(users: pd.DataFrame) -> pd.DataFrame:
+    """Users once each (the first row of an id seen twice), indexed by id."""
+    ids = users["id"].astype("str")
+    keep = ~ids.duplicated().to_numpy()
+    out = users.loc[keep]
+    out.index = pd.Index(ids[keep].to_numpy(), dtype="str", name="user")
+    return out
+
+
+def cohort_labels(
+    users: pd.DataFrame,
+    key: str,
+    *,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.Series[str]:
+    """The cohort of each user (indexed by user id) for one metadata key.
+
+    Users without the key are in :data:`MISSING`. With ``pool_small``, the users of
+    cohorts smaller than ``min_users`` (but :data:`MISSING`) are pooled into
+    :data:`OTHER`, so that no user is dropped and no tiny cohort is shown as its own.
+
+    Example:
+        >>> from argyle_nb.frames import users_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
+        ...      "external_metadata": {"group": "A"}}])
+        >>> cohort_labels(users, "group").tolist()
+        ['A']
+        >>> cohort_labels(users, "group", pool_small=True).tolist()
+        ['(other)']
+    """
+    require_columns(users, ["id"], by="cohort_labels", made_by="users_frame")
+    _check_min_users(min_users)
+    unique = _unique_users(users)
+    labels = _labels(unique[_meta_column(unique, key)])
+    labels.name = key
+    if pool_small:
+        sizes = labels.value_counts()
+        small = [g for g, n in sizes.items() if n < min_users and g != MISSING]
+        if small:
+            labels = labels.where(~labels.isin(small), OTHER).astype("str")
+    return labels
+
+
+def _check_min_users(min_users: int) -> None:
+    if isinstance(min_users, bool) or not isinstance(min_users, int) or min_users < 1:
+        raise ValueError(f"min_users must be a positive whole number, not {min_users!r}")
+
+
+def _fully_synced_accounts(availability: pd.DataFrame) -> pd.Series[bool]:
+    """Per account id: every resource it has is ``synced`` (and it has at least one)."""
+    require_columns(
+        availability, ["account", "status"], by="fully_synced", made_by="availability_frame"
+    )
+    present = availability[availability["status"].notna()]
+    synced = (present["status"].astype("str") == "synced").to_numpy()
+    frame = pd.DataFrame({"account": present["account"].astype("str").to_numpy(), "ok": synced})
+    out: pd.Series[bool] = frame.groupby("account", sort=False)["ok"].all()
+    return out
+
+
+def account_outcomes(
+    accounts: pd.DataFrame, availability: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per account: its user and the outcomes of :data:`METRICS` (booleans).
+
+    ``fully_synced`` (connected, and every resource of its availability ``synced``) is
+    there only when ``availability`` is given.
+
+    Example:
+        >>> from argyle_nb.frames import accounts_frame
+        >>> list(account_outcomes(accounts_frame(b"[]")).columns)
+        ['user', 'created_at', 'ever_connected', 'connected', 'error']
+    """
+    require_columns(accounts, _OUTCOME_NEEDS, by="account_outcomes", made_by="accounts_frame")
+    status = accounts["connection_status"].astype("str").to_numpy()
+    connected = status == "connected"
+    out = pd.DataFrame(
+        {
+            "user": accounts["user"].astype("str").to_numpy(),
+            "created_at": accounts["created_at"],
+            # Connected now means connected once, whatever the flag says.
+            "ever_connected": accounts["was_connected"].fillna(False).to_numpy(bool) | connected,
+            "connected": connected,
+            "error": status == "error",
+        },
+        index=accounts.index,
+    )
+    if availability is not None:
+        synced = _fully_synced_accounts(availability)
+        ids = accounts["id"].astype("str") if "id" in accounts.columns else None
+        if ids is None:
+            raise MissingColumnsError("fully_synced needs the accounts' 'id' column")
+        ok = synced.reindex(ids.to_numpy()).fillna(False).to_numpy(bool)
+        out["fully_synced"] = connected & ok
+    return out
+
+
+def user_outcomes(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    availability: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per user (indexed by id): what they did, as the funnel counts it.
+
+    Columns: ``created_at``, ``accounts`` (how many), then one boolean per metric of
+    :data:`METRICS` (``fully_synced`` only when ``availability`` is given), and
+    ``first_connected_at``: the ``created_at`` of the user's first account that ever
+    connected (Argyle creates an account when its user connects it), missing for users
+    who never connected. Accounts of users not in ``users`` are left out; a user id
+    seen twice counts once.
+
+    Example:
+        >>> from argyle_nb.frames import users_frame, accounts_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01"}])
+        >>> user_outcomes(users, accounts_frame(b"[]"))[["accounts", "connected"]].to_dict()
+        {'accounts': {'0994b847-cc69-4d98-bc99-c5e65e762add': 0}, 'connected': {'0994b847-cc69-4d98-bc99-c5e65e762add': False}}
+    """  # noqa: E501
+    require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
+    unique = _unique_users(users)
+    per_account = account_outcomes(accounts, availability)
+    per_account = per_account[per_account["user"].isin(unique.index).to_numpy()]
+    flags = [m for m in METRICS if m != "with_account" and m in per_account.columns]
+    grouped = per_account.groupby("user", sort=False)
+    out = pd.DataFrame(index=unique.index)
+    out["created_at"] = unique["created_at"]
+    out["accounts"] = grouped.size().reindex(out.index).fillna(0).astype("int64")
+    out["with_account"] = (out["accounts"] > 0).to_numpy()
+    any_of = grouped[flags].any().reindex(out.index)
+    for flag in flags:
+        out[flag] = any_of[flag].fillna(False).to_numpy(bool)
+    ever = per_account[per_account["ever_connected"].to_numpy()]
+    first = ever.groupby("user", sort=False)["created_at"].min()
+    out["first_connected_at"] = first.reindex(out.index)
+    return out
+
+
+def _check_metric(metric: str, unit: str, availability: pd.DataFrame | None) -> None:
+    if unit not in UNITS:
+        raise ValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
+    if metric == "with_account" and unit == "accounts":
+        raise ValueError("every account is 'with_account': use unit='users' for that metric")
+    if metric == "fully_synced" and availability is None:
+        raise ValueError("metric 'fully_synced' needs the availability frame (availability=...)")
+
+
+def describe(metric: str, unit: str) -> str:
+    """What a share of ``unit`` with ``metric`` is, in words."""
+    if unit == "users":
+        return f"share of users who {METRICS[metric]}"
+    return f"share of accounts {ACCOUNT_METRICS[metric]}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Users with their cohorts and outcomes, and their accounts with the same cohorts."""
+
+    keys: list[str]
+    by_user: pd.DataFrame  # one column per key (k0, k1), indexed by user id
+    outcomes: pd.DataFrame  # :func:`user_outcomes`
+    per_account: pd.DataFrame  # :func:`account_outcomes` of known users, with k0, k1
+    min_users: int
+
+    @classmethod
+    def of(
+        cls,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        keys: str | Sequence[str],
+        *,
+        availability: pd.DataFrame | None = None,
+        min_users: int = MIN_USERS,
+        pool_small: bool = False,
+    ) -> Prepared:
+        names = [keys] if isinstance(keys, str) else list(keys)
+        if not 1 <= len(names) <= 2:
+            raise ValueError(f"one or two metadata keys, not {len(names)}")
+        labels = [
+            cohort_labels(users, k, min_users=min_users, pool_small=pool_small) for k in names
+        ]
+        outcomes = user_outcomes(users, accounts, availability)
+        by_user = pd.DataFrame(
+            {f"k{i}": lab.to_numpy() for i, lab in enumerate(labels)}, index=outcomes.index
+        )
+        per_account = account_outcomes(accounts, availability)
+        known = per_account["user"].isin(outcomes.index).to_numpy()
+        per_account = per_account[known]
+        cohorts = by_user.reindex(per_account["user"].to_numpy())
+        for column in by_user.columns:
+            per_account[column] = cohorts[column].to_numpy()
+        return cls(names, by_user, outcomes, per_account, min_users)
+
+    def tally(self, metric: str, unit: str) -> pd.DataFrame:
+        """Per cohort: ``users``, ``trials``, ``successes`` (of ``metric``) and ``small``."""
+        columns = list(self.by_user.columns)
+        n_users = self.by_user.groupby(columns, sort=False).size()
+        if unit == "users":
+            frame = self.by_user.assign(success=self.outcomes[metric].to_numpy())
+        else:
+            frame = self.per_account[[*columns, metric]].rename(columns={metric: "success"})
+        grouped = frame.groupby(columns, sort=False)["success"]
+        out = pd.DataFrame({"users": n_users.astype("int64")})
+        out["trials"] = grouped.size().reindex(out.index).fillna(0).astype("int64")
+        out["successes"] = grouped.sum().reindex(out.index).fillna(0).astype("int64")
+        out["small"] = (out["users"] < self.min_users).to_numpy()
+        out.index = out.index.set_names(self.keys)
+        return out
+
+
+def cohort_counts(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    keys: str | Sequence[str],
+    *,
+    metric: str = "connected",
+    unit: Unit = "users",
+    availability: pd.DataFrame | None = None,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.DataFrame:
+    """Per cohort (of one key, or of the pairs of two keys): users, trials and successes.
+
+    ``trials`` are the cohort's users (``unit="users"``) or accounts
+    (``unit="accounts"``); ``successes`` those of them with the ``metric`` (one of
+    :data:`METRICS`). ``small`` flags cohorts of fewer than ``min_users`` users. Every
+    user is in exactly one cohort, so the users add up to all users.
+
+    Example:
+        >>> from argyle_nb.frames import users_frame, accounts_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
+        ...      "external_metadata": {"group": "A"}}])
+        >>> cohort_counts(users, accounts_frame(b"[]"), "group").loc["A"].to_dict()
+        {'users': 1, 'trials': 1, 'successes': 0, 'small': True}
+    """
+    _check_metric(metric, unit, availability)
+    prepared = Prepared.of(
+        users,
+        accounts,
+        keys,
+        availability=availability,
+        min_users=min_users,
+        pool_small=pool_small,
+    )
+    return prepared.tally(metric, unit)
+
+
+def cohort_order(users_per_cohort: pd.Series[Any]) -> list[str]:
+    """Cohorts by users (most first), then name; :data:`OTHER` and :data:`MISSING` last."""
+    sizes = dict(zip(users_per_cohort.index, users_per_cohort.tolist(), strict=True))
+    return sorted(sizes, key=lambda g: (g == MISSING, g == OTHER, -sizes[g], str(g)))

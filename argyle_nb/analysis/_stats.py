@@ -1,0 +1,289 @@
+"""The statistics behind every share: Wilson intervals, two-group comparisons with their
+tests and Holm's adjustment, an overall test of independence, Kaplan–Meier curves.
+
+Thin, vectorised wrappers over statsmodels and scipy: nothing here re-derives what
+they compute, but the log-log transform of a Kaplan–Meier curve's pointwise interval
+(statsmodels gives the Greenwood standard error, not the interval).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    test_proportions_2indep,
+)
+
+from argyle_nb.analysis._common import CONFIDENCE
+
+#: Below this expected count in a cell of the 2x2 table, Fisher's exact test is used.
+MIN_EXPECTED = 5.0
+
+
+def _z(confidence: float) -> float:
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def wilson(
+    successes: Any, trials: Any, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Wilson score interval of ``successes / trials`` (arrays); NaN where ``trials`` is 0."""
+    k = np.asarray(successes, dtype="float64")
+    n = np.asarray(trials, dtype="float64")
+    low = np.full(np.shape(n), np.nan)
+    high = np.full(np.shape(n), np.nan)
+    some = n > 0
+    if np.any(some):
+        lo, hi = proportion_confint(k[some], n[some], alpha=1 - confidence, method="wilson")
+        low[some], high[some] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+    return low, high
+
+
+def add_share(
+    frame: pd.DataFrame, name: str, successes: str, trials: str, confidence: float = CONFIDENCE
+) -> None:
+    """Add ``<name>_share``, ``<name>_low`` and ``<name>_high`` (Wilson) to ``frame``.
+
+    Where ``trials`` is 0 the three are missing (``pd.NA``): there is nothing to share.
+    """
+    k = frame[successes].to_numpy("float64")
+    n = frame[trials].to_numpy("float64")
+    low, high = wilson(k, n, confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    for suffix, values in (("share", share), ("low", low), ("high", high)):
+        frame[f"{name}_{suffix}"] = pd.array(values, dtype="Float64")
+        frame.loc[n == 0, f"{name}_{suffix}"] = pd.NA
+
+
+# ---------------------------------------------------------------------------
+# Two groups, many groups
+# ---------------------------------------------------------------------------
+
+
+def _fisher(k1: float, n1: float, k2: float, n2: float) -> float:
+    table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
+    return float(stats.fisher_exact(table).pvalue)
+
+
+def two_group_tests(
+    k1: np.ndarray[Any, Any],
+    n1: np.ndarray[Any, Any],
+    k2: np.ndarray[Any, Any],
+    n2: np.ndarray[Any, Any],
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """Group 1 against group 2, row by row: difference of shares, its interval, a p-value.
+
+    The interval is Newcombe's hybrid score interval (from the two Wilson intervals); the
+    test is the score test, or Fisher's exact test where a cell of the 2x2 table expects
+    fewer than :data:`MIN_EXPECTED`. Rows where either group is empty have no result
+    (``test`` says why).
+    """
+    k1, n1, k2, n2 = (np.asarray(a, dtype="float64") for a in (k1, n1, k2, n2))
+    size = len(n1)
+    out = pd.DataFrame(
+        {
+            "difference": np.full(size, np.nan),
+            "difference_low": np.full(size, np.nan),
+            "difference_high": np.full(size, np.nan),
+            "p_value": np.full(size, np.nan),
+            "test": pd.array([None] * size, dtype="str"),
+        }
+    )
+    some = (n1 > 0) & (n2 > 0)
+    out.loc[~some, "test"] = "none: an empty group"
+    if not np.any(some):
+        return out
+    a, b, c, d = k1[some], n1[some], k2[some], n2[some]
+    out.loc[some, "difference"] = a / b - c / d
+    lo, hi = confint_proportions_2indep(a, b, c, d, method="newcomb", alpha=1 - confidence)
+    out.loc[some, "difference_low"] = np.clip(lo, -1, 1)
+    out.loc[some, "difference_high"] = np.clip(hi, -1, 1)
+    total = b + d
+    pooled_k = a + c
+    expected = np.minimum.reduce(
+        [
+            b * pooled_k / total,
+            b * (total - pooled_k) / total,
+            d * pooled_k / total,
+            d * (total - pooled_k) / total,
+        ]
+    )
+    exact = expected < MIN_EXPECTED
+    p = np.full(len(a), np.nan)
+    if np.any(~exact):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = test_proportions_2indep(
+                a[~exact], b[~exact], c[~exact], d[~exact], method="score"
+            )
+        p[~exact] = np.asarray(result.pvalue, dtype="float64")
+    for i in np.flatnonzero(exact):
+        p[i] = _fisher(a[i], b[i], c[i], d[i])
+    out.loc[some, "p_value"] = np.clip(p, 0, 1)
+    out.loc[some, "test"] = np.where(exact, "Fisher exact", "score")
+    return out
+
+
+def holm(p_values: pd.Series[Any]) -> pd.Series[Any]:
+    """Holm's step-down adjustment of the p-values present (missing ones stay missing)."""
+    out = pd.Series(np.nan, index=p_values.index, dtype="float64")
+    present = p_values.notna().to_numpy()
+    if present.any():
+        out[present] = multipletests(p_values[present].to_numpy(float), method="holm")[1]
+    return out
+
+
+@dataclass(frozen=True)
+class Independence:
+    """The overall test: does the share differ across the groups at all?
+
+    ``statistic`` and ``p_value`` are Pearson's chi-square test of independence of
+    group and outcome (``dof`` degrees of freedom); ``note`` says when the test could
+    not be run or is only a rough approximation.
+    """
+
+    statistic: float | None
+    dof: int
+    p_value: float | None
+    groups: int
+    note: str = ""
+
+    def sentence(self) -> str:
+        """The result in words."""
+        if self.p_value is None or self.statistic is None:
+            return f"Overall: no test ({self.note})."
+        verdict = (
+            "the share differs across the groups"
+            if self.p_value < 0.05
+            else "no evidence that the share differs across the groups"
+        )
+        text = (
+            f"Overall: chi-square({self.dof}) = {self.statistic:,.1f}, "
+            f"{format_p(self.p_value)}: {verdict}"
+        )
+        return text + (f" ({self.note})." if self.note else ".")
+
+
+def independence(successes: np.ndarray[Any, Any], trials: np.ndarray[Any, Any]) -> Independence:
+    """Chi-square test of independence over the groups with at least one trial."""
+    k = np.asarray(successes, dtype="float64")
+    n = np.asarray(trials, dtype="float64")
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    groups = len(n)
+    if groups < 2:
+        return Independence(None, 0, None, groups, "fewer than two groups with data")
+    table = np.column_stack([k, n - k])
+    if (table.sum(axis=0) == 0).any():
+        return Independence(0.0, groups - 1, 1.0, groups, "every group has the same outcome")
+    result = stats.chi2_contingency(table, correction=False)
+    expected = np.asarray(result.expected_freq)
+    note = ""
+    if (expected < MIN_EXPECTED).mean() > 0.2:
+        note = "many expected counts under 5: the chi-square is a rough approximation"
+    return Independence(
+        float(result.statistic), int(result.dof), float(result.pvalue), groups, note
+    )
+
+
+def format_p(p: float) -> str:
+    """``p = 0.031``, ``p < 0.001``."""
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}"
+
+
+def format_share(share: float) -> str:
+    return f"{share:.1%}"
+
+
+# ---------------------------------------------------------------------------
+# Time to an event: Kaplan–Meier
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KaplanMeier:
+    """A Kaplan–Meier estimate of the share who had the event by each time.
+
+    ``times`` are the distinct event times; ``share`` is 1 - S(t) there, ``low`` and
+    ``high`` its pointwise interval (log-log transform of Greenwood's variance, the
+    default of R's ``survival`` and of lifelines); ``at_risk`` the users still waiting
+    just before. ``followed`` is the longest time observed.
+    """
+
+    times: np.ndarray[Any, Any]
+    share: np.ndarray[Any, Any]
+    low: np.ndarray[Any, Any]
+    high: np.ndarray[Any, Any]
+    at_risk: np.ndarray[Any, Any]
+    followed: float
+    fit: SurvfuncRight | None
+
+    def at(self, t: float) -> tuple[float, float, float, str]:
+        """``(share, low, high, note)`` by time ``t``; NaN with a note when not estimable."""
+        if t > self.followed and not (len(self.share) and self.share[-1] >= 1):
+            return math.nan, math.nan, math.nan, f"followed for less than {t:g} days"
+        i = int(np.searchsorted(self.times, t, side="right")) - 1
+        if i < 0:
+            return 0.0, math.nan, math.nan, f"no one connected within {t:g} days"
+        return float(self.share[i]), float(self.low[i]), float(self.high[i]), ""
+
+    def median(self, confidence: float = CONFIDENCE) -> tuple[float, float, float, str]:
+        """``(median, low, high, note)``: the time by which half had the event."""
+        if self.fit is None or not len(self.times) or self.share[-1] < 0.5:
+            return math.nan, math.nan, math.nan, "fewer than half connected"
+        median = float(self.fit.quantile(0.5))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = self.fit.quantile_ci(0.5, alpha=1 - confidence)
+        note = "" if np.isfinite(high) else "the upper bound is not reached"
+        return median, float(low), float(high) if np.isfinite(high) else math.nan, note
+
+
+def kaplan_meier(
+    durations: np.ndarray[Any, Any], events: np.ndarray[Any, Any], confidence: float = CONFIDENCE
+) -> KaplanMeier:
+    """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed)."""
+    durations = np.asarray(durations, dtype="float64")
+    events = np.asarray(events, dtype=bool)
+    empty = np.array([], dtype="float64")
+    if not len(durations):
+        return KaplanMeier(empty, empty, empty, empty, empty, 0.0, None)
+    followed = float(durations.max())
+    if not events.any():
+        return KaplanMeier(empty, empty, empty, empty, empty, followed, None)
+    fit = SurvfuncRight(durations, events.astype(float))
+    surv = np.asarray(fit.surv_prob, dtype="float64")
+    se = np.asarray(fit.surv_prob_se, dtype="float64")
+    z = _z(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(surv)
+        spread = z * se / np.abs(surv * log_s)
+        s_low = surv ** np.exp(spread)  # lower bound of S: upper bound of the share
+        s_high = surv ** np.exp(-spread)
+    # Where S is 1 or 0 the transform is undefined: the interval collapses on the estimate.
+    degenerate = ~np.isfinite(spread)
+    s_low = np.where(degenerate, surv, s_low)
+    s_high = np.where(degenerate, surv, s_high)
+    return KaplanMeier(
+        times=np.asarray(fit.surv_times, dtype="float64"),
+        share=1 - surv,
+        low=1 - s_high,
+        high=1 - s_low,
+        at_risk=np.asarray(fit.n_risk, dtype="float64"),
+        followed=followed,
+        fit=fit,
+    )

@@ -1,0 +1,247 @@
+"""Time to connect: from a user's sign-up to their first connected account, per cohort.
+
+Users who have not connected yet are *censored*: they are counted as waiting up to the
+data's time, not as never connecting and not as dropped. Kaplan–Meier curves make the
+two comparable: a cohort that connects slowly is not a cohort that connects less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from argyle_nb.analysis._common import MIN_USERS, _empty
+from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
+from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
+from argyle_nb.frames import require_columns
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+#: The horizons of :func:`time_to_connect`, in days.
+DEFAULT_DAYS = (1, 7, 30)
+
+
+def _as_of(
+    users: pd.DataFrame, accounts: pd.DataFrame, as_of: datetime | str | None
+) -> pd.Timestamp:
+    if as_of is not None:
+        stamp = pd.Timestamp(as_of)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    moments = [users["created_at"].max()]
+    moments += [accounts[c].max() for c in ("created_at", "updated_at") if c in accounts.columns]
+    known = [m for m in moments if m is not None and not pd.isna(m)]
+    if not known:
+        raise ValueError("no timestamps in the data: give as_of")
+    return pd.Timestamp(max(known)).tz_convert("UTC")
+
+
+def _durations(
+    users: pd.DataFrame, accounts: pd.DataFrame, as_of: datetime | str | None
+) -> pd.DataFrame:
+    """Per user: ``days`` waited, ``connected`` (the event); censored at ``as_of``."""
+    outcomes = user_outcomes(users, accounts)
+    now = _as_of(users, accounts, as_of)
+    created = outcomes["created_at"]
+    end = outcomes["first_connected_at"].where(outcomes["first_connected_at"].notna(), now)
+    days = pd.Series((end - created).dt.total_seconds() / 86_400.0, index=outcomes.index)
+    out = pd.DataFrame(
+        {"days": days.clip(lower=0.0), "connected": outcomes["first_connected_at"].notna()},
+        index=outcomes.index,
+    )
+    # A user without a sign-up time cannot be placed on the clock.
+    return out[created.notna().to_numpy()]
+
+
+def _fits(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    key: str,
+    as_of: datetime | str | None,
+    min_users: int,
+    pool_small: bool,
+) -> tuple[dict[str, KaplanMeier], pd.Series[Any], pd.Series[Any]]:
+    require_columns(users, ["id", "created_at"], by="time_to_connect", made_by="users_frame")
+    labels = cohort_labels(users, key, min_users=min_users, pool_small=pool_small)
+    waits = _durations(users, accounts, as_of)
+    cohort = labels.reindex(waits.index)
+    sizes = labels.value_counts()
+    fits = {
+        str(g): kaplan_meier(
+            waits["days"].to_numpy()[(cohort == g).to_numpy()],
+            waits["connected"].to_numpy()[(cohort == g).to_numpy()],
+        )
+        for g in cohort_order(sizes)
+    }
+    connected = waits.groupby(cohort.to_numpy())["connected"].sum()
+    return fits, sizes, connected
+
+
+def time_to_connect(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    key: str,
+    *,
+    days: Sequence[float] = DEFAULT_DAYS,
+    as_of: datetime | str | None = None,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.DataFrame:
+    """Per cohort: how long users take to connect their first account (Kaplan–Meier).
+
+    The wait runs from the user's ``created_at`` to the ``created_at`` of their first
+    account that ever connected; users who have not connected are censored at
+    ``as_of`` (default: the latest timestamp in the data, so the result depends only on
+    the data). Columns: ``users``, ``connected`` (users who did), ``median_days`` with
+    ``median_low``/``median_high`` (Brookmeyer–Crowley interval), and for each horizon
+    ``d`` in ``days`` the share connected within it, ``within_<d>d`` with
+    ``within_<d>d_low``/``_high``, and ``small``. ``note`` says why a figure is missing
+    (fewer than half connected; not followed that long; an open upper bound).
+
+    Example:
+        >>> from argyle_nb.frames import users_frame, accounts_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2026-01-01",
+        ...      "external_metadata": {"group": "A"}}])
+        >>> accounts = accounts_frame([{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",
+        ...     "user": "0994b847-cc69-4d98-bc99-c5e65e762add", "was_connected": True,
+        ...     "created_at": "2026-01-03", "connection": {"status": "connected"}}])
+        >>> waits = time_to_connect(users, accounts, "group")
+        >>> int(waits.loc["A", "connected"]), float(waits.loc["A", "median_days"])
+        (1, 2.0)
+    """
+    horizons = [float(d) for d in days]
+    if any(not np.isfinite(d) or d <= 0 for d in horizons):
+        raise ValueError(f"days must be positive numbers of days, not {list(days)!r}")
+    fits, sizes, connected = _fits(users, accounts, key, as_of, min_users, pool_small)
+    rows: list[dict[str, Any]] = []
+    for group, fit in fits.items():
+        median, low, high, note = fit.median()
+        row: dict[str, Any] = {
+            "users": int(sizes[group]),
+            "connected": int(connected.get(group, 0)),
+            "median_days": median,
+            "median_low": low,
+            "median_high": high,
+        }
+        notes = [note] if note else []
+        for d in horizons:
+            share, lo, hi, why = fit.at(d)
+            name = f"within_{d:g}d"
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = share, lo, hi
+            if why:
+                notes.append(why)
+        row["small"] = int(sizes[group]) < min_users
+        row["note"] = "; ".join(dict.fromkeys(notes))
+        rows.append(row)
+    out = pd.DataFrame(rows, index=pd.Index(list(fits), dtype="str", name=key))
+    if out.empty:
+        columns = ["users", "connected", "median_days", "median_low", "median_high"]
+        for d in horizons:
+            columns += [f"within_{d:g}d", f"within_{d:g}d_low", f"within_{d:g}d_high"]
+        out = pd.DataFrame(columns=[*columns, "small", "note"], index=out.index)
+    floats = [c for c in out.columns if c not in ("users", "connected", "small", "note")]
+    out[floats] = out[floats].astype("Float64")
+    out[["users", "connected"]] = out[["users", "connected"]].astype("int64")
+    out["small"] = out["small"].astype(bool)
+    out["note"] = out["note"].astype("str")
+    return out
+
+
+def time_to_connect_curves(
+    users: pd.DataFrame,
+    accounts: pd.DataFrame,
+    key: str,
+    *,
+    as_of: datetime | str | None = None,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+) -> pd.DataFrame:
+    """The Kaplan–Meier curves of :func:`time_to_connect`: share connected by each wait.
+
+    One row per cohort and event time (plus day 0): ``days``, ``connected_share`` with
+    its pointwise interval ``connected_low``/``connected_high``, and ``at_risk`` (users
+    still waiting just before). The last row of a cohort is the longest wait observed.
+    """
+    fits, _, _ = _fits(users, accounts, key, as_of, min_users, pool_small)
+    parts = []
+    for group, fit in fits.items():
+        days = np.concatenate([[0.0], fit.times, [fit.followed]])
+        share = np.concatenate([[0.0], fit.share, [fit.share[-1] if len(fit.share) else 0.0]])
+        low = np.concatenate([[0.0], fit.low, [fit.low[-1] if len(fit.low) else 0.0]])
+        high = np.concatenate([[0.0], fit.high, [fit.high[-1] if len(fit.high) else 0.0]])
+        risk = np.concatenate([[np.nan], fit.at_risk, [np.nan]])
+        parts.append(
+            pd.DataFrame(
+                {
+                    key: group,
+                    "days": days,
+                    "connected_share": share,
+                    "connected_low": low,
+                    "connected_high": high,
+                    "at_risk": risk,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            columns=[key, "days", "connected_share", "connected_low", "connected_high", "at_risk"]
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out[key] = out[key].astype("str")
+    return out
+
+
+def plot_time_to_connect(
+    curves: pd.DataFrame, ax: Axes | None = None, *, bands: bool = True
+) -> Axes:
+    """Step curves of the share connected by days since sign-up, one per cohort.
+
+    The time axis is logarithmic (an hour, a day, a week and a month all readable);
+    ``bands`` shades each curve's 95% pointwise interval.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    require_columns(
+        curves,
+        ["days", "connected_share", "connected_low", "connected_high"],
+        by="plot_time_to_connect",
+        made_by="time_to_connect_curves",
+    )
+    title = "Time from sign-up to first connected account"
+    if curves.empty:
+        return _empty(ax, title, "no users to show")
+    key = str(curves.columns[0])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    first = 1 / 24 / 4  # 15 minutes: the left edge of the log axis
+    for group, part in curves.groupby(key, sort=False):
+        x = np.maximum(part["days"].to_numpy(float), first)
+        (line,) = ax.step(x, part["connected_share"], where="post", label=str(group))
+        if bands:
+            ax.fill_between(
+                x,
+                part["connected_low"].to_numpy(float),
+                part["connected_high"].to_numpy(float),
+                step="post",
+                alpha=0.15,
+                color=line.get_color(),
+                linewidth=0,
+            )
+    ax.set_xscale("log")
+    ticks = [1 / 24, 1, 7, 30, 90, 365]
+    ax.set_xticks(ticks, ["1 hour", "1 day", "7 days", "30 days", "90 days", "1 year"])
+    ax.set_xlim(first, max(float(curves["days"].max()), 2.0))
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_title(title)
+    ax.set_xlabel("time since the user was created (log scale)")
+    ax.set_ylabel("share of users connected")
+    ax.grid(alpha=0.3)
+    ax.legend(title=key, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax
