@@ -2,13 +2,20 @@
 
 Each analysis takes frames from :mod:`argyle_nb.frames` and returns a DataFrame ready to
 plot; its ``plot_*`` companion draws that frame with matplotlib and returns the Axes.
-Nothing here fetches data or keeps state.
+Nothing here fetches data or keeps state. Every share comes with its 95% Wilson
+interval and says its unit (users, or accounts); cohorts are compared with
+:func:`compare_cohorts`, which says in words which differ and which do not.
+
+One module per family: ``_outcomes`` (what each user and account did, and their
+cohorts), ``_stats`` (intervals, tests, Kaplan–Meier), ``_cohorts`` (key hygiene and
+cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
+(two keys), ``_connection`` (status by group or period), ``_availability``.
 
 Example:
     >>> from argyle_nb import frames, analysis
     >>> accounts = frames.accounts_frame(b"[]")
     >>> analysis.connection_status_distribution(accounts, by="link_item").shape
-    (0, 7)
+    (0, 13)
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from argyle_nb.analysis._common import _SCAN_ORDER, _TIMELINE_NEEDS, _WINDOW_NEEDS, _empty
 from argyle_nb.analysis._connection import _group_labels
+from argyle_nb.analysis._stats import wilson
 
 # ---------------------------------------------------------------------------
 # Availability windows
@@ -35,7 +36,9 @@ def availability_windows(
     ``window_days_max`` (over rows with a window), ``events_available`` (sum of
     ``available_count``), ``stale`` and ``stale_share``: rows whose ``updated_at`` is
     older than ``stale_days`` before ``now`` (default: the latest ``updated_at`` in the
-    data, so the result depends only on the data). Resources follow the documented order.
+    data, so the result depends only on the data). Every share has its 95% Wilson
+    interval, ``<share>_low`` and ``<share>_high`` (``synced_low``, ``stale_low``, ...).
+    Resources follow the documented order.
 
     Example:
         >>> from argyle_nb.frames import availability_frame
@@ -74,6 +77,10 @@ def availability_windows(
     out["events_available"] = grouped["count"].sum().astype("Int64")
     out["stale"] = grouped["stale"].sum().astype("int64")
     out["stale_share"] = out["stale"] / out["accounts"]
+    n = out["accounts"].to_numpy()
+    for s in (*_SCAN_ORDER, "stale"):
+        k = out["stale"].to_numpy() if s == "stale" else np.rint(out[s].to_numpy() * n)
+        out[f"{s}_low"], out[f"{s}_high"] = wilson(k, n)
     return out
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from argyle_nb.frames import require_columns
@@ -14,6 +15,10 @@ from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 from argyle_nb.analysis._common import MISSING, _empty
+from argyle_nb.analysis._stats import wilson
+
+#: The periods ``by`` and ``freq`` accept.
+_PERIODS = ("day", "week", "month")
 
 # ---------------------------------------------------------------------------
 # Connection health
@@ -31,16 +36,18 @@ def connection_status_distribution(
     accounts: pd.DataFrame,
     by: str = "link_item",
     *,
-    freq: Literal["week", "month"] | None = None,
+    freq: Literal["day", "week", "month"] | None = None,
 ) -> pd.DataFrame:
     """Counts and shares of ``connection_status`` per group.
 
     ``by`` is any column of ``accounts`` (``link_item``, ``source``,
     ``connection_error_code``, a cohort column added by
-    :func:`~argyle_nb.frames.attach_metadata`) or ``"week"`` / ``"month"``: the period
-    of ``created_at`` (UTC, weeks start on Monday). With ``freq`` as well, the rows are
-    (group, period) pairs. Columns: one count per status (documented statuses first),
-    ``total``, then ``share_<status>``. Missing group values form the group
+    :func:`~argyle_nb.frames.attach_metadata`) or ``"day"`` / ``"week"`` / ``"month"``:
+    the period of ``created_at`` (UTC, weeks start on Monday). With ``freq`` as well,
+    the rows are (group, period) pairs. Columns: one count per status (documented
+    statuses first), ``total``, then ``share_<status>`` (of the group's accounts), then
+    each share's 95% Wilson interval ``low_<status>`` and ``high_<status>`` (accounts
+    are the unit: several of one user's accounts count apart). Missing group values form the group
     :data:`MISSING`. Groups are ordered by total (periods by time).
 
     Example:
@@ -49,12 +56,12 @@ def connection_status_distribution(
         ['connecting', 'connected', 'error', 'total']
     """
     needs = ["connection_status"]
-    needs += ["created_at"] if by in ("week", "month") or freq is not None else [by]
+    needs += ["created_at"] if by in _PERIODS or freq is not None else [by]
     require_columns(accounts, needs, by="connection_status_distribution", made_by="accounts_frame")
     statuses = _status_order(accounts["connection_status"])
     keys: list[pd.Series[Any]] = []
     names: list[str] = []
-    timed = by in ("week", "month")
+    timed = by in _PERIODS
     if not timed:
         if by not in accounts.columns:
             raise KeyError(f"accounts have no column {by!r}")
@@ -78,6 +85,9 @@ def connection_status_distribution(
     table["total"] = table[statuses].sum(axis=1)
     for s in statuses:
         table[f"share_{s}"] = table[s] / table["total"]
+    for s in statuses:
+        low, high = wilson(table[s].to_numpy(), table["total"].to_numpy())
+        table[f"low_{s}"], table[f"high_{s}"] = low, high
     if timed:
         return table.sort_index()
     order = table.groupby(level=0)["total"].sum().sort_values(ascending=False, kind="stable")
@@ -92,12 +102,14 @@ def _group_labels(values: pd.Series[Any]) -> pd.Series[str]:
 
 def _periods(created: pd.Series[Any], period: str) -> pd.Series[Any]:
     naive = created.dt.tz_convert("UTC").dt.tz_localize(None)
-    if period == "week":
+    if period == "day":
+        start = naive.dt.normalize()
+    elif period == "week":
         start = naive.dt.normalize() - pd.to_timedelta(naive.dt.day_of_week, unit="D")
     elif period == "month":
         start = naive.dt.to_period("M").dt.start_time
     else:
-        raise ValueError(f"period must be 'week' or 'month', not {period!r}")
+        raise ValueError(f"period must be 'day', 'week' or 'month', not {period!r}")
     out: pd.Series[Any] = start.dt.tz_localize("UTC")
     return out
 
@@ -139,8 +151,9 @@ def select_accounts(
 def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
     """The most frequent ``connection_error_code`` values with their message.
 
-    Columns: ``accounts`` (with that code), ``share`` (of accounts with any code),
-    ``message`` (the most frequent message sent with the code, else the documented one).
+    Columns: ``accounts`` (with that code), ``share`` (of accounts with any code) with
+    its 95% Wilson interval ``low``/``high``, ``message`` (the most frequent message
+    sent with the code, else the documented one).
 
     Example:
         >>> from argyle_nb.frames import accounts_frame
@@ -174,6 +187,8 @@ def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
         {
             "accounts": tally.astype("int64").to_numpy(),
             "share": (tally / max(len(with_code), 1)).to_numpy(),
+            "low": wilson(tally.to_numpy(), np.full(len(tally), len(with_code)))[0],
+            "high": wilson(tally.to_numpy(), np.full(len(tally), len(with_code)))[1],
             "message": pd.Series(
                 [common.get(c, CONNECTION_ERROR_MESSAGES.get(c)) for c in tally.index],
                 dtype="str",

@@ -14,7 +14,6 @@ from argyle_nb.widgets._base import (
     Clock,
     _Explorer,
     _html_table,
-    _meta,
     _widgets,
 )
 
@@ -24,22 +23,38 @@ from argyle_nb.widgets._base import (
 
 
 class MetadataExplorer(_Explorer):
-    """Pick a metadata key, see its groups (bar chart and table), pick a group, see its users.
+    """Pick a metadata key, see its cohorts (shares with intervals, and which differ, in
+    words), pick a cohort, see its users.
+
+    Keys that make good cohorts come first (see
+    :func:`~argyle_nb.analysis.metadata_key_summary`); keys that are ids, single-valued
+    or mostly missing are offered after them, marked as such.
 
     Args:
         users: a :func:`~argyle_nb.frames.users_frame`.
         accounts: an :func:`~argyle_nb.frames.accounts_frame`.
-        key: the key shown first (default: the key carried by the most users).
+        key: the key shown first (default: the best cohort key).
 
     Attributes:
         key, group: the Dropdowns (set ``.value`` to drive the explorer from code).
         groups: the full :func:`~argyle_nb.analysis.metadata_groups` of the key.
-        table: the groups shown (users, accounts, connected and error share).
+        comparison: the :func:`~argyle_nb.analysis.compare_cohorts` of the key.
+        table: the groups shown (users, connected users' share with its interval,
+            accounts and their shares, small).
         chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
         group_users: the users of the chosen group.
     """
 
-    TABLE_COLUMNS = ("users", "accounts", "connected_share", "error_share")
+    TABLE_COLUMNS = (
+        "users",
+        "connected_share",
+        "connected_low",
+        "connected_high",
+        "accounts",
+        "accounts_connected_share",
+        "accounts_error_share",
+        "small",
+    )
 
     def __init__(
         self,
@@ -55,13 +70,21 @@ class MetadataExplorer(_Explorer):
         self.accounts = accounts
         self._track(users=users, accounts=accounts)
         self.groups: pd.DataFrame = pd.DataFrame()
+        self.comparison: analysis.CohortComparison | None = None
         self.group_users: pd.DataFrame = pd.DataFrame()
-        keys = metadata_keys(users)
-        if key is None and keys:
-            # The key most users carry (a cheap count: the summary labels every value).
-            key = max(keys, key=lambda k: int(users[_meta(k)].notna().sum()))
-        self.key = w.Dropdown(options=keys, value=key, description="Key")
+        summary = analysis.metadata_key_summary(users) if metadata_keys(users) else None
+        options: list[tuple[str, str]] = []
+        if summary is not None:
+            for k, row in summary.iterrows():
+                poor = row["cohort"] != "good"
+                options.append((f"{k} (poor cohort: {row['reason']})" if poor else str(k), str(k)))
+        if key is None and options:
+            key = options[0][1]
+        self.key = w.Dropdown(
+            options=options, value=key, description="Key", layout=w.Layout(width="max-content")
+        )
         self.group = w.Dropdown(options=[], value=None, description="Group")
+        self._words = w.HTML()
         self._users = w.HTML()
         self.key.observe(lambda _: self._update(), names="value")
         self.group.observe(lambda _: self._update_group(), names="value")
@@ -71,6 +94,7 @@ class MetadataExplorer(_Explorer):
                 self._source,
                 self.key,
                 self._message,
+                self._words,
                 self._chart,
                 self._table,
                 self.group,
@@ -81,6 +105,8 @@ class MetadataExplorer(_Explorer):
 
     def _update(self) -> None:
         key = self.key.value
+        self.comparison = None
+        self._words.value = ""
         if key is None:
             self.groups = pd.DataFrame()
             self._show_table(pd.DataFrame())
@@ -97,6 +123,7 @@ class MetadataExplorer(_Explorer):
             self._say(f"No users to group by {key!r}.")
             return
         self._show_table(groups[list(self.TABLE_COLUMNS)])
+        self._show_comparison(key)
         drawn = groups.head(MAX_CHART_ROWS)
         self._show_chart(analysis.plot_metadata_groups, drawn, 0.4 * len(drawn) + 1)
         left_out = len(groups) - len(drawn)
@@ -106,6 +133,19 @@ class MetadataExplorer(_Explorer):
         self.group.options = [str(g) for g in groups.index[:MAX_GROUP_OPTIONS]]
         self.group.value = None
         self._update_group()
+
+    def _show_comparison(self, key: str) -> None:
+        """Which cohorts differ from the largest, in words (too many cohorts: say so)."""
+        plain = int((self.groups.index != analysis.MISSING).sum())
+        if plain > MAX_CHART_ROWS:
+            self._words.value = (
+                f"<i>{plain:,} cohorts: too many to compare one by one (is this key an id?).</i>"
+            )
+            return
+        self.comparison = analysis.compare_cohorts(self.users, self.accounts, key)
+        lines = self.comparison.summary().split("\n")
+        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
+        self._words.value = f"<div>{html.escape(lines[0])}<ul>{items}</ul></div>"
 
     def _update_group(self) -> None:
         group = self.group.value

@@ -345,3 +345,27 @@ def test_select_accounts(
         a["source"] == "argyle_sandbox" for a in accounts
     )
     assert len(analysis.select_accounts(built[1])) == len(accounts)
+
+
+def test_every_share_has_its_interval(
+    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    _, accounts_df, availability_df = built
+    for by in ("link_item", "day", "week"):
+        dist = analysis.connection_status_distribution(accounts_df, by=by)
+        for s in CONNECTION_STATUSES:
+            share, low, high = dist[f"share_{s}"], dist[f"low_{s}"], dist[f"high_{s}"]
+            assert ((low <= share + 1e-12) & (share <= high + 1e-12)).all()
+            assert ((low >= 0) & (high <= 1)).all()
+    days = analysis.connection_status_distribution(accounts_df, by="day")
+    assert (days.index == days.index.normalize()).all()
+    assert days["total"].sum() == len(accounts_df)
+    windows = analysis.availability_windows(availability_df)
+    for s in ("synced", "in_progress", "sync_failed"):
+        assert (
+            (windows[f"{s}_low"] <= windows[s] + 1e-12)
+            & (windows[s] <= windows[f"{s}_high"] + 1e-12)
+        ).all()
+    assert (windows["stale_low"] <= windows["stale_share"] + 1e-12).all()
+    codes = analysis.top_error_codes(accounts_df)
+    assert ((codes["low"] <= codes["share"]) & (codes["share"] <= codes["high"])).all()

@@ -69,8 +69,13 @@ def expected_groups(data: Data, column: str) -> pd.DataFrame:
     per = merged.groupby("group")["connection_status"]
     out = pd.DataFrame({"users": groups["group"].value_counts()})
     out["accounts"] = per.size().reindex(out.index).fillna(0).astype(int)
-    out["connected_share"] = per.apply(lambda s: (s == "connected").mean()).reindex(out.index)
-    out["error_share"] = per.apply(lambda s: (s == "error").mean()).reindex(out.index)
+    connected = merged[merged["connection_status"] == "connected"]
+    with_connected = connected.groupby("group")["user"].nunique()
+    out["connected_share"] = with_connected.reindex(out.index).fillna(0) / out["users"]
+    out["accounts_connected_share"] = per.apply(lambda s: (s == "connected").mean()).reindex(
+        out.index
+    )
+    out["accounts_error_share"] = per.apply(lambda s: (s == "error").mean()).reindex(out.index)
     return out
 
 
@@ -79,7 +84,7 @@ def assert_groups_match(table: pd.DataFrame, expected: pd.DataFrame) -> None:
     for group in expected.index:
         assert table.loc[group, "users"] == expected.loc[group, "users"]
         assert table.loc[group, "accounts"] == expected.loc[group, "accounts"]
-        for share in ("connected_share", "error_share"):
+        for share in ("connected_share", "accounts_connected_share", "accounts_error_share"):
             want, got = expected.loc[group, share], table.loc[group, share]
             if pd.isna(want):
                 assert pd.isna(got)
@@ -95,7 +100,13 @@ def assert_groups_match(table: pd.DataFrame, expected: pd.DataFrame) -> None:
 def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     explorer = MetadataExplorer(data.users, data.accounts)
     first_key = explorer.key.value
-    assert first_key in explorer.key.options
+    keys = [value for _, value in explorer.key.options]
+    assert first_key == keys[0]
+    # Good cohort keys first; ids are offered last, and labelled as poor cohorts.
+    labels = dict((value, label) for label, value in explorer.key.options)
+    assert keys.index("internal user id") > keys.index("region")
+    assert "poor cohort" in labels["internal user id"] and "id" in labels["internal user id"]
+    assert labels["region"] == "region"
     assert_groups_match(explorer.table, expected_groups(data, f"meta.{first_key}"))
     before = explorer._chart.value
 
@@ -104,10 +115,18 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     assert_groups_match(explorer.table, expected)
     assert list(explorer.table.columns) == [
         "users",
-        "accounts",
         "connected_share",
-        "error_share",
+        "connected_low",
+        "connected_high",
+        "accounts",
+        "accounts_connected_share",
+        "accounts_error_share",
+        "small",
     ]
+    # Which cohorts differ, in words, from the same comparison a notebook would run.
+    assert explorer.comparison is not None
+    assert explorer.comparison.key == "region"
+    assert "against" in explorer._words.value and "Overall" in explorer._words.value
     assert list(explorer.chart_data.index) == list(explorer.table.index)
     assert explorer._chart.value != before and bytes(explorer._chart.value).startswith(b"\x89PNG")
     assert "region" in explorer.message
