@@ -51,15 +51,19 @@ def _labels(values: pd.Series[Any]) -> pd.Series[str]:
     """Metadata values as group labels: text as is, other JSON values as JSON, missing explicit."""
 
     def label(value: Any) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            return MISSING
-        if isinstance(value, str):
-            return value
         if isinstance(value, np.generic):
             value = value.item()
         return orjson.dumps(value).decode()
 
-    return pd.Series([label(v) for v in values], index=values.index, dtype="str")
+    array = values.to_numpy(object)
+    out = array.copy()
+    missing = np.asarray(values.isna().to_numpy(), dtype=bool)
+    text = np.fromiter((type(v) is str for v in array), dtype=bool, count=len(array))
+    out[missing] = MISSING
+    others = ~missing & ~text
+    if others.any():
+        out[others] = [label(v) for v in array[others]]
+    return pd.Series(out, index=values.index, dtype="str")
 
 
 def _unique_users(users: pd.DataFrame) -> pd.DataFrame:
@@ -112,16 +116,22 @@ def _check_min_users(min_users: int) -> None:
         raise ValueError(f"min_users must be a positive whole number, not {min_users!r}")
 
 
-def _fully_synced_accounts(availability: pd.DataFrame) -> pd.Series[bool]:
-    """Per account id: every resource it has is ``synced`` (and it has at least one)."""
+def _fully_synced(accounts: pd.DataFrame, availability: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """Per account: every resource it has is ``synced`` (and it has at least one)."""
     require_columns(
         availability, ["account", "status"], by="fully_synced", made_by="availability_frame"
     )
-    present = availability[availability["status"].notna()]
-    synced = (present["status"].astype("str") == "synced").to_numpy()
-    frame = pd.DataFrame({"account": present["account"].astype("str").to_numpy(), "ok": synced})
-    out: pd.Series[bool] = frame.groupby("account", sort=False)["ok"].all()
-    return out
+    if "id" not in accounts.columns:
+        raise MissingColumnsError("fully_synced needs the accounts' 'id' column")
+    ids = pd.Index(accounts["id"].to_numpy(object))
+    present = availability[availability["status"].notna().to_numpy()]
+    codes = ids.get_indexer(pd.Index(present["account"].to_numpy(object)))
+    known = codes >= 0
+    synced = (present["status"].astype("str") == "synced").to_numpy(bool)[known]
+    codes = codes[known]
+    rows = np.bincount(codes, minlength=len(ids))
+    unsynced = np.bincount(codes[~synced], minlength=len(ids))
+    return np.asarray((rows > 0) & (unsynced == 0))
 
 
 def account_outcomes(
@@ -152,12 +162,7 @@ def account_outcomes(
         index=accounts.index,
     )
     if availability is not None:
-        synced = _fully_synced_accounts(availability)
-        ids = accounts["id"].astype("str") if "id" in accounts.columns else None
-        if ids is None:
-            raise MissingColumnsError("fully_synced needs the accounts' 'id' column")
-        ok = synced.reindex(ids.to_numpy()).fillna(False).to_numpy(bool)
-        out["fully_synced"] = connected & ok
+        out["fully_synced"] = connected & _fully_synced(accounts, availability)
     return out
 
 
@@ -183,21 +188,31 @@ def user_outcomes(
         {'accounts': {'0994b847-cc69-4d98-bc99-c5e65e762add': 0}, 'connected': {'0994b847-cc69-4d98-bc99-c5e65e762add': False}}
     """  # noqa: E501
     require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
-    unique = _unique_users(users)
-    per_account = account_outcomes(accounts, availability)
-    per_account = per_account[per_account["user"].isin(unique.index).to_numpy()]
+    return _per_user(_unique_users(users), account_outcomes(accounts, availability))
+
+
+def _per_user(unique: pd.DataFrame, per_account: pd.DataFrame) -> pd.DataFrame:
+    """:func:`user_outcomes` from the unique users and :func:`account_outcomes`."""
+    # Each account's row among the users: integer codes, counted with bincount (a
+    # groupby over string ids costs several times more).
+    codes = unique.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
+    known = codes >= 0
+    codes, per_account = codes[known], per_account[known]
+    size = len(unique)
     flags = [m for m in METRICS if m != "with_account" and m in per_account.columns]
-    grouped = per_account.groupby("user", sort=False)
     out = pd.DataFrame(index=unique.index)
     out["created_at"] = unique["created_at"]
-    out["accounts"] = grouped.size().reindex(out.index).fillna(0).astype("int64")
+    out["accounts"] = np.bincount(codes, minlength=size).astype("int64")
     out["with_account"] = (out["accounts"] > 0).to_numpy()
-    any_of = grouped[flags].any().reindex(out.index)
     for flag in flags:
-        out[flag] = any_of[flag].fillna(False).to_numpy(bool)
-    ever = per_account[per_account["ever_connected"].to_numpy()]
-    first = ever.groupby("user", sort=False)["created_at"].min()
-    out["first_connected_at"] = first.reindex(out.index)
+        hits = per_account[flag].to_numpy(bool)
+        out[flag] = np.bincount(codes[hits], minlength=size) > 0
+    ever = per_account["ever_connected"].to_numpy(bool)
+    created = per_account["created_at"]
+    first = pd.Series(created.array[ever]).groupby(codes[ever]).min()
+    stamps = pd.Series(pd.NaT, index=range(size), dtype=created.dtype)
+    stamps.iloc[first.index.to_numpy()] = first.array
+    out["first_connected_at"] = stamps.array
     return out
 
 
@@ -246,16 +261,17 @@ class Prepared:
         labels = [
             cohort_labels(users, k, min_users=min_users, pool_small=pool_small) for k in names
         ]
-        outcomes = user_outcomes(users, accounts, availability)
+        require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
+        per_account = account_outcomes(accounts, availability)
+        outcomes = _per_user(_unique_users(users), per_account)
         by_user = pd.DataFrame(
             {f"k{i}": lab.to_numpy() for i, lab in enumerate(labels)}, index=outcomes.index
         )
-        per_account = account_outcomes(accounts, availability)
-        known = per_account["user"].isin(outcomes.index).to_numpy()
+        codes = outcomes.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
+        known = codes >= 0
         per_account = per_account[known]
-        cohorts = by_user.reindex(per_account["user"].to_numpy())
         for column in by_user.columns:
-            per_account[column] = cohorts[column].to_numpy()
+            per_account[column] = by_user[column].to_numpy()[codes[known]]
         return cls(names, by_user, outcomes, per_account, min_users)
 
     def tally(self, metric: str, unit: str) -> pd.DataFrame:
