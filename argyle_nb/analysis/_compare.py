@@ -316,12 +316,13 @@ def compare_proportions(
     baseline: str | None = None,
     include_missing: bool = False,
     alpha: float = 0.05,
+    description: str | None = None,
 ) -> CohortComparison:
     """The comparison of :func:`compare_cohorts` over any table of counts, one row per group.
 
     For shares that are not of users by metadata: link items from
     :func:`connection_status_distribution` (``successes="error", trials="total"``), or
-    counts of your own.
+    counts of your own. ``description`` names the share in the summary's first line.
 
     Example:
         >>> import pandas as pd
@@ -353,7 +354,7 @@ def compare_proportions(
         key=key,
         metric=successes,
         unit=trials,
-        description=f"Share of {trials} that are {successes}",
+        description=description or f"Share {successes!r} of {trials!r}",
         baseline=baseline,
         include_missing=include_missing,
         alpha=alpha,
