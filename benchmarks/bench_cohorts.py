@@ -17,8 +17,9 @@ as frames. Best of 3, interleaved:
 * ``cohort_matrix``: ``customer group`` x ``region``.
 
 Target: the statistics cost little on top of the counts (``compare_cohorts`` next to
-``cohort_counts``), and each analysis stays under a second at this size. Measured 2026-12-02 on 2 cores (see the closing
-note of issue 15 for the figures).
+``cohort_counts``), and each analysis stays under a second at this size. Measured
+2026-12-02 on 2 cores: plain groupby 0.07 s; the analyses 0.27-0.8 s (the funnel reads
+the 576,000 availability rows too).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from argyle_nb.analysis._stats import (
     holm,
     independence,
     two_group_tests,
+    wilson,
 )
 
 _TABLE_COLUMNS = (
@@ -66,6 +67,7 @@ class CohortComparison:
     description: str
     min_users: int = MIN_USERS
     left_out: tuple[str, ...] = ()
+    baseline_counts: tuple[int, int] | None = None  # (successes, trials) of a named baseline
 
     def differing(self) -> list[str]:
         """The cohorts that differ from the baseline (after Holm's adjustment)."""
@@ -82,6 +84,18 @@ class CohortComparison:
             f"({CONFIDENCE:.0%} intervals; p-values Holm-adjusted over {int(t['p_value'].notna().sum())} "  # noqa: E501
             "comparisons)."
         ]
+        if self.baseline_counts is not None:
+            k, n = self.baseline_counts
+            if n:
+                lo, hi = wilson([k], [n])
+                lines.append(
+                    f"  Baseline {self.baseline}: {format_share(k / n)} "
+                    f"({format_share(lo[0])} to {format_share(hi[0])}) of {n:,} {self.unit}."
+                )
+            else:
+                lines.append(f"  Baseline {self.baseline}: no {self.unit}.")
+        if t.empty:
+            lines.append("  No other cohort to compare with.")
         for group, row in t[t["differs"].to_numpy(bool)].iterrows():
             points = 100 * float(row["difference"])
             lines.append(
@@ -177,8 +191,8 @@ def _compare(
     alpha: float,
     min_users: int,
 ) -> CohortComparison:
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number between 0 and 1, not {alpha!r}")
     counts = counts.copy()
     counts.index = pd.Index([str(g) for g in counts.index], dtype="str", name=key)
     left_out: tuple[str, ...] = ()
@@ -188,14 +202,16 @@ def _compare(
     against = _baseline_of(counts, baseline, key)
     k = counts["successes"].to_numpy("float64")
     n = counts["trials"].to_numpy("float64")
+    k_base = n_base = 0.0
     if against == REST:
         k2, n2 = k.sum() - k, n.sum() - n
         rows = counts
     else:
         keep = np.asarray(counts.index != against, dtype=bool)
-        base = counts.index.get_loc(against)
-        k2 = np.full(keep.sum(), k[base])
-        n2 = np.full(keep.sum(), n[base])
+        base = int(np.flatnonzero(~keep)[0])
+        k_base, n_base = float(k[base]), float(n[base])
+        k2 = np.full(keep.sum(), k_base)
+        n2 = np.full(keep.sum(), n_base)
         rows = counts.loc[keep]
         k, n = k[keep], n[keep]
     table = rows.copy()
@@ -239,6 +255,7 @@ def _compare(
         description=description,
         min_users=min_users,
         left_out=left_out,
+        baseline_counts=None if against == REST else (int(k_base), int(n_base)),
     )
 
 
@@ -335,11 +352,15 @@ def compare_proportions(
     for column in (successes, trials):
         if column not in counts.columns:
             raise KeyError(f"counts have no column {column!r} (columns: {list(counts.columns)})")
-    k = pd.to_numeric(counts[successes], errors="coerce")
-    n = pd.to_numeric(counts[trials], errors="coerce")
-    bad = k.isna() | n.isna() | (k < 0) | (n < k) | (k != np.floor(k)) | (n != np.floor(n))
+    repeated = counts.index[counts.index.duplicated()]
+    if len(repeated):
+        raise ValueError(f"group labels must be unique: {repeated[0]!r} is there more than once")
+    k = pd.to_numeric(counts[successes], errors="coerce").astype("float64")
+    n = pd.to_numeric(counts[trials], errors="coerce").astype("float64")
+    finite = np.isfinite(k.to_numpy()) & np.isfinite(n.to_numpy())
+    bad = ~finite | ((k < 0) | (n < k) | (k != np.floor(k)) | (n != np.floor(n))).to_numpy()
     if bad.any():
-        first = counts.index[bad.to_numpy()][0]
+        first = counts.index[bad][0]
         raise ValueError(
             f"counts must be whole numbers with 0 <= {successes} <= {trials}; "
             f"group {first!r} has {counts.loc[first, successes]!r} of {counts.loc[first, trials]!r}"

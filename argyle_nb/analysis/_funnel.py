@@ -41,8 +41,9 @@ def cohort_funnel(
     account whose every present resource is ``synced`` (from ``availability``). Rows
     are (cohort, step); columns ``users`` (who reached it), ``of_cohort`` (share of the
     cohort's users, with ``of_cohort_low``/``of_cohort_high``), ``conversion`` (share of the previous step's users) with its Wilson
-    interval ``conversion_low``/``conversion_high``, and ``small``. The first step has
-    no previous step: its conversion is missing.
+    interval ``conversion_low``/``conversion_high``, ``small``, and a ``note`` saying why
+    a conversion is missing (the first step has no previous step; no user reached the
+    previous one).
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame, availability_frame
@@ -81,6 +82,13 @@ def cohort_funnel(
     add_share(out, "conversion", "users", "previous")
     out = out.rename(columns={"of_cohort_share": "of_cohort", "conversion_share": "conversion"})
     out["small"] = (out["cohort"] < min_users).to_numpy()
+    first = np.tile(np.arange(len(steps)) == 0, len(order))
+    notes = np.where(
+        first,
+        "the first step: no previous step",
+        np.where(out["previous"].to_numpy() == 0, "no user reached the previous step", ""),
+    )
+    out["note"] = pd.array(notes, dtype="str")
     return out[list(_COLUMNS)]
 
 
@@ -93,6 +101,7 @@ _COLUMNS: Final = (
     "conversion_low",
     "conversion_high",
     "small",
+    "note",
 )
 
 

@@ -34,7 +34,9 @@ def cohort_matrix(
     Rows are the values of ``rows``, and the columns a MultiIndex (measure, value of
     ``columns``) with the measures of :data:`MATRIX_MEASURES`: ``share`` of ``unit``
     with the ``metric`` and its Wilson interval ``low``/``high``, ``users`` in the cell
-    and ``trials`` (users or accounts). Empty cells have ``users`` 0 and no share.
+    and ``trials`` (users or accounts). A cell has no share exactly where there is
+    nothing to share: its ``trials`` is 0 (no users in it, or, with ``unit="accounts"``,
+    no accounts).
     ``matrix["share"]`` is the table to read; ``matrix["users"] < min_users`` shows
     the cells too small to trust. ``attrs["description"]`` says what the share is.
 
@@ -59,6 +61,10 @@ def cohort_matrix(
         availability=availability,
         min_users=min_users,
     )
+    if counts.empty:
+        # A MultiIndex of columns cannot hold an empty level: say so rather than return
+        # a frame whose matrix["share"] fails.
+        raise ValueError(f"no users: nothing to put in a matrix of {rows!r} by {columns!r}")
     add_share(counts, "m", "successes", "trials")
     counts = counts.rename(columns={"m_share": "share", "m_low": "low", "m_high": "high"})
     row_order = cohort_order(counts["users"].groupby(level=0).sum())

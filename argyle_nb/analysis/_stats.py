@@ -46,6 +46,9 @@ def wilson(
     if np.any(some):
         lo, hi = proportion_confint(k[some], n[some], alpha=1 - confidence, method="wilson")
         low[some], high[some] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+        # At 0 (or all) successes the bound is exactly 0 (or 1): no rounding past the estimate.
+        low[some & (k == 0)] = 0.0
+        high[some & (k == n)] = 1.0
     return low, high
 
 
@@ -259,8 +262,14 @@ class KaplanMeier:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = self.fit.quantile_ci(0.5, alpha=1 - confidence)
+        if not np.isfinite(low) and not np.isfinite(high):
+            # Brookmeyer–Crowley needs the curve to cross 0.5 over several distinct waits.
+            return median, math.nan, math.nan, "no interval for the median: too few distinct waits"
         note = "" if np.isfinite(high) else "the upper bound is not reached"
-        return median, float(low), float(high) if np.isfinite(high) else math.nan, note
+        low_value = float(low) if np.isfinite(low) else math.nan
+        if not np.isfinite(low):
+            note = "the lower bound cannot be estimated"
+        return median, low_value, float(high) if np.isfinite(high) else math.nan, note
 
 
 def kaplan_meier(

@@ -81,12 +81,25 @@ def _fits(
     return fits, sizes, connected
 
 
+def _horizons(days: Sequence[float] | float) -> list[float]:
+    """``days`` as a list of positive numbers (one number is one horizon)."""
+    given = [days] if isinstance(days, int | float) else days
+    if isinstance(given, str) or not isinstance(given, Sequence):
+        raise ValueError(f"days must be numbers of days, such as (1, 7, 30), not {days!r}")
+    horizons = []
+    for d in given:
+        if isinstance(d, bool) or not isinstance(d, int | float) or not np.isfinite(d) or d <= 0:
+            raise ValueError(f"days must be positive numbers of days, not {days!r}")
+        horizons.append(float(d))
+    return horizons
+
+
 def time_to_connect(
     users: pd.DataFrame,
     accounts: pd.DataFrame,
     key: str,
     *,
-    days: Sequence[float] = DEFAULT_DAYS,
+    days: Sequence[float] | float = DEFAULT_DAYS,
     as_of: datetime | str | None = None,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
@@ -100,7 +113,8 @@ def time_to_connect(
     ``median_low``/``median_high`` (Brookmeyer–Crowley interval), and for each horizon
     ``d`` in ``days`` the share connected within it, ``within_<d>d`` with
     ``within_<d>d_low``/``_high``, and ``small``. ``note`` says why a figure is missing
-    (fewer than half connected; not followed that long; an open upper bound).
+    (fewer than half connected; not followed that long; an open upper bound; too few
+    distinct waits for an interval).
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -114,9 +128,7 @@ def time_to_connect(
         >>> int(waits.loc["A", "connected"]), float(waits.loc["A", "median_days"])
         (1, 2.0)
     """
-    horizons = [float(d) for d in days]
-    if any(not np.isfinite(d) or d <= 0 for d in horizons):
-        raise ValueError(f"days must be positive numbers of days, not {list(days)!r}")
+    horizons = _horizons(days)
     fits, sizes, connected = _fits(users, accounts, key, as_of, min_users, pool_small)
     rows: list[dict[str, Any]] = []
     for group, fit in fits.items():

@@ -32,8 +32,8 @@ class Sleeps:
 
 @pytest.fixture
 def faulty(tmp_path: Path) -> Iterator[Sandbox]:
-    """A sandbox of its own (450 users: several pages of users and of accounts)."""
-    with start(db=tmp_path / "faulty.sqlite", users=450, seed=11) as running:
+    """A sandbox of its own (500 users: several pages of users and of accounts)."""
+    with start(db=tmp_path / "faulty.sqlite", users=500, seed=11) as running:
         yield running
 
 
@@ -45,7 +45,7 @@ def test_lists_are_complete_under_429_and_503(faulty: Sandbox) -> None:
     with _client(faulty, Sleeps()) as clean:
         users = [u.id for u in clean.users.list()]
         accounts = [a.id for a in clean.accounts.list()]
-    assert len(users) == 450 and len(accounts) > 600
+    assert len(users) == 500 and len(accounts) > 600
 
     faulty.faults = Faults(rate_limit=0.3, retry_after=1, server_error=0.1, seed=5)
     sleeps = Sleeps()
