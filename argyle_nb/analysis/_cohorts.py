@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Above this share of distinct values per user, a key is an id, not a cohort.
 ID_LIKE_SHARE: Final = 0.5
+#: Over this many values whose groups are mostly small, a key makes no usable cohorts.
+MANY_VALUES: Final = 20
 #: Below this share of users carrying it, a key is mostly missing.
 MOSTLY_MISSING_SHARE: Final = 0.05
 
@@ -36,8 +38,9 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
     Columns: ``users`` (carrying the key), ``share`` (of all users), ``values``
     (distinct), ``median_group`` (users in the median group), ``cohort`` (``"good"`` or
     ``"poor"``) and ``reason``: why a key is poor: nearly unique per user (an id), a
-    single value, mostly missing (under 5% of users), or groups mostly under
-    ``min_users``. Good keys come first, each part by users.
+    single value, mostly missing (under 5% of users), or many values (over 20) whose
+    groups are mostly under ``min_users``. (A key of a few values whose groups are all
+    small is still a cohort: :func:`metadata_groups` flags its groups ``small``.) Good keys come first, each part by users.
 
     Example:
         >>> from argyle_nb.frames import users_frame
@@ -65,8 +68,8 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
             reason = f"nearly unique per user ({values:,} values): an id, not a cohort"
         elif share < MOSTLY_MISSING_SHARE:
             reason = f"mostly missing (carried by {share:.1%} of users)"
-        elif median < min_users:
-            reason = f"most groups have under {min_users} users"
+        elif values > MANY_VALUES and median < min_users:
+            reason = f"many small groups ({values:,} values, most under {min_users} users)"
         else:
             reason = ""
         rows.append(

@@ -5,7 +5,7 @@
   sandbox at ``ARGYLE_BASE_URL`` (default ``argyle_nb.client.DEFAULT_BASE_URL``) with
   ``ARGYLE_API_KEY_ID``/``ARGYLE_API_KEY_SECRET``. Tests on ``target`` assume no data
   beyond what they create, and delete what they create (``scratch``).
-* ``sandbox`` (session): ``start(users=300, seed=7)`` on a temporary database. Tests that
+* ``sandbox`` (session): ``start(users=320, seed=7)`` on a temporary database. Tests that
   write to it must not assume the seeded counts afterwards.
 * ``fresh_sandbox`` (function): an empty sandbox of its own.
 * ``scratch`` (function): users created on the target, deleted when the test ends.
@@ -35,7 +35,7 @@ from tests.integration.clients import (
     missing_keys,
 )
 
-SEEDED_USERS = 300
+SEEDED_USERS = 320
 SEED = 7
 
 HERE = Path(__file__).resolve().parent
@@ -82,7 +82,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox seeded with 300 users (seed 7), shared by the session."""
+    """A sandbox seeded with 320 users (seed 7), shared by the session."""
     if LIVE:
         pytest.skip("embedded sandbox only: skipped under ARGYLE_LIVE=1")
     db = tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite"

@@ -22,6 +22,7 @@ import pytest
 import requests
 import websocket
 
+from argyle_nb.sandbox import DEMO_USERS
 from tests.browser.lab import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +206,7 @@ def test_make_lab_serves_the_tutorial_and_stops_by_pid(tmp_path: Path) -> None:
         assert lab.ready.wait(180), f"no banner in 180 s:\n{lab.output()}"
         assert lab.token, f"no login URL with a token:\n{lab.output()}"
         assert lab.process.poll() is None, lab.output()
-        assert lab.sandbox_users == 1000
+        assert lab.sandbox_users == DEMO_USERS
         auth = {"Authorization": f"token {lab.token}"}
         assert requests.get(f"{lab.url}/api/status", headers=auth, timeout=10).ok
         # the news / update pop-up is off for this Lab (page config on JUPYTER_CONFIG_PATH)

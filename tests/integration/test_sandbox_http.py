@@ -22,7 +22,7 @@ from argyle_nb.models import Account, NewUser, Page, User, UserToken
 from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET, Faults, Sandbox, start
 from tests.integration.clients import Endpoint, Scratch, Target, token_claims
 
-SEEDED_USERS = 300  # the session fixture `sandbox` seeds 300 users
+SEEDED_USERS = 320  # the session fixture `sandbox` seeds 320 users
 
 UNAUTHORIZED = {"detail": "Invalid username/password."}
 NOT_FOUND = {"detail": "Not found."}

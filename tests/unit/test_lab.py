@@ -19,6 +19,7 @@ from argyle_nb.lab import (
     lab_environment,
 )
 from argyle_nb.provenance import SANDBOX_URL_VARIABLE
+from argyle_nb.sandbox import DEMO_USERS
 
 NOTEBOOKS = Path("/data/notebooks")
 
@@ -77,7 +78,8 @@ def test_the_login_token_stays_out_of_the_repr() -> None:
 
 def test_options_after_a_double_dash_go_to_jupyterlab() -> None:
     args = cli.build_parser().parse_args(["lab", "--db", "x.sqlite", "--", "--port", "9999"])
-    assert (args.db, args.jupyterlab_args, args.users) == ("x.sqlite", ["--port", "9999"], 1000)
+    assert (args.db, args.jupyterlab_args) == ("x.sqlite", ["--port", "9999"])
+    assert args.users == DEMO_USERS
 
 
 def test_a_missing_notebooks_folder_is_refused(
