@@ -44,7 +44,11 @@ def _png(plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> bytes:
 
 def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
     shown = frame.head(limit)
-    percent = {c: _percent for c in shown.columns if "share" in str(c) or c in _SHARE_COLUMNS}
+    percent = {
+        c: _percent
+        for c in shown.columns
+        if "share" in str(c) or c in _SHARE_COLUMNS or str(c).endswith(("_low", "_high"))
+    }
     body = shown.to_html(
         na_rep="—", float_format=lambda x: f"{x:.3g}", formatters=percent, border=0
     )
