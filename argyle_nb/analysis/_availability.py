@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 from argyle_nb.analysis._common import _SCAN_ORDER, _TIMELINE_NEEDS, _WINDOW_NEEDS, _empty
 from argyle_nb.analysis._connection import _group_labels
 from argyle_nb.analysis._stats import wilson
+from argyle_nb.palette import NEUTRAL, status_colour
 
 # ---------------------------------------------------------------------------
 # Availability windows
@@ -94,8 +95,10 @@ def _resolve_now(availability: pd.DataFrame, now: datetime | str | None) -> pd.T
 
 
 def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Stacked bars of synced / in_progress / sync_failed shares per resource, stale noted."""
+    """Stacked bars of synced / in_progress / sync_failed shares per resource, coloured by
+    meaning; each row's label gives its accounts and stale share, the legend stands right."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     require_columns(
         windows,
@@ -106,23 +109,25 @@ def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> 
     if windows.empty:
         return _empty(ax, "Availability scan status by resource", "no availability to show")
     shares = windows[list(_SCAN_ORDER)]
-    labels = [
-        " / ".join(str(v) for v in (i if isinstance(i, tuple) else (i,))) for i in shares.index
-    ]
+    counts = windows["accounts"] if "accounts" in windows.columns else None
+    labels = []
+    failed = windows["sync_failed"].to_numpy(float)
+    for i, (index, stale) in enumerate(zip(shares.index, windows["stale_share"], strict=True)):
+        name = " / ".join(str(v) for v in (index if isinstance(index, tuple) else (index,)))
+        parts = [f"{int(counts.iloc[i]):,}"] if counts is not None else []
+        # A thin sliver of failures is easy to miss: the label says it in numbers.
+        parts += [f"{failed[i]:.1%} failed"] if failed[i] > 0 else []
+        labels.append(f"{name} ({', '.join([*parts, f'{stale:.0%} stale'])})")
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)))
-    shares.set_axis(labels, axis=0).iloc[::-1].plot.barh(
-        stacked=True, ax=ax, width=0.8, color=["tab:green", "tab:orange", "tab:red"]
-    )
-    for y, stale in enumerate(windows["stale_share"].iloc[::-1]):
-        ax.annotate(
-            f"{stale:.0%} stale", (1, y), xytext=(-50, -3), textcoords="offset points", fontsize=8
-        )
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)), layout="constrained")
+    plot = shares.set_axis(labels, axis=0).iloc[::-1]
+    plot.plot.barh(stacked=True, ax=ax, width=0.8, color=[status_colour(c) for c in plot.columns])
     ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_title("Availability scan status by resource")
-    ax.set_xlabel("share of accounts")
+    ax.set_xlabel("share of the accounts with the resource")
     ax.set_ylabel(" / ".join(str(n) for n in windows.index.names if n))
-    ax.legend(title="status", loc="lower left", fontsize=8)
+    ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 
 
@@ -176,17 +181,25 @@ def plot_availability_timeline(timeline: pd.DataFrame, ax: Axes | None = None) -
     )
     if timeline.empty:
         return _empty(ax, "Available event windows", "no windows to show")
+    from matplotlib.lines import Line2D
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.2 * len(timeline) + 1)))
-    colours = {"synced": "tab:green", "in_progress": "tab:orange", "sync_failed": "tab:red"}
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.2 * len(timeline) + 1)), layout="constrained")
     starts = timeline["available_from"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
     ends = timeline["available_to"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    colour = [colours.get(str(s), "tab:gray") for s in timeline["status"]]
+    colour = [status_colour(s) for s in timeline["status"]]
     style: Any = [":" if stale else "-" for stale in timeline["stale"]]
     ys = np.arange(len(timeline))
     ax.hlines(ys, starts, ends, colors=colour, linestyles=style, linewidth=2)
     ax.set_yticks(range(len(timeline)), [str(a)[:8] for a in timeline["account"]], fontsize=7)
-    ax.set_title("Available event windows (dotted: stale; red: sync_failed)")
+    ax.set_title("Available event windows, one line per account")
     ax.set_xlabel("time (UTC)")
-    ax.set_ylabel("account")
+    ax.set_ylabel("account (first 8 characters of its id)")
+    shown = list(dict.fromkeys(str(s) for s in timeline["status"]))
+    handles = [Line2D([], [], color=status_colour(s), linewidth=2, label=s) for s in shown]
+    if timeline["stale"].any():
+        handles.append(Line2D([], [], color=NEUTRAL, linestyle=":", linewidth=2, label="stale"))
+    ax.legend(
+        handles=handles, title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False
+    )
     return ax

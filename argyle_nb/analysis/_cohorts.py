@@ -19,6 +19,7 @@ from argyle_nb.analysis._outcomes import (
 )
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import metadata_keys, require_columns
+from argyle_nb.palette import COHORT_COLOURS, NEUTRAL
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,7 +41,8 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
     ``"poor"``) and ``reason``: why a key is poor: nearly unique per user (an id), a
     single value, mostly missing (under 5% of users), or many values (over 20) whose
     groups are mostly under ``min_users``. (A key of a few values whose groups are all
-    small is still a cohort: :func:`metadata_groups` flags its groups ``small``.) Good keys come first, each part by users.
+    small is still a cohort: :func:`metadata_groups` flags its groups ``small``.) Good
+    keys come first, each part by users.
 
     Example:
         >>> from argyle_nb.frames import users_frame
@@ -251,11 +253,11 @@ def plot_metadata_groups(groups: pd.DataFrame, ax: Axes | None = None) -> Axes:
                 xerr=err[:, mask],
                 fmt="o",
                 capsize=3,
-                color="C0",
+                color=COHORT_COLOURS[0],
                 markerfacecolor=face,
             )
     overall = frame["connected_users"].sum() / max(frame["users"].sum(), 1)
-    ax.axvline(overall, color="0.5", linestyle="--", linewidth=1)
+    ax.axvline(overall, color=NEUTRAL, linestyle="--", linewidth=1)
     labels = [
         f"{g} (n={n:,}{', small' if s else ''})"
         for g, n, s in zip(frame.index, frame["users"], small, strict=True)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from argyle_nb.frames import require_columns
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES
+from argyle_nb.palette import status_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -200,8 +201,14 @@ def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
 
 
 def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Stacked bars of status shares per group (or per period)."""
+    """Stacked bars of status shares per group (or per period), coloured by meaning.
+
+    Connected is bluish green, error vermillion, connecting amber (see
+    :mod:`argyle_nb.palette`); the legend stands right of the bars, never on them; each
+    row's label says how many accounts it holds.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     require_columns(
         dist,
@@ -214,18 +221,20 @@ def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = No
     shares = dist[[c for c in dist.columns if str(c).startswith("share_")]]
     shares.columns = [str(c).removeprefix("share_") for c in shares.columns]
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)))
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)), layout="constrained")
     by = ", ".join(str(n) for n in dist.index.names if n) or "group"
     labels = [
-        " / ".join(_short(v) for v in (i if isinstance(i, tuple) else (i,))) for i in shares.index
+        " / ".join(_short(v) for v in (i if isinstance(i, tuple) else (i,))) + f" ({n:,})"
+        for i, n in zip(shares.index, dist["total"], strict=True)
     ]
     plot = shares.set_axis(labels, axis=0).iloc[::-1]
-    plot.plot.barh(stacked=True, ax=ax, width=0.8)
+    plot.plot.barh(stacked=True, ax=ax, width=0.8, color=[status_colour(c) for c in plot.columns])
     ax.set_xlim(0, 1)
-    ax.set_title(f"Connection status by {by}")
-    ax.set_xlabel("share of accounts")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_title(f"Connection status of accounts by {by}")
+    ax.set_xlabel("share of the accounts (count in brackets)")
     ax.set_ylabel(by)
-    ax.legend(title="status", loc="lower right", fontsize=8)
+    ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 
 

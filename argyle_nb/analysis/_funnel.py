@@ -11,6 +11,7 @@ from argyle_nb.analysis._common import MIN_USERS, _empty
 from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import require_columns
+from argyle_nb.palette import cohort_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -124,7 +125,8 @@ def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.5))
     x = np.arange(len(steps))
-    for group, part in funnel.groupby(level=0, sort=False):
+    groups = list(funnel.groupby(level=0, sort=False))
+    for (group, part), colour in zip(groups, cohort_colours(len(groups)), strict=True):
         share = part["of_cohort"].to_numpy(float)
         low = part["of_cohort_low"].to_numpy(float)
         high = part["of_cohort_high"].to_numpy(float)
@@ -135,6 +137,7 @@ def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
             yerr=np.clip(np.nan_to_num(np.vstack([share - low, high - share])), 0, None),
             marker="o",
             capsize=3,
+            color=colour,
             label=f"{group} (n={n:,})",
         )
     ax.set_xticks(x, steps)

@@ -18,6 +18,7 @@ from argyle_nb.analysis._common import MIN_USERS, _empty
 from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
 from argyle_nb.frames import require_columns
+from argyle_nb.palette import cohort_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -232,9 +233,10 @@ def plot_time_to_connect(
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.5))
     first = 1 / 24 / 4  # 15 minutes: the left edge of the log axis
-    for group, part in curves.groupby(key, sort=False):
+    groups = list(curves.groupby(key, sort=False))
+    for (group, part), colour in zip(groups, cohort_colours(len(groups)), strict=True):
         x = np.maximum(part["days"].to_numpy(float), first)
-        (line,) = ax.step(x, part["connected_share"], where="post", label=str(group))
+        (line,) = ax.step(x, part["connected_share"], where="post", label=str(group), color=colour)
         if bands:
             ax.fill_between(
                 x,

@@ -320,7 +320,7 @@ def test_plots_have_titles_and_labels(
     # Readable order: the largest group at the top of a horizontal bar chart.
     dist = analysis.connection_status_distribution(accounts_df, by="link_item")
     ticks = [t.get_text() for t in axes[2].get_yticklabels()]
-    assert ticks[-1] == str(dist.index[0])
+    assert ticks[-1] == f"{dist.index[0]} ({dist['total'].iloc[0]:,})"
     import matplotlib.pyplot as plt
 
     plt.close("all")
