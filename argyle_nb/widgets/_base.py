@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from argyle_nb.palette import DPI
 from argyle_nb.provenance import format_age, provenance_of
 
 if TYPE_CHECKING:
@@ -29,17 +30,32 @@ def _widgets() -> Any:
     return ipywidgets
 
 
+#: Width of a chart on the page, in CSS pixels (9 inches at 80 px an inch).
+CHART_WIDTH_PX = 720
+_CHART_INCHES = 9.0
+
+
 def _png(plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> bytes:
-    """Draw ``plot(data, ax=...)`` on a Figure outside pyplot and return it as PNG."""
+    """Draw ``plot(data, ax=...)`` on a Figure outside pyplot and return it as PNG.
+
+    The PNG has :data:`~argyle_nb.palette.DPI` dots an inch, shown :data:`CHART_WIDTH_PX`
+    wide: sharp on a high-DPI screen, the same size as before on a plain one.
+    """
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(9, min(12.0, max(2.5, height))), layout="constrained")
+    figure = Figure(figsize=(_CHART_INCHES, min(12.0, max(2.5, height))), layout="constrained")
     ax = figure.subplots()
     plot(data, ax=ax)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
+    figure.savefig(buffer, format="png", dpi=DPI)
     figure.clear()
     return buffer.getvalue()
+
+
+def _chart_image() -> Any:
+    """The Image widget of a chart: :data:`CHART_WIDTH_PX` wide, never wider than the page."""
+    w = _widgets()
+    return w.Image(format="png", width=str(CHART_WIDTH_PX), layout=w.Layout(max_width="100%"))
 
 
 def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
@@ -114,7 +130,7 @@ class _Explorer:
         self._tracked: dict[str, pd.DataFrame] = {}
         self._source = w.HTML()
         self._message = w.HTML()
-        self._chart = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self._chart = _chart_image()
         self._table = w.HTML()
         self.widget: Any = None
 
@@ -176,7 +192,9 @@ class _Explorer:
                     return ""
                 data = base64.b64encode(widget.value).decode("ascii")
                 src = f"data:image/{widget.format};base64,{data}"
-                return f'<img src="{src}" style="max-width:100%" alt="chart">'
+                return (
+                    f'<img src="{src}" width="{CHART_WIDTH_PX}" style="max-width:100%" alt="chart">'
+                )
             if isinstance(widget, w.Dropdown | w.SelectMultiple | w.DatePicker):
                 value = widget.value
                 if isinstance(value, tuple):

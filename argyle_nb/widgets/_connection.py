@@ -11,6 +11,7 @@ from argyle_nb import analysis
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
     Clock,
+    _chart_image,
     _Explorer,
     _html_table,
     _options,
@@ -64,7 +65,7 @@ class ConnectionExplorer(_Explorer):
         self.by = w.Dropdown(options=choices, value=by, description="Group by")
         self.freq = w.Dropdown(options=["week", "month"], value="month", description="Over time")
         self._errors = w.HTML()
-        self._time_chart = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self._time_chart = _chart_image()
         self.time_chart_data: pd.DataFrame = pd.DataFrame()
         for control in (
             self.link_item,
