@@ -17,9 +17,14 @@ from argyle_nb.widgets._base import Clock, _Explorer, _options, _widgets
 class AvailabilityExplorer(_Explorer):
     """Pick a resource and scan statuses; see a sampled timeline of windows and a summary.
 
+    Only event resources have windows to draw (``activities``, ``payouts``: an
+    ``available_from`` and ``available_to``); the explorer offers those and says which
+    others the data has and why they draw nothing.
+
     Args:
         availability: an :func:`~argyle_nb.frames.availability_frame`.
-        resource: the resource shown first (default: the first present, ``payouts`` if any).
+        resource: the resource shown first (default: ``payouts`` if it has windows, else
+            the first resource that has).
         sample: how many accounts the timeline draws (a seeded sample).
         seed: the sample's seed.
         stale_days: scans older than this before ``now`` are stale.
@@ -27,8 +32,9 @@ class AvailabilityExplorer(_Explorer):
 
     Attributes:
         resource: a Dropdown; statuses: a SelectMultiple (nothing selected: all).
-        table: :func:`~argyle_nb.analysis.availability_windows` of the rows with the
-            chosen statuses, per resource.
+        table: :func:`~argyle_nb.analysis.availability_windows` of the chosen resource's
+            rows with the chosen statuses.
+        without_windows: the resources present that have no event windows.
         chart_data: the sampled :func:`~argyle_nb.analysis.availability_timeline`.
         flagged: the timeline rows marked (``sync_failed`` or stale).
     """
@@ -59,7 +65,11 @@ class AvailabilityExplorer(_Explorer):
         self.flagged: pd.DataFrame = pd.DataFrame()
         counts = availability["resource"].astype("str").value_counts()
         order = _category_order(availability["resource"])
-        resources = [r for r in order if counts.get(r, 0) > 0]
+        present = [r for r in order if counts.get(r, 0) > 0]
+        dated = availability["available_from"].notna() & availability["available_to"].notna()
+        with_windows = set(availability.loc[dated.to_numpy(), "resource"].astype("str"))
+        resources = [r for r in present if r in with_windows]
+        self.without_windows: list[str] = [r for r in present if r not in with_windows]
         if resource is None and resources:
             resource = "payouts" if "payouts" in resources else resources[0]
         self.resource = w.Dropdown(options=resources, value=resource, description="Resource")
@@ -84,12 +94,17 @@ class AvailabilityExplorer(_Explorer):
 
     def _update(self) -> None:
         statuses: list[str] | None = list(self.statuses.value) or None
-        rows = self.availability
+        resource = self.resource.value
+        if resource is None:
+            have = ", ".join(self.without_windows) or "none"
+            self._empty(f"No resource has event windows to draw (resources present: {have}).")
+            return
+        rows = self.availability[self.availability["resource"].astype("str") == resource]
         if statuses is not None:
             rows = rows[rows["status"].astype("str").isin(statuses).to_numpy()]
-        resource = self.resource.value
-        if resource is None or rows.empty:
-            self._empty("No availability rows match these statuses.")
+        if rows.empty:
+            chosen = ", ".join(statuses or [])
+            self._empty(f"No {resource} scans with the status {chosen}.")
             return
         summary = analysis.availability_windows(rows, stale_days=self.stale_days, now=self.now)
         timeline = analysis.availability_timeline(
@@ -105,7 +120,7 @@ class AvailabilityExplorer(_Explorer):
         if timeline.empty:
             self._show_chart(analysis.plot_availability_timeline, timeline, 0)
             self.flagged = timeline
-            self._say(f"No {resource} windows with these statuses.")
+            self._say(f"No {resource} windows with these statuses." + self._no_windows_note())
             return
         self._show_chart(analysis.plot_availability_timeline, timeline, 0.2 * len(timeline) + 1)
         failed = timeline["status"].astype("str") == "sync_failed"
@@ -113,7 +128,16 @@ class AvailabilityExplorer(_Explorer):
         self.flagged = timeline[(failed | stale).to_numpy()]
         self._say(
             f"{resource}: {len(timeline)} sampled windows (seed {self.seed}); "
-            f"{int(failed.sum())} sync_failed (red), {int(stale.sum())} stale (dotted)."
+            f"{int(failed.sum())} sync_failed (vermillion), {int(stale.sum())} stale (dotted)."
+            + self._no_windows_note()
+        )
+
+    def _no_windows_note(self) -> str:
+        if not self.without_windows:
+            return ""
+        return (
+            f" {', '.join(self.without_windows)}: scanned, but with no event window to draw"
+            " (no available_from / available_to)."
         )
 
     def _empty(self, text: str) -> None:

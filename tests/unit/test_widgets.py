@@ -238,17 +238,22 @@ def test_availability_explorer_resource_and_statuses(data: Data) -> None:
     assert len(explorer.chart_data) == min(20, len(payouts))
     assert set(explorer.chart_data["account"]) <= set(payouts["account"])
     assert explorer.chart_data["available_from"].is_monotonic_increasing
-    # The summary counts every row per resource.
+    # The summary follows the chosen resource and counts every one of its rows.
     per_resource = availability["resource"].astype(str).value_counts()
-    assert explorer.table["accounts"].to_dict() == {
-        r: per_resource[r] for r in explorer.table.index
-    }
+    assert explorer.table["accounts"].to_dict() == {"payouts": per_resource["payouts"]}
+    # Only event resources are offered; the others are named, with the reason.
+    dated = availability["available_from"].notna() & availability["available_to"].notna()
+    with_windows = set(availability.loc[dated, "resource"].astype(str))
+    assert set(explorer.resource.options) == with_windows == {"activities", "payouts"}
+    assert "profiles" in explorer.without_windows
+    assert "no event window to draw" in explorer.message
 
     again = AvailabilityExplorer(availability, sample=20, seed=5)
     assert list(again.chart_data["account"]) == list(explorer.chart_data["account"])
 
     explorer.statuses.value = ("sync_failed",)
     failed = availability[availability["status"].astype(str) == "sync_failed"]
+    failed = failed[failed["resource"].astype(str) == "payouts"]
     assert explorer.table["accounts"].sum() == len(failed)
     assert (explorer.table["sync_failed"] == 1.0).all()
     failed_payouts = payouts[payouts["status"].astype(str) == "sync_failed"]
@@ -257,11 +262,12 @@ def test_availability_explorer_resource_and_statuses(data: Data) -> None:
         assert set(explorer.flagged["account"]) == set(failed_payouts["account"])
         assert "sync_failed" in explorer.message
 
-    explorer.resource.value = "profiles"
+    explorer.resource.value = "activities"
     explorer.statuses.value = ()
-    profiles = availability[availability["resource"].astype(str) == "profiles"]
-    windows = profiles[profiles["available_from"].notna() & profiles["available_to"].notna()]
+    activities = availability[availability["resource"].astype(str) == "activities"]
+    windows = activities[activities["available_from"].notna() & activities["available_to"].notna()]
     assert len(explorer.chart_data) == min(20, len(windows))
+    assert explorer.table.index.tolist() == ["activities"]
 
 
 def test_availability_explorer_stale_marks(data: Data) -> None:
@@ -282,21 +288,18 @@ def test_availability_explorer_stale_marks(data: Data) -> None:
 
 def test_availability_explorer_empty_filter_message(data: Data) -> None:
     availability = data.availability
-    rows = availability[availability["available_from"].notna()]
-    present = set(zip(rows["resource"].astype(str), rows["status"].astype(str), strict=True))
-    explorer = AvailabilityExplorer(availability)
-    pair = next(
-        (r, s)
-        for r in explorer.resource.options
-        for s in explorer.statuses.options
-        if (r, s) not in present
+    failed_payouts = (availability["resource"].astype(str) == "payouts") & (
+        availability["status"].astype(str) == "sync_failed"
     )
-    explorer.resource.value, explorer.statuses.value = pair[0], (pair[1],)
-    assert explorer.chart_data.empty
-    assert explorer.message.startswith("No ")
+    others = availability[~failed_payouts.to_numpy()]  # sync_failed still among the statuses
+    explorer = AvailabilityExplorer(others)
+    assert "sync_failed" in explorer.statuses.options
+    explorer.statuses.value = ("sync_failed",)
+    assert explorer.chart_data.empty and explorer.table.empty
+    assert explorer.message == "No payouts scans with the status sync_failed."
     empty = AvailabilityExplorer(availability.iloc[:0])
     assert empty.chart_data.empty and empty.table.empty
-    assert empty.message.startswith("No ")
+    assert empty.message.startswith("No resource has event windows")
 
 
 # ---------------------------------------------------------------------------
