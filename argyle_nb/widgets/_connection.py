@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from argyle_nb import analysis
+from argyle_nb.frames import ACCOUNT_COLUMNS
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
     Clock,
@@ -61,9 +62,19 @@ class ConnectionExplorer(_Explorer):
         )
         self.created_from = w.DatePicker(description="From")
         self.created_before = w.DatePicker(description="Before")
-        choices = [c for c in ("link_item", "source", "connection_error_code") if c in accounts]
+        # Grouping by a status field (an error code) would be circular: every code is 100%
+        # error. Offered: where accounts come from, and cohort columns attached to them.
+        own = set(ACCOUNT_COLUMNS)
+        cohorts = [c for c in accounts.columns if c not in own and c != "external_metadata"]
+        choices = [c for c in ("link_item", "source") if c in accounts] + cohorts
+        if by not in choices:
+            raise ValueError(
+                f"cannot group the connection status by {by!r}: choose one of {choices}"
+            )
         self.by = w.Dropdown(options=choices, value=by, description="Group by")
-        self.freq = w.Dropdown(options=["week", "month"], value="month", description="Over time")
+        self.freq = w.Dropdown(
+            options=["day", "week", "month"], value="month", description="Over time"
+        )
         self._errors = w.HTML()
         self._time_chart = _chart_image()
         self.time_chart_data: pd.DataFrame = pd.DataFrame()
@@ -126,7 +137,14 @@ class ConnectionExplorer(_Explorer):
         )
         self.over_time = analysis.connection_status_distribution(selected, by=self.freq.value)
         self._show_time(self.over_time.tail(MAX_CHART_ROWS))
-        self._say(f"{len(selected)} of {len(self.accounts)} accounts, by {self.by.value}.")
+        periods = len(self.over_time)
+        cut = (
+            f" Over time: the last {MAX_CHART_ROWS} of {periods} {self.freq.value}s drawn"
+            f" (the table below the chart has them all; 'month' draws more of the range)."
+            if periods > MAX_CHART_ROWS
+            else ""
+        )
+        self._say(f"{len(selected)} of {len(self.accounts)} accounts, by {self.by.value}.{cut}")
 
     def _show_time(self, data: pd.DataFrame) -> None:
         self.time_chart_data = data

@@ -208,6 +208,27 @@ def test_connection_explorer_filters_by_link_item_and_dates(data: Data) -> None:
     assert f"{len(since)} of {len(accounts)}" in explorer.message
 
 
+def test_connection_explorer_groups_sensibly_and_says_what_it_cut(data: Data) -> None:
+    from argyle_nb.frames import attach_metadata
+
+    explorer = ConnectionExplorer(data.accounts)
+    # No circular group-by: every error code is 100% error.
+    assert "connection_error_code" not in explorer.by.options
+    assert list(explorer.by.options) == ["link_item", "source"]
+    with pytest.raises(ValueError, match="cannot group the connection status by"):
+        ConnectionExplorer(data.accounts, by="connection_error_code")
+    # A cohort attached to the accounts is offered.
+    tagged = attach_metadata(data.accounts, data.users, "region", name="region")
+    assert "region" in ConnectionExplorer(tagged, by="region").by.options
+    # By day, the range is longer than the chart: the message says what was drawn.
+    explorer.freq.value = "day"
+    days = len(explorer.over_time)
+    assert days > 30 and len(explorer.time_chart_data) == 30
+    assert f"the last 30 of {days} days drawn" in explorer.message
+    explorer.freq.value = "month"
+    assert "drawn" not in explorer.message
+
+
 def test_connection_explorer_empty_filter_message(data: Data) -> None:
     explorer = ConnectionExplorer(data.accounts)
     last = data.accounts["created_at"].max().date()
