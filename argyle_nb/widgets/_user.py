@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import orjson
 import pandas as pd
 
-from argyle_nb import analysis
 from argyle_nb.errors import ArgyleError
 
 if TYPE_CHECKING:
@@ -33,7 +32,10 @@ class UserInspector(_Explorer):
         search: a Text (id prefix or metadata text); matches: a Dropdown of user ids.
         metadata: a Textarea of the user's metadata as JSON.
         save, token_button, confirm, cancel: Buttons.
-        user_id, table (the user's accounts), availability, token, pending.
+        user_id, table (the user's accounts), availability (the user's rows of
+        :func:`~argyle_nb.frames.availability_frame`), windows (the same, one row per
+        account and resource, as shown: link item, status, the window's dates, events,
+        last scan), token, pending.
     """
 
     def __init__(
@@ -50,12 +52,22 @@ class UserInspector(_Explorer):
         self._track(users=self.users)
         self.user_id: str | None = None
         self.availability: pd.DataFrame = pd.DataFrame()
+        self.windows: pd.DataFrame = pd.DataFrame()
         self.token: str | None = None
         self.pending: str | None = None
-        self.search = w.Text(description="Search", placeholder="user id or metadata value")
-        self.matches = w.Dropdown(options=[], value=None, description="User")
+        # Labels are never cut ("initial" width); the dropdown fits a whole user id.
+        label = {"description_width": "initial"}
+        self.search = w.Text(
+            description="Search",
+            placeholder="user id (or its start) or metadata value",
+            style=label,
+            layout=w.Layout(width="360px"),
+        )
+        self.matches = w.Dropdown(
+            options=[], value=None, description="User", style=label, layout=w.Layout(width="420px")
+        )
         self.metadata = w.Textarea(
-            description="Metadata", layout=w.Layout(width="600px", height="120px")
+            description="Metadata", style=label, layout=w.Layout(width="600px", height="120px")
         )
         self.save = w.Button(description="Save metadata…", icon="save")
         self.token_button = w.Button(description="Create user token…", icon="key")
@@ -63,7 +75,9 @@ class UserInspector(_Explorer):
         self.cancel = w.Button(description="Cancel")
         self._confirm_box = w.HBox([self.confirm, self.cancel])
         self._confirm_box.layout.display = "none"
-        self._token = w.Text(description="Token", disabled=True)
+        self._token = w.Text(
+            description="Token", disabled=True, style=label, layout=w.Layout(width="600px")
+        )
         self._token.layout.display = "none"
         self._availability = w.HTML()
         self.search.observe(lambda _: self._find(), names="value")
@@ -84,7 +98,7 @@ class UserInspector(_Explorer):
                 self._token,
                 w.HTML("<b>Accounts</b>"),
                 self._table,
-                w.HTML("<b>Availability</b>"),
+                w.HTML("<b>Scan windows of the user's accounts</b>"),
                 self._availability,
             ]
         )
@@ -118,6 +132,7 @@ class UserInspector(_Explorer):
             self.metadata.value = ""
             self._show_table(pd.DataFrame())
             self.availability = pd.DataFrame()
+            self.windows = pd.DataFrame()
             self._availability.value = ""
             return
         try:
@@ -133,11 +148,11 @@ class UserInspector(_Explorer):
         columns = ["id", "link_item", "connection_status", "connection_error_code", "created_at"]
         self._show_table(accounts[[c for c in columns if c in accounts.columns]])
         self.availability = availability
-        if availability.empty:
-            self._availability.value = "<i>No availability.</i>"
+        self.windows = _windows(accounts, availability)
+        if self.windows.empty:
+            self._availability.value = "<i>No scans yet: no account has availability.</i>"
         else:
-            windows = analysis.availability_windows(availability)
-            self._availability.value = _html_table(windows)
+            self._availability.value = _html_table(self.windows)
         self._say(f"User {self.user_id}: {len(accounts)} accounts.")
 
     def _ask(self, action: str) -> None:
@@ -181,3 +196,36 @@ class UserInspector(_Explorer):
 
     def _summary(self) -> str:
         return f"user={self.user_id!r}"
+
+
+def _windows(accounts: pd.DataFrame, availability: pd.DataFrame) -> pd.DataFrame:
+    """The user's scan windows, one row per account and resource, dates as dates (UTC)."""
+    if availability.empty:
+        return pd.DataFrame()
+    item = pd.Series(
+        accounts["link_item"].astype("str").to_numpy(), index=accounts["id"].astype("str")
+    )
+    account = availability["account"].astype("str")
+
+    def day(column: str) -> pd.Series[str]:
+        values = availability[column]
+        out: pd.Series[str] = values.dt.strftime("%Y-%m-%d").where(values.notna(), "—")
+        return out.astype("str")
+
+    out = pd.DataFrame(
+        {
+            "account": account.to_numpy(),
+            "link item": item.reindex(account.to_numpy()).to_numpy(),
+            "resource": availability["resource"].astype("str").to_numpy(),
+            "status": availability["status"].astype("str").to_numpy(),
+            "events from": day("available_from").to_numpy(),
+            "events to": day("available_to").to_numpy(),
+            "events": availability["available_count"].astype("Int64").to_numpy(),
+            "last scan (UTC)": availability["updated_at"]
+            .dt.strftime("%Y-%m-%d %H:%M")
+            .where(availability["updated_at"].notna(), "—")
+            .astype("str")
+            .to_numpy(),
+        }
+    )
+    return out.sort_values(["account", "resource"], kind="stable").reset_index(drop=True)

@@ -344,6 +344,17 @@ def test_user_inspector_search_patch_and_token(data: Data) -> None:
         data.users.loc[data.users["id"] == user_id, "external_metadata"].iloc[0]
     )
 
+    # The user's own scan windows, one row per account and resource, dates as dates.
+    own = data.availability[data.availability["user"] == user_id]
+    assert len(inspector.windows) == len(own)
+    assert set(inspector.windows["account"]) == set(own["account"])
+    if len(own):
+        assert inspector.windows["events from"].str.fullmatch(r"\d{4}-\d{2}-\d{2}|—").all()
+        assert set(inspector.windows["link item"]) <= set(shown["link_item"].astype(str))
+    # Full ids, never cut: the dropdown is wide enough and labels take their width.
+    assert inspector.matches.layout.width == "420px"
+    assert inspector.matches.style.description_width == "initial"
+
     inspector.search.value = user_id[:13]
     assert inspector.matches.value == user_id
 
