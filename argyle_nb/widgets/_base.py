@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -59,27 +60,10 @@ def _chart_image() -> Any:
 
 
 def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
-    shown = frame.head(limit)
-    percent = {
-        c: _percent
-        for c in shown.columns
-        if "share" in str(c) or c in _SHARE_COLUMNS or str(c).endswith(("_low", "_high"))
-    }
-    body = shown.to_html(
-        na_rep="—", float_format=lambda x: f"{x:.3g}", formatters=percent, border=0
-    )
-    more = ""
-    if len(frame) > limit:
-        more = f"<p><i>showing {limit} of {len(frame)} rows</i></p>"
-    return f'<div class="argyle-table">{body}{more}</div>'
+    """A table for people (see :mod:`argyle_nb.widgets._tables`), at most ``limit`` rows."""
+    from argyle_nb.widgets._tables import table_html
 
-
-#: Columns of shares (0–1) that tables show as percentages.
-_SHARE_COLUMNS = frozenset({"synced", "in_progress", "sync_failed"})
-
-
-def _percent(value: Any) -> str:
-    return "—" if pd.isna(value) else f"{value:.1%}"
+    return table_html(frame, rows=limit)
 
 
 def _message_html(text: str, *, error: bool = False) -> str:
@@ -131,7 +115,11 @@ class _Explorer:
         self._source = w.HTML()
         self._message = w.HTML()
         self._chart = _chart_image()
-        self._table = w.HTML()
+        from argyle_nb.widgets._tables import TablePager
+
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
+        self._pager = TablePager(name)
+        self._table = self._pager.widget
         self.widget: Any = None
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -155,7 +143,15 @@ class _Explorer:
 
     def _show_table(self, frame: pd.DataFrame) -> None:
         self.table = frame
-        self._table.value = _html_table(frame) if len(frame) else ""
+        self._pager.show(frame)
+
+    @property
+    def view(self) -> pd.DataFrame:
+        """Export this view: the explorer's table as shown (sorted as chosen), unformatted.
+
+        ``explorer.view.to_csv("view.csv")``; the table's own link downloads the same.
+        """
+        return self._pager.view
 
     def _show_chart(self, plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> None:
         self.chart_data = data

@@ -13,9 +13,9 @@ from argyle_nb.widgets._base import (
     MAX_GROUP_OPTIONS,
     Clock,
     _Explorer,
-    _html_table,
     _widgets,
 )
+from argyle_nb.widgets._tables import TablePager
 
 # ---------------------------------------------------------------------------
 # Metadata cohorts
@@ -86,6 +86,7 @@ class MetadataExplorer(_Explorer):
         self.group = w.Dropdown(options=[], value=None, description="Group")
         self._words = w.HTML()
         self._users = w.HTML()
+        self._members = TablePager("cohort_users")
         self.key.observe(lambda _: self._update(), names="value")
         self.group.observe(lambda _: self._update_group(), names="value")
         self.widget = w.VBox(
@@ -99,6 +100,7 @@ class MetadataExplorer(_Explorer):
                 self._table,
                 self.group,
                 self._users,
+                self._members.widget,
             ]
         )
         self._update()
@@ -151,14 +153,19 @@ class MetadataExplorer(_Explorer):
         group = self.group.value
         if group is None or self.key.value is None:
             self.group_users = pd.DataFrame()
+            self._members.show(pd.DataFrame())
             self._users.value = "<i>Choose a group to list its users.</i>"
             return
         chosen = analysis.users_in_group(self.users, self.key.value, group)
         self.group_users = chosen
-        columns = [c for c in ("id", "created_at", "external_metadata") if c in chosen.columns]
-        title = f"<b>{len(chosen)} users in {html.escape(repr(group))}</b>"
+        # One column per metadata key the group's users carry (not raw JSON), in pages.
+        meta = [c for c in chosen.columns if str(c).startswith("meta") and chosen[c].notna().any()]
+        columns = [c for c in ("id", "created_at") if c in chosen.columns] + meta
         listing = chosen[columns].reset_index(drop=True)
-        self._users.value = title + (_html_table(listing) if len(chosen) else " — none")
+        listing.columns = [str(c).removeprefix("meta.") for c in listing.columns]
+        title = f"<b>{len(chosen):,} users in {html.escape(repr(group))}</b>"
+        self._users.value = title + ("" if len(chosen) else " — none")
+        self._members.show(listing)
 
     def _summary(self) -> str:
         return f"key={self.key.value!r}, {len(self.groups)} groups"

@@ -137,6 +137,13 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     want = set(data.users.loc[data.users["meta.region"] == group, "id"])
     assert set(explorer.group_users["id"]) == want
     assert len(want) > 0
+    # Its users in pages, one column per metadata key, never raw JSON.
+    listing = explorer._members.frame
+    assert "external_metadata" not in listing.columns and "region" in listing.columns
+    assert set(listing["id"]) == want
+    # Export this view: the table as shown, and the same as CSV.
+    assert explorer.view.equals(explorer.table)
+    assert "Download this view" in explorer._pager._csv.value
 
     explorer.group.value = MISSING
     assert set(explorer.group_users["id"]) == set(

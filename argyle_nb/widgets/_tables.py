@@ -1,0 +1,246 @@
+"""Tables for people: shares as percentages with their intervals, dates as dates (UTC),
+missing values as a dash, numbers right-aligned with thousands separators, headers in
+words; long tables in pages, sortable, and exportable as CSV.
+
+Example:
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"users": [1795], "connected_share": [0.708],
+    ...                       "connected_low": [0.687], "connected_high": [0.729]},
+    ...                      index=pd.Index(["lending"], name="customer group"))
+    >>> list(readable(frame).columns)
+    ['users', 'connected (95% interval)']
+    >>> readable(frame).iloc[0, 1]
+    '70.8% (68.7–72.9%)'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+#: Rows of one page of a table.
+PAGE_ROWS: Final = 25
+#: Above this many rows a table offers no inline CSV (a data: link of that size stalls a tab).
+MAX_CSV_ROWS: Final = 50_000
+
+_TRIPLES: Final = (
+    # (share, low, high) column patterns: X_share/X_low/X_high, share_S/low_S/high_S, S/S_low/S_high
+    (r"^(?P<n>.+)_share$", "{n}_low", "{n}_high"),
+    (r"^share_(?P<n>.+)$", "low_{n}", "high_{n}"),
+    (r"^(?P<n>.+)$", "{n}_low", "{n}_high"),
+)
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.1%}"
+
+
+def _interval_triples(frame: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """``(share, low, high, name)`` for every share with its interval in ``frame``."""
+    found = []
+    taken: set[str] = set()
+    for column in frame.columns:
+        name = str(column)
+        if name in taken:
+            continue
+        for pattern, low, high in _TRIPLES:
+            match = re.match(pattern, name)
+            if not match:
+                continue
+            lo, hi = low.format(n=match["n"]), high.format(n=match["n"])
+            if lo in frame.columns and hi in frame.columns:
+                found.append((name, lo, hi, match["n"]))
+                taken |= {name, lo, hi}
+                break
+    return found
+
+
+def _when(values: pd.Series[Any]) -> pd.Series[str]:
+    """Timestamps as UTC dates, or date and minute where the time of day matters."""
+    utc = values.dt.tz_convert("UTC") if values.dt.tz is not None else values
+    midnight = (utc.dropna() == utc.dropna().dt.normalize()).all()
+    text = utc.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
+    out: pd.Series[str] = text.where(values.notna(), "—").astype("str")
+    return out
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as text a person reads: see the module docstring. Index kept."""
+    out = pd.DataFrame(index=frame.index)
+    triples = {share: (low, high, name) for share, low, high, name in _interval_triples(frame)}
+    bounds = {c for low, high, _ in triples.values() for c in (low, high)}
+    for column in frame.columns:
+        name = str(column)
+        if name in bounds:
+            continue
+        values = frame[column]
+        if name in triples:
+            low, high, label = triples[name]
+            text = [
+                "—"
+                if pd.isna(s)
+                else f"{_pct(s)} ({_pct(lo).rstrip('%')}–{_pct(hi)})"
+                if not (pd.isna(lo) or pd.isna(hi))
+                else _pct(s)
+                for s, lo, hi in zip(values, frame[low], frame[high], strict=True)
+            ]
+            out[f"{label.replace('_', ' ')} (95% interval)"] = text
+        elif "share" in name or name in ("synced", "in_progress", "sync_failed"):
+            out[name.replace("_", " ")] = [_pct(v) for v in values]
+        elif isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+            values
+        ):
+            out[name.replace("_", " ")] = _when(values)
+        elif pd.api.types.is_bool_dtype(values):
+            out[name.replace("_", " ")] = ["yes" if v else "" for v in values.fillna(False)]
+        elif pd.api.types.is_integer_dtype(values):
+            out[name.replace("_", " ")] = ["—" if pd.isna(v) else f"{int(v):,}" for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            out[name.replace("_", " ")] = [
+                "—" if pd.isna(v) else f"{float(v):,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+                for v in values
+            ]
+        else:
+            out[name.replace("_", " ")] = [
+                "—" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+                for v in values
+            ]
+    if out.index.name:
+        out.index.name = str(out.index.name).replace("_", " ")
+    return out
+
+
+def _numeric(frame: pd.DataFrame) -> set[str]:
+    """The readable columns that hold numbers (right-aligned)."""
+    names = set()
+    for column in readable(frame.head(1)).columns:
+        names.add(column)
+    return {
+        c
+        for c in names
+        if c.endswith("(95% interval)")
+        or any(
+            pd.api.types.is_numeric_dtype(frame[o]) and not pd.api.types.is_bool_dtype(frame[o])
+            for o in frame.columns
+            if str(o).replace("_", " ") == c
+        )
+    }
+
+
+def table_html(frame: pd.DataFrame, *, start: int = 0, rows: int = PAGE_ROWS) -> str:
+    """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler)."""
+    page = frame.iloc[start : start + rows]
+    shown = readable(page)
+    numeric = _numeric(frame) & set(shown.columns)
+    styler = shown.style.set_table_attributes('class="argyle-data"')
+    right: list[Any] = sorted(numeric)
+    styler = styler.set_properties(subset=right, **{"text-align": "right"})
+    styler = styler.set_table_styles(
+        [
+            {"selector": "th", "props": "text-align: left; padding: 2px 10px; font-weight: 600"},
+            {"selector": "td", "props": "padding: 2px 10px; white-space: nowrap"},
+            {"selector": "th.col_heading", "props": "border-bottom: 1px solid #999"},
+        ]
+    )
+    body = styler.to_html()  # type: ignore[no-untyped-call,unused-ignore]
+    end = min(start + rows, len(frame))
+    caption = (
+        f"<p class='argyle-rows'><i>rows {start + 1:,}–{end:,} of {len(frame):,}</i></p>"
+        if len(frame) > rows
+        else ""
+    )
+    return f'<div class="argyle-table"><div style="overflow-x:auto">{body}</div>{caption}</div>'
+
+
+def csv_link(frame: pd.DataFrame, name: str) -> str:
+    """A link that downloads ``frame`` as CSV (inline, so it works offline)."""
+    if len(frame) > MAX_CSV_ROWS:
+        return (
+            f"<i>{len(frame):,} rows: too many for a download link; "
+            "use explorer.view.to_csv(path).</i>"
+        )
+    data = base64.b64encode(frame.to_csv().encode("utf-8")).decode("ascii")
+    file = html.escape(f"{name}.csv")
+    return (
+        f'<a download="{file}" href="data:text/csv;base64,{data}">'
+        f"Download this view ({len(frame):,} rows, CSV)</a>"
+    )
+
+
+class TablePager:
+    """A table widget: pages of :data:`PAGE_ROWS`, sortable by any column, CSV download.
+
+    Attributes:
+        frame: the table shown (unformatted); sort_by: a Dropdown of its columns;
+        previous, next: Buttons; widget: the box to put in an explorer.
+    """
+
+    def __init__(self, name: str) -> None:
+        import ipywidgets as w
+
+        self.name = name
+        self.frame: pd.DataFrame = pd.DataFrame()
+        self.start = 0
+        self.sort_by = w.Dropdown(options=[("as computed", "")], value="", description="Sort by")
+        self.previous = w.Button(description="◀ previous", layout=w.Layout(width="110px"))
+        self.next = w.Button(description="next ▶", layout=w.Layout(width="110px"))
+        self._html = w.HTML()
+        self._csv = w.HTML()
+        self._controls = w.HBox([self.sort_by, self.previous, self.next, self._csv])
+        self.widget = w.VBox([self._controls, self._html])
+        self.sort_by.observe(lambda _: self._sort(), names="value")
+        self.previous.on_click(lambda _: self._move(-PAGE_ROWS))
+        self.next.on_click(lambda _: self._move(PAGE_ROWS))
+        self._sorted: pd.DataFrame = self.frame
+
+    def show(self, frame: pd.DataFrame) -> None:
+        """Show ``frame`` from its first page, in the order it came."""
+        self.frame = frame
+        self.start = 0
+        options = [("as computed", "")] + [
+            (str(c).replace("_", " "), str(c)) for c in frame.columns
+        ]
+        self.sort_by.unobserve_all("value")
+        self.sort_by.options = options
+        self.sort_by.value = ""
+        self.sort_by.observe(lambda _: self._sort(), names="value")
+        self._sorted = frame
+        self._controls.layout.display = None if len(frame) else "none"
+        self._csv.value = csv_link(frame, self.name) if len(frame) else ""
+        self._render()
+
+    @property
+    def view(self) -> pd.DataFrame:
+        """The rows in the order shown (sorted as chosen), every column, unformatted."""
+        return self._sorted
+
+    def _sort(self) -> None:
+        column = self.sort_by.value
+        if column:
+            numeric = pd.api.types.is_numeric_dtype(self.frame[column])
+            self._sorted = self.frame.sort_values(
+                column, ascending=not numeric, kind="stable", na_position="last"
+            )
+        else:
+            self._sorted = self.frame
+        self.start = 0
+        self._csv.value = csv_link(self._sorted, self.name) if len(self._sorted) else ""
+        self._render()
+
+    def _move(self, step: int) -> None:
+        last = max(len(self._sorted) - 1, 0) // PAGE_ROWS * PAGE_ROWS
+        self.start = min(max(self.start + step, 0), last)
+        self._render()
+
+    def _render(self) -> None:
+        frame = self._sorted
+        self.previous.disabled = self.start == 0
+        self.next.disabled = self.start + PAGE_ROWS >= len(frame)
+        paged = len(frame) > PAGE_ROWS
+        self.previous.layout.display = self.next.layout.display = None if paged else "none"
+        self._html.value = table_html(frame, start=self.start) if len(frame) else ""
