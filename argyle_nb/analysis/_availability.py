@@ -195,7 +195,8 @@ def plot_availability_timeline(timeline: pd.DataFrame, ax: Axes | None = None) -
     ax.set_title("Available event windows, one line per account")
     ax.set_xlabel("time (UTC)")
     ax.set_ylabel("account (first 8 characters of its id)")
-    shown = list(dict.fromkeys(str(s) for s in timeline["status"]))
+    present = {str(s) for s in timeline["status"]}
+    shown = [s for s in _SCAN_ORDER if s in present] + sorted(present - set(_SCAN_ORDER))
     handles = [Line2D([], [], color=status_colour(s), linewidth=2, label=s) for s in shown]
     if timeline["stale"].any():
         handles.append(Line2D([], [], color=NEUTRAL, linestyle=":", linewidth=2, label="stale"))

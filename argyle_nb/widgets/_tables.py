@@ -29,7 +29,9 @@ PAGE_ROWS: Final = 25
 MAX_CSV_ROWS: Final = 50_000
 
 _TRIPLES: Final = (
-    # (share, low, high) column patterns: X_share/X_low/X_high, share_S/low_S/high_S, S/S_low/S_high
+    # (share, low, high) column patterns: share/low/high, X_share/X_low/X_high,
+    # share_S/low_S/high_S, S/S_low/S_high
+    (r"^(?P<n>share)$", "low", "high"),
     (r"^(?P<n>.+)_share$", "{n}_low", "{n}_high"),
     (r"^share_(?P<n>.+)$", "low_{n}", "high_{n}"),
     (r"^(?P<n>.+)$", "{n}_low", "{n}_high"),
@@ -138,6 +140,8 @@ def table_html(frame: pd.DataFrame, *, start: int = 0, rows: int = PAGE_ROWS) ->
     shown = readable(page)
     numeric = _numeric(frame) & set(shown.columns)
     styler = shown.style.set_table_attributes('class="argyle-data"')
+    if isinstance(page.index, pd.RangeIndex):  # row numbers tell a reader nothing
+        styler = styler.hide(axis="index")
     right: list[Any] = sorted(numeric)
     styler = styler.set_properties(subset=right, **{"text-align": "right"})
     styler = styler.set_table_styles(
@@ -168,7 +172,7 @@ def csv_link(frame: pd.DataFrame, name: str) -> str:
     file = html.escape(f"{name}.csv")
     return (
         f'<a download="{file}" href="data:text/csv;base64,{data}">'
-        f"Download this view ({len(frame):,} rows, CSV)</a>"
+        f"Download this view ({len(frame):,} row{'' if len(frame) == 1 else 's'}, CSV)</a>"
     )
 
 

@@ -69,8 +69,9 @@ class UserInspector(_Explorer):
         self.metadata = w.Textarea(
             description="Metadata", style=label, layout=w.Layout(width="600px", height="120px")
         )
-        self.save = w.Button(description="Save metadata…", icon="save")
-        self.token_button = w.Button(description="Create user token…", icon="key")
+        wide = w.Layout(width="auto")  # never cut a button's label
+        self.save = w.Button(description="Save metadata…", icon="save", layout=wide)
+        self.token_button = w.Button(description="Create user token…", icon="key", layout=wide)
         self.confirm = w.Button(description="Confirm", button_style="warning")
         self.cancel = w.Button(description="Cancel")
         self._confirm_box = w.HBox([self.confirm, self.cancel])
@@ -153,7 +154,8 @@ class UserInspector(_Explorer):
             self._availability.value = "<i>No scans yet: no account has availability.</i>"
         else:
             self._availability.value = _html_table(self.windows)
-        self._say(f"User {self.user_id}: {len(accounts)} accounts.")
+        n = len(accounts)
+        self._say(f"User {self.user_id}: {n} account{'' if n == 1 else 's'}.")
 
     def _ask(self, action: str) -> None:
         if self.user_id is None:

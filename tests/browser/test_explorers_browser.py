@@ -1,4 +1,5 @@
-"""MetadataExplorer in a real JupyterLab: run the notebook, change the key, see the new groups."""
+"""The four explorers in a real JupyterLab: run the notebook, change a selection in each,
+see it react, and leave a screenshot of each under ``test-artifacts/`` to look at."""
 
 from __future__ import annotations
 
@@ -19,13 +20,17 @@ SOURCE = [
     "import argyle_nb.widgets\n"
     "client = argyle_nb.connect()\n"
     "users = client.users_frame()\n"
-    "accounts = client.accounts_frame()",
+    "accounts = client.accounts_frame()\n"
+    "availability = client.availability_frame()",
     "argyle_nb.widgets.MetadataExplorer(users, accounts)",
+    "argyle_nb.widgets.ConnectionExplorer(accounts)",
+    "argyle_nb.widgets.AvailabilityExplorer(availability)",
+    "argyle_nb.widgets.UserInspector(client, users=users)",
 ]
 
 
 @pytest.mark.browser
-def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: Path) -> None:
+def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
     root, home = tmp_path / "root", tmp_path / "home"
     root.mkdir()
@@ -58,6 +63,7 @@ def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_pa
         other = next(k for k in sorted(carried, key=lambda k: -carried[k]) if k != first)
         other_groups = sorted(str(v) for v in users[f"meta.{other}"].dropna().unique())
         assert other_groups
+        user_id = str(users["id"].iloc[len(users) // 2])
 
         env = {
             "ARGYLE_BASE_URL": sandbox.base_url,
@@ -80,13 +86,15 @@ def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_pa
                 page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
                 page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
 
-                table = panel.locator(".argyle-table").first
+                cells = panel.locator(".jp-CodeCell")
+                metadata = cells.nth(1)
+                table = metadata.locator(".argyle-table").first
                 table.wait_for(state="visible", timeout=90_000)
-                message = panel.locator(".argyle-message").first
+                message = metadata.locator(".argyle-message").first
                 playwright.expect(message).to_contain_text(repr(first), timeout=30_000)
                 playwright.expect(table.locator("thead")).to_contain_text(first, timeout=10_000)
 
-                select = panel.locator(".widget-dropdown select").first
+                select = metadata.locator(".widget-dropdown select").first
                 assert select.input_value(timeout=10_000) == first
                 select.select_option(other, timeout=10_000)
 
@@ -94,7 +102,7 @@ def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_pa
                 playwright.expect(table.locator("thead")).to_contain_text(other, timeout=30_000)
                 shown = table.locator("tbody th").all_inner_texts()
                 assert sorted(g for g in shown if g != "(missing)") == other_groups
-                assert panel.locator("img.widget-image").first.is_visible(timeout=10_000)
+                assert metadata.locator("img.widget-image").first.is_visible(timeout=10_000)
                 # The provenance line: where the frames came from (the sandbox's answers
                 # say so: the kernel only has its URL and keys) and how old they are.
                 source = panel.locator(".argyle-source").first
@@ -102,10 +110,40 @@ def test_metadata_explorer_in_jupyterlab(chromium: Path, artifacts: Path, tmp_pa
                     f"users: {len(users)} from the embedded sandbox", timeout=10_000
                 )
                 playwright.expect(source).to_contain_text(" old", timeout=10_000)
-                page.screenshot(path=str(artifacts / "metadata_explorer.png"), full_page=True)
+                metadata.screenshot(path=str(artifacts / "metadata_explorer.png"))
+
+                # ConnectionExplorer: group by source instead of link item.
+                connection = cells.nth(2)
+                said = connection.locator(".argyle-message").first
+                playwright.expect(said).to_contain_text("by link_item", timeout=30_000)
+                connection.locator(".widget-dropdown select").first.select_option("source")
+                playwright.expect(said).to_contain_text("by source", timeout=30_000)
+                rows = connection.locator(".argyle-table").first.locator("tbody th")
+                playwright.expect(rows.first).to_have_text("argyle_sandbox", timeout=10_000)
+                connection.screenshot(path=str(artifacts / "connection_explorer.png"))
+
+                # AvailabilityExplorer: from payouts to activities.
+                windows = cells.nth(3)
+                said = windows.locator(".argyle-message").first
+                playwright.expect(said).to_contain_text("payouts:", timeout=30_000)
+                windows.locator(".widget-dropdown select").first.select_option("activities")
+                playwright.expect(said).to_contain_text("activities:", timeout=30_000)
+                playwright.expect(said).to_contain_text("no event window to draw")
+                windows.screenshot(path=str(artifacts / "availability_explorer.png"))
+
+                # UserInspector: find a user by the start of their id.
+                inspector = cells.nth(4)
+                said = inspector.locator(".argyle-message").first
+                search = inspector.locator(".widget-text input").first
+                search.fill(user_id[:13])
+                playwright.expect(said).to_contain_text(f"User {user_id}:", timeout=30_000)
+                chosen = inspector.locator(".widget-dropdown select").first
+                assert chosen.input_value(timeout=10_000) == user_id  # the whole id
+                inspector.screenshot(path=str(artifacts / "user_inspector.png"))
+                page.screenshot(path=str(artifacts / "explorers.png"), full_page=True)
             except Exception:
                 page.screenshot(path=str(artifacts / "metadata_explorer_failure.png"))
                 raise
             finally:
                 browser.close()
-        assert time.monotonic() - began < 240
+        assert time.monotonic() - began < 300

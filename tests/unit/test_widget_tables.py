@@ -95,3 +95,15 @@ def test_long_tables_come_in_pages_and_sort() -> None:
 def test_huge_views_are_not_inlined() -> None:
     frame = pd.DataFrame({"n": range(60_000)})
     assert "too many for a download link" in csv_link(frame, "big")
+
+
+def test_plain_share_low_high_and_row_numbers() -> None:
+    codes = pd.DataFrame(
+        {"accounts": [6], "share": [0.207], "low": [0.0986], "high": [0.384]},
+        index=pd.Index(["auth_required"], name="connection_error_code"),
+    )
+    assert readable(codes).iloc[0].tolist() == ["6", "20.7% (9.9–38.4%)"]
+    numbered = table_html(pd.DataFrame({"id": ["a", "b"]}))
+    assert "row_heading" not in numbered  # a RangeIndex tells a reader nothing: hidden
+    named = table_html(codes)
+    assert "auth_required" in named
