@@ -44,6 +44,7 @@ from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
     METRICS,
+    Outcomes,
     account_outcomes,
     cohort_counts,
     cohort_labels,
@@ -67,6 +68,7 @@ __all__ = [
     "REST",
     "CohortComparison",
     "Independence",
+    "Outcomes",
     "account_outcomes",
     "availability_timeline",
     "availability_windows",

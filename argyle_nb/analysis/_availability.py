@@ -155,7 +155,7 @@ def availability_timeline(
     require_columns(
         availability, _TIMELINE_NEEDS, by="availability_timeline", made_by="availability_frame"
     )
-    rows = availability[availability["resource"].astype("str") == resource]
+    rows = availability[(availability["resource"] == resource).to_numpy(bool)]
     if statuses is not None:
         rows = rows[rows["status"].astype("str").isin(list(statuses))]
     rows = rows[rows["available_from"].notna() & rows["available_to"].notna()]

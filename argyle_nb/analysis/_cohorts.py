@@ -10,6 +10,7 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS, MISSING, _empty
 from argyle_nb.analysis._outcomes import (
     _OUTCOME_NEEDS,
+    Outcomes,
     Prepared,
     _check_min_users,
     _labels,
@@ -130,6 +131,7 @@ def metadata_groups(
     *,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
+    outcomes: Outcomes | None = None,
 ) -> pd.DataFrame:
     """Per value of a metadata key: users, accounts and their connection health, with 95%
     Wilson intervals.
@@ -145,6 +147,7 @@ def metadata_groups(
     cohorts are ordered by users, then name. Non-text values are grouped by their JSON
     text. Users with no accounts count as users; accounts of users not in ``users``
     are left out. A share of nothing (a cohort without accounts) is missing.
+    ``outcomes``: an :class:`Outcomes` of these same frames, to skip recomputing it.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -156,7 +159,9 @@ def metadata_groups(
     """
     require_columns(users, ["id", "created_at"], by="metadata_groups", made_by="users_frame")
     require_columns(accounts, _OUTCOME_NEEDS, by="metadata_groups", made_by="accounts_frame")
-    prepared = Prepared.of(users, accounts, key, min_users=min_users, pool_small=pool_small)
+    prepared = Prepared.of(
+        users, accounts, key, min_users=min_users, pool_small=pool_small, outcomes=outcomes
+    )
     by_users = prepared.tally("connected", "users")
     on_accounts = prepared.tally("connected", "accounts")
     errors = prepared.tally("error", "accounts")

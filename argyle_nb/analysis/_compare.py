@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
-from argyle_nb.analysis._outcomes import Unit, cohort_counts, cohort_order, describe
+from argyle_nb.analysis._outcomes import Outcomes, Unit, cohort_counts, cohort_order, describe
 from argyle_nb.analysis._stats import (
     Independence,
     add_share,
@@ -272,6 +272,7 @@ def compare_cohorts(
     min_users: int = MIN_USERS,
     pool_small: bool = False,
     alpha: float = 0.05,
+    outcomes: Outcomes | None = None,
 ) -> CohortComparison:
     """Each cohort of a metadata key against a baseline: the difference and how sure it is.
 
@@ -289,7 +290,8 @@ def compare_cohorts(
     compared, and ``differs``. ``overall`` is a
     chi-square test of independence across every cohort. Cohorts under ``min_users``
     users are flagged ``small`` (or pooled into :data:`OTHER` with ``pool_small``);
-    users without the key are the cohort :data:`MISSING`.
+    users without the key are the cohort :data:`MISSING`. ``outcomes``: an
+    :class:`Outcomes` of these same frames, to skip recomputing it.
 
     Example:
         >>> from argyle_nb import connect                                 # doctest: +SKIP
@@ -309,6 +311,7 @@ def compare_cohorts(
         availability=availability,
         min_users=min_users,
         pool_small=pool_small,
+        outcomes=outcomes,
     )
     what = describe(metric, unit)
     what = what[:1].upper() + what[1:]

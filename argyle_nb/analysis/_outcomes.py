@@ -4,7 +4,7 @@ and the cohorts users fall into by their metadata."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -235,6 +235,71 @@ def describe(metric: str, unit: str) -> str:
 
 
 @dataclass(frozen=True)
+class Outcomes:
+    """What every user and account did, computed once for many cohort analyses.
+
+    The analyses compute it from the frames on every call; an explorer (or a notebook
+    comparing many keys) builds it once and passes it as ``outcomes=``, so that a new
+    key costs only its labels.
+
+    Example:
+        >>> from argyle_nb.frames import users_frame, accounts_frame
+        >>> users = users_frame([
+        ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
+        ...      "external_metadata": {"group": "A"}}])
+        >>> Outcomes.of(users, accounts_frame(b"[]")).users_count
+        1
+    """
+
+    users: pd.DataFrame = field(repr=False)
+    accounts: pd.DataFrame = field(repr=False)
+    availability: pd.DataFrame | None = field(repr=False)
+    per_user: pd.DataFrame = field(repr=False)  # :func:`user_outcomes`
+    per_account: pd.DataFrame = field(repr=False)  # :func:`account_outcomes` of known users
+    codes: np.ndarray[Any, Any] = field(repr=False)  # each known account's row in per_user
+    users_count: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        availability: pd.DataFrame | None = None,
+    ) -> Outcomes:
+        require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
+        per_account = account_outcomes(accounts, availability)
+        per_user = _per_user(_unique_users(users), per_account)
+        codes = per_user.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
+        known = codes >= 0
+        return cls(
+            users, accounts, availability, per_user, per_account[known], codes[known], len(per_user)
+        )
+
+    def check(self, users: pd.DataFrame, accounts: pd.DataFrame) -> None:
+        """Refuse outcomes computed from other frames than the ones given."""
+        if users is not self.users or accounts is not self.accounts:
+            raise ValueError("outcomes= was computed from other users or accounts frames")
+
+    def cohorts(
+        self, keys: str | Sequence[str], *, min_users: int = MIN_USERS, pool_small: bool = False
+    ) -> Prepared:
+        """The users and accounts with their cohorts of one or two keys."""
+        names = [keys] if isinstance(keys, str) else list(keys)
+        if not 1 <= len(names) <= 2:
+            raise ValueError(f"one or two metadata keys, not {len(names)}")
+        labels = [
+            cohort_labels(self.users, k, min_users=min_users, pool_small=pool_small) for k in names
+        ]
+        by_user = pd.DataFrame(
+            {f"k{i}": lab.to_numpy() for i, lab in enumerate(labels)}, index=self.per_user.index
+        )
+        per_account = self.per_account.copy()
+        for column in by_user.columns:
+            per_account[column] = by_user[column].to_numpy()[self.codes]
+        return Prepared(names, by_user, self.per_user, per_account, min_users)
+
+
+@dataclass(frozen=True)
 class Prepared:
     """Users with their cohorts and outcomes, and their accounts with the same cohorts."""
 
@@ -254,25 +319,13 @@ class Prepared:
         availability: pd.DataFrame | None = None,
         min_users: int = MIN_USERS,
         pool_small: bool = False,
+        outcomes: Outcomes | None = None,
     ) -> Prepared:
-        names = [keys] if isinstance(keys, str) else list(keys)
-        if not 1 <= len(names) <= 2:
-            raise ValueError(f"one or two metadata keys, not {len(names)}")
-        labels = [
-            cohort_labels(users, k, min_users=min_users, pool_small=pool_small) for k in names
-        ]
-        require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
-        per_account = account_outcomes(accounts, availability)
-        outcomes = _per_user(_unique_users(users), per_account)
-        by_user = pd.DataFrame(
-            {f"k{i}": lab.to_numpy() for i, lab in enumerate(labels)}, index=outcomes.index
-        )
-        codes = outcomes.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
-        known = codes >= 0
-        per_account = per_account[known]
-        for column in by_user.columns:
-            per_account[column] = by_user[column].to_numpy()[codes[known]]
-        return cls(names, by_user, outcomes, per_account, min_users)
+        if outcomes is None:
+            outcomes = Outcomes.of(users, accounts, availability)
+        else:
+            outcomes.check(users, accounts)
+        return outcomes.cohorts(keys, min_users=min_users, pool_small=pool_small)
 
     def tally(self, metric: str, unit: str) -> pd.DataFrame:
         """Per cohort: ``users``, ``trials``, ``successes`` (of ``metric``) and ``small``."""
@@ -301,13 +354,15 @@ def cohort_counts(
     availability: pd.DataFrame | None = None,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
+    outcomes: Outcomes | None = None,
 ) -> pd.DataFrame:
     """Per cohort (of one key, or of the pairs of two keys): users, trials and successes.
 
     ``trials`` are the cohort's users (``unit="users"``) or accounts
     (``unit="accounts"``); ``successes`` those of them with the ``metric`` (one of
     :data:`METRICS`). ``small`` flags cohorts of fewer than ``min_users`` users. Every
-    user is in exactly one cohort, so the users add up to all users.
+    user is in exactly one cohort, so the users add up to all users. ``outcomes``: an
+    :class:`Outcomes` of these same frames, to skip recomputing it.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -325,6 +380,7 @@ def cohort_counts(
         availability=availability,
         min_users=min_users,
         pool_small=pool_small,
+        outcomes=outcomes,
     )
     return prepared.tally(metric, unit)
 

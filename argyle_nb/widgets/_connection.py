@@ -78,6 +78,8 @@ class ConnectionExplorer(_Explorer):
         self._errors = w.HTML()
         self._time_chart = _chart_image()
         self.time_chart_data: pd.DataFrame = pd.DataFrame()
+        self._time_drawn_for: tuple[object, ...] | None = None
+        self._dist_drawn_for: tuple[object, ...] | None = None
         for control in (
             self.link_item,
             self.source,
@@ -124,19 +126,30 @@ class ConnectionExplorer(_Explorer):
             self._show_table(pd.DataFrame())
             self._show_chart(analysis.plot_connection_status_distribution, pd.DataFrame(), 0)
             self._show_time(pd.DataFrame())
+            self._time_drawn_for = self._dist_drawn_for = None
             self._errors.value = ""
             self._say("No accounts match these filters: widen the link items, sources or dates.")
             return
-        dist = analysis.connection_status_distribution(selected, by=self.by.value)
-        self._show_table(dist)
-        drawn = dist.head(MAX_CHART_ROWS)
-        self._show_chart(analysis.plot_connection_status_distribution, drawn, 0.35 * len(drawn) + 1)
+        filters = tuple(sorted(map(str, self._filters().items())))
+        # Each chart is redrawn only when what it shows changes (a PNG costs 0.3-1 s).
+        if (filters, self.by.value) != self._dist_drawn_for:
+            dist = analysis.connection_status_distribution(selected, by=self.by.value)
+            self._show_table(dist)
+            drawn = dist.head(MAX_CHART_ROWS)
+            self._show_chart(
+                analysis.plot_connection_status_distribution, drawn, 0.35 * len(drawn) + 1
+            )
+            self._dist_drawn_for = (filters, self.by.value)
         self.errors = analysis.top_error_codes(selected, n=10)
         self._errors.value = (
             _html_table(self.errors) if len(self.errors) else "<i>No error codes.</i>"
         )
-        self.over_time = analysis.connection_status_distribution(selected, by=self.freq.value)
-        self._show_time(self.over_time.tail(MAX_CHART_ROWS))
+        # The over-time chart depends on the filters and the period, not on the grouping.
+        drawn_for = (filters, self.freq.value)
+        if drawn_for != self._time_drawn_for:
+            self.over_time = analysis.connection_status_distribution(selected, by=self.freq.value)
+            self._show_time(self.over_time.tail(MAX_CHART_ROWS))
+            self._time_drawn_for = drawn_for
         periods = len(self.over_time)
         cut = (
             f" Over time: the last {MAX_CHART_ROWS} of {periods} {self.freq.value}s drawn"

@@ -70,6 +70,8 @@ class MetadataExplorer(_Explorer):
         self.accounts = accounts
         self._track(users=users, accounts=accounts)
         self.groups: pd.DataFrame = pd.DataFrame()
+        # What every user did, once: a new key then costs only its labels.
+        self._outcomes = analysis.Outcomes.of(users, accounts) if "id" in users else None
         self.comparison: analysis.CohortComparison | None = None
         self.group_users: pd.DataFrame = pd.DataFrame()
         summary = analysis.metadata_key_summary(users) if metadata_keys(users) else None
@@ -116,7 +118,7 @@ class MetadataExplorer(_Explorer):
             self.group.options = []
             self._say("No metadata keys among these users: nothing to group by.")
             return
-        groups = analysis.metadata_groups(self.users, self.accounts, key)
+        groups = analysis.metadata_groups(self.users, self.accounts, key, outcomes=self._outcomes)
         self.groups = groups
         if groups.empty:
             self._show_table(pd.DataFrame())
@@ -144,7 +146,9 @@ class MetadataExplorer(_Explorer):
                 f"<i>{plain:,} cohorts: too many to compare one by one (is this key an id?).</i>"
             )
             return
-        self.comparison = analysis.compare_cohorts(self.users, self.accounts, key)
+        self.comparison = analysis.compare_cohorts(
+            self.users, self.accounts, key, outcomes=self._outcomes
+        )
         lines = self.comparison.summary().split("\n")
         items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
         self._words.value = f"<div>{html.escape(lines[0])}<ul>{items}</ul></div>"

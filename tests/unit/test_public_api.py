@@ -85,6 +85,7 @@ ANALYSIS = {
     "REST",
     "CohortComparison",
     "Independence",
+    "Outcomes",
     "account_outcomes",
     "availability_timeline",
     "availability_windows",
