@@ -13,7 +13,13 @@ from argyle_nb.frames import require_columns
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-from argyle_nb.analysis._common import _SCAN_ORDER, _TIMELINE_NEEDS, _WINDOW_NEEDS, _empty
+from argyle_nb.analysis._common import (
+    _SCAN_ORDER,
+    _TIMELINE_NEEDS,
+    _WINDOW_NEEDS,
+    _empty,
+    _in_words,
+)
 from argyle_nb.analysis._connection import _group_labels
 from argyle_nb.analysis._stats import wilson
 from argyle_nb.palette import NEUTRAL, status_colour
@@ -126,7 +132,7 @@ def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> 
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_title("Availability scan status by resource")
     ax.set_xlabel("share of the accounts with the resource")
-    ax.set_ylabel(" / ".join(str(n) for n in windows.index.names if n))
+    ax.set_ylabel(" / ".join(_in_words(n) for n in windows.index.names if n))
     ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
 

@@ -60,3 +60,21 @@ def _empty(ax: Axes | None, title: str, message: str) -> Axes:
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
+
+
+#: Column names as a reader says them, for chart titles and axes.
+_WORDS = {
+    "link_item": "link item",
+    "connection_error_code": "error code",
+    "source": "source",
+    "resource": "resource",
+    "day": "day of creation",
+    "week": "week of creation (from Monday)",
+    "month": "month of creation",
+}
+
+
+def _in_words(name: object) -> str:
+    """A column name in words: ``link_item`` -> ``link item`` (meta. prefix dropped)."""
+    text = str(name)
+    return _WORDS.get(text, text.removeprefix("meta.").replace("_", " "))

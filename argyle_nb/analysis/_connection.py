@@ -15,7 +15,7 @@ from argyle_nb.palette import status_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-from argyle_nb.analysis._common import MISSING, _empty
+from argyle_nb.analysis._common import MISSING, _empty, _in_words
 from argyle_nb.analysis._stats import wilson
 
 #: The periods ``by`` and ``freq`` accept.
@@ -222,7 +222,7 @@ def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = No
     shares.columns = [str(c).removeprefix("share_") for c in shares.columns]
     if ax is None:
         _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)), layout="constrained")
-    by = ", ".join(str(n) for n in dist.index.names if n) or "group"
+    by = ", ".join(_in_words(n) for n in dist.index.names if n) or "group"
     labels = [
         " / ".join(_short(v) for v in (i if isinstance(i, tuple) else (i,))) + f" ({n:,})"
         for i, n in zip(shares.index, dist["total"], strict=True)

@@ -169,3 +169,21 @@ def test_explorer_charts_are_sharp_on_high_dpi_screens(
     width, _ = _png_size(_png(analysis.plot_connection_status_distribution, dist, 6))
     # Shown CHART_WIDTH_PX CSS pixels wide: at least two device pixels per CSS pixel.
     assert width >= 2 * CHART_WIDTH_PX
+
+
+def test_titles_and_axes_are_in_words(
+    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    _, accounts, _ = built
+    ax = analysis.plot_connection_status_distribution(
+        analysis.connection_status_distribution(accounts, by="link_item")
+    )
+    assert ax.get_title() == "Connection status of accounts by link item"
+    assert ax.get_ylabel() == "link item"
+    weekly = analysis.plot_connection_status_distribution(
+        analysis.connection_status_distribution(accounts, by="week")
+    )
+    assert weekly.get_ylabel() == "week of creation (from Monday)"
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
