@@ -217,9 +217,5 @@ class _Explorer:
         return f"<{type(self).__name__}: {self._summary()}>"
 
 
-def _meta(key: str) -> str:
-    return key if key == "meta" or key.startswith("meta.") else f"meta.{key}"
-
-
 def _options(values: pd.Series[Any]) -> list[str]:
     return sorted({str(v) for v in values.dropna().unique()})
