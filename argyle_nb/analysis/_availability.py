@@ -19,6 +19,7 @@ from argyle_nb.analysis._common import (
     _WINDOW_NEEDS,
     _empty,
     _in_words,
+    _utc,
 )
 from argyle_nb.analysis._connection import _group_labels
 from argyle_nb.analysis._stats import wilson
@@ -96,8 +97,7 @@ def _resolve_now(availability: pd.DataFrame, now: datetime | str | None) -> pd.T
     if now is None:
         latest = availability["updated_at"].max()
         return pd.Timestamp(latest) if pd.notna(latest) else pd.Timestamp.now(tz="UTC")
-    stamp = pd.Timestamp(now)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return _utc(now)
 
 
 def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> Axes:

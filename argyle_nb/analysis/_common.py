@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from argyle_nb.models import AVAILABILITY_STATUSES
 
 if TYPE_CHECKING:
@@ -47,6 +49,12 @@ _TIMELINE_NEEDS: tuple[str, ...] = (
     "available_count",
     "updated_at",
 )
+
+
+def _utc(value: object) -> pd.Timestamp:
+    """A time as a UTC Timestamp; a naive time is taken to be UTC."""
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _empty(ax: Axes | None, title: str, message: str) -> Axes:

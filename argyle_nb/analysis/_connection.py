@@ -15,7 +15,7 @@ from argyle_nb.palette import status_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-from argyle_nb.analysis._common import MISSING, _empty, _in_words
+from argyle_nb.analysis._common import MISSING, _empty, _in_words, _utc
 from argyle_nb.analysis._stats import wilson
 
 #: The periods ``by`` and ``freq`` accept.
@@ -142,8 +142,7 @@ def select_accounts(
             keep &= accounts[column].astype("str").isin(values).to_numpy()
     for bound, inclusive in ((created_from, True), (created_to, False)):
         if bound is not None:
-            stamp = pd.Timestamp(bound)
-            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+            stamp = _utc(bound)
             created = accounts["created_at"]
             keep &= (created >= stamp) if inclusive else (created < stamp)
     return accounts.loc[keep.to_numpy()]

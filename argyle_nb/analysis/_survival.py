@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _empty
+from argyle_nb.analysis._common import MIN_USERS, _empty, _utc
 from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
 from argyle_nb.frames import require_columns
@@ -31,14 +31,13 @@ def _as_of(
     users: pd.DataFrame, accounts: pd.DataFrame, as_of: datetime | str | None
 ) -> pd.Timestamp:
     if as_of is not None:
-        stamp = pd.Timestamp(as_of)
-        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return _utc(as_of)
     moments = [users["created_at"].max()]
     moments += [accounts[c].max() for c in ("created_at", "updated_at") if c in accounts.columns]
     known = [m for m in moments if m is not None and not pd.isna(m)]
     if not known:
         raise ValueError("no timestamps in the data: give as_of")
-    return pd.Timestamp(max(known)).tz_convert("UTC")
+    return _utc(max(known))
 
 
 def _durations(
