@@ -100,7 +100,13 @@ def cohort_labels(
     """
     require_columns(users, ["id"], by="cohort_labels", made_by="users_frame")
     _check_min_users(min_users)
-    unique = _unique_users(users)
+    return _cohort_labels(_unique_users(users), key, min_users, pool_small)
+
+
+def _cohort_labels(
+    unique: pd.DataFrame, key: str, min_users: int, pool_small: bool
+) -> pd.Series[str]:
+    """:func:`cohort_labels` of users already once each (:func:`_unique_users`)."""
     labels = _labels(unique[_meta_column(unique, key)])
     labels.name = key
     if pool_small:
@@ -187,17 +193,22 @@ def user_outcomes(
         >>> user_outcomes(users, accounts_frame(b"[]"))[["accounts", "connected"]].to_dict()
         {'accounts': {'0994b847-cc69-4d98-bc99-c5e65e762add': 0}, 'connected': {'0994b847-cc69-4d98-bc99-c5e65e762add': False}}
     """  # noqa: E501
-    require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
-    return _per_user(_unique_users(users), account_outcomes(accounts, availability))
+    return Outcomes.of(users, accounts, availability).per_user
 
 
-def _per_user(unique: pd.DataFrame, per_account: pd.DataFrame) -> pd.DataFrame:
-    """:func:`user_outcomes` from the unique users and :func:`account_outcomes`."""
-    # Each account's row among the users: integer codes, counted with bincount (a
-    # groupby over string ids costs several times more).
-    codes = unique.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
-    known = codes >= 0
-    codes, per_account = codes[known], per_account[known]
+def _account_codes(unique: pd.DataFrame, per_account: pd.DataFrame) -> np.ndarray[Any, Any]:
+    """Each account's row among the users once each (-1: a user not among them).
+
+    Integer codes, counted with bincount: a groupby over string ids costs several times
+    more.
+    """
+    return np.asarray(unique.index.get_indexer(pd.Index(per_account["user"].to_numpy(object))))
+
+
+def _per_user(
+    unique: pd.DataFrame, per_account: pd.DataFrame, codes: np.ndarray[Any, Any]
+) -> pd.DataFrame:
+    """:func:`user_outcomes` from the unique users, the known accounts' outcomes and codes."""
     size = len(unique)
     flags = [m for m in METRICS if m != "with_account" and m in per_account.columns]
     out = pd.DataFrame(index=unique.index)
@@ -254,10 +265,15 @@ class Outcomes:
     users: pd.DataFrame = field(repr=False)
     accounts: pd.DataFrame = field(repr=False)
     availability: pd.DataFrame | None = field(repr=False)
+    unique: pd.DataFrame = field(repr=False)  # the users once each, indexed by id
     per_user: pd.DataFrame = field(repr=False)  # :func:`user_outcomes`
     per_account: pd.DataFrame = field(repr=False)  # :func:`account_outcomes` of known users
     codes: np.ndarray[Any, Any] = field(repr=False)  # each known account's row in per_user
-    users_count: int = 0
+
+    @property
+    def users_count(self) -> int:
+        """How many users (each id once)."""
+        return len(self.per_user)
 
     @classmethod
     def of(
@@ -267,18 +283,25 @@ class Outcomes:
         availability: pd.DataFrame | None = None,
     ) -> Outcomes:
         require_columns(users, ["id", "created_at"], by="user_outcomes", made_by="users_frame")
+        unique = _unique_users(users)
         per_account = account_outcomes(accounts, availability)
-        per_user = _per_user(_unique_users(users), per_account)
-        codes = per_user.index.get_indexer(pd.Index(per_account["user"].to_numpy(object)))
+        codes = _account_codes(unique, per_account)
         known = codes >= 0
-        return cls(
-            users, accounts, availability, per_user, per_account[known], codes[known], len(per_user)
-        )
+        per_account, codes = per_account[known], codes[known]
+        per_user = _per_user(unique, per_account, codes)
+        return cls(users, accounts, availability, unique, per_user, per_account, codes)
 
-    def check(self, users: pd.DataFrame, accounts: pd.DataFrame) -> None:
+    def check(
+        self,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        availability: pd.DataFrame | None = None,
+    ) -> None:
         """Refuse outcomes computed from other frames than the ones given."""
         if users is not self.users or accounts is not self.accounts:
             raise ValueError("outcomes= was computed from other users or accounts frames")
+        if availability is not None and availability is not self.availability:
+            raise ValueError("outcomes= was computed without this availability frame")
 
     def cohorts(
         self, keys: str | Sequence[str], *, min_users: int = MIN_USERS, pool_small: bool = False
@@ -287,9 +310,8 @@ class Outcomes:
         names = [keys] if isinstance(keys, str) else list(keys)
         if not 1 <= len(names) <= 2:
             raise ValueError(f"one or two metadata keys, not {len(names)}")
-        labels = [
-            cohort_labels(self.users, k, min_users=min_users, pool_small=pool_small) for k in names
-        ]
+        _check_min_users(min_users)
+        labels = [_cohort_labels(self.unique, k, min_users, pool_small) for k in names]
         by_user = pd.DataFrame(
             {f"k{i}": lab.to_numpy() for i, lab in enumerate(labels)}, index=self.per_user.index
         )
@@ -324,7 +346,7 @@ class Prepared:
         if outcomes is None:
             outcomes = Outcomes.of(users, accounts, availability)
         else:
-            outcomes.check(users, accounts)
+            outcomes.check(users, accounts, availability)
         return outcomes.cohorts(keys, min_users=min_users, pool_small=pool_small)
 
     def tally(self, metric: str, unit: str) -> pd.DataFrame:

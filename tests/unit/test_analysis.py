@@ -369,3 +369,30 @@ def test_every_share_has_its_interval(
     assert (windows["stale_low"] <= windows["stale_share"] + 1e-12).all()
     codes = analysis.top_error_codes(accounts_df)
     assert ((codes["low"] <= codes["share"]) & (codes["share"] <= codes["high"])).all()
+
+
+def test_outcomes_computed_once_serve_every_key_and_only_their_frames(
+    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    users_df, accounts_df, availability_df = built
+    outcomes = analysis.Outcomes.of(users_df, accounts_df)
+    assert outcomes.users_count == users_df["id"].nunique()
+    for key in ("customer group", "region"):
+        fresh = analysis.compare_cohorts(users_df, accounts_df, key)
+        reused = analysis.compare_cohorts(users_df, accounts_df, key, outcomes=outcomes)
+        pd.testing.assert_frame_equal(reused.table, fresh.table)
+        pd.testing.assert_frame_equal(
+            analysis.metadata_groups(users_df, accounts_df, key, outcomes=outcomes),
+            analysis.metadata_groups(users_df, accounts_df, key),
+        )
+    with pytest.raises(ValueError, match="other users or accounts"):
+        analysis.compare_cohorts(users_df.copy(), accounts_df, "region", outcomes=outcomes)
+    with pytest.raises(ValueError, match="without this availability frame"):
+        analysis.compare_cohorts(
+            users_df,
+            accounts_df,
+            "region",
+            metric="fully_synced",
+            availability=availability_df,
+            outcomes=outcomes,
+        )
