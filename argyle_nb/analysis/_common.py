@@ -57,6 +57,23 @@ def _utc(value: object) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _cohort_lines_axes(
+    ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: str, top: float = 1.0
+) -> Axes:
+    """Finish a chart of one line per cohort over a share: 0 to ``top`` as percentages,
+    words for the labels, a light grid, the legend right of the data."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax.set_ylim(0, top)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(title=legend, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax
+
+
 def _empty(ax: Axes | None, title: str, message: str) -> Axes:
     """An empty chart that says why it is empty."""
     import matplotlib.pyplot as plt

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _empty
+from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty
 from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import require_columns
@@ -109,7 +109,6 @@ _COLUMNS: Final = (
 def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Lines of the share of each cohort's users that reach each step, with intervals."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
 
     require_columns(
         funnel,
@@ -141,11 +140,11 @@ def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
             label=f"{group} (n={n:,})",
         )
     ax.set_xticks(x, steps)
-    ax.set_ylim(0, 1.02)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title(title)
-    ax.set_ylabel("share of the cohort's users (95% interval)")
-    ax.set_xlabel("step (each needs the one before)")
-    ax.grid(alpha=0.3)
-    ax.legend(title=key, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    return ax
+    return _cohort_lines_axes(
+        ax,
+        title=title,
+        xlabel="step (each needs the one before)",
+        ylabel="share of the cohort's users (95% interval)",
+        legend=key,
+        top=1.02,
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _empty, _utc
+from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty, _utc
 from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
 from argyle_nb.frames import require_columns
@@ -217,7 +217,6 @@ def plot_time_to_connect(
     ``bands`` shades each curve's 95% pointwise interval.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
 
     require_columns(
         curves,
@@ -250,11 +249,10 @@ def plot_time_to_connect(
     ticks = [1 / 24, 1, 7, 30, 90, 365]
     ax.set_xticks(ticks, ["1 hour", "1 day", "7 days", "30 days", "90 days", "1 year"])
     ax.set_xlim(first, max(float(curves["days"].max()), 2.0))
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title(title)
-    ax.set_xlabel("time since the user was created (log scale)")
-    ax.set_ylabel("share of users connected")
-    ax.grid(alpha=0.3)
-    ax.legend(title=key, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    return ax
+    return _cohort_lines_axes(
+        ax,
+        title=title,
+        xlabel="time since the user was created (log scale)",
+        ylabel="share of users connected",
+        legend=key,
+    )
