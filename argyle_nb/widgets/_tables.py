@@ -73,7 +73,13 @@ def _when(values: pd.Series[Any]) -> pd.Series[str]:
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as text a person reads: see the module docstring. Index kept."""
+    return _readable(frame)[0]
+
+
+def _readable(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """:func:`readable`, and the headers of its columns that hold numbers (right-aligned)."""
     out = pd.DataFrame(index=frame.index)
+    numeric: set[str] = set()
     triples = {share: (low, high, name) for share, low, high, name in _interval_triples(frame)}
     bounds = {c for low, high, _ in triples.values() for c in (low, high)}
     for column in frame.columns:
@@ -81,6 +87,9 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         if name in bounds:
             continue
         values = frame[column]
+        header = name.replace("_", " ")
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numeric.add(header)
         if name in triples:
             low, high, label = triples[name]
             text = [
@@ -91,54 +100,38 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
                 else _pct(s)
                 for s, lo, hi in zip(values, frame[low], frame[high], strict=True)
             ]
-            out[f"{label.replace('_', ' ')} (95% interval)"] = text
+            header = f"{label.replace('_', ' ')} (95% interval)"
+            numeric.add(header)
+            out[header] = text
         elif "share" in name or name in ("synced", "in_progress", "sync_failed"):
-            out[name.replace("_", " ")] = [_pct(v) for v in values]
+            out[header] = [_pct(v) for v in values]
         elif isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
             values
         ):
-            out[name.replace("_", " ")] = _when(values)
+            out[header] = _when(values)
         elif pd.api.types.is_bool_dtype(values):
-            out[name.replace("_", " ")] = ["yes" if v else "" for v in values.fillna(False)]
+            out[header] = ["yes" if v else "" for v in values.fillna(False)]
         elif pd.api.types.is_integer_dtype(values):
-            out[name.replace("_", " ")] = ["—" if pd.isna(v) else f"{int(v):,}" for v in values]
+            out[header] = ["—" if pd.isna(v) else f"{int(v):,}" for v in values]
         elif pd.api.types.is_float_dtype(values):
-            out[name.replace("_", " ")] = [
+            out[header] = [
                 "—" if pd.isna(v) else f"{float(v):,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
                 for v in values
             ]
         else:
-            out[name.replace("_", " ")] = [
+            out[header] = [
                 "—" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
                 for v in values
             ]
     if out.index.name:
         out.index.name = str(out.index.name).replace("_", " ")
-    return out
-
-
-def _numeric(frame: pd.DataFrame) -> set[str]:
-    """The readable columns that hold numbers (right-aligned)."""
-    names = set()
-    for column in readable(frame.head(1)).columns:
-        names.add(column)
-    return {
-        c
-        for c in names
-        if c.endswith("(95% interval)")
-        or any(
-            pd.api.types.is_numeric_dtype(frame[o]) and not pd.api.types.is_bool_dtype(frame[o])
-            for o in frame.columns
-            if str(o).replace("_", " ") == c
-        )
-    }
+    return out, numeric & set(out.columns)
 
 
 def table_html(frame: pd.DataFrame, *, start: int = 0, rows: int = PAGE_ROWS) -> str:
     """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler)."""
     page = frame.iloc[start : start + rows]
-    shown = readable(page)
-    numeric = _numeric(frame) & set(shown.columns)
+    shown, numeric = _readable(page)
     styler = shown.style.set_table_attributes('class="argyle-data"')
     if isinstance(page.index, pd.RangeIndex):  # row numbers tell a reader nothing
         styler = styler.hide(axis="index")
