@@ -190,7 +190,7 @@ class TablePager:
         self._csv = w.HTML()
         self._controls = w.HBox([self.sort_by, self.previous, self.next, self._csv])
         self.widget = w.VBox([self._controls, self._html])
-        self.sort_by.observe(lambda _: self._sort(), names="value")
+        self.sort_by.observe(self._on_sort, names="value")
         self.previous.on_click(lambda _: self._move(-PAGE_ROWS))
         self.next.on_click(lambda _: self._move(PAGE_ROWS))
         self._sorted: pd.DataFrame = self.frame
@@ -198,23 +198,24 @@ class TablePager:
     def show(self, frame: pd.DataFrame) -> None:
         """Show ``frame`` from its first page, in the order it came."""
         self.frame = frame
-        self.start = 0
         options = [("as computed", "")] + [
             (str(c).replace("_", " "), str(c)) for c in frame.columns
         ]
-        self.sort_by.unobserve_all("value")
+        # New options may briefly select a column of the old frame: sort once, at the end.
+        self.sort_by.unobserve(self._on_sort, names="value")
         self.sort_by.options = options
         self.sort_by.value = ""
-        self.sort_by.observe(lambda _: self._sort(), names="value")
-        self._sorted = frame
+        self.sort_by.observe(self._on_sort, names="value")
         self._controls.layout.display = None if len(frame) else "none"
-        self._csv.value = csv_link(frame, self.name) if len(frame) else ""
-        self._render()
+        self._sort()
 
     @property
     def view(self) -> pd.DataFrame:
         """The rows in the order shown (sorted as chosen), every column, unformatted."""
         return self._sorted
+
+    def _on_sort(self, _change: object) -> None:
+        self._sort()
 
     def _sort(self) -> None:
         column = self.sort_by.value
