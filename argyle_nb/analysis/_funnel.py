@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty
-from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
+from argyle_nb.analysis._outcomes import Prepared, cohort_order
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import require_columns
 from argyle_nb.palette import cohort_colours
@@ -56,14 +56,16 @@ def cohort_funnel(
         [1, 0, 0, 0, 0]
     """  # noqa: E501
     require_columns(users, ["id"], by="cohort_funnel", made_by="users_frame")
-    labels = cohort_labels(users, key, min_users=min_users, pool_small=pool_small)
-    outcomes = user_outcomes(users, accounts, availability)
+    prepared = Prepared.of(
+        users, accounts, key, availability=availability, min_users=min_users, pool_small=pool_small
+    )
+    outcomes, labels = prepared.outcomes, prepared.by_user["k0"]
     reached = pd.Series(True, index=outcomes.index)
     per_step = {}
     for step, outcome in FUNNEL_STEPS:
         if outcome is not None:
             reached = reached & outcomes[outcome]
-        per_step[step] = reached.groupby(labels.reindex(outcomes.index).to_numpy()).sum()
+        per_step[step] = reached.groupby(labels.to_numpy()).sum()
     sizes = labels.value_counts()
     order = cohort_order(sizes)
     steps = [s for s, _ in FUNNEL_STEPS]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty, _utc
-from argyle_nb.analysis._outcomes import cohort_labels, cohort_order, user_outcomes
+from argyle_nb.analysis._outcomes import Prepared, cohort_order
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
 from argyle_nb.frames import require_columns
 from argyle_nb.palette import cohort_colours
@@ -40,12 +40,9 @@ def _as_of(
     return _utc(max(known))
 
 
-def _durations(
-    users: pd.DataFrame, accounts: pd.DataFrame, as_of: datetime | str | None
-) -> pd.DataFrame:
-    """Per user: ``days`` waited, ``connected`` (the event); censored at ``as_of``."""
-    outcomes = user_outcomes(users, accounts)
-    now = _as_of(users, accounts, as_of)
+def _durations(outcomes: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """Per user of :func:`user_outcomes`: ``days`` waited, ``connected`` (the event);
+    censored at ``now``."""
     created = outcomes["created_at"]
     end = outcomes["first_connected_at"].where(outcomes["first_connected_at"].notna(), now)
     days = pd.Series((end - created).dt.total_seconds() / 86_400.0, index=outcomes.index)
@@ -66,9 +63,10 @@ def _fits(
     pool_small: bool,
 ) -> tuple[dict[str, KaplanMeier], pd.Series[Any], pd.Series[Any]]:
     require_columns(users, ["id", "created_at"], by="time_to_connect", made_by="users_frame")
-    labels = cohort_labels(users, key, min_users=min_users, pool_small=pool_small)
-    waits = _durations(users, accounts, as_of)
-    cohort = labels.reindex(waits.index)
+    prepared = Prepared.of(users, accounts, key, min_users=min_users, pool_small=pool_small)
+    labels = prepared.by_user["k0"]
+    waits = _durations(prepared.outcomes, _as_of(users, accounts, as_of))
+    cohort = labels[waits.index]
     sizes = labels.value_counts()
     fits = {
         str(g): kaplan_meier(
