@@ -20,7 +20,6 @@ from typing import Final
 
 __all__ = [
     "COHORT_COLOURS",
-    "DPI",
     "FAILED",
     "NEUTRAL",
     "OKABE_ITO",
@@ -75,10 +74,6 @@ COHORT_COLOURS: Final[tuple[str, ...]] = (
     OKABE_ITO["bluish green"],
     OKABE_ITO["vermillion"],
 )
-
-#: Resolution of PNG charts: twice the 80 pixels an inch at which explorers show them,
-#: sharp on high-DPI screens.
-DPI: Final = 160
 
 
 def status_colour(status: object) -> str:

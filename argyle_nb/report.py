@@ -2,9 +2,10 @@
 
 Each notebook runs with papermill, its ``parameters`` cell overridden by the options given
 (``ARGYLE_BASE_URL``, ``USERS``, ``SEED``; API keys only ever come from the environment),
-then becomes one self-contained HTML file (nbconvert's lab template, CSS inline, charts as
+then becomes one self-contained HTML file (nbconvert's lab template, CSS inline, plots as
 base64 PNGs, no script, stylesheet or image fetched from the network; the explorers show
-their static snapshot). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
+their static snapshot, whose charts are inline SVG made interactive by one inline copy of
+Vega). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
 and an ``index.html`` listing them with their parameters and when they ran.
 
 Example:
@@ -173,6 +174,11 @@ def to_html(nb: Notebook, *, title: str) -> str:
     )
     exporter.display_data_priority = list(DISPLAY_PRIORITY)
     body: str = exporter.from_notebook_node(nb)[0]
+    if 'class="argyle-vega"' in body:
+        # The explorers' charts come live (hover, legend clicks) from one inline Vega.
+        from argyle_nb.widgets._charts import vega_script
+
+        body = body.replace("</body>", vega_script() + "\n</body>", 1)
     return body
 
 

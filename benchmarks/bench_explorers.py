@@ -20,11 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import matplotlib
-
 from benchmarks.bench_cohorts import demo_frames
-
-matplotlib.use("Agg")
 
 
 def best(fn: Callable[[], object], rounds: int = 3) -> float:

@@ -73,7 +73,8 @@ def connection_status_distribution(
         keys.append(_periods(accounts["created_at"], period))
         names.append(period)
     status = accounts["connection_status"].astype("str")
-    frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
+    # The keys keep their dtypes: a UTC period as datetime64, not an object Timestamp each.
+    frame = pd.DataFrame({f"k{i}": k.reset_index(drop=True) for i, k in enumerate(keys)})
     frame["status"] = pd.Categorical(status.to_numpy(), categories=statuses)
     counts = frame.groupby([*frame.columns[:-1]], observed=True)["status"].value_counts()
     table = counts.unstack("status", fill_value=0).reindex(columns=statuses, fill_value=0)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from argyle_nb import analysis
 from argyle_nb.widgets._base import Clock, _Explorer, _options, _widgets
+from argyle_nb.widgets._charts import timeline_chart
 
 # ---------------------------------------------------------------------------
 # Availability
@@ -119,11 +120,11 @@ class AvailabilityExplorer(_Explorer):
         )
         self._show_table(summary)
         if timeline.empty:
-            self._show_chart(analysis.plot_availability_timeline, timeline, 0)
+            self._show_chart(self._draw, timeline)
             self.flagged = timeline
             self._say(f"No {resource} windows with these statuses." + self._no_windows_note())
             return
-        self._show_chart(analysis.plot_availability_timeline, timeline, 0.2 * len(timeline) + 1)
+        self._show_chart(self._draw, timeline)
         failed = timeline["status"].astype("str") == "sync_failed"
         stale = timeline["stale"].astype(bool)
         self.flagged = timeline[(failed | stale).to_numpy()]
@@ -132,6 +133,9 @@ class AvailabilityExplorer(_Explorer):
             f"{int(failed.sum())} sync_failed (vermillion), {int(stale.sum())} stale (dotted)."
             + self._no_windows_note()
         )
+
+    def _draw(self, timeline: pd.DataFrame) -> object:
+        return timeline_chart(timeline, resource=str(self.resource.value))
 
     def _no_windows_note(self) -> str:
         if not self.without_windows:
@@ -144,7 +148,7 @@ class AvailabilityExplorer(_Explorer):
     def _empty(self, text: str) -> None:
         self.flagged = pd.DataFrame()
         self._show_table(pd.DataFrame())
-        self._show_chart(analysis.plot_availability_timeline, pd.DataFrame(), 0)
+        self._show_chart(self._draw, pd.DataFrame())
         self._say(text)
 
     def _summary(self) -> str:

@@ -1,22 +1,16 @@
-"""What every explorer shares: the base class, charts as PNG, HTML tables, the source line."""
+"""What every explorer shares: the base class, its charts, HTML tables, the source line."""
 
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from argyle_nb.palette import DPI
 from argyle_nb.provenance import format_age, provenance_of
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
 
 MAX_CHART_ROWS = 30
 #: Most rows one HTML table shows.
@@ -31,32 +25,13 @@ def _widgets() -> Any:
     return ipywidgets
 
 
-#: Width of a chart on the page, in CSS pixels (9 inches at 80 px an inch).
-CHART_WIDTH_PX = 720
-_CHART_INCHES = 9.0
-
-
-def _png(plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> bytes:
-    """Draw ``plot(data, ax=...)`` on a Figure outside pyplot and return it as PNG.
-
-    The PNG has :data:`~argyle_nb.palette.DPI` dots an inch, shown :data:`CHART_WIDTH_PX`
-    wide: sharp on a high-DPI screen, the same size as before on a plain one.
-    """
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(_CHART_INCHES, min(12.0, max(2.5, height))), layout="constrained")
-    ax = figure.subplots()
-    plot(data, ax=ax)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    figure.clear()
-    return buffer.getvalue()
-
-
-def _chart_image() -> Any:
-    """The Image widget of a chart: :data:`CHART_WIDTH_PX` wide, never wider than the page."""
-    w = _widgets()
-    return w.Image(format="png", width=str(CHART_WIDTH_PX), layout=w.Layout(max_width="100%"))
+def _draw(view: Any, chart: Any | None) -> None:
+    """Show ``chart`` in the JupyterChart ``view`` (``None``: hide the view)."""
+    if chart is None:
+        view.layout.display = "none"
+        return
+    view.chart = chart
+    view.layout.display = None
 
 
 def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
@@ -114,7 +89,11 @@ class _Explorer:
         self._tracked: dict[str, pd.DataFrame] = {}
         self._source = w.HTML()
         self._message = w.HTML()
-        self._chart = _chart_image()
+        from argyle_nb.widgets._charts import jupyter_chart
+
+        #: The chart shown (an Altair chart: tweak it, ``.save()`` it), ``None`` for none.
+        self.chart: Any = None
+        self._chart = jupyter_chart()
         from argyle_nb.widgets._tables import TablePager
 
         name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self).__name__).lower()
@@ -153,24 +132,24 @@ class _Explorer:
         """
         return self._pager.view
 
-    def _show_chart(self, plot: Callable[..., Axes], data: pd.DataFrame, height: float) -> None:
+    def _show_chart(self, draw: Callable[[pd.DataFrame], Any], data: pd.DataFrame) -> None:
+        """Show ``draw(data)`` (nothing when ``data`` is empty)."""
         self.chart_data = data
-        if len(data):
-            self._chart.value = _png(plot, data, height)
-            self._chart.layout.display = None
-        else:
-            self._chart.value = b""
-            self._chart.layout.display = "none"
+        self.chart = draw(data) if len(data) else None
+        _draw(self._chart, self.chart)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The live widget view, plus a static ``text/html`` snapshot of what it shows.
 
         JupyterLab's widget manager ranks the widget view above ``text/html``, so Lab shows
         the live explorer; a static HTML export (``argyle-nb report``) shows the snapshot:
-        headings, the chosen values, the message, tables and charts (PNG inline). Buttons
+        headings, the chosen values, the message, tables and charts (inline SVG, live
+        where the page carries :func:`~argyle_nb.widgets._charts.vega_script`). Buttons
         and free-text fields (a search, metadata being edited, a user token) are left out.
         """
-        import base64
+        from altair import JupyterChart
+
+        from argyle_nb.widgets._charts import chart_html
 
         w = _widgets()
 
@@ -183,14 +162,8 @@ class _Explorer:
                 return f'<div style="display:flex;flex-direction:{flow};gap:4px 24px">{inner}</div>'
             if isinstance(widget, w.HTML):
                 return f"<div>{widget.value}</div>" if widget.value else ""
-            if isinstance(widget, w.Image):
-                if not widget.value:
-                    return ""
-                data = base64.b64encode(widget.value).decode("ascii")
-                src = f"data:image/{widget.format};base64,{data}"
-                return (
-                    f'<img src="{src}" width="{CHART_WIDTH_PX}" style="max-width:100%" alt="chart">'
-                )
+            if isinstance(widget, JupyterChart):
+                return chart_html(widget.chart)
             if isinstance(widget, w.Dropdown | w.SelectMultiple | w.DatePicker):
                 value = widget.value
                 if isinstance(value, tuple):

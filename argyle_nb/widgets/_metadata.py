@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +16,7 @@ from argyle_nb.widgets._base import (
     _Explorer,
     _widgets,
 )
+from argyle_nb.widgets._charts import COHORT_SELECTION, cohort_chart
 from argyle_nb.widgets._tables import TablePager
 
 # ---------------------------------------------------------------------------
@@ -114,7 +116,7 @@ class MetadataExplorer(_Explorer):
         if key is None:
             self.groups = pd.DataFrame()
             self._show_table(pd.DataFrame())
-            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame(), 0)
+            self._show_chart(cohort_chart, pd.DataFrame())
             self.group.options = []
             self._say("No metadata keys among these users: nothing to group by.")
             return
@@ -122,14 +124,15 @@ class MetadataExplorer(_Explorer):
         self.groups = groups
         if groups.empty:
             self._show_table(pd.DataFrame())
-            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame(), 0)
+            self._show_chart(cohort_chart, pd.DataFrame())
             self.group.options = []
             self._say(f"No users to group by {key!r}.")
             return
         self._show_table(groups[list(self.TABLE_COLUMNS)])
         self._show_comparison(key)
         drawn = groups.head(MAX_CHART_ROWS)
-        self._show_chart(analysis.plot_metadata_groups, drawn, 0.4 * len(drawn) + 1)
+        self._show_chart(cohort_chart, drawn)
+        self._chart.selections.observe(self._clicked, [COHORT_SELECTION])
         left_out = len(groups) - len(drawn)
         note = f" (chart: the {len(drawn)} largest)" if left_out else ""
         self._say(f"{key!r}: {len(groups)} groups of {len(self.users)} users{note}.")
@@ -152,6 +155,12 @@ class MetadataExplorer(_Explorer):
         lines = self.comparison.summary().split("\n")
         items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
         self._words.value = f"<div>{html.escape(lines[0])}<ul>{items}</ul></div>"
+
+    def _clicked(self, change: dict[str, Any]) -> None:
+        """A cohort clicked in the chart: choose it in the Group dropdown (lists its users)."""
+        picked = [str(row.get("cohort")) for row in change["new"].value]
+        if picked and picked[0] in self.group.options:
+            self.group.value = picked[0]
 
     def _update_group(self) -> None:
         group = self.group.value

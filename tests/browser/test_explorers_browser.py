@@ -102,7 +102,20 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
                 playwright.expect(table.locator("thead")).to_contain_text(other, timeout=30_000)
                 shown = table.locator("tbody th").all_inner_texts()
                 assert sorted(g for g in shown if g != "(missing)") == other_groups
-                assert metadata.locator("img.widget-image").first.is_visible(timeout=10_000)
+                # The interactive chart, drawn offline: hover a cohort for its numbers,
+                # click it to list its users.
+                points = metadata.locator(".vega-embed svg .mark-symbol path")
+                playwright.expect(points).to_have_count(len(shown), timeout=30_000)
+                points.first.hover(force=True)
+                tooltip = page.locator("#vg-tooltip-element")
+                playwright.expect(tooltip).to_be_visible(timeout=10_000)
+                for field in ("users", "with an account connected", "95% interval"):
+                    playwright.expect(tooltip).to_contain_text(field)
+                cohort = tooltip.locator("tr").first.locator("td.value").inner_text()
+                points.first.click(force=True)
+                group = metadata.locator('.widget-dropdown:has(label:text-is("Group")) select')
+                playwright.expect(group).to_have_value(cohort, timeout=30_000)
+                playwright.expect(metadata).to_contain_text(f"users in {cohort!r}")
                 # The provenance line: where the frames came from (the sandbox's answers
                 # say so: the kernel only has its URL and keys) and how old they are.
                 source = panel.locator(".argyle-source").first
@@ -120,6 +133,18 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
                 playwright.expect(said).to_contain_text("by source", timeout=30_000)
                 rows = connection.locator(".argyle-table").first.locator("tbody th")
                 playwright.expect(rows.first).to_have_text("argyle_sandbox", timeout=10_000)
+                # Hover a bar for its count, share and interval; click "error" in the
+                # legend: the other statuses fade.
+                chart = connection.locator(".vega-embed").first
+                bars = chart.locator("svg .mark-rect path")
+                bars.first.hover(force=True)
+                tooltip = page.locator("#vg-tooltip-element")
+                for field in ("source", "accounts", "share", "95% interval"):
+                    playwright.expect(tooltip).to_contain_text(field, timeout=10_000)
+                chart.locator(".role-legend-label text", has_text="error").click(force=True)
+                faded = chart.locator('svg .mark-rect path[opacity="0.2"]')
+                playwright.expect(faded).not_to_have_count(0, timeout=10_000)
+                page.mouse.move(0, 0)
                 connection.screenshot(path=str(artifacts / "connection_explorer.png"))
 
                 # AvailabilityExplorer: from payouts to activities.

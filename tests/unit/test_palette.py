@@ -1,9 +1,8 @@
-"""One visual language: every chart colours a status by its meaning, keeps its legend off
-the data, and is drawn sharp enough for a high-DPI screen."""
+"""One visual language: every plot colours a status by its meaning and keeps its legend off
+the data (the explorers' interactive charts: test_widget_charts.py)."""
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 
 from argyle_nb import analysis, frames, palette
-from argyle_nb.widgets._base import CHART_WIDTH_PX, _png
 
 matplotlib.use("Agg")
 
@@ -36,7 +34,6 @@ def built() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_the_palette_is_okabe_ito_and_means_something() -> None:
     assert set(palette.__all__) == {
         "COHORT_COLOURS",
-        "DPI",
         "FAILED",
         "NEUTRAL",
         "OKABE_ITO",
@@ -153,22 +150,6 @@ def test_legends_stay_off_the_data(
     import matplotlib.pyplot as plt
 
     plt.close("all")
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def test_explorer_charts_are_sharp_on_high_dpi_screens(
-    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-) -> None:
-    _, accounts, _ = built
-    dist = analysis.connection_status_distribution(accounts, by="link_item")
-    width, _ = _png_size(_png(analysis.plot_connection_status_distribution, dist, 6))
-    # Shown CHART_WIDTH_PX CSS pixels wide: at least two device pixels per CSS pixel.
-    assert width >= 2 * CHART_WIDTH_PX
 
 
 def test_titles_and_axes_are_in_words(

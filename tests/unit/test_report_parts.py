@@ -341,8 +341,6 @@ def test_cli_parses_the_report_options() -> None:
 
 
 def test_an_explorer_carries_a_static_snapshot_beside_its_widget_view() -> None:
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
     from argyle_nb.frames import accounts_frame
     from argyle_nb.widgets import ConnectionExplorer
 
@@ -356,11 +354,13 @@ def test_an_explorer_carries_a_static_snapshot_beside_its_widget_view() -> None:
     assert f"{len(accounts)} of {len(accounts)} accounts, by link_item." in snapshot
     assert "<b>Group by</b>: link_item" in snapshot and "<b>Link item</b>: (all)" in snapshot
     assert '<div class="argyle-table">' in snapshot
-    assert snapshot.count('<img src="data:image/png;base64,') == 2  # status and over-time charts
+    # The status and over-time charts, as inline SVG beside their spec.
+    assert snapshot.count('<div class="argyle-vega-view"><svg') == 2
+    assert snapshot.count('<script type="application/json">') == 2
     assert external_references(snapshot) == []
 
     explorer.link_item.value = ()
     explorer.created_from.value = date(2100, 1, 1)  # nothing matches: the charts are hidden
     empty = explorer._repr_mimebundle_()["text/html"]
     assert "No accounts match these filters" in empty
-    assert "<img" not in empty and "<b>From</b>: 2100-01-01" in empty
+    assert "argyle-vega" not in empty and "<b>From</b>: 2100-01-01" in empty

@@ -108,7 +108,7 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     assert "poor cohort" in labels["internal user id"] and "id" in labels["internal user id"]
     assert labels["region"] == "region"
     assert_groups_match(explorer.table, expected_groups(data, f"meta.{first_key}"))
-    before = explorer._chart.value
+    before = explorer._chart.spec
 
     explorer.key.value = "region"
     expected = expected_groups(data, "meta.region")
@@ -128,7 +128,12 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     assert explorer.comparison.key == "region"
     assert "against" in explorer._words.value and "Overall" in explorer._words.value
     assert list(explorer.chart_data.index) == list(explorer.table.index)
-    assert explorer._chart.value != before and bytes(explorer._chart.value).startswith(b"\x89PNG")
+    # The widget shows the new chart: its cohorts are the region's.
+    assert explorer._chart.spec != before and explorer._chart.chart is explorer.chart
+    drawn = {
+        r["cohort"] for layer in explorer._chart.spec["layer"][:1] for r in layer["data"]["values"]
+    }
+    assert drawn == {str(g) for g in explorer.chart_data.index}
     assert "region" in explorer.message
     assert explorer.table.index[-1] == MISSING  # the missing group comes last
 
