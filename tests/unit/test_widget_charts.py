@@ -193,3 +193,17 @@ def test_explorer_charts_follow_the_choice(built: Built) -> None:
     none = AvailabilityExplorer(profiles)  # no event windows: no chart, and it says why
     assert none.chart is None and none._chart.layout.display == "none"
     assert "No resource has event windows to draw" in none.message
+
+
+def test_an_explorer_chart_is_tweaked_and_saved_offline(built: Built, tmp_path: Any) -> None:
+    _, accounts, _ = built
+    chart = ConnectionExplorer(accounts).chart.properties(width=900)
+    chart.save(tmp_path / "chart.html", inline=True)
+    chart.save(tmp_path / "chart.svg")
+    chart.save(tmp_path / "chart.png", scale_factor=2)
+    page = (tmp_path / "chart.html").read_text()
+    assert external_references(page) == [] and "cdn." not in page.lower()
+    assert (tmp_path / "chart.svg").read_text().lstrip().startswith("<svg")
+    png = (tmp_path / "chart.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") > 2 * 900  # 900 wide, drawn at 2x
