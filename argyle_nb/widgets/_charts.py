@@ -184,7 +184,8 @@ def cohort_chart(groups: pd.DataFrame) -> Any:
     chart = alt.layer(bars, points.add_params(pick), line).properties(
         width=WIDTH, height=_height(len(rows))
     )
-    return _finish(chart, f"Users with an account connected now, by {key!r} (dashed: all users)")
+    title = f"Users with an account connected now, by {key!r} (dashed: all users; hollow: small)"
+    return _finish(chart, title)
 
 
 @_built
