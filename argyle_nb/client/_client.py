@@ -41,6 +41,7 @@ from argyle_nb.provenance import SANDBOX_HEADER, SANDBOX_URL_VARIABLE, environme
 if TYPE_CHECKING:
     import pandas as pd
 
+    from argyle_nb.dataset import Dataset
     from argyle_nb.sandbox import Sandbox
 
 __all__ = ["DEFAULT_BASE_URL", "PAGE_SIZE", "ArgyleClient"]
@@ -234,6 +235,41 @@ class ArgyleClient:
         listing = self._listing("/accounts", account_filter(user), progress)
         build = _frames().availability_frame
         return self._quarantine.frame(listing, "accounts", "availability_frame()", build)
+
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: bool | None = None,
+        batch_pages: int | None = None,
+    ) -> Dataset:
+        """Write every user and account as a Parquet dataset at ``path``, page batch by
+        page batch, in memory that does not grow with the portfolio; returns it opened.
+
+        ``path`` becomes a link to a complete version: a re-run refreshes it in one
+        atomic step, and an interrupted one leaves the previous version (see
+        :mod:`argyle_nb.dataset`). Tables ``users``, ``accounts``, ``availability`` and
+        ``rejected`` (the records set aside, with their reasons). ``batch_pages`` pages
+        (default :data:`~argyle_nb.dataset.BATCH_PAGES`) make one part file.
+
+        Example:
+            >>> ds = client.export("portfolio")                          # doctest: +SKIP
+            >>> ds.sql("select count(*) from accounts").fetchall()       # doctest: +SKIP
+        """
+        from argyle_nb.client._export import export
+        from argyle_nb.dataset import BATCH_PAGES
+
+        return export(
+            path,
+            paginator=self.paginator,
+            first_page=lambda p: self._first_page(p, {}),
+            endpoint=lambda p: where(self._url(p, {})),
+            base_url=self.base_url,
+            environment=lambda: self.environment,
+            now=self._now,
+            progress=self.progress if progress is None else progress,
+            batch_pages=BATCH_PAGES if batch_pages is None else batch_pages,
+        )
 
     @property
     def rejected(self) -> pd.DataFrame:

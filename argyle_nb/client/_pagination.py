@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import orjson
@@ -40,7 +40,16 @@ from argyle_nb.client._transport import Answer, same_origin, where
 from argyle_nb.envelope import ListPage, parse_list_page
 from argyle_nb.errors import ResponseFormatError
 
-__all__ = ["MAX_PAGES", "MAX_PASSES", "Page", "PageInfo", "Paginator", "Walk", "offset_template"]
+__all__ = [
+    "MAX_PAGES",
+    "MAX_PASSES",
+    "Page",
+    "PageInfo",
+    "Paginator",
+    "PassSink",
+    "Walk",
+    "offset_template",
+]
 
 #: The most pages one walk reads (20 million records at 200 a page); past it, an error.
 MAX_PAGES: Final = 100_000
@@ -113,10 +122,24 @@ class Walk:
     duplicates: int = 0
     rereads: int = 0
     problem: str | None = None
+    #: The records handed to the sink of :meth:`Paginator.stream` (its pages are not kept).
+    streamed: int | None = None
 
     @property
     def records(self) -> int:
+        if self.streamed is not None:
+            return self.streamed
         return sum(page.size for page in self.pages)
+
+
+class PassSink(Protocol):
+    """Where :meth:`Paginator.stream` hands the pages of each pass."""
+
+    def begin(self, number: int) -> None:
+        """A pass starts (0 first): drop what an earlier pass gave."""
+
+    def page(self, page: Page) -> None:
+        """The next page of the pass."""
 
 
 def offset_template(first_url: str, next_url: str) -> Callable[[int], str] | None:
@@ -150,8 +173,12 @@ def offset_template(first_url: str, next_url: str) -> Callable[[int], str] | Non
 class _Pass:
     """One read of the list from its first page: pages, ids and what changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Callable[[Page], None] | None = None) -> None:
+        #: The pages read (none kept when a ``sink`` takes each page as it comes).
         self.pages: list[Page] = []
+        self.read = 0
+        self.records = 0
+        self._sink = sink
         self.ids: set[str] = set()
         self.duplicates = 0
         self.counts: set[int | None] = set()
@@ -168,7 +195,12 @@ class _Pass:
                 self.ids.add(record_id)
                 new += 1
         self.counts.add(page.info.count)
-        self.pages.append(page)
+        self.read += 1
+        self.records += page.size
+        if self._sink is None:
+            self.pages.append(page)
+        else:
+            self._sink(page)
         self.idle = 0 if new else self.idle + 1
         if self.idle >= MAX_IDLE_PAGES and position > 0:
             raise ResponseFormatError(
@@ -187,9 +219,8 @@ class _Pass:
         if self.duplicates:
             return f"{self.duplicates} records came twice (pages shifted while it was read)"
         (count,) = self.counts or {None}
-        records = sum(page.size for page in self.pages)
-        if count is not None and count != records:
-            return f"it says count={count} but served {records} records"
+        if count is not None and count != self.records:
+            return f"it says count={count} but served {self.records} records"
         return None
 
 
@@ -234,21 +265,53 @@ class Paginator:
                     pages=one.pages,
                     passes=number + 1,
                     duplicates=sum(p.duplicates for p in passes),
-                    rereads=sum(len(p.pages) for p in passes[1:]),
+                    rereads=sum(p.read for p in passes[1:]),
                 )
         return Walk(
             pages=_merged(passes),
             passes=len(passes),
             consistent=False,
             duplicates=sum(p.duplicates for p in passes),
-            rereads=sum(len(p.pages) for p in passes[1:]),
+            rereads=sum(p.read for p in passes[1:]),
             problem=f"the list changed in each of {len(passes)} reads; in the last, {reason}",
+        )
+
+    def stream(self, first_url: str, sink: PassSink, *, bar: Any = None) -> Walk:
+        """Walk the list as :meth:`walk` does, handing each page to ``sink`` as it comes
+        instead of keeping it (the returned walk has no ``pages``).
+
+        Each pass begins with ``sink.begin(number)``: a pass after the first reads the
+        list again, fresh, and the sink drops what the pass before it gave. A list that
+        changed in every pass ends with the last pass given (``consistent`` False; only
+        :meth:`walk` merges passes, which needs them all in memory).
+        """
+        reason: str | None = None
+        passes: list[_Pass] = []
+        for number in range(self.max_passes):
+            sink.begin(number)
+            one = self._pass(first_url, fresh=number > 0, bar=bar, sink=sink.page)
+            one.ids = set()  # what the next pass needs of this one: its counters
+            passes.append(one)
+            reason = one.change()
+            if reason is None:
+                break
+        return Walk(
+            passes=len(passes),
+            consistent=reason is None,
+            duplicates=sum(p.duplicates for p in passes),
+            rereads=sum(p.read for p in passes[1:]),
+            problem=None
+            if reason is None
+            else f"the list changed in each of {len(passes)} reads; in the last, {reason}",
+            streamed=passes[-1].records,
         )
 
     # -- one pass ------------------------------------------------------------------
 
-    def _pass(self, first_url: str, *, fresh: bool, bar: Any) -> _Pass:
-        one = _Pass()
+    def _pass(
+        self, first_url: str, *, fresh: bool, bar: Any, sink: Callable[[Page], None] | None = None
+    ) -> _Pass:
+        one = _Pass(sink)
         first = self._fetch(first_url, fresh)
         one.add(first, 0)
         _tick(bar, first, 0)
@@ -262,7 +325,7 @@ class Paginator:
         if template is not None and self._executor is not None and self.workers > 1:
             link = self._concurrent(one, template, first, fresh, bar, visited)
         while link is not None:
-            if len(one.pages) >= self.max_pages:
+            if one.read >= self.max_pages:
                 raise ResponseFormatError(
                     f"the list has more than {self.max_pages:,} pages: stopped there",
                     status=200,
@@ -271,7 +334,7 @@ class Paginator:
                 )
             if link in visited:
                 raise ResponseFormatError(
-                    f"page {len(one.pages)} links back to {where(link)}, read already: "
+                    f"page {one.read} links back to {where(link)}, read already: "
                     "the list does not end",
                     status=200,
                     method="GET",
@@ -279,9 +342,9 @@ class Paginator:
                 )
             visited.add(link)
             page = self._fetch(link, fresh)
-            one.add(page, len(one.pages))
-            _tick(bar, page, len(one.pages) - 1)
-            link = self._link(page, len(one.pages) - 1)
+            one.add(page, one.read)
+            _tick(bar, page, one.read - 1)
+            link = self._link(page, one.read - 1)
         return one
 
     def _concurrent(
@@ -320,9 +383,9 @@ class Paginator:
                     return expected
                 page = future.result()
                 visited.add(url)
-                one.add(page, len(one.pages))
-                _tick(bar, page, len(one.pages) - 1)
-                expected = self._link(page, len(one.pages) - 1)
+                one.add(page, one.read)
+                _tick(bar, page, one.read - 1)
+                expected = self._link(page, one.read - 1)
                 if expected is None:
                     return None
                 fill()

@@ -1,0 +1,91 @@
+"""Open a dataset that :meth:`~argyle_nb.client.ArgyleClient.export` wrote, in DuckDB."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from argyle_nb.dataset._manifest import TABLES, DatasetError, Manifest
+from argyle_nb.provenance import Provenance
+
+__all__ = ["Dataset"]
+
+
+class Dataset:
+    """A portfolio on disk: its tables as DuckDB relations, read where they lie.
+
+    Opening pins the version current at that moment: a refresh running meanwhile does not
+    change what this object reads (the version it replaced stays until the next one).
+
+    Args:
+        path: what ``client.export(path)`` wrote.
+
+    Attributes:
+        folder: the version read; manifest: its :class:`Manifest`.
+
+    Example:
+        >>> ds = Dataset("portfolio")                                   # doctest: +SKIP
+        >>> ds.sql("select connection_status, count(*) from accounts group by 1").df()
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import duckdb
+
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DatasetError(f"there is no dataset at {self.path}: run client.export() first")
+        self.folder = self.path.resolve()
+        self.manifest = Manifest.read(self.folder)
+        self.db: Any = duckdb.connect()
+        for table in TABLES:
+            files = [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
+            if files:
+                # union_by_name: a later part may know a status or resource an earlier did not.
+                self.db.read_parquet(files, union_by_name=True).create_view(table)
+            else:
+                self.db.execute(f"create view {table} as select * from ({_EMPTY[table]})")
+
+    def sql(self, query: str, params: Any = None) -> Any:
+        """A DuckDB relation of ``query`` over the views ``users``, ``accounts``,
+        ``availability`` and ``rejected``."""
+        return self.db.sql(query, params=params)
+
+    def rows(self, table: str) -> int:
+        """Rows of ``table``, from the manifest."""
+        return sum(p.rows for p in self.manifest.parts if p.table == table)
+
+    def provenance(self, endpoint: str) -> Provenance:
+        """Where and when the list ``endpoint`` (``/v1/users``, ``/v1/accounts``) came from."""
+        try:
+            return Provenance.from_attrs(self.manifest.lists[endpoint])
+        except (KeyError, ValueError):
+            have = ", ".join(self.manifest.lists) or "none"
+            raise DatasetError(f"{self.folder}: no provenance of {endpoint} (has {have})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{self.rows(t):,} {t}" for t in TABLES)
+        return f"<Dataset {self.path} (version {self.manifest.version}): {counts}>"
+
+
+#: An empty table of each kind: a list with no records still has its columns.
+_EMPTY: dict[str, str] = {
+    "users": "select null::varchar as id, null::timestamptz as created_at,"
+    " null::varchar as external_metadata limit 0",
+    "accounts": "select null::varchar as id, null::varchar as user, null::varchar as link_item,"
+    " null::varchar as connection_status, null::varchar as connection_error_code,"
+    " null::timestamptz as created_at limit 0",
+    "availability": "select null::varchar as account, null::varchar as resource,"
+    " null::varchar as status limit 0",
+    "rejected": "select null::varchar as endpoint, null::varchar as error, null::varchar as raw"
+    " limit 0",
+}

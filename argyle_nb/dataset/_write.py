@@ -1,0 +1,271 @@
+"""Write a portfolio as a Parquet dataset, page batch by page batch, refreshed atomically.
+
+A dataset at ``path`` is a symbolic link to one complete version in the folder beside it,
+``.<name>.versions/<stamp>/``. An export writes a new version there (``<stamp>.partial``
+while it runs), then swaps the link in one ``rename``: a reader opens either the old
+version or the new one, never half of one. An interrupted export leaves the previous
+version current and its ``.partial`` folder, removed by the next export.
+
+A version holds one folder per table (``users/``, ``accounts/``, ``availability/``,
+``rejected/``) of ``part-NNNNN.parquet`` files, Arrow-typed as :func:`~argyle_nb.frames.
+to_parquet` writes them, and ``_dataset.json``: each list's provenance, the files and
+their rows. The writer keeps one batch of pages at a time (:data:`BATCH_PAGES`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+import pandas as pd
+import pyarrow.parquet as pq
+
+from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
+from argyle_nb.frames._parquet import _arrow_table
+from argyle_nb.provenance import Provenance
+from argyle_nb.quarantine import RejectedRecord, rejected_frame
+
+__all__ = ["BATCH_PAGES", "DatasetWriter", "ListWriter", "ServedPage"]
+
+#: Pages read into one part file (10,000 records at the API's 200 a page).
+BATCH_PAGES: Final = 50
+_PARTIAL: Final = ".partial"
+
+#: ``build(bodies, rejected)`` -> the frames of one batch of pages, by table name.
+Build = Callable[[list[bytes], list[RejectedRecord]], dict[str, pd.DataFrame]]
+
+
+@dataclass(frozen=True)
+class ServedPage:
+    """One page as the writer needs it: its bytes and where and when it was served."""
+
+    raw: bytes
+    url: str
+    records: int
+    from_cache: bool = False
+    served_at: datetime | None = None
+    expires: datetime | None = None
+
+
+def versions_of(path: Path) -> Path:
+    """The folder of a dataset's versions: ``.<name>.versions`` beside it."""
+    return path.parent / f".{path.name}.versions"
+
+
+class DatasetWriter:
+    """A new version of the dataset at ``path``; :meth:`commit` makes it current.
+
+    Args:
+        path: the dataset (a link the writer owns; an existing folder or file there that
+            is not a dataset is refused, never replaced).
+        now: the clock (names the version, stamps the rejected records).
+        batch_pages: pages per part file.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, now: Callable[[], datetime], batch_pages: int
+    ) -> None:
+        self.path = Path(path).absolute()
+        self.now = now
+        self.batch_pages = max(1, int(batch_pages))
+        self.versions = versions_of(self.path)
+        there = self.path.exists() or self.path.is_symlink()
+        if there and not (self.path.is_symlink() and self._owned(self.path)):
+            raise DatasetError(
+                f"{self.path} exists and is not an argyle_nb dataset (a link into "
+                f"{self.versions.name}/): not replaced; export to a new path"
+            )
+        self.versions.mkdir(parents=True, exist_ok=True)
+        for stale in self.versions.glob(f"*{_PARTIAL}"):  # an export that was interrupted
+            shutil.rmtree(stale, ignore_errors=True)
+        stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
+        self.folder = self.versions / f"{stamp}-{os.getpid()}{_PARTIAL}"
+        self.folder.mkdir()
+        self.lists: dict[str, ListWriter] = {}
+
+    def _owned(self, link: Path) -> bool:
+        target = Path(os.readlink(link))
+        target = target if target.is_absolute() else link.parent / target
+        return target.parent.resolve() == self.versions.resolve()
+
+    def list(self, endpoint: str, read_by: str, build: Build) -> ListWriter:
+        """The writer of one list's pages (a :class:`ListWriter`)."""
+        writer = ListWriter(self, endpoint, read_by, build)
+        self.lists[endpoint] = writer
+        return writer
+
+    def commit(self, provenance: dict[str, Provenance]) -> Path:
+        """Make this version current (one atomic rename); returns its folder."""
+        parts = [part for writer in self.lists.values() for part in writer.parts]
+        manifest = Manifest(
+            version=self.folder.name.removesuffix(_PARTIAL),
+            written_at=self.now(),
+            lists={endpoint: p.to_attrs() for endpoint, p in provenance.items()},
+            parts=parts,
+        )
+        (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest.model_dump(mode="json")))
+        final = self.folder.with_name(manifest.version)
+        self.folder.rename(final)
+        previous = self._current()
+        link = self.path.with_name(f".{self.path.name}.link-{os.getpid()}")
+        link.unlink(missing_ok=True)
+        link.symlink_to(os.path.relpath(final, self.path.parent))
+        os.replace(link, self.path)  # the one step a reader can see
+        for old in self.versions.iterdir():
+            # The version just replaced stays one round for readers that opened it.
+            if old not in (final, previous) and not old.name.endswith(_PARTIAL):
+                shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def _current(self) -> Path | None:
+        if not self.path.is_symlink():
+            return None
+        return (self.path.parent / os.readlink(self.path)).resolve()
+
+    def abort(self) -> None:
+        """Drop this version; the current one is left as it was."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
+class ListWriter:
+    """Receives one list's pages, a pass at a time; writes a part per batch of pages."""
+
+    dataset: DatasetWriter
+    endpoint: str
+    read_by: str
+    build: Build
+    parts: list[Part] = field(default_factory=list)
+    rejected: int = 0
+    records: int = 0
+    pages: int = 0
+    from_cache: int = 0
+    served_from: datetime | None = None
+    served_to: datetime | None = None
+    expires: datetime | None = None
+    _batch: list[ServedPage] = field(default_factory=list)
+    _first_page: int = 0
+    _batches: int = 0
+
+    def begin(self, number: int) -> None:
+        """A pass begins: what an earlier pass wrote is removed."""
+        for part in self.parts:
+            (self.dataset.folder / part.file).unlink(missing_ok=True)
+        self.parts.clear()
+        self._batch.clear()
+        self.rejected = self.records = self.pages = self.from_cache = 0
+        self.served_from = self.served_to = self.expires = None
+        self._first_page = self._batches = 0
+
+    def page(self, page: ServedPage) -> None:
+        self._batch.append(page)
+        self.pages += 1
+        self.from_cache += page.from_cache
+        if page.served_at is not None:
+            self.served_from = min(self.served_from or page.served_at, page.served_at)
+            self.served_to = max(self.served_to or page.served_at, page.served_at)
+        if page.expires is not None:
+            self.expires = min(self.expires or page.expires, page.expires)
+        if len(self._batch) >= self.dataset.batch_pages:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pages received since the last flush as one part of each table."""
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, []
+        bad: list[RejectedRecord] = []
+        frames = self.build([p.raw for p in batch], bad)
+        number = self._batches
+        self._batches += 1
+        for table, frame in frames.items():
+            self._write(table, frame, number)
+        when = self.dataset.now()
+        located = [
+            RejectedRecord(
+                page=self._first_page + r.page,
+                index=r.index,
+                raw=r.raw,
+                error=r.error,
+                url=batch[r.page].url if r.page < len(batch) else "",
+                endpoint=self.endpoint,
+                read_by=self.read_by,
+                rejected_at=when,
+            )
+            for r in bad
+        ]
+        if located:
+            self._write("rejected", rejected_frame(located), number)
+        self.rejected += len(located)
+        self.records += sum(p.records for p in batch)
+        self._first_page += len(batch)
+
+    def _write(self, table: str, frame: pd.DataFrame, number: int) -> None:
+        stem = self.endpoint.strip("/").replace("/", "-")
+        name = f"{table}/{stem}-part-{number:05d}.parquet"
+        target = self.dataset.folder / name
+        target.parent.mkdir(exist_ok=True)
+        arrow = _arrow_table(frame)
+        meta = {**(arrow.schema.metadata or {}), b"argyle_nb": _part_meta(self, table)}
+        pq.write_table(arrow.replace_schema_metadata(meta), target)
+        self.parts.append(Part(file=name, table=table, endpoint=self.endpoint, rows=len(frame)))
+
+    def provenance(self, *, base_url: str, environment: str, **walk: Any) -> Provenance:
+        """This list's provenance, from the pages it received and how the walk went."""
+        return Provenance(
+            endpoint=self.endpoint,
+            base_url=base_url,
+            environment=environment,
+            pages=self.pages,
+            pages_from_cache=self.from_cache,
+            served_from=self.served_from,
+            served_to=self.served_to,
+            expires_at=self.expires,
+            records=self.records - self.rejected,
+            rejected=self.rejected,
+            **walk,
+        )
+
+
+def _part_meta(writer: ListWriter, table: str) -> bytes:
+    """What a part file says of itself: its list, table and the pages it holds."""
+    return orjson.dumps(
+        {
+            "endpoint": writer.endpoint,
+            "table": table,
+            "read_by": writer.read_by,
+            "first_page": writer._first_page,
+            "version": writer.dataset.folder.name.removesuffix(_PARTIAL),
+        }
+    )
+
+
+def part_files(folder: Path, parts: Sequence[Part], table: str) -> list[str]:
+    """The files of ``table`` in a version ``folder``."""
+    return [str(folder / p.file) for p in parts if p.table == table]
+
+
+def users_batch(bodies: list[bytes], rejected: list[RejectedRecord]) -> dict[str, pd.DataFrame]:
+    """The users of a batch of pages. Their ``meta.*`` columns differ from batch to batch
+    (the keys present): the dataset keeps ``external_metadata`` as JSON text instead."""
+    from argyle_nb.frames import users_frame
+
+    frame = users_frame(bodies, rejected=rejected)
+    meta = [c for c in frame.columns if str(c).startswith("meta")]
+    frame = frame.drop(columns=meta)
+    frame.attrs = {}
+    return {"users": frame}
+
+
+def accounts_batch(bodies: list[bytes], rejected: list[RejectedRecord]) -> dict[str, pd.DataFrame]:
+    """The accounts and their availability windows of a batch of pages (one read)."""
+    from argyle_nb.frames import accounts_and_availability
+
+    accounts, availability = accounts_and_availability(bodies, rejected=rejected)
+    return {"accounts": accounts, "availability": availability}

@@ -1,0 +1,146 @@
+"""``client.export(path)`` on the live sandbox: the dataset holds what the frames hold,
+a refresh is atomic, and an export that fails leaves the previous dataset as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.dataset import Dataset, DatasetError
+from argyle_nb.errors import ServerError
+from argyle_nb.sandbox import Sandbox, start
+from tests.hostile import Reply, Request, json_reply, serve, users
+
+pytestmark = pytest.mark.embedded_only("writes to the sandbox's users")
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with start(db=tmp_path_factory.mktemp("export") / "sandbox.sqlite", users=400, seed=11) as sb:
+        yield sb
+
+
+def _client(sandbox: Sandbox) -> ArgyleClient:
+    return ArgyleClient(
+        sandbox.key_id,
+        sandbox.key_secret,
+        base_url=sandbox.base_url,
+        cache="memory",
+        progress=False,
+    )
+
+
+def test_the_dataset_holds_what_the_frames_hold(sandbox: Sandbox, tmp_path: Path) -> None:
+    with _client(sandbox) as client:
+        frames_users = client.users_frame()
+        frames_accounts = client.accounts_frame()
+        frames_availability = client.availability_frame()
+        # Small part files: the lists are written in several batches.
+        ds = client.export(tmp_path / "portfolio", batch_pages=1)
+    with ds:
+        assert ds.rows("users") == len(frames_users)
+        assert ds.rows("accounts") == len(frames_accounts)
+        assert ds.rows("availability") == len(frames_availability)
+        assert ds.rows("rejected") == 0
+        parts = [p for p in ds.manifest.parts if p.table == "accounts"]
+        assert len(parts) == ds.provenance("/v1/accounts").pages > 1
+        users = ds.sql("select * from users order by id").df()
+        assert list(users["id"]) == sorted(frames_users["id"])
+        assert list(users["external_metadata"]) == list(
+            frames_users.sort_values("id")["external_metadata"]
+        )
+        accounts = ds.sql("select * from accounts").df().sort_values("id", ignore_index=True)
+        expected = frames_accounts.sort_values("id", ignore_index=True)
+        for column in ("id", "user", "link_item", "connection_status", "connection_error_code"):
+            got = accounts[column].astype("str").where(accounts[column].notna())
+            want = expected[column].astype("str").where(expected[column].notna())
+            assert got.equals(want), column
+        assert (accounts["created_at"] == expected["created_at"]).all()
+        statuses = ds.sql("select resource, status, count(*) n from availability group by all").df()
+        want = frames_availability.groupby(["resource", "status"], observed=True).size()
+        got = {(r, s): n for r, s, n in statuses.itertuples(index=False)}
+        assert got == {(str(r), str(s)): n for (r, s), n in want.items()}
+        found = ds.provenance("/v1/accounts")
+        assert found.records == len(frames_accounts) and found.consistent
+        assert found.environment == "embedded sandbox"
+        assert "users" in repr(ds) and ds.manifest.version in repr(ds)
+
+
+def test_a_refresh_is_atomic_and_a_reader_keeps_its_version(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "portfolio"
+    with _client(sandbox) as client:
+        before = client.export(path)
+        count = before.rows("users")
+        created = client.users.create(external_metadata={"region": "export-test"})
+        try:
+            after = client.export(path)
+        finally:
+            client.users.delete(created.id)
+    # The reader opened before the refresh still reads its own version, whole.
+    assert before.sql("select count(*) from users").fetchall() == [(count,)]
+    assert after.rows("users") == count + 1
+    assert after.folder != before.folder and path.resolve() == after.folder
+    mine = after.sql("select count(*) from users where id = ?", [str(created.id)])
+    assert mine.fetchall() == [(1,)]
+    before.close()
+    after.close()
+    # Only the current version and the one it replaced are kept.
+    versions = sorted(p.name for p in (tmp_path / ".portfolio.versions").iterdir())
+    assert len(versions) == 2
+
+
+def test_a_failed_export_leaves_the_previous_dataset(sandbox: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "portfolio"
+    with _client(sandbox) as client:
+        first = client.export(path)
+    version = first.folder
+    first.close()
+
+    # A service that serves its users, then fails on every accounts page.
+    def handler(request: Request) -> Reply:
+        if request.path == "/v1/users":
+            return json_reply({"count": 3, "next": None, "previous": None, "results": users(3)})
+        return json_reply({"detail": "down"}, status=503)
+
+    with serve(handler) as fake:
+        broken = ArgyleClient(
+            "id",
+            "secret",
+            base_url=fake.base_url,
+            cache="memory",
+            progress=False,
+            retry=RetryPolicy(max_attempts=1),
+        )
+        with pytest.raises(ServerError) as failed:
+            broken.export(path)
+        broken.close()
+    note = " ".join(getattr(failed.value, "__notes__", []))
+    assert "the dataset there is unchanged" in note and "again to restart" in note
+    assert path.resolve() == version  # still the first version, whole
+    with Dataset(path) as again:
+        assert again.rows("users") > 3
+    assert not list((tmp_path / ".portfolio.versions").glob("*.partial"))
+
+
+def test_a_path_that_is_not_a_dataset_is_never_replaced(sandbox: Sandbox, tmp_path: Path) -> None:
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    with _client(sandbox) as client, pytest.raises(DatasetError, match="not replaced"):
+        client.export(mine)
+    assert (mine / "keep.txt").read_text() == "mine"
+    with pytest.raises(DatasetError, match="is not an argyle_nb dataset"):
+        Dataset(mine)
+
+
+def test_a_damaged_manifest_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    folder.mkdir()
+    (folder / "_dataset.json").write_text('{"format": 1, "version": "x", "parts": "no"}')
+    with pytest.raises(DatasetError, match="damaged"):
+        Dataset(folder)
