@@ -144,3 +144,22 @@ def test_a_damaged_manifest_is_refused(tmp_path: Path) -> None:
     (folder / "_dataset.json").write_text('{"format": 1, "version": "x", "parts": "no"}')
     with pytest.raises(DatasetError, match="damaged"):
         Dataset(folder)
+
+
+def test_the_command_exports_and_refuses_what_is_not_a_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from argyle_nb.cli import main
+
+    for name in ("ARGYLE_API_KEY_ID", "ARGYLE_API_KEY_SECRET", "ARGYLE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)  # the embedded sandbox's demo data
+    path = tmp_path / "portfolio"
+    assert main(["export", str(path), "--users", "60", "--seed", "3", "--batch-pages", "1"]) == 0
+    said = capsys.readouterr().out
+    with Dataset(path) as ds:
+        assert ds.rows("users") == 60
+        assert f"{path}: 60 users, {ds.rows('accounts'):,} accounts" in said
+    (tmp_path / "file.txt").write_text("mine")
+    assert main(["export", str(tmp_path / "file.txt"), "--users", "5"]) == 2
+    assert "is not an argyle_nb dataset" in capsys.readouterr().err
+    assert (tmp_path / "file.txt").read_text() == "mine"
