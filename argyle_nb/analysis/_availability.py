@@ -84,6 +84,13 @@ def availability_windows(
     out["window_days_max"] = window.max().astype("Float64")
     out["events_available"] = grouped["count"].sum().astype("Int64")
     out["stale"] = grouped["stale"].sum().astype("int64")
+    return finish_windows(out)
+
+
+def finish_windows(out: pd.DataFrame) -> pd.DataFrame:
+    """:func:`availability_windows` from its tallies (``accounts``, the status shares, the
+    window statistics, ``events_available``, ``stale``): the stale share and every
+    share's interval, from any engine."""
     out["stale_share"] = out["stale"] / out["accounts"]
     n = out["accounts"].to_numpy()
     for s in (*_SCAN_ORDER, "stale"):

@@ -165,18 +165,36 @@ def metadata_groups(
     by_users = prepared.tally("connected", "users")
     on_accounts = prepared.tally("connected", "accounts")
     errors = prepared.tally("error", "accounts")
-    out = pd.DataFrame(index=pd.Index([str(g) for g in by_users.index], dtype="str", name=key))
-    out["users"] = by_users["users"].to_numpy()
-    out["accounts"] = on_accounts["trials"].to_numpy()
+    counts = pd.DataFrame(
+        {
+            "users": by_users["users"].to_numpy(),
+            "connected_users": by_users["successes"].to_numpy(),
+            "accounts": on_accounts["trials"].to_numpy(),
+            "connected_accounts": on_accounts["successes"].to_numpy(),
+            "error_accounts": errors["successes"].to_numpy(),
+            "small": by_users["small"].to_numpy(),
+        },
+        index=pd.Index([str(g) for g in by_users.index], dtype="str", name=key),
+    )
+    return finish_groups(counts, _top_codes(prepared, accounts))
+
+
+def finish_groups(counts: pd.DataFrame, top_codes: pd.Series[str]) -> pd.DataFrame:
+    """:func:`metadata_groups` from its counts per cohort (``users``, ``connected_users``,
+    ``accounts``, ``connected_accounts``, ``error_accounts``, ``small``) and the top error
+    code of each: the shares, intervals and cohort order, from any engine."""
+    out = pd.DataFrame(index=counts.index)
+    out["users"] = counts["users"].to_numpy("int64")
+    out["accounts"] = counts["accounts"].to_numpy("int64")
     out["accounts_per_user"] = out["accounts"] / out["users"]
-    out["connected_users"] = by_users["successes"].to_numpy()
+    out["connected_users"] = counts["connected_users"].to_numpy("int64")
     add_share(out, "connected", "connected_users", "users")
-    out["_connected_accounts"] = on_accounts["successes"].to_numpy()
-    out["_error_accounts"] = errors["successes"].to_numpy()
+    out["_connected_accounts"] = counts["connected_accounts"].to_numpy("int64")
+    out["_error_accounts"] = counts["error_accounts"].to_numpy("int64")
     add_share(out, "accounts_connected", "_connected_accounts", "accounts")
     add_share(out, "accounts_error", "_error_accounts", "accounts")
-    out["top_error_code"] = _top_codes(prepared, accounts).reindex(out.index).astype("str")
-    out["small"] = by_users["small"].to_numpy()
+    out["top_error_code"] = top_codes.reindex(out.index).astype("str")
+    out["small"] = counts["small"].to_numpy(bool)
     out = out[list(_GROUP_COLUMNS)]
     out.attrs["units"] = {
         "connected_share": "users",

@@ -78,6 +78,19 @@ def connection_status_distribution(
     frame["status"] = pd.Categorical(status.to_numpy(), categories=statuses)
     counts = frame.groupby([*frame.columns[:-1]], observed=True)["status"].value_counts()
     table = counts.unstack("status", fill_value=0).reindex(columns=statuses, fill_value=0)
+    return finish_distribution(table, statuses, names, timed=timed, period=period)
+
+
+def finish_distribution(
+    table: pd.DataFrame,
+    statuses: list[str],
+    names: list[str],
+    *,
+    timed: bool,
+    period: str | None,
+) -> pd.DataFrame:
+    """:func:`connection_status_distribution` from its counts: one row per group (sorted by
+    its keys), one column per status. The shares, intervals and order, from any engine."""
     table = table.astype("int64")
     table.columns = pd.Index([str(c) for c in table.columns], dtype="str")
     if isinstance(table.index, pd.MultiIndex):

@@ -2,12 +2,18 @@
 analyses run on it in DuckDB.
 
 ``client.export(path)`` (or ``argyle-nb export PATH``) writes the dataset;
-:class:`Dataset` opens it; :mod:`argyle_nb.dataset.analysis` runs the cohort, connection
-and availability analyses on it, equal to the pandas ones on the same data.
+:class:`Dataset` opens it; :func:`metadata_groups`, :func:`connection_status_distribution`
+and :func:`availability_windows` run the cohort, connection and availability analyses on
+it in DuckDB, equal to the pandas ones (:mod:`argyle_nb.analysis`) on the same data.
 """
 
 from __future__ import annotations
 
+from argyle_nb.dataset._analyses import (
+    availability_windows,
+    connection_status_distribution,
+    metadata_groups,
+)
 from argyle_nb.dataset._manifest import DatasetError, Manifest, Part
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._write import BATCH_PAGES, DatasetWriter, ServedPage
@@ -20,4 +26,7 @@ __all__ = [
     "Manifest",
     "Part",
     "ServedPage",
+    "availability_windows",
+    "connection_status_distribution",
+    "metadata_groups",
 ]
