@@ -26,7 +26,7 @@ class Dataset:
 
     Example:
         >>> ds = Dataset("portfolio")                                   # doctest: +SKIP
-        >>> ds.sql("select connection_status, count(*) from accounts group by 1").df()
+        >>> ds.sql("select count(*) from accounts").fetchall()           # doctest: +SKIP
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
