@@ -128,6 +128,28 @@ def test_analysis_all_is_pinned() -> None:
         assert getattr(analysis, name) is not None, name
 
 
+DATASET = {
+    "BATCH_PAGES",
+    "Dataset",
+    "DatasetError",
+    "DatasetWriter",
+    "Manifest",
+    "Part",
+    "ServedPage",
+    "availability_windows",
+    "connection_status_distribution",
+    "metadata_groups",
+}
+
+
+def test_dataset_all_is_pinned() -> None:
+    from argyle_nb import dataset
+
+    assert set(dataset.__all__) == DATASET
+    for name in dataset.__all__:
+        assert getattr(dataset, name) is not None, name
+
+
 def test_every_public_name_resolves() -> None:
     import argyle_nb.client  # loads every submodule, which a package attribute could shadow
 
@@ -143,10 +165,9 @@ def test_version_and_py_typed() -> None:
 
 
 def test_import_is_light() -> None:
-    """Importing the package does not pull in pandas, matplotlib or the widgets."""
-    code = (
-        "import sys, argyle_nb; "
-        "print(sorted(m for m in ('pandas', 'matplotlib', 'ipywidgets') if m in sys.modules))"
-    )
+    """Importing the package does not pull in pandas, matplotlib, the widgets, Altair or
+    DuckDB."""
+    heavy = "('pandas', 'matplotlib', 'ipywidgets', 'altair', 'duckdb')"
+    code = f"import sys, argyle_nb; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
