@@ -20,6 +20,9 @@ class Dataset:
 
     Args:
         path: what ``client.export(path)`` wrote.
+        memory_limit: the most memory DuckDB takes (``"500MB"``; default: DuckDB's, 80%
+            of the machine's); past it, it spills to a temporary folder.
+        threads: DuckDB's threads (default: one per core).
 
     Attributes:
         folder: the version read; manifest: its :class:`Manifest`.
@@ -29,7 +32,15 @@ class Dataset:
         >>> ds.sql("select count(*) from accounts").fetchall()           # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        import tempfile
+
         import duckdb
 
         self.path = Path(path)
@@ -37,7 +48,12 @@ class Dataset:
             raise DatasetError(f"there is no dataset at {self.path}: run client.export() first")
         self.folder = self.path.resolve()
         self.manifest = Manifest.read(self.folder)
-        self.db: Any = duckdb.connect()
+        config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        if threads is not None:
+            config["threads"] = int(threads)
+        self.db: Any = duckdb.connect(config=config)
         for table in TABLES:
             files = [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
             if files:

@@ -1,0 +1,148 @@
+"""A portfolio past what fits in memory: export a million accounts to a Parquet dataset
+and run the analyses on it in DuckDB, under a hard 1 GB memory limit.
+
+The sandbox is seeded once into a reusable SQLite file (``$ARGYLE_NB_BENCH_DIR``, default
+``~/.cache/argyle_nb/bench``; about 3 minutes the first time) and serves it over loopback.
+Each measured step runs in its own client process under ``setrlimit(RLIMIT_DATA, 1 GB)``
+(the heap and every private mapping: what the process can actually write; ``RLIMIT_AS``
+would also count the address space DuckDB and jemalloc reserve without using it, and
+refuses DuckDB's start at any size); its peak RSS is the child's ``ru_maxrss``:
+
+* ``export``: ``client.export(path)`` of users and accounts (SQLite cache on disk);
+* ``analyses``: the cohort, connection and availability analyses on the dataset (DuckDB
+  given 400 MB, spilling past it);
+* ``in-memory frames``: ``users_frame`` + ``accounts_frame`` + ``availability_frame`` of
+  the same portfolio under the same limit, for comparison.
+
+``python -m benchmarks dataset`` (part of ``make bench``); ``ARGYLE_NB_BENCH_USERS`` sets
+the users (default 730,000: about 1,000,000 accounts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LIMIT = 1 << 30
+USERS = int(os.environ.get("ARGYLE_NB_BENCH_USERS", "730000"))
+SEED = 7
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _run(step: str, env: dict[str, str], *args: str) -> dict[str, object]:
+    """One step in a child process under the limit: what it says, seconds and peak RSS."""
+    start = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_dataset", "--child", step, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    answer: dict[str, object] = {"seconds": time.perf_counter() - start, "ok": not child.returncode}
+    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    if lines:
+        answer.update(json.loads(lines[-1]))
+    if child.returncode:
+        last = (child.stderr.strip().splitlines() or [f"killed ({child.returncode})"])[-1]
+        answer["error"] = last[:200]
+    return answer
+
+
+def main() -> None:
+    from argyle_nb.sandbox import start
+
+    home = Path(os.environ.get("ARGYLE_NB_BENCH_DIR", Path.home() / ".cache/argyle_nb/bench"))
+    home.mkdir(parents=True, exist_ok=True)
+    db = home / f"sandbox-{USERS}-{SEED}.sqlite"
+    began = time.perf_counter()
+    seeded = not db.exists()
+    with start(db=db, users=USERS, seed=SEED) as sandbox:
+        if seeded:
+            print(f"seeded {USERS:,} users into {db} in {time.perf_counter() - began:.0f} s")
+        env = {
+            "ARGYLE_BASE_URL": sandbox.base_url,
+            "ARGYLE_API_KEY_ID": sandbox.key_id,
+            "ARGYLE_API_KEY_SECRET": sandbox.key_secret,
+        }
+        work = Path(tempfile.mkdtemp(prefix="argyle-bench-dataset-"))
+        try:
+            analyses_after = work / "portfolio"
+            export = _run("export", env, str(work))
+            accounts = int(export.get("accounts", 0) or 0)
+            print(
+                f"{'export (1 GB limit)':>28}: {export['seconds']:7.1f} s, peak RSS "
+                f"{export.get('peak_mb', 0):6.0f} MB, {accounts:,} accounts "
+                f"({accounts / float(export['seconds']):,.0f} a second), "  # type: ignore[arg-type]
+                f"{export.get('users', 0):,} users; dataset "
+                f"{_size(work / '.portfolio.versions') / 1e6:,.0f} MB, cache "
+                f"{_size(work / 'cache') / 1e6:,.0f} MB"
+                + ("" if export["ok"] else f"  FAILED: {export.get('error')}")
+            )
+            analyses = _run("analyses", env, str(analyses_after))
+            print(
+                f"{'analyses (1 GB limit)':>28}: {analyses['seconds']:7.1f} s, peak RSS "
+                f"{analyses.get('peak_mb', 0):6.0f} MB  "
+                + (str(analyses.get("timings")) if analyses["ok"] else f"FAILED: {analyses}")
+            )
+            frames = _run("frames", env, str(work))
+            verdict = "fits" if frames["ok"] else f"does not fit: {frames.get('error')}"
+            print(f"{'in-memory frames (1 GB)':>28}: {frames['seconds']:7.1f} s, {verdict}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _own_peak() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(step: str, folder: str) -> None:
+    resource.setrlimit(resource.RLIMIT_DATA, (LIMIT, LIMIT))
+    from argyle_nb.client import ArgyleClient
+
+    work = Path(folder)
+    if step == "analyses":
+        from argyle_nb import dataset
+
+        timings: dict[str, float] = {}
+        with dataset.Dataset(work, memory_limit="400MB", threads=2) as ds:
+            for name, run in (
+                ("cohorts", lambda: dataset.metadata_groups(ds, "customer group")),
+                ("connection", lambda: dataset.connection_status_distribution(ds, "link_item")),
+                ("by month", lambda: dataset.connection_status_distribution(ds, "month")),
+                ("availability", lambda: dataset.availability_windows(ds)),
+            ):
+                start = time.perf_counter()
+                run()
+                timings[name] = round(time.perf_counter() - start, 2)
+        print(json.dumps({"timings": timings, "peak_mb": _own_peak()}))
+        return
+    client = ArgyleClient(cache_path=work / "cache" / "argyle.sqlite", progress=False)
+    with client:
+        if step == "export":
+            with client.export(work / "portfolio") as ds:
+                counts = {"accounts": ds.rows("accounts"), "users": ds.rows("users")}
+            print(json.dumps({**counts, "peak_mb": _own_peak()}))
+        else:
+            users = client.users_frame()
+            accounts = client.accounts_frame()
+            availability = client.availability_frame()
+            rows = len(users) + len(accounts) + len(availability)
+            print(json.dumps({"rows": rows, "peak_mb": _own_peak()}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2], sys.argv[3])
+    else:
+        main()
