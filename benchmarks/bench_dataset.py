@@ -15,7 +15,7 @@ refuses DuckDB's start at any size); its peak RSS is the child's ``ru_maxrss``:
   the same portfolio under the same limit, for comparison.
 
 ``python -m benchmarks dataset`` (part of ``make bench``); ``ARGYLE_NB_BENCH_USERS`` sets
-the users (default 730,000: about 1,000,000 accounts).
+the users (default 770,000: about 1,010,000 accounts).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 LIMIT = 1 << 30
-USERS = int(os.environ.get("ARGYLE_NB_BENCH_USERS", "730000"))
+USERS = int(os.environ.get("ARGYLE_NB_BENCH_USERS", "770000"))
 SEED = 7
 
 

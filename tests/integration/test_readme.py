@@ -62,6 +62,8 @@ def test_every_python_block_runs_in_order(newcomer: dict[str, Any]) -> None:
         exported = frames.read_parquet("export")
         assert isinstance(exported, dict)
         assert (len(exported["users"]), len(exported["accounts"])) == (users, accounts)
+        with newcomer["portfolio"] as portfolio:  # the export, offline, from the cache
+            assert (portfolio.rows("users"), portfolio.rows("accounts")) == (users, accounts)
     finally:
         for client in opened.values():
             client.close()
