@@ -186,11 +186,13 @@ class _Pass:
 
     def add(self, page: Page, position: int) -> None:
         new = 0
-        for record_id in page.info.ids:
+        repeats: list[int] = []
+        for index, record_id in enumerate(page.info.ids):
             if record_id is None:
                 new += 1
             elif record_id in self.ids:
                 self.duplicates += 1
+                repeats.append(index)
             else:
                 self.ids.add(record_id)
                 new += 1
@@ -200,6 +202,9 @@ class _Pass:
         if self._sink is None:
             self.pages.append(page)
         else:
+            if repeats:  # a record again (the list shifted): the sink gets each id once
+                skip = set(repeats)
+                page = _rebuilt(page, [r for i, r in enumerate(page.records()) if i not in skip])
             self._sink(page)
         self.idle = 0 if new else self.idle + 1
         if self.idle >= MAX_IDLE_PAGES and position > 0:
@@ -281,9 +286,10 @@ class Paginator:
         instead of keeping it (the returned walk has no ``pages``).
 
         Each pass begins with ``sink.begin(number)``: a pass after the first reads the
-        list again, fresh, and the sink drops what the pass before it gave. A list that
-        changed in every pass ends with the last pass given (``consistent`` False; only
-        :meth:`walk` merges passes, which needs them all in memory).
+        list again, fresh, and the sink drops what the pass before it gave. The sink gets
+        each id once (a record met again is left out of its page). A list that changed in
+        every pass ends with the last pass given (``consistent`` False; only :meth:`walk`
+        merges passes, which needs them all in memory).
         """
         reason: str | None = None
         passes: list[_Pass] = []

@@ -245,3 +245,49 @@ def test_offset_template_accepts_only_the_next_offset_page() -> None:
     assert offset_template(first, "https://h/v1/accounts?limit=100&offset=200&user=u") is None
     assert offset_template(first, "https://h/v1/accounts?limit=200&offset=200&user=v") is None
     assert offset_template(first, "https://other/v1/accounts?limit=200&offset=200&user=u") is None
+
+
+def test_an_export_reads_a_changed_list_again_and_keeps_each_id_once(tmp_path: Path) -> None:
+
+    everyone = users(470)
+    normal = offset_list(everyone, lambda: fake.base_url)
+    added = threading.Event()
+
+    def handle(request: Request) -> Reply:
+        reply = normal(request)
+        if request.path == "/v1/accounts":
+            return json_reply({"count": 0, "next": None, "previous": None, "results": []})
+        if request.query.get("offset") == "0" and not added.is_set():
+            added.set()
+            everyone[:0] = users(20, start=5000)  # 20 new users while the first pass reads
+        return reply
+
+    with serve(handle) as fake, _client(fake, workers=1) as client:
+        ds = client.export(tmp_path / "portfolio", batch_pages=1)
+    with ds:
+        written = [row[0] for row in ds.sql("select id from users").fetchall()]
+        found = ds.provenance("/v1/users")
+    assert sorted(written) == sorted(u["id"] for u in everyone)  # the second, clean pass
+    assert found.passes == 2 and found.consistent and found.records == len(everyone)
+
+
+def test_an_export_of_a_list_that_never_holds_still_says_so(tmp_path: Path) -> None:
+    everyone = users(600)
+    normal = offset_list(everyone, lambda: fake.base_url)
+    counter = iter(range(10_000, 20_000))
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/v1/accounts":
+            return json_reply({"count": 0, "next": None, "previous": None, "results": []})
+        everyone.insert(0, users(1, start=next(counter))[0])  # one new user per request
+        return normal(request)
+
+    changed = pytest.warns(ListChangedWarning, match="changed in each")
+    with serve(handle) as fake, changed, _client(fake, workers=1) as client:
+        ds = client.export(tmp_path / "portfolio", batch_pages=2)
+    with ds:
+        written = [row[0] for row in ds.sql("select id from users").fetchall()]
+        found = ds.provenance("/v1/users")
+    assert len(written) == len(set(written))  # each id once, though pages shifted
+    assert found.consistent is False and found.note is not None and "changed" in found.note
+    assert found.records == len(written)
