@@ -1,0 +1,91 @@
+"""Peak memory of the in-memory frames against the memory of the frames they return.
+
+A client process fetches ``users_frame`` + ``accounts_frame`` + ``availability_frame``
+from a sandbox over loopback (SQLite cache on disk), then reports its peak RSS
+(``ru_maxrss``) and the frames' own memory (``memory_usage(deep=True)``). Portfolios of
+about 100,000 and 400,000 accounts, seeded once into reusable SQLite files
+(``$ARGYLE_NB_BENCH_DIR``, default ``~/.cache/argyle_nb/bench``).
+
+Target (issue 17): peak RSS at most about 2x the frames. Measured 2026-12-03 on 2 cores,
+not met: 96,105 accounts 719 MB for 110 MB of frames (6.5x), 383,104 accounts 2,115 MB for
+441 MB (4.8x). The pages are held whole and joined before Arrow reads them; this is the
+baseline for that work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SIZES = (73_000, 292_000)  # users: about 100,000 and 400,000 accounts
+SEED = 7
+
+
+def main() -> None:
+    from argyle_nb.sandbox import start
+
+    home = Path(os.environ.get("ARGYLE_NB_BENCH_DIR", Path.home() / ".cache/argyle_nb/bench"))
+    home.mkdir(parents=True, exist_ok=True)
+    for users in SIZES:
+        with start(db=home / f"sandbox-{users}-{SEED}.sqlite", users=users, seed=SEED) as sb:
+            env = {
+                **os.environ,
+                "ARGYLE_BASE_URL": sb.base_url,
+                "ARGYLE_API_KEY_ID": sb.key_id,
+                "ARGYLE_API_KEY_SECRET": sb.key_secret,
+            }
+            with tempfile.TemporaryDirectory() as work:
+                child = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.bench_memory", "--child", work],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+        if child.returncode:
+            print(f"{users:,} users: FAILED {child.stderr.strip().splitlines()[-1:]}")
+            continue
+        got = json.loads(child.stdout.strip().splitlines()[-1])
+        ratio = got["peak_mb"] / got["frames_mb"]
+        verdict = "PASS" if ratio <= 2.0 else "FAIL"
+        print(
+            f"{got['accounts']:>9,} accounts: fetch + frames {got['seconds']:6.1f} s, peak RSS "
+            f"{got['peak_mb']:6.0f} MB, frames {got['frames_mb']:5.0f} MB, "
+            f"ratio {ratio:4.1f}x  {verdict} (target <= 2x)"
+        )
+
+
+def _child(folder: str) -> None:
+    import time
+
+    from argyle_nb.client import ArgyleClient
+
+    start = time.perf_counter()
+    with ArgyleClient(cache_path=Path(folder) / "cache.sqlite", progress=False) as client:
+        users = client.users_frame()
+        accounts = client.accounts_frame()
+        availability = client.availability_frame()
+    seconds = time.perf_counter() - start
+    frames = sum(int(f.memory_usage(deep=True).sum()) for f in (users, accounts, availability))
+    print(
+        json.dumps(
+            {
+                "accounts": len(accounts),
+                "seconds": seconds,
+                "frames_mb": frames / 2**20,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        _child(sys.argv[2])
+    else:
+        main()
