@@ -53,6 +53,20 @@ class ServedPage:
     expires: datetime | None = None
 
 
+def _running(partial: Path) -> bool:
+    """Whether the export writing ``partial`` (``<stamp>-<pid>.partial``) is still running."""
+    pid = partial.name.removesuffix(_PARTIAL).rpartition("-")[2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 def versions_of(path: Path) -> Path:
     """The folder of a dataset's versions: ``.<name>.versions`` beside it."""
     return path.parent / f".{path.name}.versions"
@@ -82,8 +96,9 @@ class DatasetWriter:
                 f"{self.versions.name}/): not replaced; export to a new path"
             )
         self.versions.mkdir(parents=True, exist_ok=True)
-        for stale in self.versions.glob(f"*{_PARTIAL}"):  # an export that was interrupted
-            shutil.rmtree(stale, ignore_errors=True)
+        for stale in self.versions.glob(f"*{_PARTIAL}"):
+            if not _running(stale):  # an export that was interrupted, not one under way
+                shutil.rmtree(stale, ignore_errors=True)
         stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
         self.folder = self.versions / f"{stamp}-{os.getpid()}{_PARTIAL}"
         self.folder.mkdir()

@@ -163,3 +163,29 @@ def test_the_command_exports_and_refuses_what_is_not_a_dataset(
     assert main(["export", str(tmp_path / "file.txt"), "--users", "5"]) == 2
     assert "is not an argyle_nb dataset" in capsys.readouterr().err
     assert (tmp_path / "file.txt").read_text() == "mine"
+
+
+def test_an_interrupted_export_is_cleared_and_a_running_one_is_not(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    versions = tmp_path / ".portfolio.versions"
+    versions.mkdir()
+    # What an export killed mid-way leaves (its process is gone) ...
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    dead = versions / f"20260101T000000000000Z-{gone}.partial"
+    (dead / "users").mkdir(parents=True)
+    # ... and what one still running holds (this test's parent process stands in for it).
+    alive = versions / f"20260101T000000000001Z-{os.getppid()}.partial"
+    alive.mkdir()
+    with _client(sandbox) as client:
+        client.export(tmp_path / "portfolio").close()
+    assert not dead.exists() and alive.exists()
