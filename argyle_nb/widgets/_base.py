@@ -168,6 +168,8 @@ class _Explorer:
                 value = widget.value
                 if isinstance(value, tuple):
                     shown = ", ".join(str(v) for v in value) or "(all)"
+                elif isinstance(widget, w.Dropdown) and widget.label is not None:
+                    shown = str(widget.label)  # what the reader saw chosen ("as computed")
                 else:
                     shown = "—" if value is None else str(value)
                 label = html.escape(str(widget.description))

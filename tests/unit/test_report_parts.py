@@ -353,6 +353,7 @@ def test_an_explorer_carries_a_static_snapshot_beside_its_widget_view() -> None:
     assert snapshot.startswith('<div class="argyle-explorer-snapshot">')
     assert f"{len(accounts)} of {len(accounts)} accounts, by link_item." in snapshot
     assert "<b>Group by</b>: link_item" in snapshot and "<b>Link item</b>: (all)" in snapshot
+    assert "<b>Sort by</b>: as computed" in snapshot  # a choice's label, never blank
     assert '<div class="argyle-table">' in snapshot
     # The status and over-time charts, as inline SVG beside their spec.
     assert snapshot.count('<div class="argyle-vega-view"><svg') == 2
