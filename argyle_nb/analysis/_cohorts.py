@@ -216,7 +216,12 @@ def _top_codes(prepared: Prepared, accounts: pd.DataFrame) -> pd.Series[str]:
     )
     if frame.empty:
         return pd.Series(dtype="str")
-    tally = frame.value_counts().reset_index(name="n")
+    return most_frequent_codes(frame.value_counts().reset_index(name="n"))
+
+
+def most_frequent_codes(tally: pd.DataFrame) -> pd.Series[str]:
+    """Per ``group`` of a tally (``group``, ``code``, ``n``): its most frequent code, ties
+    broken by name (from any engine's tally)."""
     tally = tally.sort_values(["group", "n", "code"], ascending=[True, False, True])
     best = tally.drop_duplicates("group").set_index("group")["code"]
     return best.astype("str")

@@ -266,20 +266,8 @@ class Paginator:
             passes.append(one)
             reason = one.change()
             if reason is None:
-                return Walk(
-                    pages=one.pages,
-                    passes=number + 1,
-                    duplicates=sum(p.duplicates for p in passes),
-                    rereads=sum(p.read for p in passes[1:]),
-                )
-        return Walk(
-            pages=_merged(passes),
-            passes=len(passes),
-            consistent=False,
-            duplicates=sum(p.duplicates for p in passes),
-            rereads=sum(p.read for p in passes[1:]),
-            problem=f"the list changed in each of {len(passes)} reads; in the last, {reason}",
-        )
+                return _walk_of(passes, None, pages=one.pages)
+        return _walk_of(passes, reason, pages=_merged(passes))
 
     def stream(self, first_url: str, sink: PassSink, *, bar: Any = None) -> Walk:
         """Walk the list as :meth:`walk` does, handing each page to ``sink`` as it comes
@@ -301,16 +289,7 @@ class Paginator:
             reason = one.change()
             if reason is None:
                 break
-        return Walk(
-            passes=len(passes),
-            consistent=reason is None,
-            duplicates=sum(p.duplicates for p in passes),
-            rereads=sum(p.read for p in passes[1:]),
-            problem=None
-            if reason is None
-            else f"the list changed in each of {len(passes)} reads; in the last, {reason}",
-            streamed=passes[-1].records,
-        )
+        return _walk_of(passes, reason, streamed=passes[-1].records)
 
     # -- one pass ------------------------------------------------------------------
 
@@ -421,6 +400,27 @@ class Paginator:
                 path=where(page.answer.url),
             )
         return link
+
+
+def _walk_of(
+    passes: list[_Pass],
+    reason: str | None,
+    *,
+    pages: list[Page] | None = None,
+    streamed: int | None = None,
+) -> Walk:
+    """The walk of ``passes``: consistent when the last had no ``reason`` to doubt it."""
+    return Walk(
+        pages=pages or [],
+        passes=len(passes),
+        consistent=reason is None,
+        duplicates=sum(p.duplicates for p in passes),
+        rereads=sum(p.read for p in passes[1:]),
+        problem=None
+        if reason is None
+        else f"the list changed in each of {len(passes)} reads; in the last, {reason}",
+        streamed=streamed,
+    )
 
 
 def _next_offset(url: str, size: int) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from argyle_nb.analysis._availability import finish_windows
-from argyle_nb.analysis._cohorts import finish_groups
+from argyle_nb.analysis._cohorts import finish_groups, most_frequent_codes
 from argyle_nb.analysis._common import _SCAN_ORDER, MIN_USERS, MISSING, OTHER, _utc
 from argyle_nb.analysis._connection import _PERIODS, finish_distribution
 from argyle_nb.analysis._outcomes import _check_min_users
@@ -207,6 +207,4 @@ def _top_codes(codes: pd.DataFrame) -> pd.Series[Any]:
     """The most frequent code of each cohort, ties broken by name (as the pandas path)."""
     if codes.empty:
         return pd.Series(dtype="str")
-    tally = codes.rename(columns={"cohort": "group"})
-    tally = tally.sort_values(["group", "n", "code"], ascending=[True, False, True])
-    return tally.drop_duplicates("group").set_index("group")["code"].astype("str")
+    return most_frequent_codes(codes.rename(columns={"cohort": "group"}))

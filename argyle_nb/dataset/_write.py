@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -259,11 +259,6 @@ def _part_meta(writer: ListWriter, table: str) -> bytes:
             "version": writer.dataset.folder.name.removesuffix(_PARTIAL),
         }
     )
-
-
-def part_files(folder: Path, parts: Sequence[Part], table: str) -> list[str]:
-    """The files of ``table`` in a version ``folder``."""
-    return [str(folder / p.file) for p in parts if p.table == table]
 
 
 def users_batch(bodies: list[bytes], rejected: list[RejectedRecord]) -> dict[str, pd.DataFrame]:
