@@ -14,10 +14,13 @@ Small parts, one job each:
 ``_http``                       the requests adapter that enforces the deadline and the cap
 ``_retry.RetryPolicy``          when to repeat and how long to wait (``Retry-After`` honoured)
 ``_pagination.Paginator``       the walk over a list: ``next`` links, proven to end, read
-                                again when the list changed under it
+                                again when the list changed under it (or streamed)
+``_passes``                     what a walk finds: pages, passes, a changed list merged
 ``_invalidation``               which cached answers a write makes stale (pure)
+``_requester.Requester``        the one request interface the resources speak to
 ``_resources``                  ``Users``, ``UserTokens``, ``Accounts``
 ``_listing``                    frames with provenance, models, rejected records
+``_export``                     ``client.export()``: a walk streamed into a dataset
 ``_client.ArgyleClient``        the parts put together; ``_connect.connect()``
 ==============================  ============================================================
 
