@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
+from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
 from argyle_nb.frames._parquet import _arrow_table
 from argyle_nb.provenance import Provenance
 from argyle_nb.quarantine import RejectedRecord, rejected_frame
@@ -34,7 +35,7 @@ from argyle_nb.quarantine import RejectedRecord, rejected_frame
 __all__ = ["BATCH_PAGES", "DatasetWriter", "ListWriter", "ServedPage"]
 
 #: Pages read into one part file (10,000 records at the API's 200 a page).
-BATCH_PAGES: Final = 50
+BATCH_PAGES: Final = FRAMES_BATCH_PAGES
 _PARTIAL: Final = ".partial"
 
 #: ``build(bodies, rejected)`` -> the frames of one batch of pages, by table name.

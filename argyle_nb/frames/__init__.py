@@ -17,7 +17,9 @@ One module per concern: ``_schema`` (what a valid record is: the Arrow schema, t
 columns, the rules every reader checks), ``_sources`` (what a builder accepts, and the
 kind of its records), ``_read`` (the fast Arrow read), ``_screen`` (the slow path that
 sets bad records aside), ``_pandas`` (Arrow to pandas), ``_accounts`` and ``_users`` (the
-builders), ``_parquet`` (export) and ``_errors``.
+builders, a batch of pages at a time), ``_builder`` (:class:`FrameBuilder`: a frame built
+from pages as they arrive), ``_metadata`` (users' metadata on other frames), ``_parquet``
+(export) and ``_errors``.
 
 Example:
     >>> import argyle_nb.frames as af
@@ -32,8 +34,15 @@ Example:
 
 from __future__ import annotations
 
-from argyle_nb.frames._accounts import accounts_and_availability, accounts_frame, availability_frame
+from argyle_nb.frames._accounts import (
+    BATCH_PAGES,
+    accounts_and_availability,
+    accounts_frame,
+    availability_frame,
+)
+from argyle_nb.frames._builder import FrameBuilder, Table, merge_passes
 from argyle_nb.frames._errors import FrameError, MissingColumnsError, require_columns
+from argyle_nb.frames._metadata import attach_metadata, metadata_keys
 from argyle_nb.frames._parquet import read_parquet, to_parquet
 from argyle_nb.frames._schema import (
     ACCOUNT_COLUMNS,
@@ -43,21 +52,25 @@ from argyle_nb.frames._schema import (
     META_PREFIX,
 )
 from argyle_nb.frames._sources import Source
-from argyle_nb.frames._users import attach_metadata, metadata_keys, users_frame
+from argyle_nb.frames._users import users_frame
 
 __all__ = [
     "ACCOUNT_COLUMNS",
     "AVAILABILITY_COLUMNS",
+    "BATCH_PAGES",
     "MAX_META_COLUMNS",
     "META_LEFT_OUT",
     "META_PREFIX",
+    "FrameBuilder",
     "FrameError",
     "MissingColumnsError",
     "Source",
+    "Table",
     "accounts_and_availability",
     "accounts_frame",
     "attach_metadata",
     "availability_frame",
+    "merge_passes",
     "metadata_keys",
     "read_parquet",
     "require_columns",

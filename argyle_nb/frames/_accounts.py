@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import orjson
 import pandas as pd
-import pyarrow as pa
 
 from argyle_nb.frames._errors import FrameError
-from argyle_nb.frames._pandas import _accounts_pandas, _availability_pandas
+from argyle_nb.frames._pandas import (
+    ACCOUNT_KINDS,
+    AVAILABILITY_KINDS,
+    Columns,
+    account_columns,
+    availability_columns,
+)
 from argyle_nb.frames._read import _Invalid, _read_bodies
 from argyle_nb.frames._schema import _ACCOUNT, _ACCOUNT_ONLY, _AVAILABILITY_ONLY
 from argyle_nb.frames._screen import _read_screened
@@ -23,48 +29,105 @@ from argyle_nb.frames._sources import (
 )
 from argyle_nb.quarantine import RejectedRecord
 
+#: Pages read into a frame's columns at once (10,000 records at the API's 200 a page): what
+#: a builder holds besides the columns it made.
+BATCH_PAGES: Final = 50
 
-def _read_pages(
-    pages: Sequence[bytes], account: pa.StructType, rejected: list[RejectedRecord] | None = None
-) -> pa.StructArray:
-    """Read account pages into one Arrow struct array of accounts (fields of ``account``).
-
-    With ``rejected`` (a list), records that fail are appended to it and left out;
-    without, the first failure raises :class:`FrameError`.
-    """
-    if not pages:
-        return pa.array([], type=account)
-    bodies = [_as_envelope(p, i) for i, p in enumerate(pages)]
-    try:
-        return _read_bodies(bodies, account)
-    except _Invalid as exc:
-        if rejected is None:
-            raise FrameError(str(exc)) from None
-    return _read_screened(bodies, account, rejected)
+_TABLES = {
+    "accounts": (ACCOUNT_KINDS, account_columns),
+    "availability": (AVAILABILITY_KINDS, availability_columns),
+}
+_FIELDS = {
+    ("accounts",): _ACCOUNT_ONLY,
+    ("availability",): _AVAILABILITY_ONLY,
+    ("accounts", "availability"): _ACCOUNT,
+}
 
 
-def _accounts_arrow(
-    source: Source,
-    account: pa.StructType,
-    rejected: list[RejectedRecord] | None,
-    builder: str,
-) -> pa.StructArray:
-    """Every account of a source, read with the fields of ``account``.
+class AccountBatches:
+    """Account pages read into the columns of ``tables`` a batch of pages at a time.
 
     Each frame reads (and so judges) only the fields it shows: an account whose
     ``availability`` is broken still has its row in :func:`accounts_frame`, and one whose
     ``connection`` is broken still has its rows in :func:`availability_frame`. User
     records raise :class:`FrameError` (``builder`` names the function in the message).
+    With ``rejected`` (a list), records that fail are appended to it (``page`` counts
+    every page added) and left out; without, the first failure raises :class:`FrameError`.
     """
+
+    def __init__(
+        self,
+        tables: Sequence[str],
+        *,
+        rejected: list[RejectedRecord] | None,
+        builder: str,
+        batch_pages: int = BATCH_PAGES,
+    ) -> None:
+        self._fields = _FIELDS[tuple(tables)]
+        self._columns = {table: Columns(_TABLES[table][0]) for table in tables}
+        self._rejected = rejected
+        self._builder = builder
+        self._batch_pages = max(1, batch_pages)
+        self._pending: list[bytes] = []
+        self._checked = False
+        self._read_so_far = 0
+        #: Pages added so far.
+        self.pages = 0
+        #: Accounts kept so far (not rows: an account has several availability rows).
+        self.records = 0
+
+    def add(self, page: bytes) -> None:
+        """One more page (its bytes as served); a full batch is read at once."""
+        self._pending.append(page)
+        self.pages += 1
+        if len(self._pending) >= self._batch_pages:
+            self._read()
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The frame of each table over every page added."""
+        self._read()
+        return {table: columns.frame() for table, columns in self._columns.items()}
+
+    def _read(self) -> None:
+        pages, self._pending = self._pending, []
+        if not pages:
+            return
+        if not self._checked:
+            records = _first_records(pages)
+            if records:
+                _refuse_other_kind(records, "account", self._builder)
+                self._checked = True
+        first = self._read_so_far
+        self._read_so_far += len(pages)
+        bodies = [_as_envelope(p, first + i) for i, p in enumerate(pages)]
+        del pages
+        try:
+            accounts = _read_bodies(bodies, self._fields, first=first)
+        except _Invalid as exc:
+            if self._rejected is None:
+                raise FrameError(str(exc)) from None
+            accounts = _read_screened(bodies, self._fields, self._rejected, first)
+        del bodies
+        self.records += len(accounts)
+        for table, columns in self._columns.items():
+            columns.add(_TABLES[table][1](accounts))
+
+
+def _account_frames(
+    source: Source, tables: Sequence[str], rejected: list[RejectedRecord] | None, builder: str
+) -> dict[str, pd.DataFrame]:
+    """The frames of ``tables`` of every account of a source."""
+    batches = AccountBatches(tables, rejected=rejected, builder=builder)
     kind, items = _iter_pages(source)
-    if kind == "pages":
-        _refuse_other_kind(_first_records(items), "account", builder)
-        return _read_pages(items, account, rejected)
-    _refuse_other_kind(items, "account", builder)
-    for position, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            raise FrameError(f"object {position} is a {type(item).__name__}, not an account")
-    return _read_pages([orjson.dumps(items)] if items else [], account, rejected)
+    if kind == "objects":
+        _refuse_other_kind(items, "account", builder)
+        for position, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise FrameError(f"object {position} is a {type(item).__name__}, not an account")
+        items = [orjson.dumps(items)] if items else []
+    for page in items:
+        batches.add(page)
+    return batches.frames()
 
 
 # ---------------------------------------------------------------------------
@@ -98,7 +161,7 @@ def accounts_frame(source: Source, *, rejected: list[RejectedRecord] | None = No
         >>> accounts_frame(page).shape
         (0, 17)
     """
-    return _accounts_pandas(_accounts_arrow(source, _ACCOUNT_ONLY, rejected, "accounts_frame"))
+    return _account_frames(source, ["accounts"], rejected, "accounts_frame")["accounts"]
 
 
 def availability_frame(
@@ -127,9 +190,8 @@ def availability_frame(
           resource  status  available_count  window_days
         0  payouts  synced                3         30.0
     """
-    return _availability_pandas(
-        _accounts_arrow(source, _AVAILABILITY_ONLY, rejected, "availability_frame")
-    )
+    frames = _account_frames(source, ["availability"], rejected, "availability_frame")
+    return frames["availability"]
 
 
 def accounts_and_availability(
@@ -145,5 +207,6 @@ def accounts_and_availability(
         >>> len(accounts), len(availability)
         (0, 0)
     """
-    accounts = _accounts_arrow(source, _ACCOUNT, rejected, "accounts_and_availability")
-    return _accounts_pandas(accounts), _availability_pandas(accounts)
+    tables = ["accounts", "availability"]
+    frames = _account_frames(source, tables, rejected, "accounts_and_availability")
+    return frames["accounts"], frames["availability"]

@@ -33,12 +33,13 @@ def _parse_options(account: pa.StructType) -> pj.ParseOptions:
 
 
 def _read_bodies(
-    bodies: Sequence[bytes], account: pa.StructType, *, locate: bool = True
+    bodies: Sequence[bytes], account: pa.StructType, *, locate: bool = True, first: int = 0
 ) -> pa.StructArray:
     """Read single-line envelopes into accounts; raises :class:`_Invalid` at the first fault.
 
     ``locate``: on a reader error, re-read page by page to name the page (not needed
     when there is one page, or when the caller only wants to know that it failed).
+    ``first``: the position of ``bodies[0]`` among the source's pages (messages name it).
     """
     data = b"\n".join(bodies)
     longest = max(len(b) for b in bodies)
@@ -51,8 +52,8 @@ def _read_bodies(
         )
     except pa.ArrowInvalid as exc:
         if locate and len(bodies) > 1:
-            raise _locate_error(bodies, account) from None
-        raise _Invalid("page 0", f"does not hold Argyle accounts: {_clean(exc)}") from None
+            raise _locate_error(bodies, account, first) from None
+        raise _Invalid(f"page {first}", f"does not hold Argyle accounts: {_clean(exc)}") from None
     if table.num_rows != len(bodies):
         raise _Invalid(
             f"expected {len(bodies)} pages, read {table.num_rows} JSON values:",
@@ -61,7 +62,7 @@ def _read_bodies(
     results = table.column("results")
     if results.null_count:
         missing = pc.index(pc.is_null(results), True).as_py()
-        raise _Invalid(f"page {missing}", "has no 'results' array (or it is null)")
+        raise _Invalid(f"page {first + missing}", "has no 'results' array (or it is null)")
     combined = results.combine_chunks() if results.num_chunks != 1 else results.chunk(0)
     accounts: pa.StructArray = combined.flatten()
     if isinstance(accounts, pa.ChunkedArray):  # pragma: no cover - older pyarrow
@@ -70,11 +71,11 @@ def _read_bodies(
         accounts.validate(full=True)
     except pa.ArrowInvalid:
         raise _Invalid("a page", NOT_UTF8) from None
-    _check_accounts(accounts, combined)
+    _check_accounts(accounts, combined, first)
     return accounts
 
 
-def _locate_error(bodies: Sequence[bytes], account: pa.StructType) -> _Invalid:
+def _locate_error(bodies: Sequence[bytes], account: pa.StructType, first: int) -> _Invalid:
     """Re-read pages one at a time to name the first one that fails."""
     for position, body in enumerate(bodies):
         try:
@@ -84,7 +85,9 @@ def _locate_error(bodies: Sequence[bytes], account: pa.StructType) -> _Invalid:
                 parse_options=_parse_options(account),
             )
         except pa.ArrowInvalid as exc:
-            return _Invalid(f"page {position}", f"does not hold Argyle accounts: {_clean(exc)}")
+            return _Invalid(
+                f"page {first + position}", f"does not hold Argyle accounts: {_clean(exc)}"
+            )
     return _Invalid("the pages", "could not be read as Argyle account pages")
 
 
@@ -94,18 +97,18 @@ def _clean(exc: Exception) -> str:
     return message.replace("JSON parse error: ", "")
 
 
-def _check_accounts(accounts: pa.StructArray, lists: pa.Array) -> None:
+def _check_accounts(accounts: pa.StructArray, lists: pa.Array, first: int) -> None:
     """Raise :class:`_Invalid` at the first account :func:`_bad_rows` flags."""
     bad = _bad_rows(accounts)
     if bad:
         row = min(bad)
-        raise _Invalid(_where(lists, row), bad[row])
+        raise _Invalid(_where(lists, row, first), bad[row])
 
 
-def _where(lists: pa.Array, row: int) -> str:
+def _where(lists: pa.Array, row: int, first: int) -> str:
     offsets = np.asarray(lists.offsets)
     page = int(np.searchsorted(offsets, row, side="right")) - 1
-    return f"account {row - int(offsets[page])} of page {page}"
+    return f"account {row - int(offsets[page])} of page {first + page}"
 
 
 def _bad_rows(accounts: pa.StructArray) -> dict[int, str]:

@@ -20,18 +20,26 @@ from argyle_nb.quarantine import RejectedRecord
 
 
 def _read_screened(
-    bodies: Sequence[bytes], account: pa.StructType, rejected: list[RejectedRecord]
+    bodies: Sequence[bytes],
+    account: pa.StructType,
+    rejected: list[RejectedRecord],
+    first: int = 0,
 ) -> pa.StructArray:
     """The slow path: pages that read whole are kept; the others are screened record by record.
 
     Only pages that fail are decoded; their records are read as NDJSON, skipping past
     each record the reader names (:func:`_screen_records`). Pages are screened on a few
     threads (Arrow's reader releases the GIL). Rejected records go to ``rejected`` with
-    the reader's reason, in page order.
+    the reader's reason, in page order (``first``: the position of ``bodies[0]`` among the
+    source's pages, as they name it).
     """
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         results = list(
-            pool.map(lambda i, b: _screen_page(i, b, account), range(len(bodies)), bodies)
+            pool.map(
+                lambda i, b: _screen_page(first + i, b, account),
+                range(len(bodies)),
+                bodies,
+            )
         )
     parts: list[pa.StructArray] = []
     for accounts, found in results:

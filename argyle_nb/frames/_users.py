@@ -1,23 +1,23 @@
-"""The users builder, its metadata columns, and :func:`attach_metadata`."""
+"""The users builder: :func:`users_frame` and its metadata columns."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
 
 from argyle_nb.envelope import EnvelopeError, parse_list_page, unrepresentable
-from argyle_nb.frames._errors import FrameError, MissingColumnsError, require_columns
-from argyle_nb.frames._pandas import _lists
+from argyle_nb.frames._accounts import BATCH_PAGES
+from argyle_nb.frames._errors import FrameError
+from argyle_nb.frames._pandas import Column, Columns
 from argyle_nb.frames._schema import (
     _STR,
+    _TS,
     _UUID_RE,
     MAX_META_COLUMNS,
     META_LEFT_OUT,
@@ -35,23 +35,6 @@ from argyle_nb.quarantine import RejectedRecord
 # ---------------------------------------------------------------------------
 # Users
 # ---------------------------------------------------------------------------
-
-
-def _user_objects(source: Source) -> list[tuple[int, int, Any, bool]]:
-    """``(page, index, object, suspect)`` of every user of a source (objects count as page
-    0); ``suspect``: its page held text that is not UTF-8."""
-    kind, items = _iter_pages(source)
-    if kind == "objects":
-        return [(0, index, item, False) for index, item in enumerate(items)]
-    users: list[tuple[int, int, Any, bool]] = []
-    for position, raw in enumerate(items):
-        try:
-            page = parse_list_page(raw)
-        except EnvelopeError as exc:
-            raise FrameError(f"page {position}: {exc}") from None
-        suspect = page.lenient
-        users.extend((position, index, user, suspect) for index, user in enumerate(page.results))
-    return users
 
 
 _UUID_PATTERN = re.compile(_UUID_RE)
@@ -156,135 +139,156 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
           meta.address.state meta.group_id
         0                 NY            A5
     """
-    ids: list[Any] = []
-    created: list[Any] = []
-    employers: list[Any] = []
-    providers: list[Any] = []
-    raw: list[str] = []
-    flat: list[dict[str, Any]] = []
-    users = _user_objects(source)
-    _refuse_other_kind((user for _, _, user, _ in users), "user", "users_frame")
-    for position, (page, index, user, suspect) in enumerate(users):
-        problem = _user_problem(user)
-        if problem is None and suspect:
-            problem = unrepresentable(user)
-        if problem is not None:
-            if rejected is None:
-                raise FrameError(f"user {position} {problem}")
-            rejected.append(RejectedRecord.of(page, index, user, problem))
-            continue
-        ids.append(str(user["id"]))
-        created.append(user["created_at"])
-        employers.append(user.get("employers_connected") or [])
-        providers.append(user.get("data_providers_connected") or [])
-        metadata = user.get("external_metadata")
-        raw.append(orjson.dumps(metadata).decode())
-        row: dict[str, Any] = {}
-        if isinstance(metadata, Mapping):
-            _flatten(metadata, META_PREFIX, row)
-        elif metadata is not None:
-            row[META_PREFIX] = metadata
-        flat.append(row)
-    try:
-        created_at = pd.to_datetime(pd.Series(created, dtype=object), utc=True, format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise FrameError(f"a user's created_at is not an ISO 8601 timestamp: {exc}") from exc
-    list_type = pa.list_(_STR)
-    try:
-        employer_array = pa.array(employers, type=list_type)
-        provider_array = pa.array(providers, type=list_type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise FrameError(f"a user's connected lists are not lists of strings: {exc}") from exc
-    columns: dict[str, Any] = {
-        "id": pd.Series(ids, dtype="str"),
-        "created_at": created_at.astype("datetime64[us, UTC]"),
-        "employers_connected": _lists(employer_array),
-        "data_providers_connected": _lists(provider_array),
-        "external_metadata": pd.Series(raw, dtype="str"),
-    }
-    carried: Counter[str] = Counter()
-    for row in flat:
-        carried.update(row.keys())
-    # The keys most users carry become columns, at most MAX_META_COLUMNS of them: the cost
-    # is the values' count, never users x keys; the rest stay in external_metadata.
-    chosen = sorted(carried, key=lambda k: (-carried[k], k))[:MAX_META_COLUMNS]
-    for key in sorted(chosen, key=lambda k: (k != META_PREFIX, k)):
-        columns[key] = _meta_column([row.get(key) for row in flat])
-    frame = pd.DataFrame(columns, columns=list(columns))
-    frame.attrs[META_LEFT_OUT] = len(carried) - len(chosen)
-    return frame
-
-
-def attach_metadata(
-    frame: pd.DataFrame,
-    users: pd.DataFrame,
-    key: str | None = None,
-    *,
-    on: str = "user",
-    name: str | None = None,
-) -> pd.DataFrame:
-    """Add users' metadata to rows that name a user (accounts or availability rows).
-
-    With ``key=None`` every ``meta.*`` column of ``users`` is added. With a key
-    (``"group_id"``, ``"address.state"``, ``"meta"`` for non-object metadata, or the
-    full column name ``"meta.group_id"``) one column is added, named ``name`` or the
-    key, so a cohort is one call away. Rows whose user is unknown, or has no such key,
-    get a missing value. The frame's index and row order are kept.
-
-    Example:
-        >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
-        ...     "created_at": "2019-11-27T15:56:50Z", "external_metadata": {"group": "A"}}])
-        >>> rows = pd.DataFrame({"user": ["0994b847-cc69-4d98-bc99-c5e65e762add", "x"]})
-        >>> attach_metadata(rows, users, "group")["group"].tolist()
-        ['A', nan]
-    """
-    require_columns(
-        frame, [on], by="attach_metadata", made_by="accounts_frame or availability_frame"
-    )
-    require_columns(users, ["id"], by="attach_metadata", made_by="users_frame")
-    if key is None:
-        wanted = [c for c in users.columns if _is_meta(c)]
-        names = wanted
+    batches = UserBatches(rejected=rejected)
+    kind, items = _iter_pages(source)
+    if kind == "objects":
+        _refuse_other_kind(items, "user", "users_frame")
+        batches.add_users([(0, index, item, False) for index, item in enumerate(items)])
     else:
-        column = _meta_name(key)
-        if column not in users.columns:
-            known = ", ".join(metadata_keys(users)) or "none"
-            raise MissingColumnsError(f"no metadata key {key!r} among the users (keys: {known})")
-        wanted = [column]
-        names = [name or key]
-    lookup = users.drop_duplicates("id").set_index("id")[wanted]
-    positions = lookup.index.get_indexer(pd.Index(frame[on].astype("str")))
-    out = frame.copy()
-    for source_name, target in zip(wanted, names, strict=True):
-        values = lookup[source_name]
-        taken = (
-            values.iloc[np.where(positions >= 0, positions, 0)].to_numpy()
-            if len(values)
-            else np.full(len(frame), None, dtype=object)
-        )
-        series = pd.Series(taken, index=frame.index, dtype=values.dtype)
-        series[positions < 0] = None
-        out[target] = series
-    return out
+        for page in items:
+            batches.add(page)
+    return batches.frame()
 
 
-def _is_meta(column: object) -> bool:
-    return isinstance(column, str) and (
-        column == META_PREFIX or column.startswith(META_PREFIX + ".")
-    )
+_BASE = {
+    "id": Column("str"),
+    "created_at": Column("time"),
+    "employers_connected": Column("list"),
+    "data_providers_connected": Column("list"),
+    "external_metadata": Column("str"),
+}
 
 
-def _meta_name(key: str) -> str:
-    return key if _is_meta(key) else f"{META_PREFIX}.{key}"
+class UserBatches:
+    """User pages read into :func:`users_frame`'s columns a batch of pages at a time.
 
-
-def metadata_keys(users: pd.DataFrame) -> list[str]:
-    """The metadata keys present in a :func:`users_frame`, dotted, without the prefix.
-
-    Example:
-        >>> metadata_keys(users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
-        ...     "created_at": "2019-11-27T15:56:50Z", "external_metadata": {"a": {"b": 1}}}]))
-        ['a.b']
+    A batch's users are decoded, judged (:data:`~argyle_nb.frames._schema.USER_RULES`) and
+    kept as Arrow columns; of their metadata only the flattened values are kept, by key,
+    until :meth:`frame` picks the keys that get a column. ``rejected`` works as in
+    :func:`users_frame` (``page`` counts every page added).
     """
-    prefix = META_PREFIX + "."
-    return [c if c == META_PREFIX else c[len(prefix) :] for c in users.columns if _is_meta(c)]
+
+    def __init__(
+        self, *, rejected: list[RejectedRecord] | None, batch_pages: int = BATCH_PAGES
+    ) -> None:
+        self._rejected = rejected
+        self._batch_pages = max(1, batch_pages)
+        self._columns = Columns(_BASE)
+        self._meta: dict[str, tuple[list[int], list[Any]]] = {}
+        self._pending: list[tuple[int, int, Any, bool]] = []
+        self._pending_pages = 0
+        self._checked = False
+        self._seen = 0
+        #: Pages added so far.
+        self.pages = 0
+        #: Users kept so far.
+        self.records = 0
+
+    def add(self, page: bytes) -> None:
+        """One more page (its bytes as served); a full batch is read at once."""
+        position = self.pages
+        self.pages += 1
+        try:
+            decoded = parse_list_page(page)
+        except EnvelopeError as exc:
+            raise FrameError(f"page {position}: {exc}") from None
+        suspect = decoded.lenient
+        self._pending.extend(
+            (position, index, user, suspect) for index, user in enumerate(decoded.results)
+        )
+        self._pending_pages += 1
+        if self._pending_pages >= self._batch_pages:
+            self._read()
+
+    def add_users(self, users: list[tuple[int, int, Any, bool]]) -> None:
+        """Decoded users, ``(page, index, user, suspect)`` each: read as one batch."""
+        self._read()
+        self._pending = users
+        self._read()
+
+    def frame(self) -> pd.DataFrame:
+        """The frame of every user added."""
+        self._read()
+        frame = self._columns.frame()
+        meta, self._meta = self._meta, {}
+        rows = len(frame)
+        carried = {key: len(positions) for key, (positions, _) in meta.items()}
+        # The keys most users carry become columns, at most MAX_META_COLUMNS of them: the
+        # cost is the values' count, never users x keys; the rest stay in external_metadata.
+        chosen = sorted(carried, key=lambda k: (-carried[k], k))[:MAX_META_COLUMNS]
+        columns: dict[str, Any] = {name: frame[name] for name in frame.columns}
+        for key in sorted(chosen, key=lambda k: (k != META_PREFIX, k)):
+            positions, values = meta.pop(key)
+            full: list[Any] = [None] * rows
+            for at, value in zip(positions, values, strict=True):
+                full[at] = value
+            columns[key] = _meta_column(full)
+        frame = pd.DataFrame(columns, columns=list(columns))
+        frame.attrs[META_LEFT_OUT] = len(carried) - len(chosen)
+        return frame
+
+    def _read(self) -> None:
+        users, self._pending = self._pending, []
+        self._pending_pages = 0
+        if not users:
+            return
+        if not self._checked:
+            _refuse_other_kind((user for _, _, user, _ in users), "user", "users_frame")
+            self._checked = any(isinstance(user, Mapping) for _, _, user, _ in users)
+        ids: list[Any] = []
+        created: list[Any] = []
+        employers: list[Any] = []
+        providers: list[Any] = []
+        raw: list[str] = []
+        for page, index, user, suspect in users:
+            position = self._seen
+            self._seen += 1
+            problem = _user_problem(user)
+            if problem is None and suspect:
+                problem = unrepresentable(user)
+            if problem is not None:
+                if self._rejected is None:
+                    raise FrameError(f"user {position} {problem}")
+                self._rejected.append(RejectedRecord.of(page, index, user, problem))
+                continue
+            row = self.records + len(ids)
+            ids.append(str(user["id"]))
+            created.append(user["created_at"])
+            employers.append(user.get("employers_connected") or [])
+            providers.append(user.get("data_providers_connected") or [])
+            metadata = user.get("external_metadata")
+            raw.append(orjson.dumps(metadata).decode())
+            flat: dict[str, Any] = {}
+            if isinstance(metadata, Mapping):
+                _flatten(metadata, META_PREFIX, flat)
+            elif metadata is not None:
+                flat[META_PREFIX] = metadata
+            for key, value in flat.items():
+                kept = self._meta.get(key)
+                if kept is None:
+                    kept = self._meta[key] = ([], [])
+                kept[0].append(row)
+                kept[1].append(value)
+        del users
+        try:
+            created_at = pd.to_datetime(
+                pd.Series(created, dtype=object), utc=True, format="ISO8601"
+            ).astype("datetime64[us, UTC]")
+        except (ValueError, TypeError) as exc:
+            raise FrameError(f"a user's created_at is not an ISO 8601 timestamp: {exc}") from exc
+        list_type = pa.list_(_STR)
+        try:
+            employer_array = pa.array(employers, type=list_type)
+            provider_array = pa.array(providers, type=list_type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise FrameError(f"a user's connected lists are not lists of strings: {exc}") from exc
+        self._columns.add(
+            {
+                "id": pa.array(ids, type=_STR),
+                "created_at": pa.array(created_at, type=_TS),
+                "employers_connected": employer_array,
+                "data_providers_connected": provider_array,
+                "external_metadata": pa.array(raw, type=_STR),
+            }
+        )
+        self.records += len(ids)

@@ -171,3 +171,36 @@ def test_import_is_light() -> None:
     code = f"import sys, argyle_nb; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+FRAMES = {
+    "ACCOUNT_COLUMNS",
+    "AVAILABILITY_COLUMNS",
+    "BATCH_PAGES",
+    "MAX_META_COLUMNS",
+    "META_LEFT_OUT",
+    "META_PREFIX",
+    "FrameBuilder",
+    "FrameError",
+    "MissingColumnsError",
+    "Source",
+    "Table",
+    "accounts_and_availability",
+    "accounts_frame",
+    "attach_metadata",
+    "availability_frame",
+    "merge_passes",
+    "metadata_keys",
+    "read_parquet",
+    "require_columns",
+    "to_parquet",
+    "users_frame",
+}
+
+
+def test_frames_all_is_pinned() -> None:
+    from argyle_nb import frames
+
+    assert set(frames.__all__) == FRAMES
+    for name in frames.__all__:
+        assert getattr(frames, name) is not None, name

@@ -1,0 +1,132 @@
+"""argyle_nb.frames.FrameBuilder: a frame built a batch of pages at a time is the frame
+built from every page at once, and the merge of the frames of a list read several times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pandas as pd
+import pytest
+
+from argyle_nb import frames
+from argyle_nb.models import CONNECTION_STATUSES
+from argyle_nb.quarantine import RejectedRecord
+from tests.unit.test_frames import envelope_pages, sandbox
+from tests.unit.test_frames_quarantine import damaged_accounts
+
+ONE_SHOT = {
+    "users": frames.users_frame,
+    "accounts": frames.accounts_frame,
+    "availability": frames.availability_frame,
+}
+
+
+def built(table: frames.Table, pages: list[bytes], batch_pages: int, **kw: Any) -> pd.DataFrame:
+    builder = frames.FrameBuilder(table, batch_pages=batch_pages, **kw)
+    for page in pages:
+        builder.add(page)
+    return builder.frame()
+
+
+@pytest.mark.parametrize("table", ["users", "accounts", "availability"])
+@pytest.mark.parametrize("batch_pages", [1, 3, 1000])
+def test_batches_make_the_frame_every_page_makes(table: frames.Table, batch_pages: int) -> None:
+    users, accounts = sandbox(users=150, seed=11)
+    pages = list(envelope_pages(users if table == "users" else accounts, size=20))
+    assert len(pages) > 6  # several batches of several pages
+    expected = ONE_SHOT[table](pages)
+    got = built(table, pages, batch_pages)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+
+
+def test_categories_differ_from_batch_to_batch_and_still_agree() -> None:
+    """Each batch dictionary-encodes its own values: a value first met in a late batch gets
+    its category, and the codes of early batches still point at the right values."""
+    _, accounts = sandbox(users=60, seed=5)
+    records = [dict(a) for a in accounts]
+    records[-1] = {**records[-1], "link_item": "zzz_only_in_the_last_batch"}
+    records[0] = {**records[0], "connection": {"status": "a_status_of_the_future"}}
+    pages = list(envelope_pages(records, size=10))
+    frame = built("accounts", pages, batch_pages=2)
+    assert frame["link_item"].iloc[-1] == "zzz_only_in_the_last_batch"
+    assert frame["connection_status"].iloc[0] == "a_status_of_the_future"
+    assert frame["link_item"].astype("str").tolist() == [str(r["link_item"]) for r in records]
+    statuses = frame["connection_status"].cat.categories.tolist()
+    assert statuses[: len(CONNECTION_STATUSES)] == list(CONNECTION_STATUSES)
+
+
+def test_rejected_records_name_their_page_among_every_page() -> None:
+    records, damage = damaged_accounts()
+    pages = list(envelope_pages(records, size=10))
+    in_batches: list[RejectedRecord] = []
+    at_once: list[RejectedRecord] = []
+    frame = built("accounts", pages, batch_pages=2, rejected=in_batches)
+    expected = frames.accounts_frame(pages, rejected=at_once)
+    pd.testing.assert_frame_equal(frame, expected)
+    assert [(r.page, r.index, r.error) for r in in_batches] == [
+        (r.page, r.index, r.error) for r in at_once
+    ]
+    assert {10 * r.page + r.index for r in in_batches} == {
+        i for i, field in damage.items() if field != "availability"
+    }
+
+
+def test_an_error_names_the_page_among_every_page() -> None:
+    _, accounts = sandbox(users=60, seed=5)
+    records = [dict(a) for a in accounts]
+    records[47] = {**records[47], "id": "not-a-uuid"}
+    pages = list(envelope_pages(records, size=10))
+    with pytest.raises(frames.FrameError, match="account 7 of page 4 has id='not-a-uuid'"):
+        built("accounts", pages, batch_pages=2)
+
+
+def test_user_pages_are_refused_in_any_batch() -> None:
+    users, _ = sandbox(users=30, seed=5)
+    empty = orjson.dumps({"count": 0, "next": None, "previous": None, "results": []})
+    pages = [empty, empty, *envelope_pages(users, size=10)]
+    with pytest.raises(frames.FrameError, match="use users_frame"):
+        built("accounts", pages, batch_pages=2)
+
+
+def test_repr_counts_pages_and_records() -> None:
+    builder = frames.FrameBuilder("users")
+    assert repr(builder) == "FrameBuilder('users': 0 pages, 0 records)"
+    with pytest.raises(ValueError, match="table must be one of"):
+        frames.FrameBuilder("payouts")  # type: ignore[arg-type]
+
+
+def test_merge_keeps_the_newest_read_and_what_only_earlier_reads_saw() -> None:
+    _, accounts = sandbox(users=40, seed=2)
+    first = frames.accounts_frame(accounts[:30])
+    second = frames.accounts_frame(accounts[10:])  # the list shifted: 10 gone, more came
+    merged, added = frames.merge_passes([first, second], "accounts")
+    assert merged["id"].tolist() == [a["id"] for a in accounts[10:]] + [
+        a["id"] for a in accounts[:10]
+    ]
+    assert added == 10 and merged["id"].is_unique
+    old_windows = frames.availability_frame(accounts[:30])
+    new_windows = frames.availability_frame(accounts[10:])
+    windows, added = frames.merge_passes([old_windows, new_windows], "availability")
+    every = frames.availability_frame(accounts)
+    assert set(windows["account"]) == set(every["account"])
+    assert len(windows) == len(every)
+    assert added == len({a["id"] for a in accounts[:10]} & set(old_windows["account"]))
+    # An account the newest read served without windows keeps none of its old windows.
+    held = [a["id"] for a in accounts[10:]]
+    windows, _ = frames.merge_passes([old_windows, new_windows], "availability", held=held)
+    assert set(windows["account"]) <= set(new_windows["account"]) | {a["id"] for a in accounts[:10]}
+
+
+def test_merge_unions_categories_and_honours_what_the_newest_held() -> None:
+    _, accounts = sandbox(users=20, seed=2)
+    old = [dict(a) for a in accounts[:5]]
+    old[0]["link_item"] = "an_item_only_seen_before"
+    first, second = frames.accounts_frame(old), frames.accounts_frame(accounts[5:])
+    merged, _ = frames.merge_passes([first, second], "accounts")
+    assert isinstance(merged["link_item"].dtype, pd.CategoricalDtype)
+    assert "an_item_only_seen_before" in merged["link_item"].tolist()
+    held = [old[0]["id"]]  # the newest read served it, and rejected it
+    merged, added = frames.merge_passes([first, second], "accounts", held=held)
+    assert old[0]["id"] not in set(merged["id"]) and added == 4
