@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import html
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ __all__ = [
     "SANDBOX_URL_VARIABLE",
     "ListChangedWarning",
     "Provenance",
+    "ServedPages",
     "environment_of",
     "format_age",
     "provenance_of",
@@ -118,6 +119,49 @@ def format_age(age: timedelta) -> str:
 
 def _stamp(value: datetime | None) -> str:
     return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@dataclass
+class ServedPages:
+    """What a list's provenance and its rejected records need of its pages, gathered page
+    by page (their bytes are not kept): where each was read, how many came from the cache,
+    when the oldest and the newest were served, and when the first expires.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> pages = ServedPages()
+        >>> pages.add("/v1/users?limit=200&offset=0", from_cache=True,
+        ...           served_at=datetime(2026, 11, 23, tzinfo=UTC), expires=None)
+        >>> len(pages), pages.from_cache, pages.served_from.day
+        (1, 1, 23)
+    """
+
+    urls: list[str] = field(default_factory=list)
+    from_cache: int = 0
+    served_from: datetime | None = None
+    served_to: datetime | None = None
+    expires_at: datetime | None = None
+
+    def add(
+        self, url: str, *, from_cache: bool, served_at: datetime | None, expires: datetime | None
+    ) -> None:
+        """One more page: where it was read, and when it was served and expires."""
+        self.urls.append(url)
+        self.from_cache += from_cache
+        if served_at is not None:
+            self.served_from = min(self.served_from or served_at, served_at)
+            self.served_to = max(self.served_to or served_at, served_at)
+        if expires is not None:
+            self.expires_at = min(self.expires_at or expires, expires)
+
+    def clear(self) -> None:
+        """Forget every page (a new read of the list begins)."""
+        self.urls = []
+        self.from_cache = 0
+        self.served_from = self.served_to = self.expires_at = None
+
+    def __len__(self) -> int:
+        return len(self.urls)
 
 
 @dataclass(frozen=True)
@@ -226,13 +270,13 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
         """The provenance that :meth:`to_attrs` wrote (``ValueError`` if it is not one)."""
         try:
             values: dict[str, Any] = {}
-            for field in fields(cls):
-                if field.name not in attrs and field.default is not MISSING:
+            for member in fields(cls):
+                if member.name not in attrs and member.default is not MISSING:
                     continue  # written before the field existed: its default
-                value = attrs[field.name]
-                if "datetime" in str(field.type) and value is not None:
+                value = attrs[member.name]
+                if "datetime" in str(member.type) and value is not None:
                     value = datetime.fromisoformat(value)
-                values[field.name] = value
+                values[member.name] = value
             return cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a provenance record: {exc}") from None

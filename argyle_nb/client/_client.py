@@ -18,14 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from pydantic import BaseModel
 
 from argyle_nb.cache import NOTEBOOK_LISTS, ArgyleCache, Backend, CacheReport
 from argyle_nb.client._http import LimitedAdapter
 from argyle_nb.client._listing import Quarantine
-from argyle_nb.client._pagination import Paginator
+from argyle_nb.client._pagination import Page, Paginator
 from argyle_nb.client._progress import Progress
 from argyle_nb.client._requester import PAGE_SIZE, Requester
 from argyle_nb.client._resources import Accounts, Users, UserTokens, account_filter
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from argyle_nb.dataset import Dataset
+    from argyle_nb.frames import Table
     from argyle_nb.sandbox import Sandbox
 
 __all__ = ["DEFAULT_BASE_URL", "PAGE_SIZE", "ArgyleClient"]
@@ -188,8 +189,7 @@ class ArgyleClient(Requester):
         was read consistently (:func:`argyle_nb.provenance_of`); users that fail
         validation are left out, with a warning, and kept in :attr:`rejected`.
         """
-        listing = self._listing("/users", {}, progress)
-        return self._quarantine.frame(listing, "users", "users_frame()", _frames().users_frame)
+        return self._frame("/users", {}, "users", "users_frame()", progress)
 
     def accounts_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
@@ -198,9 +198,8 @@ class ArgyleClient(Requester):
 
         Provenance and rejected records as for :meth:`users_frame`.
         """
-        listing = self._listing("/accounts", account_filter(user), progress)
-        build = _frames().accounts_frame
-        return self._quarantine.frame(listing, "accounts", "accounts_frame()", build)
+        params = account_filter(user)
+        return self._frame("/accounts", params, "accounts", "accounts_frame()", progress)
 
     def availability_frame(
         self, user: str | uuid.UUID | None = None, *, progress: bool | None = None
@@ -210,9 +209,25 @@ class ArgyleClient(Requester):
         Provenance and rejected records as for :meth:`users_frame` (``records`` in the
         provenance counts accounts, not rows).
         """
-        listing = self._listing("/accounts", account_filter(user), progress)
-        build = _frames().availability_frame
-        return self._quarantine.frame(listing, "accounts", "availability_frame()", build)
+        params = account_filter(user)
+        return self._frame("/accounts", params, "availability", "availability_frame()", progress)
+
+    def _frame(
+        self,
+        path: str,
+        params: dict[str, str],
+        table: Table,
+        read_by: str,
+        progress: bool | None,
+    ) -> pd.DataFrame:
+        """The frame of ``table`` of a list, built page by page as the pages come."""
+        from argyle_nb.client._frames import FrameSink
+
+        sink = FrameSink(table)
+        listing = self._listing(path, params, progress, sink=sink)
+        frame, rejected, kept = sink.result(listing.walk)
+        noun = "users" if table == "users" else "accounts"
+        return self._quarantine.frame(listing, noun, read_by, frame, rejected, kept)
 
     def export(
         self,
@@ -284,7 +299,7 @@ class ArgyleClient(Requester):
         bar = Progress("prefetch", show=show, always=True)
         try:
             for path in NOTEBOOK_LISTS:
-                self._listing(path, {}, False, bar=bar)
+                self._listing(path, {}, False, bar=bar, sink=_Discard())
         finally:
             bar.close()
         return self.cache.report()
@@ -296,7 +311,11 @@ class ArgyleClient(Requester):
             return self._pool
 
 
-def _frames() -> Any:
-    import importlib
+class _Discard:
+    """A sink that lets every page go (:meth:`ArgyleClient.prefetch` only fills the cache)."""
 
-    return importlib.import_module("argyle_nb.frames")
+    def begin(self, number: int) -> None:
+        pass
+
+    def page(self, page: Page) -> None:
+        pass

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from argyle_nb.client._pagination import Walk
-from argyle_nb.client._transport import where
 from argyle_nb.envelope import parse_list_page, unrepresentable
 from argyle_nb.errors import InvalidRecordsError
 from argyle_nb.models import Page as PageModel
-from argyle_nb.provenance import ATTRS_KEY, ListChangedWarning, Provenance
+from argyle_nb.provenance import ATTRS_KEY, ListChangedWarning, Provenance, ServedPages
 from argyle_nb.quarantine import RejectedRecord, RejectedRecordsWarning, rejected_frame
 
 if TYPE_CHECKING:
@@ -34,7 +33,8 @@ _TOO_DEEP = "nests too deep to read"
 
 @dataclass(frozen=True)
 class Listing:
-    """Every page of one list, how the walk went, and when the fetch ran."""
+    """One list as read: how the walk went, what was served and when the fetch ran (and
+    every page, unless the walk streamed them to a sink)."""
 
     endpoint: str
     base_url: str
@@ -42,6 +42,7 @@ class Listing:
     started: datetime
     finished: datetime
     walk: Walk
+    served: ServedPages
 
     @property
     def bodies(self) -> builtins.list[bytes]:
@@ -52,20 +53,18 @@ class Listing:
         return self.walk.records
 
     def provenance(self, records: int, rejected: int) -> Provenance:
-        pages = self.walk.pages
-        served = [p.answer.created_at for p in pages if p.answer.created_at is not None]
-        expiries = [p.answer.expires for p in pages if p.answer.expires is not None]
+        served = self.served
         return Provenance(
             endpoint=self.endpoint,
             base_url=self.base_url,
             environment=self.environment,
             fetch_started=self.started,
             fetch_finished=self.finished,
-            pages=len(pages),
-            pages_from_cache=sum(p.answer.from_cache for p in pages),
-            served_from=min(served) if served else None,
-            served_to=max(served) if served else None,
-            expires_at=min(expiries) if expiries else None,
+            pages=len(served),
+            pages_from_cache=served.from_cache,
+            served_from=served.served_from,
+            served_to=served.served_to,
+            expires_at=served.expires_at,
             records=records,
             rejected=rejected,
             passes=self.walk.passes,
@@ -88,13 +87,16 @@ class Quarantine:
         return rejected_frame(r for records in self._rejected.values() for r in records)
 
     def frame(
-        self, listing: Listing, noun: str, read_by: str, build: Callable[..., pd.DataFrame]
+        self,
+        listing: Listing,
+        noun: str,
+        read_by: str,
+        frame: pd.DataFrame,
+        rejected: builtins.list[RejectedRecord],
+        kept: int,
     ) -> pd.DataFrame:
-        """``build(pages, rejected=...)`` with provenance; bad records set aside."""
+        """``frame`` (of ``kept`` records) with its provenance; ``rejected`` set aside."""
         _vouch(listing, noun)
-        rejected: builtins.list[RejectedRecord] = []
-        frame = build(listing.bodies, rejected=rejected)
-        kept = listing.records - len(rejected)
         self._set_aside(listing, rejected, noun, read_by, kept)
         frame.attrs[ATTRS_KEY] = listing.provenance(kept, len(rejected)).to_attrs()
         return frame
@@ -142,10 +144,10 @@ class Quarantine:
     ) -> None:
         """Keep what ``read_by`` rejected of a list; warn, or raise when strict."""
         when = self._now()
-        pages = listing.walk.pages
+        urls = listing.served.urls
         located = [
             r.located(
-                url=where(pages[r.page].answer.url) if r.page < len(pages) else "",
+                url=r.url or (urls[r.page] if r.page < len(urls) else ""),
                 endpoint=listing.endpoint,
                 read_by=read_by,
                 rejected_at=when,

@@ -19,11 +19,12 @@ from argyle_nb.cache import ArgyleCache
 from argyle_nb.client import _invalidation
 from argyle_nb.client._listing import Listing, Quarantine
 from argyle_nb.client._pagination import Page, PageInfo, Paginator
+from argyle_nb.client._passes import PassSink
 from argyle_nb.client._progress import Progress
 from argyle_nb.client._transport import Transport, where
 from argyle_nb.envelope import EnvelopeError, parse_list_page
 from argyle_nb.errors import NotCachedError, ResponseFormatError
-from argyle_nb.provenance import SANDBOX_HEADER, environment_of
+from argyle_nb.provenance import SANDBOX_HEADER, ServedPages, environment_of
 
 if TYPE_CHECKING:
     from argyle_nb.sandbox import Sandbox
@@ -160,16 +161,34 @@ class Requester:
         return Page(answer=answer, info=PageInfo.of(parsed))
 
     def _listing(
-        self, path: str, params: Mapping[str, str], progress: bool | None, *, bar: Any = None
+        self,
+        path: str,
+        params: Mapping[str, str],
+        progress: bool | None,
+        *,
+        bar: Any = None,
+        sink: PassSink | None = None,
     ) -> Listing:
-        """Every page of a list (walked, checked for change), with when the fetch ran."""
+        """A list walked and checked for change, with when the fetch ran: every page kept,
+        or each handed to ``sink`` as it comes (:meth:`Paginator.stream`) and let go."""
         first = self._first_page(path, params)
         started = self._now()
         own = bar is None
         if own:
             bar = Progress(f"GET {path}", show=self.progress if progress is None else progress)
+        served = ServedPages()
         try:
-            walk = self.paginator.walk(first, bar=bar)
+            if sink is None:
+                walk = self.paginator.walk(first, bar=bar)
+                for page in walk.pages:
+                    served.add(
+                        where(page.answer.url),
+                        from_cache=page.answer.from_cache,
+                        served_at=page.answer.created_at,
+                        expires=page.answer.expires,
+                    )
+            else:
+                walk = self.paginator.stream(first, _Served(sink, served), bar=bar)
         finally:
             if own:
                 bar.close()
@@ -180,6 +199,7 @@ class Requester:
             started=started,
             finished=self._now(),
             walk=walk,
+            served=served,
         )
 
     def _note_answer(self, headers: Any) -> None:
@@ -203,3 +223,25 @@ def _invalid(model: type[BaseModel], exc: ValidationError, method: str, url: str
         method=method,
         path=where(url),
     )
+
+
+class _Served:
+    """A sink that notes what each page of the last pass says of itself, then hands it on."""
+
+    def __init__(self, sink: PassSink, served: ServedPages) -> None:
+        self.sink = sink
+        self.served = served
+
+    def begin(self, number: int) -> None:
+        self.served.clear()
+        self.sink.begin(number)
+
+    def page(self, page: Page) -> None:
+        answer = page.answer
+        self.served.add(
+            where(answer.url),
+            from_cache=answer.from_cache,
+            served_at=answer.created_at,
+            expires=answer.expires,
+        )
+        self.sink.page(page)

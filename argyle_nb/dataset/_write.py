@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
 from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
 from argyle_nb.frames._parquet import _arrow_table
-from argyle_nb.provenance import Provenance
+from argyle_nb.provenance import Provenance, ServedPages
 from argyle_nb.quarantine import RejectedRecord, rejected_frame
 
 __all__ = ["BATCH_PAGES", "DatasetWriter", "ListWriter", "ServedPage"]
@@ -160,11 +160,7 @@ class ListWriter:
     parts: list[Part] = field(default_factory=list)
     rejected: int = 0
     records: int = 0
-    pages: int = 0
-    from_cache: int = 0
-    served_from: datetime | None = None
-    served_to: datetime | None = None
-    expires: datetime | None = None
+    served: ServedPages = field(default_factory=ServedPages)
     _batch: list[ServedPage] = field(default_factory=list)
     _first_page: int = 0
     _batches: int = 0
@@ -175,19 +171,15 @@ class ListWriter:
             (self.dataset.folder / part.file).unlink(missing_ok=True)
         self.parts.clear()
         self._batch.clear()
-        self.rejected = self.records = self.pages = self.from_cache = 0
-        self.served_from = self.served_to = self.expires = None
+        self.rejected = self.records = 0
+        self.served.clear()
         self._first_page = self._batches = 0
 
     def page(self, page: ServedPage) -> None:
         self._batch.append(page)
-        self.pages += 1
-        self.from_cache += page.from_cache
-        if page.served_at is not None:
-            self.served_from = min(self.served_from or page.served_at, page.served_at)
-            self.served_to = max(self.served_to or page.served_at, page.served_at)
-        if page.expires is not None:
-            self.expires = min(self.expires or page.expires, page.expires)
+        self.served.add(
+            page.url, from_cache=page.from_cache, served_at=page.served_at, expires=page.expires
+        )
         if len(self._batch) >= self.dataset.batch_pages:
             self.flush()
 
@@ -238,11 +230,11 @@ class ListWriter:
             endpoint=self.endpoint,
             base_url=base_url,
             environment=environment,
-            pages=self.pages,
-            pages_from_cache=self.from_cache,
-            served_from=self.served_from,
-            served_to=self.served_to,
-            expires_at=self.expires,
+            pages=len(self.served),
+            pages_from_cache=self.served.from_cache,
+            served_from=self.served.served_from,
+            served_to=self.served.served_to,
+            expires_at=self.served.expires_at,
             records=self.records - self.rejected,
             rejected=self.rejected,
             **walk,

@@ -236,6 +236,33 @@ def test_a_list_that_never_holds_still_is_merged_and_flagged() -> None:
     provenance = provenance_of(frame)
     assert provenance is not None and provenance.consistent is False
     assert provenance.note is not None and "changed" in provenance.note
+    assert provenance.records == len(frame)
+
+
+def test_a_merged_frame_keeps_what_only_an_earlier_read_served() -> None:
+    """Pages are built as they come, pass by pass: a user deleted after the first read and
+    windows of an account gone by the last are still in the merged frames, each once."""
+    everyone = users(450)
+    gone = everyone[300]
+    normal = offset_list(everyone, lambda: fake.base_url)
+    counter = iter(range(10_000, 20_000))
+    requests = 0
+
+    def handle(request: Request) -> Reply:
+        nonlocal requests
+        requests += 1
+        if requests == 4 and gone in everyone:  # the first read is over: one user goes
+            everyone.remove(gone)
+        everyone.insert(0, users(1, start=next(counter))[0])  # and one comes per request
+        return normal(request)
+
+    with serve(handle) as fake, pytest.warns(ListChangedWarning, match="changed in each"):
+        frame = _client(fake, workers=1).users_frame()
+    assert gone["id"] in set(frame["id"]) and frame["id"].is_unique
+    assert not any(u["id"] == gone["id"] for u in everyone)
+    provenance = provenance_of(frame)
+    assert provenance is not None and provenance.records == len(frame)
+    assert provenance.passes == 3
 
 
 def test_offset_template_accepts_only_the_next_offset_page() -> None:
