@@ -132,9 +132,10 @@ class Columns:
             parts = self._parts.pop(name)
             columns[name] = _pandas(column, pa.chunked_array(parts, type=column.arrow_type))
             del parts
+            pa.default_memory_pool().release_unused()  # what the column's chunks held
         self._parts = {name: [] for name in self.kinds}
         self.rows = 0
-        return pd.DataFrame(columns, columns=list(self.kinds))
+        return pd.DataFrame(columns, columns=list(self.kinds), copy=False)
 
 
 def _pandas(column: Column, chunks: pa.ChunkedArray) -> Any:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -93,6 +95,73 @@ def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None
             out[f"{prefix}.{key}"] = item
 
 
+@dataclass(frozen=True)
+class _MetaPart:
+    """One batch's values of one metadata key: the users' rows, and the values as Arrow
+    (of one ``kind``) when they agree, else as Python objects."""
+
+    kind: str  # "str", "bool", "int", "float" (ints and floats), "none" or "object"
+    positions: np.ndarray[Any, np.dtype[np.int64]]
+    values: pa.Array | list[Any]
+
+    @classmethod
+    def of(cls, positions: list[int], values: list[Any]) -> _MetaPart:
+        kinds = {type(v) for v in values if v is not None}
+        kind = (
+            "none"
+            if not kinds
+            else _KINDS.get(frozenset(kinds), "float" if kinds <= {int, float} else "object")
+        )
+        rows = np.asarray(positions, dtype=np.int64)
+        if kind in _META_ARROW:
+            try:
+                return cls(kind, rows, pa.array(values, type=_META_ARROW[kind]))
+            except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits
+                pass
+        return cls("object" if kind != "none" else kind, rows, values)
+
+
+_KINDS = {frozenset({str}): "str", frozenset({bool}): "bool", frozenset({int}): "int"}
+_META_ARROW = {"str": _STR, "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
+_META_DTYPES: dict[str, Any] = {
+    "bool": pd.BooleanDtype(),
+    "int": pd.Int64Dtype(),
+    "float": pd.Float64Dtype(),
+}
+
+
+def _meta_parts_column(parts: list[_MetaPart], rows: int) -> pd.Series[Any]:
+    """One metadata column over ``rows`` users from its batches' parts: typed when every
+    part agrees (ints with floats make floats), as :func:`_meta_column` types it."""
+    kinds = {part.kind for part in parts} - {"none"}
+    kind = kinds.pop() if len(kinds) == 1 else "float" if kinds == {"int", "float"} else None
+    if kind not in _META_ARROW:  # mixed kinds, or no value at all: as Python objects
+        full: list[Any] = [None] * rows
+        for part in parts:
+            values = part.values if isinstance(part.values, list) else part.values.to_pylist()
+            for at, value in zip(part.positions.tolist(), values, strict=True):
+                full[at] = value
+        return _meta_column(full)
+    arrow_type = _META_ARROW[kind]
+    values = pa.chunked_array(
+        [
+            pa.nulls(len(p.positions), arrow_type)
+            if p.kind == "none"
+            else pa.array(p.values).cast(arrow_type)
+            for p in parts
+        ],
+        type=arrow_type,
+    ).combine_chunks()
+    index = np.full(rows, -1, dtype=np.int64)
+    index[np.concatenate([p.positions for p in parts])] = np.arange(len(values))
+    taken = values.take(pa.array(index, mask=index < 0))
+    if kind == "str":
+        return pd.Series(pd.array(taken, dtype="str"))
+    dtype = _META_DTYPES[kind]
+    series: pd.Series[Any] = pd.Series(dtype.__from_arrow__(taken), dtype=dtype)
+    return series
+
+
 def _meta_column(values: list[Any]) -> pd.Series[Any]:
     present = [v for v in values if v is not None]
     kinds = {type(v) for v in present}
@@ -143,7 +212,8 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     kind, items = _iter_pages(source)
     if kind == "objects":
         _refuse_other_kind(items, "user", "users_frame")
-        batches.add_users([(0, index, item, False) for index, item in enumerate(items)])
+        # Objects were not read from JSON: each may hold what JSON cannot (2**70, surrogates).
+        batches.add_users([(0, index, item, True) for index, item in enumerate(items)])
     else:
         for page in items:
             batches.add(page)
@@ -174,7 +244,7 @@ class UserBatches:
         self._rejected = rejected
         self._batch_pages = max(1, batch_pages)
         self._columns = Columns(_BASE)
-        self._meta: dict[str, tuple[list[int], list[Any]]] = {}
+        self._meta: dict[str, list[_MetaPart]] = {}
         self._pending: list[tuple[int, int, Any, bool]] = []
         self._pending_pages = 0
         self._checked = False
@@ -212,18 +282,14 @@ class UserBatches:
         frame = self._columns.frame()
         meta, self._meta = self._meta, {}
         rows = len(frame)
-        carried = {key: len(positions) for key, (positions, _) in meta.items()}
+        carried = {key: sum(len(p.positions) for p in parts) for key, parts in meta.items()}
         # The keys most users carry become columns, at most MAX_META_COLUMNS of them: the
         # cost is the values' count, never users x keys; the rest stay in external_metadata.
         chosen = sorted(carried, key=lambda k: (-carried[k], k))[:MAX_META_COLUMNS]
         columns: dict[str, Any] = {name: frame[name] for name in frame.columns}
         for key in sorted(chosen, key=lambda k: (k != META_PREFIX, k)):
-            positions, values = meta.pop(key)
-            full: list[Any] = [None] * rows
-            for at, value in zip(positions, values, strict=True):
-                full[at] = value
-            columns[key] = _meta_column(full)
-        frame = pd.DataFrame(columns, columns=list(columns))
+            columns[key] = _meta_parts_column(meta.pop(key), rows)
+        frame = pd.DataFrame(columns, columns=list(columns), copy=False)
         frame.attrs[META_LEFT_OUT] = len(carried) - len(chosen)
         return frame
 
@@ -240,6 +306,7 @@ class UserBatches:
         employers: list[Any] = []
         providers: list[Any] = []
         raw: list[str] = []
+        batch_meta: dict[str, tuple[list[int], list[Any]]] = {}
         for page, index, user, suspect in users:
             position = self._seen
             self._seen += 1
@@ -264,12 +331,15 @@ class UserBatches:
             elif metadata is not None:
                 flat[META_PREFIX] = metadata
             for key, value in flat.items():
-                kept = self._meta.get(key)
-                if kept is None:
-                    kept = self._meta[key] = ([], [])
-                kept[0].append(row)
-                kept[1].append(value)
+                found = batch_meta.get(key)
+                if found is None:
+                    found = batch_meta[key] = ([], [])
+                found[0].append(row)
+                found[1].append(value)
         del users
+        for key, (positions, values) in batch_meta.items():
+            self._meta.setdefault(key, []).append(_MetaPart.of(positions, values))
+        del batch_meta
         try:
             created_at = pd.to_datetime(
                 pd.Series(created, dtype=object), utc=True, format="ISO8601"

@@ -3,6 +3,7 @@ built from every page at once, and the merge of the frames of a list read severa
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -130,3 +131,43 @@ def test_merge_unions_categories_and_honours_what_the_newest_held() -> None:
     held = [old[0]["id"]]  # the newest read served it, and rejected it
     merged, added = frames.merge_passes([first, second], "accounts", held=held)
     assert old[0]["id"] not in set(merged["id"]) and added == 4
+
+
+def test_metadata_kinds_that_differ_between_batches() -> None:
+    """Each batch keeps a key's values as Arrow when they agree: the column is still typed
+    by every value (ints then floats make Float64, text then numbers object)."""
+    users, _ = sandbox(users=4, seed=1)
+    metas: list[Any] = [
+        {"n": 1, "mixed": "a", "flag": True, "late": None},
+        {"n": 2.5, "mixed": 3, "flag": None},
+        {"n": None, "flag": False, "late": "x"},
+        None,
+    ]
+    records = [{**u, "external_metadata": m} for u, m in zip(users, metas, strict=True)]
+    pages = list(envelope_pages(records, size=1))
+    frame = built("users", pages, batch_pages=1)
+    assert frame["meta.n"].dtype == "Float64"
+    assert frame["meta.n"].tolist()[:2] == [1.0, 2.5] and frame["meta.n"].isna().tolist()[2:] == [
+        True,
+        True,
+    ]
+    assert frame["meta.mixed"].dtype == object and frame["meta.mixed"].tolist()[:2] == ["a", 3]
+    assert frame["meta.flag"].dtype == "boolean"
+    assert frame["meta.flag"].tolist()[:3] == [True, pd.NA, False]
+    assert frame["meta.late"].tolist()[2] == "x" and frame["meta.late"].isna().sum() == 3
+    pd.testing.assert_frame_equal(frame, frames.users_frame(records))
+
+
+def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
+    """JSON pages read such a number as a float; a Python object holding one cannot be
+    shown as JSON in ``external_metadata``: it is set aside, or named."""
+    users, _ = sandbox(users=2, seed=1)
+    records = [users[0], {**users[1], "external_metadata": {"big": 2**70}}]
+    with pytest.raises(frames.FrameError, match="user 1 holds an integer beyond 64 bits"):
+        frames.users_frame(records)
+    rejected: list[RejectedRecord] = []
+    frame = frames.users_frame(records, rejected=rejected)
+    assert frame["id"].tolist() == [users[0]["id"]]
+    assert [r.error for r in rejected] == ["holds an integer beyond 64 bits"]
+    page = json.dumps({"results": records}).encode()
+    assert frames.users_frame(page)["meta.big"].tolist() == [pd.NA, float(2**70)]
