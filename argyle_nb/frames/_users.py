@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,27 +99,40 @@ def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None
 @dataclass(frozen=True)
 class _MetaPart:
     """One batch's values of one metadata key: the users' rows, and the values as Arrow
-    (of one ``kind``) when they agree, else as Python objects."""
+    (of one ``kind``) when they agree and are many, else as Python objects (a key that
+    few users carry costs no Arrow array: 40,000 such keys stay fast)."""
 
     kind: str  # "str", "bool", "int", "float" (ints and floats), "none" or "object"
-    positions: np.ndarray[Any, np.dtype[np.int64]]
+    positions: np.ndarray[Any, np.dtype[np.int64]] | list[int]
     values: pa.Array | list[Any]
+    #: Users that carry the key (a part over a whole batch holds None for the others).
+    carried: int
 
     @classmethod
-    def of(cls, positions: list[int], values: list[Any]) -> _MetaPart:
+    def of(
+        cls,
+        positions: np.ndarray[Any, np.dtype[np.int64]] | list[int],
+        values: list[Any],
+        carried: int | None = None,
+    ) -> _MetaPart:
+        carried = len(values) if carried is None else carried
         kinds = {type(v) for v in values if v is not None}
         kind = (
             "none"
             if not kinds
             else _KINDS.get(frozenset(kinds), "float" if kinds <= {int, float} else "object")
         )
-        rows = np.asarray(positions, dtype=np.int64)
-        if kind in _META_ARROW:
+        if kind in _META_ARROW and len(values) >= _ARROW_FROM:
             try:
-                return cls(kind, rows, pa.array(values, type=_META_ARROW[kind]))
+                array = pa.array(values, type=_META_ARROW[kind])
+                return cls(kind, np.asarray(positions, dtype=np.int64), array, carried)
             except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits
-                pass
-        return cls("object" if kind != "none" else kind, rows, values)
+                kind = "object"
+        return cls(kind, positions, values, carried)
+
+
+#: A batch's values of a key are kept as Arrow from this many on.
+_ARROW_FROM = 64
 
 
 _KINDS = {frozenset({str}): "str", frozenset({bool}): "bool", frozenset({int}): "int"}
@@ -139,21 +153,28 @@ def _meta_parts_column(parts: list[_MetaPart], rows: int) -> pd.Series[Any]:
         full: list[Any] = [None] * rows
         for part in parts:
             values = part.values if isinstance(part.values, list) else part.values.to_pylist()
-            for at, value in zip(part.positions.tolist(), values, strict=True):
+            positions = part.positions
+            at_rows = positions if isinstance(positions, list) else positions.tolist()
+            for at, value in zip(at_rows, values, strict=True):
                 full[at] = value
         return _meta_column(full)
     arrow_type = _META_ARROW[kind]
-    values = pa.chunked_array(
-        [
-            pa.nulls(len(p.positions), arrow_type)
-            if p.kind == "none"
-            else pa.array(p.values).cast(arrow_type)
-            for p in parts
-        ],
-        type=arrow_type,
-    ).combine_chunks()
+    try:
+        values = pa.chunked_array(
+            [
+                pa.nulls(len(p.positions), arrow_type)
+                if p.kind == "none"
+                else pa.array(p.values).cast(arrow_type)
+                for p in parts
+            ],
+            type=arrow_type,
+        ).combine_chunks()
+    except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: as objects
+        return _meta_parts_column([replace(p, kind="object") for p in parts], rows)
     index = np.full(rows, -1, dtype=np.int64)
-    index[np.concatenate([p.positions for p in parts])] = np.arange(len(values))
+    index[np.concatenate([np.asarray(p.positions, dtype=np.int64) for p in parts])] = np.arange(
+        len(values)
+    )
     taken = values.take(pa.array(index, mask=index < 0))
     if kind == "str":
         return pd.Series(pd.array(taken, dtype="str"))
@@ -245,6 +266,8 @@ class UserBatches:
         self._batch_pages = max(1, batch_pages)
         self._columns = Columns(_BASE)
         self._meta: dict[str, list[_MetaPart]] = {}
+        self._rare_rows: list[tuple[int, dict[str, Any]]] = []
+        self._carried: Counter[str] = Counter()
         self._pending: list[tuple[int, int, Any, bool]] = []
         self._pending_pages = 0
         self._checked = False
@@ -281,17 +304,52 @@ class UserBatches:
         self._read()
         frame = self._columns.frame()
         meta, self._meta = self._meta, {}
+        rare_rows, self._rare_rows = self._rare_rows, []
+        carried, self._carried = self._carried, Counter()
         rows = len(frame)
-        carried = {key: sum(len(p.positions) for p in parts) for key, parts in meta.items()}
         # The keys most users carry become columns, at most MAX_META_COLUMNS of them: the
         # cost is the values' count, never users x keys; the rest stay in external_metadata.
         chosen = sorted(carried, key=lambda k: (-carried[k], k))[:MAX_META_COLUMNS]
+        wanted = set(chosen)
+        rare: dict[str, tuple[list[int], list[Any]]] = {}
+        for row, flat in rare_rows:
+            for key in flat.keys() & wanted:
+                found = rare.get(key)
+                if found is None:
+                    found = rare[key] = ([], [])
+                found[0].append(row)
+                found[1].append(flat[key])
+        del rare_rows
         columns: dict[str, Any] = {name: frame[name] for name in frame.columns}
         for key in sorted(chosen, key=lambda k: (k != META_PREFIX, k)):
-            columns[key] = _meta_parts_column(meta.pop(key), rows)
+            parts = meta.pop(key, [])
+            if key in rare:
+                parts.append(_MetaPart.of(*rare.pop(key)))
+            columns[key] = _meta_parts_column(parts, rows)
         frame = pd.DataFrame(columns, columns=list(columns), copy=False)
         frame.attrs[META_LEFT_OUT] = len(carried) - len(chosen)
         return frame
+
+    def _keep_meta(self, flats: list[dict[str, Any]], first: int) -> None:
+        """Keep one batch's flattened metadata (``flats``, rows from ``first``): a key many
+        of its users carry as one Arrow part over the batch; the rows that carry a rare key
+        as they are, until :meth:`frame` knows which keys get a column."""
+        carried: Counter[str] = Counter()
+        for flat in flats:
+            carried.update(flat.keys())
+        self._carried.update(carried)
+        every = np.arange(first, first + len(flats), dtype=np.int64)
+        rare: set[str] = set()
+        for key, count in carried.items():
+            if count >= _ARROW_FROM:
+                part = _MetaPart.of(every, [flat.get(key) for flat in flats], count)
+                self._meta.setdefault(key, []).append(part)
+            else:
+                rare.add(key)
+        if rare:
+            self._rare_rows.extend(
+                (first + r, flat) for r, flat in enumerate(flats) if not rare.isdisjoint(flat)
+            )
 
     def _read(self) -> None:
         users, self._pending = self._pending, []
@@ -306,7 +364,7 @@ class UserBatches:
         employers: list[Any] = []
         providers: list[Any] = []
         raw: list[str] = []
-        batch_meta: dict[str, tuple[list[int], list[Any]]] = {}
+        flats: list[dict[str, Any]] = []
         for page, index, user, suspect in users:
             position = self._seen
             self._seen += 1
@@ -318,7 +376,6 @@ class UserBatches:
                     raise FrameError(f"user {position} {problem}")
                 self._rejected.append(RejectedRecord.of(page, index, user, problem))
                 continue
-            row = self.records + len(ids)
             ids.append(str(user["id"]))
             created.append(user["created_at"])
             employers.append(user.get("employers_connected") or [])
@@ -330,16 +387,10 @@ class UserBatches:
                 _flatten(metadata, META_PREFIX, flat)
             elif metadata is not None:
                 flat[META_PREFIX] = metadata
-            for key, value in flat.items():
-                found = batch_meta.get(key)
-                if found is None:
-                    found = batch_meta[key] = ([], [])
-                found[0].append(row)
-                found[1].append(value)
+            flats.append(flat)
         del users
-        for key, (positions, values) in batch_meta.items():
-            self._meta.setdefault(key, []).append(_MetaPart.of(positions, values))
-        del batch_meta
+        self._keep_meta(flats, self.records)
+        del flats
         try:
             created_at = pd.to_datetime(
                 pd.Series(created, dtype=object), utc=True, format="ISO8601"

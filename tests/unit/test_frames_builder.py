@@ -171,3 +171,47 @@ def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
     assert [r.error for r in rejected] == ["holds an integer beyond 64 bits"]
     page = json.dumps({"results": records}).encode()
     assert frames.users_frame(page)["meta.big"].tolist() == [pd.NA, float(2**70)]
+
+
+def test_metadata_kept_as_arrow_per_batch_still_types_by_every_value() -> None:
+    """Batches of many values keep them as Arrow: ints in one batch and floats in the next
+    make Float64, text in one and numbers in the next make object, as one read would."""
+    users, _ = sandbox(users=400, seed=4)
+    users = users[:400]
+    half = len(users) // 2
+    records = [
+        {
+            **u,
+            "external_metadata": {
+                "n": i if i < half else i + 0.5,
+                "mixed": f"t{i}" if i < half else i,
+                "text": f"s{i}",
+            },
+        }
+        for i, u in enumerate(users)
+    ]
+    pages = list(envelope_pages(records, size=half))
+    frame = built("users", pages, batch_pages=1)
+    assert frame["meta.n"].dtype == "Float64"
+    assert frame["meta.n"].tolist() == [
+        float(i if i < half else i + 0.5) for i in range(len(users))
+    ]
+    assert frame["meta.mixed"].dtype == object
+    assert frame["meta.mixed"].tolist()[half - 1 : half + 1] == [f"t{half - 1}", half]
+    assert frame["meta.text"].tolist() == [f"s{i}" for i in range(len(users))]
+    pd.testing.assert_frame_equal(frame, frames.users_frame(records))
+
+
+def test_rare_metadata_keys_are_columns_too() -> None:
+    """A key few users of a batch carry is kept with its rows; it gets its column as any
+    key does, typed by every value, with the values of keys many carry beside it."""
+    users, _ = sandbox(users=300, seed=9)
+    records = [
+        {**u, "external_metadata": {"common": i, f"rare {i % 37}": i}} for i, u in enumerate(users)
+    ]
+    pages = list(envelope_pages(records, size=100))
+    frame = built("users", pages, batch_pages=2)
+    assert frame["meta.rare 5"].dtype == "Int64"
+    assert frame["meta.rare 5"].dropna().tolist() == [i for i in range(300) if i % 37 == 5]
+    assert frame["meta.common"].tolist() == list(range(300))
+    pd.testing.assert_frame_equal(frame, built("users", pages, batch_pages=1000))
