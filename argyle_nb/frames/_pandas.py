@@ -150,14 +150,30 @@ def _pandas(column: Column, chunks: pa.ChunkedArray) -> Any:
         return pd.Series(chunks.to_pandas())
     if kind == "bool":
         return chunks.fill_null(False).to_numpy()
-    if kind == "Int64":
-        return pd.Series(pd.Int64Dtype().__from_arrow__(chunks), dtype="Int64")  # type: ignore[attr-defined]
-    if kind == "Float64":
-        return pd.Series(pd.Float64Dtype().__from_arrow__(chunks), dtype="Float64")  # type: ignore[attr-defined]
+    if kind in ("Int64", "Float64"):
+        return _masked(chunks, kind)
     codes: np.ndarray[Any, np.dtype[np.int8]] = (
         chunks.to_numpy() if len(chunks) else np.empty(0, dtype=np.int8)
     )
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(RESOURCES), dtype="str"))
+
+
+def _masked(chunks: pa.ChunkedArray, kind: str) -> pd.Series[Any]:
+    """Int64 or Float64, filled chunk by chunk (``__from_arrow__`` would hold a copy of
+    every chunk at once)."""
+    values: np.ndarray[Any, Any] = np.empty(
+        len(chunks), dtype=np.int64 if kind == "Int64" else np.float64
+    )
+    mask = np.empty(len(chunks), dtype=bool)
+    at = 0
+    for chunk in chunks.chunks:
+        end = at + len(chunk)
+        values[at:end] = chunk.fill_null(0).to_numpy(zero_copy_only=False)
+        mask[at:end] = chunk.is_null().to_numpy(zero_copy_only=False)
+        at = end
+    if kind == "Int64":
+        return pd.Series(pd.arrays.IntegerArray(values, mask), dtype="Int64", copy=False)
+    return pd.Series(pd.arrays.FloatingArray(values, mask), dtype="Float64", copy=False)
 
 
 def _categorical(chunks: pa.ChunkedArray, known: Sequence[str] = ()) -> pd.Categorical:
