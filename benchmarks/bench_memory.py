@@ -6,10 +6,13 @@ from a sandbox over loopback (SQLite cache on disk), then reports its peak RSS
 about 100,000 and 400,000 accounts, seeded once into reusable SQLite files
 (``$ARGYLE_NB_BENCH_DIR``, default ``~/.cache/argyle_nb/bench``).
 
-Target (issue 17): peak RSS at most about 2x the frames. Measured 2026-12-03 on 2 cores,
-not met: 96,105 accounts 719 MB for 110 MB of frames (6.5x), 383,104 accounts 2,115 MB for
-441 MB (4.8x). The pages are held whole and joined before Arrow reads them; this is the
-baseline for that work.
+Target (issue 17): peak RSS at most about 2x the frames. The frames are built as the pages
+arrive (:class:`~argyle_nb.frames.FrameBuilder`, 50 pages at a time; no page kept). Measured
+2026-12-04 on 2 cores: 383,104 accounts 940 MB for 441 MB of frames (2.1x; 1.8x above the
+129 MB that importing pandas and pyarrow costs), 37.9 s; 96,105 accounts 421 MB for 110 MB
+(3.8x; 2.6x above the imports), 9.1 s. Before (pages held whole, joined, read at once):
+2,325 MB (5.3x) and 689 MB (6.2x), 49.6 s and 12.8 s. What is left above the frames is
+mostly freed memory the allocators keep (Arrow's mimalloc, glibc), not live data.
 """
 
 from __future__ import annotations
