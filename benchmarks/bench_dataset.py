@@ -17,10 +17,11 @@ refuses DuckDB's start at any size); its peak RSS is the child's ``ru_maxrss``:
 ``python -m benchmarks dataset`` (part of ``make bench``); ``ARGYLE_NB_BENCH_USERS`` sets
 the users (default 770,000: about 1,010,000 accounts).
 
-Measured 2026-12-03 on 2 cores (seeding 241 s, once): export of 1,011,221 accounts and
-770,000 users in 161.6 s (6,257 accounts a second; 112.4 s for 958,739 in an earlier run),
-peak RSS 522 MB, dataset 266 MB (cache 1,483 MB); the four analyses in 7.0 s, peak RSS
-501 MB; the in-memory frames under the same limit: MemoryError after 22.5 s.
+Measured 2026-12-04 on 2 cores (seeding 155 s, once): export of 1,011,221 accounts and
+770,000 users in 122.9 s (8,228 accounts a second; 161.6 s and 522 MB before the walk kept
+its ids as numbers and the frames were built a batch at a time), peak RSS 480 MB, dataset
+266 MB (cache 1,483 MB); the four analyses in 4.5 s, peak RSS 510 MB; the in-memory frames
+under the same limit: ArrowMemoryError after 57.9 s.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ id once. :mod:`argyle_nb.client._pagination` walks; this says what the walk foun
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
@@ -114,7 +115,8 @@ class _Pass:
         self.read = 0
         self.records = 0
         self._sink = sink
-        self.ids: set[str] = set()
+        #: The ids met in this pass, compact (:func:`_compact`).
+        self.ids: set[int | str] = set()
         self.duplicates = 0
         self.counts: set[int | None] = set()
         self.idle = 0
@@ -125,11 +127,13 @@ class _Pass:
         for index, record_id in enumerate(page.info.ids):
             if record_id is None:
                 new += 1
-            elif record_id in self.ids:
+                continue
+            key = _compact(record_id)
+            if key in self.ids:
                 self.duplicates += 1
                 repeats.append(index)
             else:
-                self.ids.add(record_id)
+                self.ids.add(key)
                 new += 1
         self.counts.add(page.info.count)
         self.read += 1
@@ -162,6 +166,25 @@ class _Pass:
         if count is not None and count != self.records:
             return f"it says count={count} but served {self.records} records"
         return None
+
+
+def _compact(record_id: str) -> int | str:
+    """An id as the pass remembers it: a UUID in its canonical text (what the API sends) as
+    its 128-bit number, about 40 bytes less a record; anything else (another case, other
+    hyphens) as it is, so two different ids never become one.
+
+    Example:
+        >>> _compact("0994b847-cc69-4d98-bc99-c5e65e762add") == 0x0994B847CC694D98BC99C5E65E762ADD
+        True
+        >>> _compact("0994B847-CC69-4D98-BC99-C5E65E762ADD")
+        '0994B847-CC69-4D98-BC99-C5E65E762ADD'
+    """
+    if _CANONICAL_UUID.fullmatch(record_id):  # one text per number: no two ids meet
+        return int(record_id.replace("-", ""), 16)
+    return record_id
+
+
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _walk_of(

@@ -318,3 +318,15 @@ def test_an_export_of_a_list_that_never_holds_still_says_so(tmp_path: Path) -> N
     assert len(written) == len(set(written))  # each id once, though pages shifted
     assert found.consistent is False and found.note is not None and "changed" in found.note
     assert found.records == len(written)
+
+
+def test_a_pass_remembers_ids_compactly_and_never_merges_two() -> None:
+    """Canonical UUIDs are kept as numbers (the walk's memory per record); any other text
+    stays text, so ids that differ by case or hyphens stay two ids."""
+    from argyle_nb.client._passes import _compact
+
+    canonical = "0994b847-cc69-4d98-bc99-c5e65e762add"
+    others = [canonical.upper(), "0994b847cc69-4d98-bc99-c5e6-5e762add", " " + canonical[1:]]
+    assert isinstance(_compact(canonical), int)
+    assert len({_compact(i) for i in [canonical, *others]}) == 4
+    assert _compact(canonical) == _compact(str(canonical))
