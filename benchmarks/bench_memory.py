@@ -10,9 +10,10 @@ Target (issue 17): peak RSS at most about 2x the frames. The frames are built as
 arrive (:class:`~argyle_nb.frames.FrameBuilder`, 50 pages at a time; no page kept). Measured
 2026-12-04 on 2 cores: 383,104 accounts 922 MB for 441 MB of frames (2.1x; 1.8x above the
 129 MB that importing pandas and pyarrow costs), 32 to 45 s over four runs; 96,105 accounts
-421 MB for 110 MB (3.8x; 2.6x above the imports), 8 to 11 s. Before (pages held whole, joined, read at once):
-2,325 MB (5.3x) and 689 MB (6.2x), 49.6 s and 12.8 s. What is left above the frames is
-mostly freed memory the allocators keep (Arrow's mimalloc, glibc), not live data.
+421 MB for 110 MB (3.8x; 2.6x above the imports), 8 to 11 s. Before (pages held whole,
+joined, read at once): 2,325 MB (5.3x) and 689 MB (6.2x), 49.6 s and 12.8 s. What is left
+above the frames is mostly freed memory the allocators keep (Arrow's mimalloc, glibc), not
+live data.
 """
 
 from __future__ import annotations
