@@ -8,7 +8,6 @@ from typing import Final
 
 import orjson
 import pandas as pd
-import pyarrow as pa
 
 from argyle_nb.frames._errors import FrameError
 from argyle_nb.frames._pandas import (
@@ -112,11 +111,6 @@ class AccountBatches:
         self.records += len(accounts)
         for table, columns in self._columns.items():
             columns.add(_TABLES[table][1](accounts))
-        del accounts
-        import os
-
-        if os.environ.get("RELEASE"):
-            pa.default_memory_pool().release_unused()
 
 
 def _account_frames(
