@@ -181,12 +181,7 @@ class Requester:
             if sink is None:
                 walk = self.paginator.walk(first, bar=bar)
                 for page in walk.pages:
-                    served.add(
-                        where(page.answer.url),
-                        from_cache=page.answer.from_cache,
-                        served_at=page.answer.created_at,
-                        expires=page.answer.expires,
-                    )
+                    _note(served, page)
             else:
                 walk = self.paginator.stream(first, _Served(sink, served), bar=bar)
         finally:
@@ -237,11 +232,16 @@ class _Served:
         self.sink.begin(number)
 
     def page(self, page: Page) -> None:
-        answer = page.answer
-        self.served.add(
-            where(answer.url),
-            from_cache=answer.from_cache,
-            served_at=answer.created_at,
-            expires=answer.expires,
-        )
+        _note(self.served, page)
         self.sink.page(page)
+
+
+def _note(served: ServedPages, page: Page) -> None:
+    """What ``page`` says of itself, noted in ``served``."""
+    answer = page.answer
+    served.add(
+        where(answer.url),
+        from_cache=answer.from_cache,
+        served_at=answer.created_at,
+        expires=answer.expires,
+    )
