@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -60,32 +60,42 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
     rows = []
     for key in metadata_keys(unique):
         labels = _labels(unique[_meta_column(unique, key)])
-        present = labels[labels != MISSING]
-        sizes = present.value_counts()
-        values = len(sizes)
-        median = float(sizes.median()) if values else 0.0
-        share = len(present) / total if total else 0.0
-        if values <= 1:
-            reason = "a single value" if values else "no values"
-        elif values > 20 and values >= ID_LIKE_SHARE * len(present):
-            reason = f"nearly unique per user ({values:,} values): an id, not a cohort"
-        elif share < MOSTLY_MISSING_SHARE:
-            reason = f"mostly missing (carried by {share:.1%} of users)"
-        elif values > MANY_VALUES and median < min_users:
-            reason = f"many small groups ({values:,} values, most under {min_users} users)"
-        else:
-            reason = ""
-        rows.append(
-            {
-                "key": key,
-                "users": len(present),
-                "share": share,
-                "values": values,
-                "median_group": median,
-                "cohort": "poor" if reason else "good",
-                "reason": reason,
-            }
-        )
+        sizes = labels[labels != MISSING].value_counts()
+        median = float(sizes.median()) if len(sizes) else 0.0
+        rows.append(judge_key(key, int(sizes.sum()), len(sizes), median, total, min_users))
+    return finish_key_summary(rows)
+
+
+def judge_key(
+    key: str, present: int, values: int, median: float, total: int, min_users: int
+) -> dict[str, Any]:
+    """One row of :func:`metadata_key_summary`: ``present`` users of ``total`` carry the
+    key, in ``values`` groups of median size ``median``. Shared with the DuckDB path."""
+    share = present / total if total else 0.0
+    if values <= 1:
+        reason = "a single value" if values else "no values"
+    elif values > 20 and values >= ID_LIKE_SHARE * present:
+        reason = f"nearly unique per user ({values:,} values): an id, not a cohort"
+    elif share < MOSTLY_MISSING_SHARE:
+        reason = f"mostly missing (carried by {share:.1%} of users)"
+    elif values > MANY_VALUES and median < min_users:
+        reason = f"many small groups ({values:,} values, most under {min_users} users)"
+    else:
+        reason = ""
+    return {
+        "key": key,
+        "users": present,
+        "share": share,
+        "values": values,
+        "median_group": median,
+        "cohort": "poor" if reason else "good",
+        "reason": reason,
+    }
+
+
+def finish_key_summary(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows of :func:`judge_key` as :func:`metadata_key_summary`'s table: good keys
+    first, each part by users, then name."""
     columns = ["key", "users", "share", "values", "median_group", "cohort", "reason"]
     out = pd.DataFrame(rows, columns=columns).set_index("key")
     out.index = out.index.astype("str")

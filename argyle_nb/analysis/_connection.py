@@ -182,27 +182,36 @@ def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
     )
     with_code = accounts[accounts["connection_error_code"].notna()]
     codes = with_code["connection_error_code"].astype("str")
-    tally = codes.value_counts()
-    tally = tally.sort_index().sort_values(ascending=False, kind="stable")
-    if n is not None:
-        tally = tally.head(n)
     messages = (
         with_code["connection_error_message"]
         .astype("str")
         .where(with_code["connection_error_message"].notna().to_numpy())
     )
     pairs = pd.DataFrame({"code": codes.to_numpy(), "message": messages.to_numpy()}).dropna()
+    said = pairs.value_counts().reset_index(name="k") if len(pairs) else None
+    return finish_error_codes(codes.value_counts(), said, n=n)
+
+
+def finish_error_codes(
+    tally: pd.Series[Any], messages: pd.DataFrame | None, *, n: int | None
+) -> pd.DataFrame:
+    """:func:`top_error_codes` from the accounts per code (``tally``) and, per ``code`` and
+    ``message`` sent with it, how many accounts (``k``): shared with the DuckDB path."""
+    with_code = int(tally.sum())
+    tally = tally.sort_index().sort_values(ascending=False, kind="stable")
+    if n is not None:
+        tally = tally.head(n)
     common: dict[str, str] = {}
-    if len(pairs):
-        m = pairs.value_counts().reset_index(name="k")
-        m = m.sort_values(["code", "k", "message"], ascending=[True, False, True])
+    if messages is not None and len(messages):
+        m = messages.sort_values(["code", "k", "message"], ascending=[True, False, True])
         common = dict(m.drop_duplicates("code").set_index("code")["message"])
-    out = pd.DataFrame(
+    low, high = wilson(tally.to_numpy(), np.full(len(tally), with_code))
+    return pd.DataFrame(
         {
             "accounts": tally.astype("int64").to_numpy(),
-            "share": (tally / max(len(with_code), 1)).to_numpy(),
-            "low": wilson(tally.to_numpy(), np.full(len(tally), len(with_code)))[0],
-            "high": wilson(tally.to_numpy(), np.full(len(tally), len(with_code)))[1],
+            "share": (tally / max(with_code, 1)).to_numpy(),
+            "low": low,
+            "high": high,
             "message": pd.Series(
                 [common.get(c, CONNECTION_ERROR_MESSAGES.get(c)) for c in tally.index],
                 dtype="str",
@@ -210,7 +219,6 @@ def top_error_codes(accounts: pd.DataFrame, n: int | None = 10) -> pd.DataFrame:
         },
         index=pd.Index(tally.index, dtype="str", name="connection_error_code"),
     )
-    return out
 
 
 def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = None) -> Axes:

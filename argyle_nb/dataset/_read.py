@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from argyle_nb.dataset._manifest import TABLES, DatasetError, Manifest
+from argyle_nb.dataset._sql import sql_text
 from argyle_nb.provenance import Provenance
 
 __all__ = ["Dataset"]
@@ -54,13 +55,45 @@ class Dataset:
         if threads is not None:
             config["threads"] = int(threads)
         self.db: Any = duckdb.connect(config=config)
+        #: The restrictions of a selection (:meth:`restricted`): table -> SQL condition.
+        self.where: dict[str, str] = {}
+        # The files are views in the schema "parts"; each table is a view over its files, in
+        # "main", which a selection shadows with a temporary view of its own.
+        self.db.execute("create schema parts")
         for table in TABLES:
-            files = [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
+            files = self.files(table)
             if files:
                 # union_by_name: a later part may know a status or resource an earlier did not.
-                self.db.read_parquet(files, union_by_name=True).create_view(table)
+                listed = ", ".join(sql_text(f) for f in files)
+                source = f"read_parquet([{listed}], union_by_name = true)"
             else:
-                self.db.execute(f"create view {table} as select * from ({_EMPTY[table]})")
+                source = f"({_EMPTY[table]})"
+            self.db.execute(f"create view parts.{table} as select * from {source}")
+            self.db.execute(f"create view main.{table} as select * from parts.{table}")
+
+    def files(self, table: str) -> list[str]:
+        """The Parquet files of ``table``, in the order they were written."""
+        return [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
+
+    def restricted(self, table: str, condition: str) -> Dataset:
+        """The same dataset with only the rows of ``table`` where the SQL ``condition``
+        holds (on top of this one's restrictions); the other tables are unchanged.
+
+        The selection shares this dataset's DuckDB database (a cursor of it) and reads the
+        same files: it costs nothing until queried. Used by
+        :func:`~argyle_nb.dataset.select_accounts` and the explorers.
+        """
+        if table not in TABLES:
+            raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
+        out = object.__new__(Dataset)
+        out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
+        out.db = self.db.cursor()
+        out.where = dict(self.where)
+        before = out.where.get(table)
+        out.where[table] = condition if before is None else f"({before}) and ({condition})"
+        for name, where in out.where.items():
+            out.db.execute(f"create temp view {name} as select * from parts.{name} where {where}")
+        return out
 
     def sql(self, query: str, params: Any = None) -> Any:
         """A DuckDB relation of ``query`` over the views ``users``, ``accounts``,
@@ -68,7 +101,9 @@ class Dataset:
         return self.db.sql(query, params=params)
 
     def rows(self, table: str) -> int:
-        """Rows of ``table``, from the manifest."""
+        """Rows of ``table``: from the manifest, or counted for a restricted table."""
+        if table in self.where:
+            return int(self.db.sql(f"select count(*) from {table}").fetchall()[0][0])
         return sum(p.rows for p in self.manifest.parts if p.table == table)
 
     def provenance(self, endpoint: str) -> Provenance:
@@ -90,7 +125,8 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{self.rows(t):,} {t}" for t in TABLES)
-        return f"<Dataset {self.path} (version {self.manifest.version}): {counts}>"
+        where = "".join(f"; {t} where {c}" for t, c in self.where.items())
+        return f"<Dataset {self.path} (version {self.manifest.version}{where}): {counts}>"
 
 
 #: An empty table of each kind: a list with no records still has its columns.

@@ -6,8 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import analysis
-from argyle_nb.widgets._base import Clock, _Explorer, _options, _widgets
+from argyle_nb import dataset
+from argyle_nb.dataset import Dataset
+from argyle_nb.widgets._base import Clock, _Explorer, _ops, _options, _widgets
 from argyle_nb.widgets._charts import timeline_chart
 
 # ---------------------------------------------------------------------------
@@ -23,7 +24,9 @@ class AvailabilityExplorer(_Explorer):
     others the data has and why they draw nothing.
 
     Args:
-        availability: an :func:`~argyle_nb.frames.availability_frame`.
+        availability: an :func:`~argyle_nb.frames.availability_frame`, or a
+            :class:`~argyle_nb.dataset.Dataset` (every count is made in DuckDB; only the
+            summary and the sampled windows are in pandas).
         resource: the resource shown first (default: ``payouts`` if it has windows, else
             the first resource that has).
         sample: how many accounts the timeline draws (a seeded sample).
@@ -42,7 +45,7 @@ class AvailabilityExplorer(_Explorer):
 
     def __init__(
         self,
-        availability: pd.DataFrame,
+        availability: pd.DataFrame | Dataset,
         resource: str | None = None,
         *,
         sample: int = 50,
@@ -54,28 +57,24 @@ class AvailabilityExplorer(_Explorer):
         super().__init__(clock)
         w = _widgets()
         self.availability = availability
+        self._analysis = _ops(availability)
         self._track(availability=availability)
         self.sample = sample
         self.seed = seed
         self.stale_days = stale_days
-        latest = availability["updated_at"].max()
+        present, with_windows, statuses, latest = _offered(availability)
         if now is not None:
             self.now: pd.Timestamp | None = pd.Timestamp(now)
         else:
             self.now = pd.Timestamp(latest) if pd.notna(latest) else None
         self.flagged: pd.DataFrame = pd.DataFrame()
-        counts = availability["resource"].astype("str").value_counts()
-        order = _category_order(availability["resource"])
-        present = [r for r in order if counts.get(r, 0) > 0]
-        dated = availability["available_from"].notna() & availability["available_to"].notna()
-        with_windows = set(availability.loc[dated.to_numpy(), "resource"].astype("str"))
         resources = [r for r in present if r in with_windows]
         self.without_windows: list[str] = [r for r in present if r not in with_windows]
         if resource is None and resources:
             resource = "payouts" if "payouts" in resources else resources[0]
         self.resource = w.Dropdown(options=resources, value=resource, description="Resource")
         self.statuses = w.SelectMultiple(
-            options=_category_order(availability["status"]),
+            options=statuses,
             description="Statuses",
             layout=w.Layout(width="260px", height="90px"),
         )
@@ -100,16 +99,18 @@ class AvailabilityExplorer(_Explorer):
             have = ", ".join(self.without_windows) or "none"
             self._empty(f"No resource has event windows to draw (resources present: {have}).")
             return
-        # Categorical against a value: no text column of half a million rows is made.
-        rows = self.availability[(self.availability["resource"] == resource).to_numpy(bool)]
-        if statuses is not None:
-            rows = rows[rows["status"].astype("str").isin(statuses).to_numpy()]
-        if rows.empty:
+        rows = _scans(self.availability, resource, statuses)
+        empty = rows.rows("availability") == 0 if isinstance(rows, Dataset) else rows.empty
+        if empty:
             chosen = ", ".join(statuses or [])
             self._empty(f"No {resource} scans with the status {chosen}.")
             return
-        summary = analysis.availability_windows(rows, stale_days=self.stale_days, now=self.now)
-        timeline = analysis.availability_timeline(
+        summary = self._analysis.availability_windows(
+            rows, stale_days=self.stale_days, now=self.now
+        )
+        if isinstance(rows, Dataset):
+            rows.close()
+        timeline = self._analysis.availability_timeline(
             self.availability,
             resource,
             statuses=statuses,
@@ -153,6 +154,40 @@ class AvailabilityExplorer(_Explorer):
 
     def _summary(self) -> str:
         return f"resource={self.resource.value!r}, {len(self.chart_data)} windows drawn"
+
+
+def _offered(
+    availability: pd.DataFrame | Dataset,
+) -> tuple[list[str], set[str], list[str], Any]:
+    """The resources present (in category order), those with event windows, the
+    statuses present and the latest ``updated_at``."""
+    if isinstance(availability, Dataset):
+        counts = dataset.scan_counts(availability)
+        per = counts.groupby("resource", observed=True)[["accounts", "with_window"]].sum()
+        present = [str(r) for r in per.index if per.loc[r, "accounts"] > 0]
+        dated = {str(r) for r in per.index if per.loc[r, "with_window"] > 0}
+        seen = counts.loc[counts["accounts"] > 0, "status"]
+        statuses = [str(c) for c in seen.cat.categories if c in set(seen)]
+        return present, dated, statuses, counts["latest"].max()
+    tally = availability["resource"].astype("str").value_counts()
+    present = [r for r in _category_order(availability["resource"]) if tally.get(r, 0) > 0]
+    when = availability["available_from"].notna() & availability["available_to"].notna()
+    dated = set(availability.loc[when.to_numpy(), "resource"].astype("str"))
+    statuses = _category_order(availability["status"])
+    return present, dated, statuses, availability["updated_at"].max()
+
+
+def _scans(
+    availability: pd.DataFrame | Dataset, resource: str, statuses: list[str] | None
+) -> pd.DataFrame | Dataset:
+    """The scans of ``resource`` with one of ``statuses`` (``None``: any)."""
+    if isinstance(availability, Dataset):
+        return dataset.select_availability(availability, resource=resource, statuses=statuses)
+    # Categorical against a value: no text column of half a million rows is made.
+    rows = availability[(availability["resource"] == resource).to_numpy(bool)]
+    if statuses is not None:
+        rows = rows[rows["status"].astype("str").isin(statuses).to_numpy()]
+    return rows
 
 
 def _category_order(values: pd.Series[Any]) -> list[str]:

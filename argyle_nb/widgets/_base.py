@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb.provenance import format_age, provenance_of
+from argyle_nb.dataset import Dataset
+from argyle_nb.provenance import Provenance, format_age, provenance_of
 
 MAX_CHART_ROWS = 30
 #: Most rows one HTML table shows.
@@ -49,20 +50,32 @@ def _message_html(text: str, *, error: bool = False) -> str:
 Clock = Callable[[], datetime]
 
 
-def _source_line(frames: dict[str, pd.DataFrame], now: datetime) -> str:
-    """``Data: accounts: 1334 from the embedded sandbox, 2 min old`` for tracked frames."""
+#: Where each table of a dataset was listed from.
+_ENDPOINTS = {"users": "/v1/users", "accounts": "/v1/accounts", "availability": "/v1/accounts"}
+
+
+def _source_line(frames: dict[str, pd.DataFrame | Dataset], now: datetime) -> str:
+    """``Data: accounts: 1334 from the embedded sandbox, 2 min old`` for tracked frames
+    (or tables of a dataset: ``accounts: 1334 from ... (a dataset, 412 selected)``)."""
     parts: list[str] = []
     unknown: list[str] = []
     for name, frame in frames.items():
+        found: Provenance | None
         try:
-            found = provenance_of(frame)
+            if isinstance(frame, Dataset):
+                found = frame.provenance(_ENDPOINTS[name])
+            else:
+                found = provenance_of(frame)
         except ValueError:
             found = None
         if found is None:
             unknown.append(name)
             continue
+        records, kind = found.records, ""
+        if isinstance(frame, Dataset):
+            records, kind = frame.rows(name), " (an exported dataset)"
         text = (
-            f"{name}: {found.records} from the {found.environment}, "
+            f"{name}: {records} from the {found.environment}{kind}, "
             f"{format_age(found.age(now))} old"
         )
         if found.pages_from_cache:
@@ -86,7 +99,7 @@ class _Explorer:
         #: Where the data shown came from and how old it is (from the frames' provenance).
         self.data_source: str = ""
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._tracked: dict[str, pd.DataFrame] = {}
+        self._tracked: dict[str, pd.DataFrame | Dataset] = {}
         self._source = w.HTML()
         self._message = w.HTML()
         from argyle_nb.widgets._charts import jupyter_chart
@@ -106,7 +119,7 @@ class _Explorer:
         self._message.value = _message_html(text, error=error)
         self._show_source()
 
-    def _track(self, **frames: pd.DataFrame) -> None:
+    def _track(self, **frames: pd.DataFrame | Dataset) -> None:
         """Name the frames whose provenance the explorer shows."""
         self._tracked = frames
         self._show_source()
@@ -194,3 +207,38 @@ class _Explorer:
 
 def _options(values: pd.Series[Any]) -> list[str]:
     return sorted({str(v) for v in values.dropna().unique()})
+
+
+def _ops(data: pd.DataFrame | Dataset) -> Any:
+    """The analyses for ``data``: :mod:`argyle_nb.dataset`'s (in DuckDB) for a dataset,
+    :mod:`argyle_nb.analysis`'s (pandas) for a frame; they share names and arguments."""
+    if isinstance(data, Dataset):
+        from argyle_nb import dataset
+
+        return dataset
+    from argyle_nb import analysis
+
+    return analysis
+
+
+def _rows(data: pd.DataFrame | Dataset, table: str) -> int:
+    """Rows of a frame, or of the dataset's ``table``."""
+    return data.rows(table) if isinstance(data, Dataset) else len(data)
+
+
+def _columns(data: pd.DataFrame | Dataset, table: str) -> list[str]:
+    if isinstance(data, Dataset):
+        return [str(r[0]) for r in data.sql(f"describe {table}").fetchall()]
+    return [str(c) for c in data.columns]
+
+
+def _values(data: pd.DataFrame | Dataset, table: str, column: str) -> list[str]:
+    """The values of ``column``, as text, sorted (what a filter offers)."""
+    if isinstance(data, Dataset):
+        quoted = '"' + column.replace('"', '""') + '"'
+        rows = data.sql(
+            f"select distinct cast({quoted} as varchar) from {table}"
+            f" where {quoted} is not null order by 1"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+    return _options(data[column])

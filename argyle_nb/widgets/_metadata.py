@@ -7,13 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import analysis
+from argyle_nb import analysis, dataset
+from argyle_nb.dataset import Dataset
 from argyle_nb.frames import metadata_keys
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
     MAX_GROUP_OPTIONS,
     Clock,
     _Explorer,
+    _rows,
     _widgets,
 )
 from argyle_nb.widgets._charts import COHORT_SELECTION, cohort_chart
@@ -33,8 +35,11 @@ class MetadataExplorer(_Explorer):
     or mostly missing are offered after them, marked as such.
 
     Args:
-        users: a :func:`~argyle_nb.frames.users_frame`.
-        accounts: an :func:`~argyle_nb.frames.accounts_frame`.
+        users: a :func:`~argyle_nb.frames.users_frame`, or a
+            :class:`~argyle_nb.dataset.Dataset` (then no ``accounts``: the dataset has
+            them; every count is made in DuckDB, and a group's users are listed up to
+            :data:`MAX_LISTED`).
+        accounts: an :func:`~argyle_nb.frames.accounts_frame` (with frames).
         key: the key shown first (default: the best cohort key).
 
     Attributes:
@@ -44,8 +49,12 @@ class MetadataExplorer(_Explorer):
         table: the groups shown (users, connected users' share with its interval,
             accounts and their shares, small).
         chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
-        group_users: the users of the chosen group.
+        group_users: the users of the chosen group (of a dataset: the first
+            :data:`MAX_LISTED`).
     """
+
+    #: Most users of a dataset's group listed (a group may hold millions).
+    MAX_LISTED = 10_000
 
     TABLE_COLUMNS = (
         "users",
@@ -60,8 +69,8 @@ class MetadataExplorer(_Explorer):
 
     def __init__(
         self,
-        users: pd.DataFrame,
-        accounts: pd.DataFrame,
+        users: pd.DataFrame | Dataset,
+        accounts: pd.DataFrame | None = None,
         key: str | None = None,
         *,
         clock: Clock | None = None,
@@ -69,14 +78,27 @@ class MetadataExplorer(_Explorer):
         super().__init__(clock)
         w = _widgets()
         self.users = users
-        self.accounts = accounts
-        self._track(users=users, accounts=accounts)
+        self.accounts: pd.DataFrame | Dataset
+        self._outcomes: analysis.Outcomes | None = None
+        summary: pd.DataFrame | None
+        if isinstance(users, Dataset):
+            if accounts is not None:
+                raise ValueError("a dataset holds its accounts: pass MetadataExplorer(ds)")
+            self.accounts = users
+            self._track(users=users, accounts=users)
+            summary = dataset.metadata_key_summary(users)
+        else:
+            if accounts is None:
+                raise ValueError("MetadataExplorer(users, accounts) needs the accounts frame")
+            self.accounts = accounts
+            self._track(users=users, accounts=accounts)
+            # What every user did, once: a new key then costs only its labels.
+            self._outcomes = analysis.Outcomes.of(users, accounts) if "id" in users else None
+            summary = analysis.metadata_key_summary(users) if metadata_keys(users) else None
+        self._users_count = _rows(users, "users")
         self.groups: pd.DataFrame = pd.DataFrame()
-        # What every user did, once: a new key then costs only its labels.
-        self._outcomes = analysis.Outcomes.of(users, accounts) if "id" in users else None
         self.comparison: analysis.CohortComparison | None = None
         self.group_users: pd.DataFrame = pd.DataFrame()
-        summary = analysis.metadata_key_summary(users) if metadata_keys(users) else None
         options: list[tuple[str, str]] = []
         if summary is not None:
             for k, row in summary.iterrows():
@@ -120,7 +142,12 @@ class MetadataExplorer(_Explorer):
             self.group.options = []
             self._say("No metadata keys among these users: nothing to group by.")
             return
-        groups = analysis.metadata_groups(self.users, self.accounts, key, outcomes=self._outcomes)
+        if isinstance(self.users, Dataset):
+            groups = dataset.metadata_groups(self.users, key)
+        else:
+            groups = analysis.metadata_groups(
+                self.users, self._frame(), key, outcomes=self._outcomes
+            )
         self.groups = groups
         if groups.empty:
             self._show_table(pd.DataFrame())
@@ -135,7 +162,7 @@ class MetadataExplorer(_Explorer):
         self._chart.selections.observe(self._clicked, [COHORT_SELECTION])
         left_out = len(groups) - len(drawn)
         note = f" (chart: the {len(drawn)} largest)" if left_out else ""
-        self._say(f"{key!r}: {len(groups)} groups of {len(self.users)} users{note}.")
+        self._say(f"{key!r}: {len(groups):,} groups of {self._users_count:,} users{note}.")
         # A Dropdown of 100,000 ids would stall the browser: offer the largest groups.
         self.group.options = [str(g) for g in groups.index[:MAX_GROUP_OPTIONS]]
         self.group.value = None
@@ -149,9 +176,12 @@ class MetadataExplorer(_Explorer):
                 f"<i>{plain:,} cohorts: too many to compare one by one (is this key an id?).</i>"
             )
             return
-        self.comparison = analysis.compare_cohorts(
-            self.users, self.accounts, key, outcomes=self._outcomes
-        )
+        if isinstance(self.users, Dataset):
+            self.comparison = dataset.compare_cohorts(self.users, key)
+        else:
+            self.comparison = analysis.compare_cohorts(
+                self.users, self._frame(), key, outcomes=self._outcomes
+            )
         lines = self.comparison.summary().split("\n")
         items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
         self._words.value = f"<div>{html.escape(lines[0])}<ul>{items}</ul></div>"
@@ -169,16 +199,31 @@ class MetadataExplorer(_Explorer):
             self._members.show(pd.DataFrame())
             self._users.value = "<i>Choose a group to list its users.</i>"
             return
-        chosen = analysis.users_in_group(self.users, self.key.value, group)
+        if isinstance(self.users, Dataset):
+            total = int(self.groups.loc[group, "users"]) if group in self.groups.index else 0
+            chosen = dataset.users_in_group(
+                self.users, self.key.value, group, limit=self.MAX_LISTED
+            )
+        else:
+            chosen = analysis.users_in_group(self.users, self.key.value, group)
+            total = len(chosen)
         self.group_users = chosen
         # One column per metadata key the group's users carry (not raw JSON), in pages.
         meta = [c for c in chosen.columns if str(c).startswith("meta") and chosen[c].notna().any()]
         columns = [c for c in ("id", "created_at") if c in chosen.columns] + meta
         listing = chosen[columns].reset_index(drop=True)
         listing.columns = [str(c).removeprefix("meta.") for c in listing.columns]
-        title = f"<b>{len(chosen):,} users in {html.escape(repr(group))}</b>"
-        self._users.value = title + ("" if len(chosen) else " — none")
+        title = f"<b>{total:,} users in {html.escape(repr(group))}</b>"
+        if total > len(chosen):
+            title += f" (the first {len(chosen):,} listed)"
+        self._users.value = title + ("" if total else " — none")
         self._members.show(listing)
+
+    def _frame(self) -> pd.DataFrame:
+        """The accounts frame (the explorer shows frames, not a dataset)."""
+        if not isinstance(self.accounts, pd.DataFrame):
+            raise TypeError("the explorer shows a dataset, not frames")
+        return self.accounts
 
     def _summary(self) -> str:
         return f"key={self.key.value!r}, {len(self.groups)} groups"

@@ -126,7 +126,7 @@ def test_connection_health_shows_its_tables_charts_and_explorer_snapshot(
     assert page.count('src="data:image/png;base64,') >= 1  # the notebook's plot
     snapshot = page[page.index('class="argyle-explorer-snapshot"') :]
     total = sum(expected.values())
-    assert f"{total} of {total} accounts, by link_item." in snapshot
+    assert f"{total:,} of {total:,} accounts, by link_item." in snapshot
     # The explorer's two charts: inline SVG with their spec, and one inline Vega to make
     # them live (hover, legend clicks), after the last of them.
     assert snapshot.count('<div class="argyle-vega">') == 2

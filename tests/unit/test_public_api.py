@@ -136,9 +136,17 @@ DATASET = {
     "Manifest",
     "Part",
     "ServedPage",
+    "availability_timeline",
     "availability_windows",
+    "compare_cohorts",
     "connection_status_distribution",
     "metadata_groups",
+    "metadata_key_summary",
+    "scan_counts",
+    "select_accounts",
+    "select_availability",
+    "top_error_codes",
+    "users_in_group",
 }
 
 

@@ -1,0 +1,258 @@
+"""Metadata cohorts on a :class:`Dataset`: which keys make cohorts, each cohort's size
+and health, the comparison of cohorts and a cohort's users, counted in DuckDB and
+finished as in pandas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from argyle_nb.analysis._cohorts import (
+    finish_groups,
+    finish_key_summary,
+    judge_key,
+    most_frequent_codes,
+)
+from argyle_nb.analysis._common import MIN_USERS, MISSING, OTHER
+from argyle_nb.analysis._compare import CohortComparison, _compare
+from argyle_nb.analysis._outcomes import Unit, _check_min_users, describe
+from argyle_nb.dataset._manifest import DatasetError
+from argyle_nb.dataset._read import Dataset
+from argyle_nb.dataset._sql import sql_text
+from argyle_nb.frames import users_frame
+from argyle_nb.frames._schema import MAX_META_COLUMNS
+
+__all__ = ["compare_cohorts", "metadata_groups", "metadata_key_summary", "users_in_group"]
+
+#: One user per id (the dataset's users are unique; a refresh never repeats one).
+_FIRST = (
+    "first as (select id, any_value(external_metadata) as external_metadata from users group by id)"
+)
+_SEGMENT = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^."\[]+))')
+
+
+def _key_name(fullkey: str) -> str:
+    """``$.a."b c"`` (DuckDB's path of a JSON value) as the dotted key ``a.b c``."""
+    parts = [
+        quoted.replace('\\"', '"') if quoted or not plain else plain
+        for quoted, plain in _SEGMENT.findall(fullkey)
+    ]
+    return ".".join(parts)
+
+
+def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataFrame:
+    """:func:`argyle_nb.analysis.metadata_key_summary` of the dataset's users.
+
+    The keys are those :func:`~argyle_nb.frames.users_frame` makes columns of: every leaf
+    of the metadata objects (nested objects dotted, arrays as values), ``meta`` for
+    metadata that is not an object, at most :data:`~argyle_nb.frames.MAX_META_COLUMNS`
+    (those most users carry).
+
+    Example:
+        >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
+        ...     metadata_key_summary(ds)[["users", "cohort", "reason"]]
+    """
+    _check_min_users(min_users)
+    (total,) = ds.sql(f"with {_FIRST} select count(*) from first").fetchall()[0]
+    # Leaves of the metadata: values whose parent is an object and which are no object
+    # themselves (or an empty one), outside arrays; the root when it is no object.
+    label = (
+        f"case when t.type = 'NULL' then {sql_text(MISSING)} when t.type = 'VARCHAR'"
+        " then json_extract_string(t.value, '$') else cast(t.value as varchar) end"
+    )
+    outside_arrays = (
+        "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
+    )
+    leaves = (
+        f"with {_FIRST}, leaves as (select f.id, t.fullkey, {label} as label"
+        " from first f, json_tree(f.external_metadata) t"
+        " where f.external_metadata is not null and json_type(f.external_metadata) != 'NULL'"
+        " and ((t.fullkey = '$' and t.type != 'OBJECT') or (t.fullkey != '$'"
+        " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
+        f" and {outside_arrays})))"
+    )
+    per_key = ds.sql(
+        f"{leaves}, sizes as (select fullkey, label, count(*) as n from leaves group by all)"
+        f" select fullkey, sum(n) as carried,"
+        f" coalesce(sum(n) filter (where label != {sql_text(MISSING)}), 0) as present,"
+        f" count(*) filter (where label != {sql_text(MISSING)}) as n_values,"
+        f" coalesce(median(n) filter (where label != {sql_text(MISSING)}), 0) as median"
+        " from sizes group by fullkey"
+    ).fetchall()
+    named = [("meta" if k == "$" else _key_name(k), c, p, v, m) for k, c, p, v, m in per_key]
+    chosen = sorted(named, key=lambda row: (-row[1], row[0]))[:MAX_META_COLUMNS]
+    rows = [
+        judge_key(key, int(present), int(values), float(median), int(total), min_users)
+        for key, _, present, values, median in chosen
+    ]
+    return finish_key_summary(rows)
+
+
+def _metadata_label(key: str) -> str:
+    """The cohort of a user for ``key`` from ``external_metadata`` (JSON text), as the
+    pandas analyses label it: text as is, other JSON values as JSON, missing explicit."""
+    name = key.removeprefix("meta.") if key != "meta" else ""
+    path = "$" + "".join(f'."{part}"' for part in name.split(".")) if name else "$"
+    path = path.replace("'", "''")
+    value = f"json_extract(external_metadata, '{path}')"
+    # "meta" is metadata that is not an object; a key's object value is split into keys.
+    split = (
+        "= 'OBJECT'"
+        if not name
+        else "= 'OBJECT' and json_array_length(json_keys(" + value + ")) > 0"
+    )
+    return (
+        f"case when {value} is null or json_type({value}) = 'NULL'"
+        f" or json_type({value}) {split} then {sql_text(MISSING)}"
+        f" when json_type({value}) = 'VARCHAR' then json_extract_string(external_metadata,"
+        f" '{path}') else cast({value} as varchar) end"
+    )
+
+
+def metadata_groups(
+    ds: Dataset, key: str, *, min_users: int = MIN_USERS, pool_small: bool = False
+) -> pd.DataFrame:
+    """:func:`argyle_nb.analysis.metadata_groups` of the dataset's users and accounts.
+
+    Users are counted once each; accounts of users not in the dataset are left out.
+
+    Example:
+        >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
+        ...     metadata_groups(ds, "customer group")
+    """
+    table, labelled = _cohort_counts(ds, key, min_users, pool_small)
+    codes = ds.sql(
+        f"{labelled} select c.cohort as cohort, cast(a.connection_error_code as varchar)"
+        " as code, count(*) as n from cohorts c join accounts a on a.user = c.id"
+        " where a.connection_error_code is not null group by all"
+    ).df()
+    return finish_groups(table, _top_codes(codes))
+
+
+def _cohort_counts(
+    ds: Dataset, key: str, min_users: int, pool_small: bool
+) -> tuple[pd.DataFrame, str]:
+    """Per cohort of ``key``: users, connected users, accounts, connected and error
+    accounts, small; and the SQL ``with`` clause naming each user's cohort."""
+    _check_min_users(min_users)
+    label = _metadata_label(key)
+    (present,) = ds.sql(
+        f"select count(*) from users where ({label}) != {sql_text(MISSING)}"
+    ).fetchall()[0]
+    if not present:
+        raise DatasetError(f"no user of {ds.path} has the metadata key {key!r}")
+    cohort = "label"
+    if pool_small:
+        cohort = (
+            f"case when label != {sql_text(MISSING)} and count(*) over (partition by label)"
+            f" < {int(min_users)} then {sql_text(OTHER)} else label end"
+        )
+    labelled = (
+        f"with {_FIRST},"
+        f" labelled as (select id, {label} as label from first),"
+        f" cohorts as (select id, {cohort} as cohort from labelled)"
+    )
+    counts = ds.sql(
+        f"{labelled}, per_user as ("
+        " select c.cohort, c.id, count(a.id) as accounts,"
+        " count(*) filter (where a.connection_status = 'connected') as connected,"
+        " count(*) filter (where a.connection_status = 'error') as errors"
+        " from cohorts c left join accounts a on a.user = c.id group by c.cohort, c.id)"
+        " select cohort, count(*) as users, count(*) filter (where connected > 0)"
+        " as connected_users, sum(accounts) as accounts, sum(connected) as connected_accounts,"
+        " sum(errors) as error_accounts from per_user group by cohort"
+    ).df()
+    index = pd.Index(counts["cohort"].astype("str").to_numpy(), dtype="str", name=key)
+    table = pd.DataFrame(
+        {c: counts[c].to_numpy("int64") for c in counts.columns if c != "cohort"}, index=index
+    )
+    table["small"] = table["users"] < min_users
+    return table, labelled
+
+
+def _top_codes(codes: pd.DataFrame) -> pd.Series[Any]:
+    """The most frequent code of each cohort, ties broken by name (as the pandas path)."""
+    if codes.empty:
+        return pd.Series(dtype="str")
+    return most_frequent_codes(codes.rename(columns={"cohort": "group"}))
+
+
+def compare_cohorts(
+    ds: Dataset,
+    key: str,
+    *,
+    unit: Unit = "users",
+    baseline: str | None = None,
+    include_missing: bool = False,
+    min_users: int = MIN_USERS,
+    pool_small: bool = False,
+    alpha: float = 0.05,
+) -> CohortComparison:
+    """:func:`argyle_nb.analysis.compare_cohorts` of the dataset, for the metric
+    ``"connected"`` (users with an account connected now, or accounts connected now).
+
+    Example:
+        >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
+        ...     print(compare_cohorts(ds, "customer group"))
+    """
+    if unit not in ("users", "accounts"):
+        raise ValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
+    table, _ = _cohort_counts(ds, key, min_users, pool_small)
+    trials, successes = (
+        ("users", "connected_users") if unit == "users" else ("accounts", "connected_accounts")
+    )
+    counts = pd.DataFrame(
+        {
+            "users": table["users"],
+            "trials": table[trials],
+            "successes": table[successes],
+            "small": table["small"],
+        },
+        index=table.index,
+    )
+    what = describe("connected", unit)
+    return _compare(
+        counts,
+        key=key,
+        metric="connected",
+        unit=unit,
+        description=what[:1].upper() + what[1:],
+        baseline=baseline,
+        include_missing=include_missing,
+        alpha=alpha,
+        min_users=min_users,
+    )
+
+
+def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = None) -> pd.DataFrame:
+    """:func:`argyle_nb.analysis.users_in_group` of the dataset: the users of one cohort
+    of ``key`` (:data:`~argyle_nb.analysis.MISSING` for no key) as a
+    :func:`~argyle_nb.frames.users_frame`, the first ``limit`` of them (all: ``None``).
+
+    Example:
+        >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
+        ...     users_in_group(ds, "region", "west", limit=100)
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a whole number of users, not {limit!r}")
+    cap = "" if limit is None else f" limit {int(limit)}"
+    rows = ds.sql(
+        "select id, strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),"
+        " employers_connected, data_providers_connected, external_metadata from users"
+        f" where ({_metadata_label(key)}) = ?{cap}",
+        params=[group],
+    ).fetchall()
+    records = [
+        {
+            "id": uid,
+            "created_at": created,
+            "employers_connected": employers,
+            "data_providers_connected": providers,
+            "external_metadata": None if meta is None else orjson.loads(meta),
+        }
+        for uid, created, employers, providers, meta in rows
+    ]
+    return users_frame(records)
