@@ -37,7 +37,7 @@ _SEGMENT = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^."\[]+))')
 def _key_name(fullkey: str) -> str:
     """``$.a."b c"`` (DuckDB's path of a JSON value) as the dotted key ``a.b c``."""
     parts = [
-        quoted.replace('\\"', '"') if quoted or not plain else plain
+        re.sub(r"\\(.)", r"\1", quoted) if quoted or not plain else plain
         for quoted, plain in _SEGMENT.findall(fullkey)
     ]
     return ".".join(parts)
@@ -61,7 +61,9 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
     # themselves (or an empty one), outside arrays; the root when it is no object.
     label = (
         f"case when t.type = 'NULL' then {sql_text(MISSING)} when t.type = 'VARCHAR'"
-        " then json_extract_string(t.value, '$') else cast(t.value as varchar) end"
+        " then json_extract_string(t.value, '$') when t.type in ('UBIGINT', 'BIGINT') and"
+        " bool_or(t.type = 'DOUBLE') over (partition by t.fullkey)"
+        " then cast(cast(t.value as double) as varchar) else cast(t.value as varchar) end"
     )
     outside_arrays = (
         "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
@@ -91,24 +93,30 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
     return finish_key_summary(rows)
 
 
-def _metadata_label(key: str) -> str:
-    """The cohort of a user for ``key`` from ``external_metadata`` (JSON text), as the
-    pandas analyses label it: text as is, other JSON values as JSON, missing explicit."""
+def _labelled(key: str, source: str) -> str:
+    """SQL ``with`` parts ending in ``labelled``: the rows of ``source`` (which has
+    ``external_metadata`` as JSON text) with the cohort ``label`` of each for ``key``, as
+    the pandas analyses label it: text as is, other JSON values as JSON, missing
+    explicit; integers as floats when the key also holds floats (pandas' column is one of
+    floats then)."""
     name = key.removeprefix("meta.") if key != "meta" else ""
-    path = "$" + "".join(f'."{part}"' for part in name.split(".")) if name else "$"
+    parts = [part.replace("\\", "\\\\").replace('"', '\\"') for part in name.split(".")]
+    path = "$" + "".join(f'."{part}"' for part in parts) if name else "$"
     path = path.replace("'", "''")
-    value = f"json_extract(external_metadata, '{path}')"
     # "meta" is metadata that is not an object; a key's object value is split into keys.
-    split = (
-        "= 'OBJECT'"
-        if not name
-        else "= 'OBJECT' and json_array_length(json_keys(" + value + ")) > 0"
+    split = "" if not name else " and json_array_length(json_keys(_v)) > 0"
+    label = (
+        f"case when _v is null or json_type(_v) = 'NULL'"
+        f" or (json_type(_v) = 'OBJECT'{split}) then {sql_text(MISSING)}"
+        " when json_type(_v) = 'VARCHAR' then json_extract_string(_v, '$')"
+        " when _f and json_type(_v) in ('UBIGINT', 'BIGINT')"
+        " then cast(cast(_v as double) as varchar) else cast(_v as varchar) end"
     )
     return (
-        f"case when {value} is null or json_type({value}) = 'NULL'"
-        f" or json_type({value}) {split} then {sql_text(MISSING)}"
-        f" when json_type({value}) = 'VARCHAR' then json_extract_string(external_metadata,"
-        f" '{path}') else cast({value} as varchar) end"
+        f"picked as (select *, json_extract(external_metadata, '{path}') as _v from {source}),"
+        " floaty as (select coalesce(bool_or(json_type(_v) = 'DOUBLE'), false) as _f"
+        " from picked),"
+        f" labelled as (select picked.*, {label} as label from picked, floaty)"
     )
 
 
@@ -138,9 +146,9 @@ def _cohort_counts(
     """Per cohort of ``key``: users, connected users, accounts, connected and error
     accounts, small; and the SQL ``with`` clause naming each user's cohort."""
     _check_min_users(min_users)
-    label = _metadata_label(key)
+    labelled = f"with {_FIRST}, {_labelled(key, 'first')}"
     (present,) = ds.sql(
-        f"select count(*) from users where ({label}) != {sql_text(MISSING)}"
+        f"{labelled} select count(*) from labelled where label != {sql_text(MISSING)}"
     ).fetchall()[0]
     if not present:
         raise DatasetError(f"no user of {ds.path} has the metadata key {key!r}")
@@ -150,11 +158,7 @@ def _cohort_counts(
             f"case when label != {sql_text(MISSING)} and count(*) over (partition by label)"
             f" < {int(min_users)} then {sql_text(OTHER)} else label end"
         )
-    labelled = (
-        f"with {_FIRST},"
-        f" labelled as (select id, {label} as label from first),"
-        f" cohorts as (select id, {cohort} as cohort from labelled)"
-    )
+    labelled += f", cohorts as (select id, {cohort} as cohort from labelled)"
     counts = ds.sql(
         f"{labelled}, per_user as ("
         " select c.cohort, c.id, count(a.id) as accounts,"
@@ -240,9 +244,10 @@ def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = Non
         raise ValueError(f"limit must be a whole number of users, not {limit!r}")
     cap = "" if limit is None else f" limit {int(limit)}"
     rows = ds.sql(
-        "select id, strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),"
-        " employers_connected, data_providers_connected, external_metadata from users"
-        f" where ({_metadata_label(key)}) = ?{cap}",
+        f"with {_labelled(key, 'users')} select id,"
+        " strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),"
+        " employers_connected, data_providers_connected, external_metadata from labelled"
+        f" where label = ?{cap}",
         params=[group],
     ).fetchall()
     records = [
