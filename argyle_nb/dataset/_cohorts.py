@@ -27,11 +27,20 @@ from argyle_nb.frames._schema import MAX_META_COLUMNS
 
 __all__ = ["compare_cohorts", "metadata_groups", "metadata_key_summary", "users_in_group"]
 
-#: One user per id (the dataset's users are unique; a refresh never repeats one).
-_FIRST = (
-    "first as (select id, any_value(external_metadata) as external_metadata from users group by id)"
-)
 _SEGMENT = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^."\[]+))')
+
+
+def _first(ds: Dataset) -> str:
+    """The SQL ``with`` part ``first``: each user once. An export's users are unique
+    unless a walk never held still (then some came twice); only then is the costly
+    grouping by id done (counting distinct ids holds the ids alone)."""
+    (repeated,) = ds.sql("select count(*) - count(distinct id) from users").fetchall()[0]
+    if not repeated:
+        return "first as (select id, external_metadata from users)"
+    return (
+        "first as (select id, any_value(external_metadata) as external_metadata"
+        " from users group by id)"
+    )
 
 
 def _key_name(fullkey: str) -> str:
@@ -56,29 +65,34 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
         ...     metadata_key_summary(ds)[["users", "cohort", "reason"]]
     """
     _check_min_users(min_users)
-    (total,) = ds.sql(f"with {_FIRST} select count(*) from first").fetchall()[0]
+    first = _first(ds)
+    (total,) = ds.sql("select count(distinct id) from users").fetchall()[0]
     # Leaves of the metadata: values whose parent is an object and which are no object
     # themselves (or an empty one), outside arrays; the root when it is no object.
     label = (
         f"case when t.type = 'NULL' then {sql_text(MISSING)} when t.type = 'VARCHAR'"
-        " then json_extract_string(t.value, '$') when t.type in ('UBIGINT', 'BIGINT') and"
-        " bool_or(t.type = 'DOUBLE') over (partition by t.fullkey)"
-        " then cast(cast(t.value as double) as varchar) else cast(t.value as varchar) end"
+        " then json_extract_string(t.value, '$') else cast(t.value as varchar) end"
     )
     outside_arrays = (
         "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
     )
+    # Counted per value first (a streaming aggregate: no window over the users' leaves),
+    # then the integers of a key that also holds floats are relabelled as floats.
     leaves = (
-        f"with {_FIRST}, leaves as (select f.id, t.fullkey, {label} as label"
-        " from first f, json_tree(f.external_metadata) t"
+        f"with {first}, raw as (select t.fullkey, {label} as label,"
+        " t.type in ('UBIGINT', 'BIGINT') as whole, t.type = 'DOUBLE' as frac,"
+        " count(*) as n from first f, json_tree(f.external_metadata) t"
         " where f.external_metadata is not null and json_type(f.external_metadata) != 'NULL'"
         " and ((t.fullkey = '$' and t.type != 'OBJECT') or (t.fullkey != '$'"
         " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
-        f" and {outside_arrays})))"
+        f" and {outside_arrays})) group by all),"
+        " keyed as (select *, bool_or(frac) over (partition by fullkey) as floaty from raw),"
+        " sizes as (select fullkey, case when whole and floaty then"
+        " cast(cast(label as double) as varchar) else label end as label, sum(n) as n"
+        " from keyed group by all)"
     )
     per_key = ds.sql(
-        f"{leaves}, sizes as (select fullkey, label, count(*) as n from leaves group by all)"
-        f" select fullkey, sum(n) as carried,"
+        f"{leaves} select fullkey, sum(n) as carried,"
         f" coalesce(sum(n) filter (where label != {sql_text(MISSING)}), 0) as present,"
         f" count(*) filter (where label != {sql_text(MISSING)}) as n_values,"
         f" coalesce(median(n) filter (where label != {sql_text(MISSING)}), 0) as median"
@@ -93,30 +107,31 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
     return finish_key_summary(rows)
 
 
-def _labelled(key: str, source: str) -> str:
+def _labelled(ds: Dataset, key: str, source: str, keep: str = "id") -> str:
     """SQL ``with`` parts ending in ``labelled``: the rows of ``source`` (which has
     ``external_metadata`` as JSON text) with the cohort ``label`` of each for ``key``, as
     the pandas analyses label it: text as is, other JSON values as JSON, missing
     explicit; integers as floats when the key also holds floats (pandas' column is one of
-    floats then)."""
+    floats then; that is asked first, so no part of the query is read twice)."""
     name = key.removeprefix("meta.") if key != "meta" else ""
     parts = [part.replace("\\", "\\\\").replace('"', '\\"') for part in name.split(".")]
     path = "$" + "".join(f'."{part}"' for part in parts) if name else "$"
     path = path.replace("'", "''")
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = "" if not name else " and json_array_length(json_keys(_v)) > 0"
+    value = f"json_extract(external_metadata, '{path}')"
+    (floats,) = ds.sql(f"select bool_or(json_type({value}) = 'DOUBLE') from users").fetchall()[0]
+    floaty = "true" if floats else "false"
     label = (
         f"case when _v is null or json_type(_v) = 'NULL'"
         f" or (json_type(_v) = 'OBJECT'{split}) then {sql_text(MISSING)}"
         " when json_type(_v) = 'VARCHAR' then json_extract_string(_v, '$')"
-        " when _f and json_type(_v) in ('UBIGINT', 'BIGINT')"
+        f" when {floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')"
         " then cast(cast(_v as double) as varchar) else cast(_v as varchar) end"
     )
     return (
-        f"picked as (select *, json_extract(external_metadata, '{path}') as _v from {source}),"
-        " floaty as (select coalesce(bool_or(json_type(_v) = 'DOUBLE'), false) as _f"
-        " from picked),"
-        f" labelled as (select picked.*, {label} as label from picked, floaty)"
+        f"picked as (select {keep}, {value} as _v from {source}),"
+        f" labelled as (select {keep}, {label} as label from picked)"
     )
 
 
@@ -146,7 +161,7 @@ def _cohort_counts(
     """Per cohort of ``key``: users, connected users, accounts, connected and error
     accounts, small; and the SQL ``with`` clause naming each user's cohort."""
     _check_min_users(min_users)
-    labelled = f"with {_FIRST}, {_labelled(key, 'first')}"
+    labelled = f"with {_first(ds)}, {_labelled(ds, key, 'first')}"
     (present,) = ds.sql(
         f"{labelled} select count(*) from labelled where label != {sql_text(MISSING)}"
     ).fetchall()[0]
@@ -231,6 +246,9 @@ def compare_cohorts(
     )
 
 
+_LISTED = "id, created_at, employers_connected, data_providers_connected, external_metadata"
+
+
 def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = None) -> pd.DataFrame:
     """:func:`argyle_nb.analysis.users_in_group` of the dataset: the users of one cohort
     of ``key`` (:data:`~argyle_nb.analysis.MISSING` for no key) as a
@@ -244,7 +262,7 @@ def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = Non
         raise ValueError(f"limit must be a whole number of users, not {limit!r}")
     cap = "" if limit is None else f" limit {int(limit)}"
     rows = ds.sql(
-        f"with {_labelled(key, 'users')} select id,"
+        f"with {_labelled(ds, key, 'users', keep=_LISTED)} select id,"
         " strftime(created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),"
         " employers_connected, data_providers_connected, external_metadata from labelled"
         f" where label = ?{cap}",

@@ -71,11 +71,10 @@ def _source_line(frames: dict[str, pd.DataFrame | Dataset], now: datetime) -> st
         if found is None:
             unknown.append(name)
             continue
-        records, kind = found.records, ""
-        if isinstance(frame, Dataset):
-            records, kind = frame.rows(name), " (an exported dataset)"
+        # As for frames: the records the list served (availability: of the accounts).
+        kind = " (an exported dataset)" if isinstance(frame, Dataset) else ""
         text = (
-            f"{name}: {records} from the {found.environment}{kind}, "
+            f"{name}: {found.records:,} from the {found.environment}{kind}, "
             f"{format_age(found.age(now))} old"
         )
         if found.pages_from_cache:

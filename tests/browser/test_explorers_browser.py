@@ -120,7 +120,7 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
                 # say so: the kernel only has its URL and keys) and how old they are.
                 source = panel.locator(".argyle-source").first
                 playwright.expect(source).to_contain_text(
-                    f"users: {len(users)} from the embedded sandbox", timeout=10_000
+                    f"users: {len(users):,} from the embedded sandbox", timeout=10_000
                 )
                 playwright.expect(source).to_contain_text(" old", timeout=10_000)
                 metadata.screenshot(path=str(artifacts / "metadata_explorer.png"))
@@ -172,3 +172,103 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
             finally:
                 browser.close()
         assert time.monotonic() - began < 300
+
+
+DATASET_NOTEBOOK = "explorer_dataset.ipynb"
+DATASET_SOURCE = [
+    "import argyle_nb\n"
+    "import argyle_nb.widgets\n"
+    "client = argyle_nb.connect()\n"
+    "ds = client.export('portfolio', progress=False)",
+    "argyle_nb.widgets.MetadataExplorer(ds)",
+    "argyle_nb.widgets.ConnectionExplorer(ds)",
+    "argyle_nb.widgets.AvailabilityExplorer(ds)",
+]
+
+
+@pytest.mark.browser
+def test_the_explorers_on_a_dataset_in_jupyterlab(
+    chromium: Path, artifacts: Path, tmp_path: Path
+) -> None:
+    """The explorers given an exported dataset (counted in DuckDB) in a real JupyterLab."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    root, home = tmp_path / "root", tmp_path / "home"
+    root.mkdir()
+    home.mkdir()
+    v4: Any = nbformat.v4  # nbformat is untyped
+    write: Any = nbformat.write
+    notebook = v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    notebook.cells = [v4.new_code_cell(source) for source in DATASET_SOURCE]
+    write(notebook, root / DATASET_NOTEBOOK)
+    with start(db=tmp_path / "sandbox.sqlite", users=600, seed=4) as sandbox:
+        client = ArgyleClient(
+            sandbox.key_id, sandbox.key_secret, base_url=sandbox.base_url, cache="memory"
+        )
+        accounts = client.accounts_frame(progress=False)
+        client.close()
+        env = {
+            "ARGYLE_BASE_URL": sandbox.base_url,
+            "ARGYLE_API_KEY_ID": sandbox.key_id,
+            "ARGYLE_API_KEY_SECRET": sandbox.key_secret,
+            "XDG_CACHE_HOME": str(home / "cache"),
+        }
+        with jupyterlab(root, home, env) as url, playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            try:
+                page.set_default_timeout(60_000)
+                page.goto(f"{url}/lab/tree/{DATASET_NOTEBOOK}?reset", timeout=60_000)
+                panel = page.locator(".jp-NotebookPanel:visible")
+                panel.wait_for(timeout=60_000)
+                idle = page.locator(".jp-StatusBar-TextItem", has_text="Idle").first
+                idle.wait_for(timeout=60_000)
+                page.keyboard.press("Escape")
+                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
+                page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
+                cells = panel.locator(".jp-CodeCell")
+
+                metadata = cells.nth(1)
+                metadata.locator(".argyle-table").first.wait_for(state="visible", timeout=90_000)
+                said = metadata.locator(".argyle-message").first
+                playwright.expect(said).to_contain_text("groups of 600 users", timeout=30_000)
+                source = metadata.locator(".argyle-source").first
+                playwright.expect(source).to_contain_text("(an exported dataset)")
+                points = metadata.locator(".vega-embed svg .mark-symbol path")
+                playwright.expect(points).not_to_have_count(0, timeout=30_000)
+                points.first.click(force=True)
+                playwright.expect(metadata).to_contain_text("users in", timeout=30_000)
+                page.mouse.move(0, 0)
+                metadata.screenshot(path=str(artifacts / "metadata_explorer_dataset.png"))
+
+                connection = cells.nth(2)
+                said = connection.locator(".argyle-message").first
+                total = f"{len(accounts):,} of {len(accounts):,} accounts, by link_item"
+                playwright.expect(said).to_contain_text(total, timeout=30_000)
+                items = connection.locator(".widget-select-multiple select").first
+                first_items = sorted(accounts["link_item"].astype("str").unique())[:3]
+                items.select_option(first_items)
+                chosen = int(accounts["link_item"].astype("str").isin(first_items).sum())
+                playwright.expect(said).to_contain_text(
+                    f"{chosen:,} of {len(accounts):,} accounts", timeout=30_000
+                )
+                assert chosen < len(accounts)
+                bars = connection.locator(".vega-embed").first.locator("svg .mark-rect path")
+                playwright.expect(bars).not_to_have_count(0, timeout=10_000)
+                connection.screenshot(path=str(artifacts / "connection_explorer_dataset.png"))
+
+                windows = cells.nth(3)
+                said = windows.locator(".argyle-message").first
+                playwright.expect(said).to_contain_text("payouts:", timeout=30_000)
+                windows.locator(".widget-dropdown select").first.select_option("activities")
+                playwright.expect(said).to_contain_text("activities:", timeout=30_000)
+                windows.screenshot(path=str(artifacts / "availability_explorer_dataset.png"))
+            except Exception:
+                page.screenshot(path=str(artifacts / "dataset_explorers_failure.png"))
+                raise
+            finally:
+                browser.close()

@@ -256,3 +256,14 @@ def test_scan_counts_and_selected_availability(same: Same) -> None:
     assert failed.rows("availability") == len(rows) > 0
     want = analysis.availability_windows(rows, now=av["updated_at"].max())
     _equal(dataset.availability_windows(failed, now=av["updated_at"].max()), want)
+
+
+def test_a_selection_is_its_own_cursor(same: Same) -> None:
+    chosen = dataset.select_accounts(same.ds, source="nowhere")
+    assert chosen.rows("accounts") == 0
+    assert chosen.rows("availability") == len(same.availability)
+    chosen.close()
+    # Closing a selection leaves the dataset it came from open and whole.
+    assert same.ds.sql("select count(*) from accounts").fetchall()[0][0] == len(same.accounts)
+    with pytest.raises(dataset.DatasetError, match="no table 'payments'"):
+        same.ds.restricted("payments", "true")

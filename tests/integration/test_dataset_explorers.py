@@ -95,7 +95,7 @@ def test_connection_explorer(both: Both) -> None:
     assert lake.selected.rows("accounts") == len(frames.selected)
     assert repr(lake) == repr(frames)
     assert "(an exported dataset)" in lake.data_source
-    assert f"accounts: {len(both.accounts)} from the embedded sandbox" in lake.data_source
+    assert f"accounts: {len(both.accounts):,} from the embedded sandbox" in lake.data_source
 
 
 def test_metadata_explorer(both: Both) -> None:

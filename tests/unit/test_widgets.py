@@ -424,12 +424,12 @@ def test_explorers_show_where_the_data_came_from_and_its_age(data: Data) -> None
     ]
     n = len(data.accounts)
     for explorer in explorers:
-        assert f"accounts: {n} from the embedded sandbox, 7 min old" in explorer.data_source or (
-            f"availability: {n} from the embedded sandbox, 7 min old" in explorer.data_source
+        assert f"accounts: {n:,} from the embedded sandbox, 7 min old" in explorer.data_source or (
+            f"availability: {n:,} from the embedded sandbox, 7 min old" in explorer.data_source
         )
         assert "argyle-source" in explorer._source.value
         assert explorer._source in explorer.widget.children
-    assert f"users: {len(data.users)} from the embedded sandbox" in explorers[0].data_source
+    assert f"users: {len(data.users):,} from the embedded sandbox" in explorers[0].data_source
     # A frame the client did not fetch says so instead of guessing.
     plain = data.accounts.copy()
     plain.attrs = {}
