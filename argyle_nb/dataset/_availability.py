@@ -12,7 +12,7 @@ import pandas as pd
 from argyle_nb.analysis._availability import finish_windows
 from argyle_nb.analysis._common import _SCAN_ORDER, _utc
 from argyle_nb.dataset._read import Dataset
-from argyle_nb.dataset._sql import columns_of, group_label, sql_name, sql_text, sql_texts
+from argyle_nb.dataset._sql import group_label, sql_name, sql_text, sql_texts
 from argyle_nb.models import AVAILABILITY_STATUSES, RESOURCES
 
 __all__ = ["availability_timeline", "availability_windows", "scan_counts", "select_availability"]
@@ -29,7 +29,7 @@ def availability_windows(
 
     ``now`` defaults to the latest ``updated_at`` of the data, as in pandas.
     """
-    if by is not None and by not in columns_of(ds, "availability"):
+    if by is not None and by not in ds.columns("availability"):
         raise KeyError(f"availability has no column {by!r}")
     before = (_now(ds, now) - pd.Timedelta(days=stale_days)).to_pydatetime()
     shares = ", ".join(

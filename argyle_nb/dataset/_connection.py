@@ -11,7 +11,7 @@ import pandas as pd
 from argyle_nb.analysis._common import _utc
 from argyle_nb.analysis._connection import _PERIODS, finish_distribution, finish_error_codes
 from argyle_nb.dataset._read import Dataset
-from argyle_nb.dataset._sql import columns_of, group_label, sql_text, sql_texts
+from argyle_nb.dataset._sql import group_label, sql_text, sql_texts
 from argyle_nb.frames import MissingColumnsError
 from argyle_nb.models import CONNECTION_STATUSES
 
@@ -38,7 +38,7 @@ def select_accounts(
         ...     uber.rows("accounts")
         1234
     """
-    have = set(columns_of(ds, "accounts"))
+    have = set(ds.columns("accounts"))
     conditions: list[str] = []
     for column, wanted in (("link_item", link_item), ("source", source)):
         if wanted is None:
@@ -75,7 +75,7 @@ def connection_status_distribution(
         ...     connection_status_distribution(ds, by="link_item").head()
     """
     timed = by in _PERIODS
-    if not timed and by not in columns_of(ds, "accounts"):
+    if not timed and by not in ds.columns("accounts"):
         raise KeyError(f"accounts have no column {by!r}")
     period = by if timed else freq
     if period is not None and period not in _PERIODS:

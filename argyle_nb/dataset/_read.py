@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from argyle_nb.dataset._manifest import TABLES, DatasetError, Manifest
-from argyle_nb.dataset._sql import sql_text
+from argyle_nb.dataset._sql import sql_name, sql_text
 from argyle_nb.provenance import Provenance
 
 __all__ = ["Dataset"]
@@ -99,6 +99,22 @@ class Dataset:
         """A DuckDB relation of ``query`` over the views ``users``, ``accounts``,
         ``availability`` and ``rejected``."""
         return self.db.sql(query, params=params)
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table``."""
+        return [str(row[0]) for row in self.sql(f"describe {table}").fetchall()]
+
+    def distinct(self, table: str, column: str) -> list[str]:
+        """The values of ``column`` in ``table``, as text, sorted, missing left out (what
+        an explorer's filter offers)."""
+        if column not in self.columns(table):
+            raise DatasetError(f"{table} have no column {column!r}")
+        quoted = sql_name(column)
+        rows = self.sql(
+            f"select distinct cast({quoted} as varchar) from {table}"
+            f" where {quoted} is not null order by 1"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def rows(self, table: str) -> int:
         """Rows of ``table``: from the manifest, or counted for a restricted table."""

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from argyle_nb.analysis._common import MISSING
-
-if TYPE_CHECKING:
-    from argyle_nb.dataset._read import Dataset
 
 
 def sql_name(name: str) -> str:
@@ -23,11 +18,6 @@ def sql_text(value: str) -> str:
 def sql_texts(values: list[str]) -> str:
     """``values`` as a parenthesised list of SQL string literals (for ``in``)."""
     return "(" + ", ".join(sql_text(v) for v in values) + ")"
-
-
-def columns_of(ds: Dataset, table: str) -> list[str]:
-    """The columns of ``table`` in the dataset."""
-    return [str(row[0]) for row in ds.sql(f"describe {table}").fetchall()]
 
 
 def group_label(column: str) -> str:

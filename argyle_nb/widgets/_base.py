@@ -226,18 +226,9 @@ def _rows(data: pd.DataFrame | Dataset, table: str) -> int:
 
 
 def _columns(data: pd.DataFrame | Dataset, table: str) -> list[str]:
-    if isinstance(data, Dataset):
-        return [str(r[0]) for r in data.sql(f"describe {table}").fetchall()]
-    return [str(c) for c in data.columns]
+    return data.columns(table) if isinstance(data, Dataset) else [str(c) for c in data.columns]
 
 
 def _values(data: pd.DataFrame | Dataset, table: str, column: str) -> list[str]:
     """The values of ``column``, as text, sorted (what a filter offers)."""
-    if isinstance(data, Dataset):
-        quoted = '"' + column.replace('"', '""') + '"'
-        rows = data.sql(
-            f"select distinct cast({quoted} as varchar) from {table}"
-            f" where {quoted} is not null order by 1"
-        ).fetchall()
-        return [str(r[0]) for r in rows]
-    return _options(data[column])
+    return data.distinct(table, column) if isinstance(data, Dataset) else _options(data[column])
