@@ -23,13 +23,19 @@ from argyle_nb.quarantine import RejectedRecord
 
 __all__ = ["FrameSink"]
 
+#: Pages a streamed list reads into Arrow at once. The batch's parsed records are the
+#: walk's largest transient: 10 pages instead of the one-shot builders' 50 keep a peak
+#: about 35 MB lower at 100,000 accounts (bench_memory: 379 MB against 412 MB; 888 MB
+#: against 929 MB at 383,104), in the same time, since pages come one by one anyway.
+STREAM_BATCH_PAGES = 10
+
 
 class _Read:
     """One pass's builder, the records it set aside and where its pages were read."""
 
     def __init__(self, table: Table, *, note_ids: bool) -> None:
         self.rejected: list[RejectedRecord] = []
-        self.builder = FrameBuilder(table, rejected=self.rejected)
+        self.builder = FrameBuilder(table, rejected=self.rejected, batch_pages=STREAM_BATCH_PAGES)
         self.urls: list[str] = []
         #: The ids the pass served (a pass after the first: a merge may need them).
         self.ids: list[str] | None = [] if note_ids else None
