@@ -35,17 +35,7 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
     root, home = tmp_path / "root", tmp_path / "home"
     root.mkdir()
     home.mkdir()
-    v4: Any = nbformat.v4  # nbformat is untyped
-    write: Any = nbformat.write
-    notebook = v4.new_notebook()
-    # A kernelspec, or JupyterLab asks which kernel to start.
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    notebook.cells = [v4.new_code_cell(source) for source in SOURCE]
-    write(notebook, root / NOTEBOOK)
+    _write_notebook(root / NOTEBOOK, SOURCE)
 
     with start(db=tmp_path / "sandbox.sqlite", users=200, seed=3) as sandbox:
         client = ArgyleClient(
@@ -77,14 +67,7 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             try:
                 page.set_default_timeout(60_000)
-                page.goto(f"{url}/lab/tree/{NOTEBOOK}?reset", timeout=60_000)
-                panel = page.locator(".jp-NotebookPanel:visible")
-                panel.wait_for(timeout=60_000)
-                idle = page.locator(".jp-StatusBar-TextItem", has_text="Idle").first
-                idle.wait_for(timeout=60_000)
-                page.keyboard.press("Escape")
-                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
-                page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
+                panel = _run_all(page, f"{url}/lab/tree/{NOTEBOOK}?reset")
 
                 cells = panel.locator(".jp-CodeCell")
                 metadata = cells.nth(1)
@@ -195,16 +178,7 @@ def test_the_explorers_on_a_dataset_in_jupyterlab(
     root, home = tmp_path / "root", tmp_path / "home"
     root.mkdir()
     home.mkdir()
-    v4: Any = nbformat.v4  # nbformat is untyped
-    write: Any = nbformat.write
-    notebook = v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    notebook.cells = [v4.new_code_cell(source) for source in DATASET_SOURCE]
-    write(notebook, root / DATASET_NOTEBOOK)
+    _write_notebook(root / DATASET_NOTEBOOK, DATASET_SOURCE)
     with start(db=tmp_path / "sandbox.sqlite", users=600, seed=4) as sandbox:
         client = ArgyleClient(
             sandbox.key_id, sandbox.key_secret, base_url=sandbox.base_url, cache="memory"
@@ -222,14 +196,7 @@ def test_the_explorers_on_a_dataset_in_jupyterlab(
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             try:
                 page.set_default_timeout(60_000)
-                page.goto(f"{url}/lab/tree/{DATASET_NOTEBOOK}?reset", timeout=60_000)
-                panel = page.locator(".jp-NotebookPanel:visible")
-                panel.wait_for(timeout=60_000)
-                idle = page.locator(".jp-StatusBar-TextItem", has_text="Idle").first
-                idle.wait_for(timeout=60_000)
-                page.keyboard.press("Escape")
-                page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
-                page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
+                panel = _run_all(page, f"{url}/lab/tree/{DATASET_NOTEBOOK}?reset")
                 cells = panel.locator(".jp-CodeCell")
 
                 metadata = cells.nth(1)
@@ -272,3 +239,30 @@ def test_the_explorers_on_a_dataset_in_jupyterlab(
                 raise
             finally:
                 browser.close()
+
+
+def _write_notebook(path: Path, sources: list[str]) -> None:
+    """A notebook of one code cell per source, with a kernelspec (or JupyterLab asks which
+    kernel to start)."""
+    v4: Any = nbformat.v4  # nbformat is untyped
+    write: Any = nbformat.write
+    notebook = v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    notebook.cells = [v4.new_code_cell(source) for source in sources]
+    write(notebook, path)
+
+
+def _run_all(page: Any, address: str) -> Any:
+    """Open the notebook at ``address``, wait for its kernel, run every cell; the panel."""
+    page.goto(address, timeout=60_000)
+    panel = page.locator(".jp-NotebookPanel:visible")
+    panel.wait_for(timeout=60_000)
+    page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=60_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="Run", exact=True).click(timeout=10_000)
+    page.locator('li[data-command="runmenu:run-all"]').click(timeout=10_000)
+    return panel

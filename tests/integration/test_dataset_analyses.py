@@ -4,45 +4,23 @@ the same data: counts exactly, shares and intervals to 1e-9."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 
 from argyle_nb import analysis, dataset
-from argyle_nb.client import ArgyleClient
-from argyle_nb.dataset import Dataset
-from argyle_nb.sandbox import start
+from tests.integration.portfolios import Portfolio, portfolio
 
 pytestmark = pytest.mark.embedded_only("exports the embedded sandbox's demo data")
 
 
-@dataclass
-class Same:
-    users: pd.DataFrame
-    accounts: pd.DataFrame
-    availability: pd.DataFrame
-    ds: Dataset
-
-
 @pytest.fixture(scope="module")
-def same(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Same]:
-    folder = tmp_path_factory.mktemp("analyses")
+def same(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portfolio]:
     # A few thousand accounts: every cohort, status, resource and error code of the story.
-    with start(db=folder / "sandbox.sqlite", users=2500, seed=5) as sb:
-        client = ArgyleClient(
-            sb.key_id, sb.key_secret, base_url=sb.base_url, cache="memory", progress=False
-        )
-        with client:
-            frames = Same(
-                client.users_frame(),
-                client.accounts_frame(),
-                client.availability_frame(),
-                client.export(folder / "portfolio", batch_pages=3),
-            )
-    assert len(frames.accounts) > 3000
-    yield frames
-    frames.ds.close()
+    found = portfolio(tmp_path_factory.mktemp("analyses"), users=2500, seed=5, batch_pages=3)
+    assert len(found.accounts) > 3000
+    yield found
+    found.ds.close()
 
 
 def _equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
@@ -70,7 +48,7 @@ def _equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("key", ["customer group", "region", "acquisition channel"])
 @pytest.mark.parametrize("pool_small", [False, True])
-def test_cohorts(same: Same, key: str, pool_small: bool) -> None:
+def test_cohorts(same: Portfolio, key: str, pool_small: bool) -> None:
     want = analysis.metadata_groups(same.users, same.accounts, key, pool_small=pool_small)
     got = dataset.metadata_groups(same.ds, key, pool_small=pool_small)
     _equal(got, want)
@@ -87,7 +65,7 @@ def test_cohorts(same: Same, key: str, pool_small: bool) -> None:
         ("link_item", "month"),
     ],
 )
-def test_connection_status(same: Same, by: str, freq: str | None) -> None:
+def test_connection_status(same: Portfolio, by: str, freq: str | None) -> None:
     want = analysis.connection_status_distribution(same.accounts, by=by, freq=freq)
     got = dataset.connection_status_distribution(same.ds, by=by, freq=freq)
     _equal(got, want)
@@ -97,14 +75,14 @@ def test_connection_status(same: Same, by: str, freq: str | None) -> None:
 
 
 @pytest.mark.parametrize("stale_days", [7, 30])
-def test_availability_windows(same: Same, stale_days: float) -> None:
+def test_availability_windows(same: Portfolio, stale_days: float) -> None:
     want = analysis.availability_windows(same.availability, stale_days=stale_days)
     got = dataset.availability_windows(same.ds, stale_days=stale_days)
     _equal(got, want)
     assert got["accounts"].sum() == len(same.availability)
 
 
-def test_wrong_questions_are_refused(same: Same) -> None:
+def test_wrong_questions_are_refused(same: Portfolio) -> None:
     with pytest.raises(KeyError, match="no column 'nope'"):
         dataset.connection_status_distribution(same.ds, by="nope")
     with pytest.raises(dataset.DatasetError, match=r"no user .* has the metadata key 'nope'"):
@@ -120,7 +98,7 @@ def _created_bounds(accounts: pd.DataFrame) -> tuple[str, pd.Timestamp]:
     return day, created.iloc[2 * len(created) // 3]
 
 
-def test_selected_accounts_are_the_pandas_selection(same: Same) -> None:
+def test_selected_accounts_are_the_pandas_selection(same: Portfolio) -> None:
     items = sorted(same.accounts["link_item"].astype("str").unique())
     sources = sorted(same.accounts["source"].dropna().astype("str").unique())
     day, stamp = _created_bounds(same.accounts)
@@ -153,7 +131,7 @@ def test_selected_accounts_are_the_pandas_selection(same: Same) -> None:
     assert same.ds.rows("accounts") == len(same.accounts)
 
 
-def test_selections_narrow_each_other(same: Same) -> None:
+def test_selections_narrow_each_other(same: Portfolio) -> None:
     items = sorted(same.accounts["link_item"].astype("str").unique())
     day, _ = _created_bounds(same.accounts)
     both = dataset.select_accounts(
@@ -165,7 +143,7 @@ def test_selections_narrow_each_other(same: Same) -> None:
 
 
 @pytest.mark.parametrize("n", [3, 10, None])
-def test_top_error_codes(same: Same, n: int | None) -> None:
+def test_top_error_codes(same: Portfolio, n: int | None) -> None:
     want = analysis.top_error_codes(same.accounts, n=n)
     got = dataset.top_error_codes(same.ds, n=n)
     assert len(analysis.top_error_codes(same.accounts, n=None)) > 3  # n cuts some off
@@ -174,7 +152,7 @@ def test_top_error_codes(same: Same, n: int | None) -> None:
 
 
 @pytest.mark.parametrize("min_users", [30, 400])
-def test_metadata_key_summary(same: Same, min_users: int) -> None:
+def test_metadata_key_summary(same: Portfolio, min_users: int) -> None:
     want = analysis.metadata_key_summary(same.users, min_users=min_users)
     got = dataset.metadata_key_summary(same.ds, min_users=min_users)
     assert len(want) >= 5 and (want["cohort"] == "poor").any() and "meta" in want.index
@@ -190,7 +168,7 @@ def test_metadata_key_summary(same: Same, min_users: int) -> None:
         ("acquisition channel", {"include_missing": True, "pool_small": True}),
     ],
 )
-def test_compare_cohorts(same: Same, key: str, options: dict[str, object]) -> None:
+def test_compare_cohorts(same: Portfolio, key: str, options: dict[str, object]) -> None:
     want = analysis.compare_cohorts(same.users, same.accounts, key, **options)  # type: ignore[arg-type]
     got = dataset.compare_cohorts(same.ds, key, **options)  # type: ignore[arg-type]
     _equal(got.table, want.table)
@@ -200,7 +178,7 @@ def test_compare_cohorts(same: Same, key: str, options: dict[str, object]) -> No
     assert got.overall.p_value == pytest.approx(want.overall.p_value, abs=1e-9)
 
 
-def test_users_in_group(same: Same) -> None:
+def test_users_in_group(same: Portfolio) -> None:
     for key, group in [("customer group", None), ("region", analysis.MISSING)]:
         if group is None:
             group = str(analysis.metadata_groups(same.users, same.accounts, key).index[0])
@@ -231,7 +209,7 @@ def test_users_in_group(same: Same) -> None:
     ],
 )
 def test_availability_timeline_draws_the_pandas_sample(
-    same: Same, resource: str, statuses: list[str] | None, sample: int | None, seed: int
+    same: Portfolio, resource: str, statuses: list[str] | None, sample: int | None, seed: int
 ) -> None:
     want = analysis.availability_timeline(
         same.availability, resource, statuses=statuses, sample=sample, seed=seed
@@ -242,7 +220,7 @@ def test_availability_timeline_draws_the_pandas_sample(
     pd.testing.assert_frame_equal(got, want)
 
 
-def test_scan_counts_and_selected_availability(same: Same) -> None:
+def test_scan_counts_and_selected_availability(same: Portfolio) -> None:
     av = same.availability
     counts = dataset.scan_counts(same.ds)
     assert counts["accounts"].sum() == len(av)
@@ -258,7 +236,7 @@ def test_scan_counts_and_selected_availability(same: Same) -> None:
     _equal(dataset.availability_windows(failed, now=av["updated_at"].max()), want)
 
 
-def test_a_selection_is_its_own_cursor(same: Same) -> None:
+def test_a_selection_is_its_own_cursor(same: Portfolio) -> None:
     chosen = dataset.select_accounts(same.ds, source="nowhere")
     assert chosen.rows("accounts") == 0
     assert chosen.rows("availability") == len(same.availability)

@@ -5,43 +5,22 @@ DuckDB."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 import pytest
 
 from argyle_nb.analysis import MISSING
-from argyle_nb.client import ArgyleClient
 from argyle_nb.dataset import Dataset
-from argyle_nb.sandbox import start
 from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
+from tests.integration.portfolios import Portfolio, portfolio
 
 pytestmark = pytest.mark.embedded_only("exports the embedded sandbox's demo data")
 
 
-@dataclass
-class Both:
-    users: pd.DataFrame
-    accounts: pd.DataFrame
-    availability: pd.DataFrame
-    ds: Dataset
-
-
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Both]:
-    folder = tmp_path_factory.mktemp("explorers")
-    with start(db=folder / "sandbox.sqlite", users=1500, seed=11) as sb:
-        client = ArgyleClient(
-            sb.key_id, sb.key_secret, base_url=sb.base_url, cache="memory", progress=False
-        )
-        with client:
-            found = Both(
-                client.users_frame(),
-                client.accounts_frame(),
-                client.availability_frame(),
-                client.export(folder / "portfolio", batch_pages=2),
-            )
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portfolio]:
+    found = portfolio(tmp_path_factory.mktemp("explorers"), users=1500, seed=11, batch_pages=2)
     yield found
     found.ds.close()
 
@@ -62,7 +41,7 @@ def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
     )
 
 
-def test_connection_explorer(both: Both) -> None:
+def test_connection_explorer(both: Portfolio) -> None:
     frames, lake = ConnectionExplorer(both.accounts), ConnectionExplorer(both.ds)
     assert lake.link_item.options == frames.link_item.options
     assert lake.source.options == frames.source.options
@@ -98,7 +77,7 @@ def test_connection_explorer(both: Both) -> None:
     assert f"accounts: {len(both.accounts):,} from the embedded sandbox" in lake.data_source
 
 
-def test_metadata_explorer(both: Both) -> None:
+def test_metadata_explorer(both: Portfolio) -> None:
     frames, lake = MetadataExplorer(both.users, both.accounts), MetadataExplorer(both.ds)
     assert lake.key.options == frames.key.options
     for key in ["region", "customer group", "internal user id", frames.key.options[0][1]]:
@@ -123,7 +102,7 @@ def test_metadata_explorer(both: Both) -> None:
         MetadataExplorer(both.ds, both.accounts)
 
 
-def test_availability_explorer(both: Both) -> None:
+def test_availability_explorer(both: Portfolio) -> None:
     frames = AvailabilityExplorer(both.availability, sample=40, seed=3)
     lake = AvailabilityExplorer(both.ds, sample=40, seed=3)
     assert lake.resource.options == frames.resource.options
@@ -148,7 +127,7 @@ def test_availability_explorer(both: Both) -> None:
     assert "(an exported dataset)" in lake.data_source
 
 
-def test_a_snapshot_of_a_dataset_explorer(both: Both) -> None:
+def test_a_snapshot_of_a_dataset_explorer(both: Portfolio) -> None:
     for explorer in (
         ConnectionExplorer(both.ds),
         MetadataExplorer(both.ds),

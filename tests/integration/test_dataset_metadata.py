@@ -5,7 +5,6 @@ metadata that is not an object (the key ``meta``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -13,8 +12,7 @@ import pytest
 
 from argyle_nb import analysis, dataset
 from argyle_nb.client import ArgyleClient
-from argyle_nb.dataset import Dataset
-from argyle_nb.sandbox import start
+from tests.integration.portfolios import Portfolio, portfolio
 
 pytestmark = pytest.mark.embedded_only("exports users made in the embedded sandbox")
 
@@ -37,31 +35,21 @@ SHAPES: list[Any] = [
 ]
 
 
-@dataclass
-class Odd:
-    users: pd.DataFrame
-    accounts: pd.DataFrame
-    ds: Dataset
+def _make_users(client: ArgyleClient) -> None:
+    for _ in range(3):
+        for shape in SHAPES:
+            client.users.create(external_metadata=shape)
 
 
 @pytest.fixture(scope="module")
-def odd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Odd]:
-    folder = tmp_path_factory.mktemp("metadata")
-    with start(db=folder / "sandbox.sqlite", users=0, seed=1) as sb:
-        client = ArgyleClient(
-            sb.key_id, sb.key_secret, base_url=sb.base_url, cache="memory", progress=False
-        )
-        with client:
-            for _ in range(3):
-                for shape in SHAPES:
-                    client.users.create(external_metadata=shape)
-            found = Odd(client.users_frame(), client.accounts_frame(), client.export(folder / "p"))
+def odd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portfolio]:
+    found = portfolio(tmp_path_factory.mktemp("metadata"), users=0, seed=1, prepare=_make_users)
     assert len(found.users) == 3 * len(SHAPES)
     yield found
     found.ds.close()
 
 
-def test_the_same_keys_with_the_same_verdicts(odd: Odd) -> None:
+def test_the_same_keys_with_the_same_verdicts(odd: Portfolio) -> None:
     want = analysis.metadata_key_summary(odd.users, min_users=2)
     got = dataset.metadata_key_summary(odd.ds, min_users=2)
     assert {"plan.tier", "plan.extra.deep", "tags", "objs", "empty", "gone", "meta"} <= set(
@@ -71,7 +59,7 @@ def test_the_same_keys_with_the_same_verdicts(odd: Odd) -> None:
     pd.testing.assert_frame_equal(got, want)
 
 
-def test_every_key_groups_and_lists_alike(odd: Odd) -> None:
+def test_every_key_groups_and_lists_alike(odd: Portfolio) -> None:
     for key in analysis.metadata_key_summary(odd.users).index:
         if key == "gone":  # carried by nobody (always null): no cohorts to draw
             with pytest.raises(dataset.DatasetError, match="has the metadata key"):
