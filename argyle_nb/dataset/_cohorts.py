@@ -30,17 +30,17 @@ __all__ = ["compare_cohorts", "metadata_groups", "metadata_key_summary", "users_
 _SEGMENT = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^."\[]+))')
 
 
-def _first(ds: Dataset) -> str:
-    """The SQL ``with`` part ``first``: each user once. An export's users are unique
-    unless a walk never held still (then some came twice); only then is the costly
-    grouping by id done (counting distinct ids holds the ids alone)."""
-    (repeated,) = ds.sql("select count(*) - count(distinct id) from users").fetchall()[0]
-    if not repeated:
-        return "first as (select id, external_metadata from users)"
+def _first(ds: Dataset) -> tuple[str, int]:
+    """The SQL ``with`` part ``first`` (each user once) and how many users there are. An
+    export's users are unique unless a walk never held still (then some came twice); only
+    then is the costly grouping by id done (counting distinct ids holds the ids alone)."""
+    rows, users = ds.sql("select count(*), count(distinct id) from users").fetchall()[0]
+    if rows == users:
+        return "first as (select id, external_metadata from users)", int(users)
     return (
         "first as (select id, any_value(external_metadata) as external_metadata"
         " from users group by id)"
-    )
+    ), int(users)
 
 
 def _key_name(fullkey: str) -> str:
@@ -65,8 +65,7 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
         ...     metadata_key_summary(ds)[["users", "cohort", "reason"]]
     """
     _check_min_users(min_users)
-    first = _first(ds)
-    (total,) = ds.sql("select count(distinct id) from users").fetchall()[0]
+    first, total = _first(ds)
     # Leaves of the metadata: values whose parent is an object and which are no object
     # themselves (or an empty one), outside arrays; the root when it is no object.
     label = (
@@ -161,12 +160,7 @@ def _cohort_counts(
     """Per cohort of ``key``: users, connected users, accounts, connected and error
     accounts, small; and the SQL ``with`` clause naming each user's cohort."""
     _check_min_users(min_users)
-    labelled = f"with {_first(ds)}, {_labelled(ds, key, 'first')}"
-    (present,) = ds.sql(
-        f"{labelled} select count(*) from labelled where label != {sql_text(MISSING)}"
-    ).fetchall()[0]
-    if not present:
-        raise DatasetError(f"no user of {ds.path} has the metadata key {key!r}")
+    labelled = f"with {_first(ds)[0]}, {_labelled(ds, key, 'first')}"
     cohort = "label"
     if pool_small:
         cohort = (
@@ -188,6 +182,8 @@ def _cohort_counts(
     table = pd.DataFrame(
         {c: counts[c].to_numpy("int64") for c in counts.columns if c != "cohort"}, index=index
     )
+    if not table.loc[table.index != MISSING, "users"].sum():
+        raise DatasetError(f"no user of {ds.path} has the metadata key {key!r}")
     table["small"] = table["users"] < min_users
     return table, labelled
 
@@ -209,9 +205,14 @@ def compare_cohorts(
     min_users: int = MIN_USERS,
     pool_small: bool = False,
     alpha: float = 0.05,
+    groups: pd.DataFrame | None = None,
 ) -> CohortComparison:
     """:func:`argyle_nb.analysis.compare_cohorts` of the dataset, for the metric
     ``"connected"`` (users with an account connected now, or accounts connected now).
+
+    ``groups``: the :func:`metadata_groups` of this key with the same ``min_users`` and
+    ``pool_small``, to compare the users it counted instead of counting them again
+    (``unit="users"`` only: it keeps the accounts' shares, not their counts).
 
     Example:
         >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
@@ -219,7 +220,12 @@ def compare_cohorts(
     """
     if unit not in ("users", "accounts"):
         raise ValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
-    table, _ = _cohort_counts(ds, key, min_users, pool_small)
+    if groups is not None:
+        if unit != "users":
+            raise ValueError("groups= holds the users' counts: compare them with unit='users'")
+        table = groups
+    else:
+        table, _ = _cohort_counts(ds, key, min_users, pool_small)
     trials, successes = (
         ("users", "connected_users") if unit == "users" else ("accounts", "connected_accounts")
     )

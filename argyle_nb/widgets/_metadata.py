@@ -177,7 +177,7 @@ class MetadataExplorer(_Explorer):
             )
             return
         if isinstance(self.users, Dataset):
-            self.comparison = dataset.compare_cohorts(self.users, key)
+            self.comparison = dataset.compare_cohorts(self.users, key, groups=self.groups)
         else:
             self.comparison = analysis.compare_cohorts(
                 self.users, self._frame(), key, outcomes=self._outcomes

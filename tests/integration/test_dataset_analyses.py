@@ -176,6 +176,16 @@ def test_compare_cohorts(same: Portfolio, key: str, options: dict[str, object]) 
     assert (got.overall.dof, got.overall.groups) == (want.overall.dof, want.overall.groups)
     assert got.overall.statistic == pytest.approx(want.overall.statistic, abs=1e-9)
     assert got.overall.p_value == pytest.approx(want.overall.p_value, abs=1e-9)
+    if options.get("unit", "users") == "users":
+        # The users metadata_groups counted give the same comparison, counted once.
+        pooled = {k: v for k, v in options.items() if k == "pool_small"}
+        groups = dataset.metadata_groups(same.ds, key, **pooled)  # type: ignore[arg-type]
+        again = dataset.compare_cohorts(same.ds, key, groups=groups, **options)  # type: ignore[arg-type]
+        _equal(again.table, want.table)
+        assert again.summary() == want.summary()
+    else:
+        with pytest.raises(ValueError, match="unit='users'"):
+            dataset.compare_cohorts(same.ds, key, groups=pd.DataFrame(), **options)  # type: ignore[arg-type]
 
 
 def test_users_in_group(same: Portfolio) -> None:
