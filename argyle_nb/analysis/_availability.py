@@ -174,11 +174,25 @@ def availability_timeline(
     rows = rows[rows["available_from"].notna() & rows["available_to"].notna()]
     if sample is not None and len(rows) > sample:
         rows = rows.sample(n=sample, random_state=seed)
-    now_ts = _resolve_now(availability, now)
-    out = rows[
-        ["account", "status", "available_from", "available_to", "available_count", "updated_at"]
-    ].copy()
-    out["stale"] = (out["updated_at"] < now_ts - pd.Timedelta(days=stale_days)).to_numpy(bool)
+    return finish_timeline(rows, _resolve_now(availability, now), stale_days)
+
+
+#: The columns of :func:`availability_timeline` read from the rows drawn.
+TIMELINE_COLUMNS: tuple[str, ...] = (
+    "account",
+    "status",
+    "available_from",
+    "available_to",
+    "available_count",
+    "updated_at",
+)
+
+
+def finish_timeline(rows: pd.DataFrame, now: pd.Timestamp, stale_days: float) -> pd.DataFrame:
+    """:func:`availability_timeline` of the rows drawn: their :data:`TIMELINE_COLUMNS`,
+    whether each is ``stale`` at ``now``, by ``available_from``. Shared with DuckDB's."""
+    out = rows[list(TIMELINE_COLUMNS)].copy()
+    out["stale"] = (out["updated_at"] < now - pd.Timedelta(days=stale_days)).to_numpy(bool)
     return out.sort_values(["available_from", "account"]).reset_index(drop=True)
 
 

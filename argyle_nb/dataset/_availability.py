@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb.analysis._availability import finish_windows
+from argyle_nb.analysis._availability import TIMELINE_COLUMNS, finish_timeline, finish_windows
 from argyle_nb.analysis._common import _SCAN_ORDER, _utc
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._sql import group_label, sql_name, sql_text, sql_texts
@@ -74,13 +74,19 @@ def select_availability(
         ...     failed = select_availability(ds, resource="payouts", statuses=["sync_failed"])
         ...     availability_windows(failed)
     """
-    conditions = ["true"]
+    return ds.restricted("availability", " and ".join(_scans(resource, statuses)) or "true")
+
+
+def _scans(resource: str | None, statuses: Sequence[str] | None) -> list[str]:
+    """SQL conditions on the availability: the scans of ``resource`` whose status is one
+    of ``statuses`` (``None``: any)."""
+    conditions = []
     if resource is not None:
         conditions.append(f"cast(resource as varchar) = {sql_text(str(resource))}")
     if statuses is not None:
         wanted = [str(s) for s in statuses]
         conditions.append(f"cast(status as varchar) in {sql_texts(wanted)}" if wanted else "false")
-    return ds.restricted("availability", " and ".join(conditions))
+    return conditions
 
 
 def _now(ds: Dataset, now: datetime | str | None) -> pd.Timestamp:
@@ -110,23 +116,11 @@ def availability_timeline(
         >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
         ...     availability_timeline(ds, "payouts", sample=20)
     """
-    where = [
-        f"cast(resource as varchar) = {sql_text(resource)}",
-        "available_from is not null",
-        "available_to is not null",
-    ]
-    if statuses is not None:
-        where.append(
-            f"cast(status as varchar) in {sql_texts([str(s) for s in statuses])}"
-            if statuses
-            else "false"
-        )
+    where = [*_scans(resource, statuses), "available_from is not null and available_to is not null"]
     if "availability" in ds.where:
         where.append(f"({ds.where['availability']})")
     files = ds.files("availability")
-    columns = ["account", "status", "available_from", "available_to", "available_count"]
-    columns.append("updated_at")
-    picked = ", ".join(sql_name(c) for c in columns)
+    picked = ", ".join(sql_name(c) for c in TIMELINE_COLUMNS)
     if files:
         listed = "[" + ", ".join(sql_text(f) for f in files) + "]"
         rows = (
@@ -155,9 +149,7 @@ def availability_timeline(
     for column in ("available_from", "available_to", "updated_at"):
         out[column] = pd.to_datetime(out[column], utc=True).astype("datetime64[us, UTC]")
     out["available_count"] = out["available_count"].astype("Int64")
-    now_ts = _now(ds, now)
-    out["stale"] = (out["updated_at"] < now_ts - pd.Timedelta(days=stale_days)).to_numpy(bool)
-    return out.sort_values(["available_from", "account"]).reset_index(drop=True)
+    return finish_timeline(out, _now(ds, now), stale_days)
 
 
 def scan_counts(ds: Dataset) -> pd.DataFrame:

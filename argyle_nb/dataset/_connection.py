@@ -57,9 +57,7 @@ def select_accounts(
         stamp = _utc(bound).ceil("us")
         text = stamp.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         conditions.append(f"created_at {operator} {sql_text(text)}::timestamptz")
-    if not conditions:
-        return ds.restricted("accounts", "true")
-    return ds.restricted("accounts", " and ".join(conditions))
+    return ds.restricted("accounts", " and ".join(conditions) or "true")
 
 
 def connection_status_distribution(
