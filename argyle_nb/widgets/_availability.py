@@ -8,7 +8,7 @@ import pandas as pd
 
 from argyle_nb import dataset
 from argyle_nb.dataset import Dataset
-from argyle_nb.widgets._base import Clock, _Explorer, _ops, _options, _widgets
+from argyle_nb.widgets._base import Clock, _Explorer, _ops, _options, _rows, _widgets
 from argyle_nb.widgets._charts import timeline_chart
 
 # ---------------------------------------------------------------------------
@@ -100,8 +100,7 @@ class AvailabilityExplorer(_Explorer):
             self._empty(f"No resource has event windows to draw (resources present: {have}).")
             return
         rows = _scans(self.availability, resource, statuses)
-        empty = rows.rows("availability") == 0 if isinstance(rows, Dataset) else rows.empty
-        if empty:
+        if not _rows(rows, "availability"):
             chosen = ", ".join(statuses or [])
             self._empty(f"No {resource} scans with the status {chosen}.")
             return

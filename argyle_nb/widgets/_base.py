@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from argyle_nb import analysis, dataset
 from argyle_nb.dataset import Dataset
 from argyle_nb.provenance import Provenance, format_age, provenance_of
 
@@ -55,8 +56,9 @@ _ENDPOINTS = {"users": "/v1/users", "accounts": "/v1/accounts", "availability": 
 
 
 def _source_line(frames: dict[str, pd.DataFrame | Dataset], now: datetime) -> str:
-    """``Data: accounts: 1334 from the embedded sandbox, 2 min old`` for tracked frames
-    (or tables of a dataset: ``accounts: 1334 from ... (a dataset, 412 selected)``)."""
+    """``Data: accounts: 1,334 from the embedded sandbox, 2 min old`` for tracked frames
+    (``accounts: 1,334 from the embedded sandbox (an exported dataset), ...`` for a
+    dataset's tables)."""
     parts: list[str] = []
     unknown: list[str] = []
     for name, frame in frames.items():
@@ -211,13 +213,7 @@ def _options(values: pd.Series[Any]) -> list[str]:
 def _ops(data: pd.DataFrame | Dataset) -> Any:
     """The analyses for ``data``: :mod:`argyle_nb.dataset`'s (in DuckDB) for a dataset,
     :mod:`argyle_nb.analysis`'s (pandas) for a frame; they share names and arguments."""
-    if isinstance(data, Dataset):
-        from argyle_nb import dataset
-
-        return dataset
-    from argyle_nb import analysis
-
-    return analysis
+    return dataset if isinstance(data, Dataset) else analysis
 
 
 def _rows(data: pd.DataFrame | Dataset, table: str) -> int:
