@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -142,9 +143,18 @@ class _Explorer:
     def view(self) -> pd.DataFrame:
         """Export this view: the explorer's table as shown (sorted as chosen), unformatted.
 
-        ``explorer.view.to_csv("view.csv")``; the table's own link downloads the same.
+        ``explorer.to_csv("view.csv")`` writes it as the table's own link downloads it.
         """
         return self._pager.view
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :attr:`view` to ``path`` as CSV that spreadsheets cannot run.
+
+        Text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+        get a leading ``'`` (OWASP's rule), index labels and headers too; every field is
+        quoted. Returns the path.
+        """
+        return self._pager.to_csv(path)
 
     def _show_chart(self, draw: Callable[[pd.DataFrame], Any], data: pd.DataFrame) -> None:
         """Show ``draw(data)`` (nothing when ``data`` is empty)."""

@@ -18,10 +18,13 @@ from __future__ import annotations
 import base64
 import html
 import re
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+
+from argyle_nb.widgets._csv import csv_text, write_csv
 
 #: Rows of one page of a table.
 PAGE_ROWS: Final = 25
@@ -158,10 +161,9 @@ def csv_link(frame: pd.DataFrame, name: str) -> str:
     """A link that downloads ``frame`` as CSV (inline, so it works offline)."""
     if len(frame) > MAX_CSV_ROWS:
         return (
-            f"<i>{len(frame):,} rows: too many for a download link; "
-            "use explorer.view.to_csv(path).</i>"
+            f"<i>{len(frame):,} rows: too many for a download link; use explorer.to_csv(path).</i>"
         )
-    data = base64.b64encode(frame.to_csv().encode("utf-8")).decode("ascii")
+    data = base64.b64encode(csv_text(frame).encode("utf-8")).decode("ascii")
     file = html.escape(f"{name}.csv")
     return (
         f'<a download="{file}" href="data:text/csv;base64,{data}">'
@@ -214,15 +216,26 @@ class TablePager:
         """The rows in the order shown (sorted as chosen), every column, unformatted."""
         return self._sorted
 
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :attr:`view` to ``path`` as CSV that spreadsheets cannot run (the link's)."""
+        return write_csv(self._sorted, path)
+
     def _on_sort(self, _change: object) -> None:
         self._sort()
 
     def _sort(self) -> None:
         column = self.sort_by.value
         if column:
-            numeric = pd.api.types.is_numeric_dtype(self.frame[column])
+            values = self.frame[column]
+            numeric = pd.api.types.is_numeric_dtype(values)
+            # a column of objects may mix numbers and text: those sort as text
+            mixed = values.dtype == object
             self._sorted = self.frame.sort_values(
-                column, ascending=not numeric, kind="stable", na_position="last"
+                column,
+                ascending=not numeric,
+                kind="stable",
+                na_position="last",
+                key=(lambda v: v.astype("string")) if mixed else None,
             )
         else:
             self._sorted = self.frame

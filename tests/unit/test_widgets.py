@@ -434,3 +434,21 @@ def test_explorers_show_where_the_data_came_from_and_its_age(data: Data) -> None
     plain = data.accounts.copy()
     plain.attrs = {}
     assert "of unknown origin" in ConnectionExplorer(plain).data_source
+
+
+def test_an_explorer_writes_its_view_as_csv_spreadsheets_cannot_run(
+    data: Data, tmp_path: Path
+) -> None:
+    import csv
+
+    users = data.users.copy()
+    users["meta.customer group"] = users["meta.customer group"].astype(object)
+    users.loc[users.index[:40], "meta.customer group"] = '=HYPERLINK("http://x.example","y")'
+    explorer = MetadataExplorer(users, data.accounts, key="customer group")
+    path = explorer.to_csv(tmp_path / "view.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        read = list(csv.reader(f))
+    labels = [row[0] for row in read[1:]]
+    assert "'" + '=HYPERLINK("http://x.example","y")' in labels
+    assert not any(label.startswith(("=", "+", "-", "@")) for label in labels)
+    assert len(read) == len(explorer.view) + 1
