@@ -8,6 +8,12 @@ their static snapshot, whose charts are inline SVG made interactive by one inlin
 Vega). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
 and an ``index.html`` listing them with their parameters and when they ran.
 
+No widget state is kept, in the HTML nor in the executed notebook: it holds what the
+widgets held (a user token created in the ``UserInspector``, metadata being edited), so
+papermill is asked not to collect it and the kept notebook loses any that is left (the
+``widgets`` metadata, ``application/vnd.jupyter.widget-state+json`` outputs). The widget
+views stay: opened in JupyterLab, the notebook says to run it again for live widgets.
+
 Example:
     >>> from datetime import datetime
     >>> from pathlib import Path
@@ -55,6 +61,8 @@ __all__ = [
 PARAMETER_NAMES: dict[str, str] = {"base_url": "ARGYLE_BASE_URL", "users": "USERS", "seed": "SEED"}
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Widget state saved as an output: what a widget held (a user token, say), never kept.
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 #: Outputs a static page shows, best first: the widget view is left out (it needs a widget
 #: manager loaded from a CDN), so an explorer shows its ``text/html`` snapshot.
@@ -262,6 +270,25 @@ def _papermill() -> Any:
         ) from exc
 
 
+def _drop_widget_state(nb: Notebook) -> None:
+    """Remove every widget state from ``nb`` (in place): the ``widgets`` metadata and the
+    widget-state outputs (an output left with nothing else goes)."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            data = output.get("data")
+            if data is not None and _WIDGET_STATE in data:
+                data.pop(_WIDGET_STATE)
+                output.get("metadata", {}).pop(_WIDGET_STATE, None)
+                if not data:
+                    continue
+            kept.append(output)
+        cell.outputs = kept
+
+
 def _failed_notebook(path: Path, output: Path, error: str) -> Notebook:
     """What was executed (or the notebook itself), with the error on top."""
     try:
@@ -287,6 +314,7 @@ def run_notebook(
 
     A notebook that fails still gets its HTML (papermill keeps the error in the executed
     notebook); the run's ``error`` says what failed. ``timeout`` is per cell, in seconds.
+    Neither file keeps widget state (a user token made in a widget, say).
     """
     pm = _papermill()
     source = nbformat.read(path, as_version=4)
@@ -309,6 +337,7 @@ def run_notebook(
             cwd=str(path.parent),
             progress_bar=False,
             execution_timeout=timeout,
+            store_widget_state=False,  # nbclient's: what widgets hold stays in the kernel
         )
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])"
@@ -316,8 +345,9 @@ def run_notebook(
     except Exception as exc:  # a kernel that died or timed out: still a report
         error = f"{type(exc).__name__}: {exc}"
         nb = _failed_notebook(path, output, error)
-        nbformat.write(nb, output)
     finished = clock()
+    _drop_widget_state(nb)
+    nbformat.write(nb, output)  # the kept notebook: papermill's, without widget state
     body = to_html(nb, title=path.stem)
     page.write_text(body, encoding="utf-8")
     return NotebookRun(
