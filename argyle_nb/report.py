@@ -8,11 +8,8 @@ their static snapshot, whose charts are inline SVG made interactive by one inlin
 Vega). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
 and an ``index.html`` listing them with their parameters and when they ran.
 
-No widget state is kept, in the HTML nor in the executed notebook: it holds what the
-widgets held (a user token created in the ``UserInspector``, metadata being edited), so
-papermill is asked not to collect it and the kept notebook loses any that is left (the
-``widgets`` metadata, ``application/vnd.jupyter.widget-state+json`` outputs). The widget
-views stay: opened in JupyterLab, the notebook says to run it again for live widgets.
+No file there keeps widget state (it holds what widgets held: a user token made in the
+``UserInspector``): papermill collects none, and any left in a notebook is dropped.
 
 Example:
     >>> from datetime import datetime
@@ -271,22 +268,14 @@ def _papermill() -> Any:
 
 
 def _drop_widget_state(nb: Notebook) -> None:
-    """Remove every widget state from ``nb`` (in place): the ``widgets`` metadata and the
-    widget-state outputs (an output left with nothing else goes)."""
+    """Remove ``nb``'s widget state in place: the ``widgets`` metadata and widget-state
+    outputs (an output left with no data goes)."""
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        kept = []
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
         for output in cell.outputs:
-            data = output.get("data")
-            if data is not None and _WIDGET_STATE in data:
-                data.pop(_WIDGET_STATE)
-                output.get("metadata", {}).pop(_WIDGET_STATE, None)
-                if not data:
-                    continue
-            kept.append(output)
-        cell.outputs = kept
+            output.get("data", {}).pop(_WIDGET_STATE, None)
+            output.get("metadata", {}).pop(_WIDGET_STATE, None)
+        cell.outputs = [o for o in cell.outputs if o.get("data", True)]
 
 
 def _failed_notebook(path: Path, output: Path, error: str) -> Notebook:
@@ -314,7 +303,6 @@ def run_notebook(
 
     A notebook that fails still gets its HTML (papermill keeps the error in the executed
     notebook); the run's ``error`` says what failed. ``timeout`` is per cell, in seconds.
-    Neither file keeps widget state (a user token made in a widget, say).
     """
     pm = _papermill()
     source = nbformat.read(path, as_version=4)
