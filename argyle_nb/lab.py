@@ -6,6 +6,10 @@ what one Lab session changes never leaks into the next one or into ``make test``
 environment, waits until Lab answers, and prints its URL with the login token. When Lab
 stops (Ctrl-C, or SIGTERM to this process), the sandbox stops too.
 
+The sandbox's key pair is new and random each session (:func:`session_key_pair`): the
+kernels get it from their environment, it is never printed, and the public demo pair of
+the README opens nothing here.
+
 It works the same as root (containers, CI: ``--allow-root`` is added when the effective
 uid is 0) and on a machine without a screen (no browser is opened there; the URL is
 printed). The news and update pop-ups are off for this Lab only (a page config on
@@ -24,6 +28,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -46,6 +51,7 @@ __all__ = [
     "jupyterlab_command",
     "lab_environment",
     "run_lab",
+    "session_key_pair",
     "wait_for_lab",
 ]
 
@@ -96,6 +102,12 @@ def jupyterlab_command(
     if not open_browser:
         command.append("--no-browser")
     return [*command, *extra]
+
+
+def session_key_pair() -> tuple[str, str]:
+    """A fresh random ``(key_id, key_secret)`` for one Lab session's sandbox (256 random
+    bits in the secret); never the demo pair."""
+    return f"argyle-nb-lab-{secrets.token_hex(6)}", secrets.token_urlsafe(32)
 
 
 def lab_environment(
@@ -215,7 +227,8 @@ def run_lab(
         return 2
     euid = os.geteuid() if hasattr(os, "geteuid") else None
     command = jupyterlab_command(notebooks, extra, euid=euid, open_browser=browser_available())
-    with start(db=db, users=users, seed=seed) as sandbox:
+    key_id, key_secret = session_key_pair()
+    with start(db=db, users=users, seed=seed, key_id=key_id, key_secret=key_secret) as sandbox:
         users_now, accounts_now = sandbox.store.counts()
         kept = "kept" if db is not None else "temporary: removed when Lab stops"
         env = lab_environment(

@@ -8,6 +8,9 @@ their static snapshot, whose charts are inline SVG made interactive by one inlin
 Vega). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
 and an ``index.html`` listing them with their parameters and when they ran.
 
+No file there keeps widget state (it holds what widgets held: a user token made in the
+``UserInspector``): papermill collects none, and any left in a notebook is dropped.
+
 Example:
     >>> from datetime import datetime
     >>> from pathlib import Path
@@ -55,6 +58,8 @@ __all__ = [
 PARAMETER_NAMES: dict[str, str] = {"base_url": "ARGYLE_BASE_URL", "users": "USERS", "seed": "SEED"}
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Widget state saved as an output: what a widget held (a user token, say), never kept.
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 #: Outputs a static page shows, best first: the widget view is left out (it needs a widget
 #: manager loaded from a CDN), so an explorer shows its ``text/html`` snapshot.
@@ -262,6 +267,17 @@ def _papermill() -> Any:
         ) from exc
 
 
+def _drop_widget_state(nb: Notebook) -> None:
+    """Remove ``nb``'s widget state in place: the ``widgets`` metadata and widget-state
+    outputs (an output left with no data goes)."""
+    nb.metadata.pop("widgets", None)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for output in cell.outputs:
+            output.get("data", {}).pop(_WIDGET_STATE, None)
+            output.get("metadata", {}).pop(_WIDGET_STATE, None)
+        cell.outputs = [o for o in cell.outputs if o.get("data", True)]
+
+
 def _failed_notebook(path: Path, output: Path, error: str) -> Notebook:
     """What was executed (or the notebook itself), with the error on top."""
     try:
@@ -309,6 +325,7 @@ def run_notebook(
             cwd=str(path.parent),
             progress_bar=False,
             execution_timeout=timeout,
+            store_widget_state=False,  # nbclient's: what widgets hold stays in the kernel
         )
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])"
@@ -316,8 +333,9 @@ def run_notebook(
     except Exception as exc:  # a kernel that died or timed out: still a report
         error = f"{type(exc).__name__}: {exc}"
         nb = _failed_notebook(path, output, error)
-        nbformat.write(nb, output)
     finished = clock()
+    _drop_widget_state(nb)
+    nbformat.write(nb, output)  # the kept notebook: papermill's, without widget state
     body = to_html(nb, title=path.stem)
     page.write_text(body, encoding="utf-8")
     return NotebookRun(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
@@ -47,6 +47,7 @@ from argyle_nb.models import UserTokenRequest
 from argyle_nb.provenance import SANDBOX_HEADER
 from argyle_nb.sandbox.auth import BasicAuth
 from argyle_nb.sandbox.faults import FaultInjector, Faults
+from argyle_nb.sandbox.hosts import LOCAL_HOSTS, HostGuard
 from argyle_nb.sandbox.limits import REQUEST_TIMEOUT
 from argyle_nb.sandbox.openapi import openapi_document
 from argyle_nb.sandbox.parsing import (
@@ -124,7 +125,7 @@ def _page(request: Request, count: int, rows: list[bytes], limit: int, offset: i
 
 
 class SandboxApp:
-    """The ASGI application of one sandbox: faults, then auth, then the API routes.
+    """The ASGI application of one sandbox: the ``Host`` check, faults, auth, the API routes.
 
     Args:
         store: where users and accounts live.
@@ -132,6 +133,8 @@ class SandboxApp:
         clock: "now" of the sandbox (created_at, tokens, the 30-day sweep).
         faults: faults to inject from the start (change them with :attr:`faults`).
         body_timeout: seconds a request body may take to arrive (then 408).
+        allowed_hosts: the ``Host`` names answered (default: localhost only); others
+            answer 400 (:mod:`argyle_nb.sandbox.hosts`).
     """
 
     def __init__(
@@ -143,6 +146,7 @@ class SandboxApp:
         clock: Callable[[], datetime],
         faults: Faults | None = None,
         body_timeout: float = REQUEST_TIMEOUT,
+        allowed_hosts: Iterable[str] = LOCAL_HOSTS,
     ) -> None:
         self.store = store
         self.body_timeout = body_timeout
@@ -166,10 +170,11 @@ class SandboxApp:
         handlers = {404: self._not_found, 405: self._not_allowed, 500: self._crash}
         self.routes: ASGIApp = Starlette(routes=routes, exception_handlers=handlers)
         self.injector = FaultInjector(BasicAuth(self.routes, key_id, key_secret), faults)
+        self.guard = HostGuard(self.injector, allowed_hosts)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            await self.injector(scope, receive, send)
+            await self.guard(scope, receive, send)
             return
 
         async def send_marked(message: Any) -> None:
@@ -179,7 +184,7 @@ class SandboxApp:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.injector(scope, receive, send_marked)
+        await self.guard(scope, receive, send_marked)
 
     @property
     def faults(self) -> Faults:

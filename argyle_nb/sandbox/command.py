@@ -3,7 +3,10 @@
 Used by ``argyle-nb sandbox serve`` and ``python -m argyle_nb.sandbox``.
 
 Credentials: ``--key-id``/``--key-secret``, else the environment variables
-``ARGYLE_API_KEY_ID``/``ARGYLE_API_KEY_SECRET``, else the fixed demo pair.
+``ARGYLE_API_KEY_ID``/``ARGYLE_API_KEY_SECRET``, else the fixed demo pair. The banner shows
+the key secret only when it is the public demo one; a secret given by flag or environment
+(often a real key) is masked, as the sandbox's repr does, so it never reaches a terminal
+or a CI log.
 
 Example:
     >>> args = build_parser().parse_args(["--users", "100", "--seed", "3", "--port", "0"])
@@ -22,7 +25,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from argyle_nb.sandbox.faults import Faults
-from argyle_nb.sandbox.server import DEMO_KEY_ID, DEMO_KEY_SECRET, start
+from argyle_nb.sandbox.server import _SECRET_MASK, DEMO_KEY_ID, DEMO_KEY_SECRET, start
 
 __all__ = ["add_arguments", "build_parser", "credentials", "main", "serve"]
 
@@ -57,6 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     parser.add_argument("--key-id", default=None, help="API key id (Basic auth username)")
     parser.add_argument("--key-secret", default=None, help="API key secret (Basic auth password)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; default: localhost and "
+        "--host only; others answer 400, a defence against DNS rebinding)",
+    )
     faults = parser.add_argument_group("fault injection")
     faults.add_argument("--rate-limit", type=_fraction, default=0.0, help="fraction answered 429")
     faults.add_argument(
@@ -100,6 +111,14 @@ def credentials(args: argparse.Namespace) -> tuple[str, str]:
     return DEMO_KEY_ID, DEMO_KEY_SECRET
 
 
+def _shown_secret(key_id: str, key_secret: str) -> str:
+    """The secret as the banner shows it: the public demo secret as it is (the README
+    prints it too), any other masked."""
+    if (key_id, key_secret) == (DEMO_KEY_ID, DEMO_KEY_SECRET):
+        return f"{key_secret} (the public demo pair)"
+    return f"{_SECRET_MASK} (the one given: never shown)"
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run a sandbox until SIGINT/SIGTERM; prints the base URL and credentials."""
     try:
@@ -124,6 +143,7 @@ def serve(args: argparse.Namespace) -> int:
             key_id=key_id,
             key_secret=key_secret,
             faults=faults,
+            allowed_hosts=args.allow_host,
         )
     except (ValueError, OSError) as exc:
         print(f"argyle-nb sandbox: {exc}", file=sys.stderr)
@@ -138,7 +158,7 @@ def serve(args: argparse.Namespace) -> int:
         users, accounts = sandbox.store.counts()
         print(f"Argyle sandbox at {sandbox.base_url}", flush=True)
         print(f"  key id:     {sandbox.key_id}", flush=True)
-        print(f"  key secret: {sandbox.key_secret}", flush=True)
+        print(f"  key secret: {_shown_secret(sandbox.key_id, sandbox.key_secret)}", flush=True)
         print(f"  database:   {sandbox.db_path} ({users} users, {accounts} accounts)", flush=True)
         if faults.active:
             print(f"  faults:     {faults}", flush=True)

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ import uvicorn
 
 from argyle_nb.sandbox.app import SandboxApp
 from argyle_nb.sandbox.faults import Faults
+from argyle_nb.sandbox.hosts import allowed_hosts as host_names
 from argyle_nb.sandbox.limits import (
     KEEP_ALIVE_TIMEOUT,
     MAX_CONNECTIONS,
@@ -43,6 +44,8 @@ __all__ = ["DEMO_KEY_ID", "DEMO_KEY_SECRET", "Sandbox", "start", "utc_now"]
 #: The fixed demo key pair, used when no key is given.
 DEMO_KEY_ID: Final = "argyle-nb-demo-key-id"
 DEMO_KEY_SECRET: Final = "argyle-nb-demo-key-secret"
+#: What a key secret is shown as (reprs, ``sandbox serve``'s banner): never the secret.
+_SECRET_MASK: Final = "\u2022" * 8
 
 _START_TIMEOUT: Final = 30.0
 
@@ -84,6 +87,11 @@ class Sandbox:
     def auth(self) -> tuple[str, str]:
         """``(key_id, key_secret)``, ready for ``requests``' ``auth=``."""
         return (self.key_id, self.key_secret)
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """The ``Host`` names it answers (others answer 400)."""
+        return list(self._app.guard.hosts)
 
     @property
     def faults(self) -> Faults:
@@ -153,7 +161,7 @@ class Sandbox:
         rows = [
             ("base URL", self.base_url),
             ("key id", self.key_id),
-            ("key secret", "•" * 8),
+            ("key secret", _SECRET_MASK),
             ("database", str(self.db_path)),
             ("state", state),
         ]
@@ -197,6 +205,7 @@ def start(
     request_timeout: float = REQUEST_TIMEOUT,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
+    allowed_hosts: Iterable[str] = (),
 ) -> Sandbox:
     """Start a sandbox in a background thread; returns once it answers HTTP.
 
@@ -214,10 +223,15 @@ def start(
         keep_alive_timeout: seconds (default 5) an idle connection stays open after an answer.
         max_connections: open connections, and running requests, beyond which requests
             answer 503 (default 256; uvicorn's ``limit_concurrency``).
+        allowed_hosts: ``Host`` names answered besides localhost and ``host`` (a sandbox
+            served on a network: ``["box.local"]``; ``"*.example.com"`` patterns; ``"*"``
+            turns the check off). Any other ``Host`` answers 400, a defence against DNS
+            rebinding (:mod:`argyle_nb.sandbox.hosts`).
 
     Raises:
-        ValueError: for a negative ``users``, only one of the key pair, or a timeout or
-            ``max_connections`` that is not positive.
+        ValueError: for a negative ``users``, only one of the key pair, a timeout or
+            ``max_connections`` that is not positive, or an allowed host that is not a
+            host name (one with a port, say).
         OSError: when the address cannot be bound.
     """
     if users < 0:
@@ -230,6 +244,7 @@ def start(
     key_secret = DEMO_KEY_SECRET if key_secret is None else key_secret
     if not key_id or not key_secret or ":" in key_id:
         raise ValueError("key_id and key_secret must be non-empty; key_id must not contain ':'")
+    hosts = host_names(host, allowed_hosts)
     clock = clock or utc_now
 
     temp_dir = None
@@ -251,6 +266,7 @@ def start(
             clock=clock,
             faults=faults,
             body_timeout=request_timeout,
+            allowed_hosts=hosts,
         )
         app.sweep(force=True)
         sock = _bind(host, port)

@@ -7,6 +7,7 @@ It runs as whoever runs the tests: root in CI and containers (where JupyterLab n
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -22,7 +23,7 @@ import pytest
 import requests
 import websocket
 
-from argyle_nb.sandbox import DEMO_USERS
+from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET, DEMO_USERS
 from tests.browser.lab import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,7 +182,15 @@ def _first_code_cells(count: int) -> list[str]:
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"][:count]
 
 
-def _run_tutorial_start(lab: Lab) -> str:
+#: What a kernel is asked for: the key pair and URL its environment gives (to check them).
+KERNEL_KEYS = (
+    "import os; print(repr([os.environ[k] for k in "
+    "('ARGYLE_API_KEY_ID', 'ARGYLE_API_KEY_SECRET', 'ARGYLE_BASE_URL')]))"
+)
+
+
+def _run_tutorial_start(lab: Lab) -> tuple[str, list[str]]:
+    """What the tutorial's first cells show, and the kernel's ``[key id, secret, URL]``."""
     headers = {"Authorization": f"token {lab.token}"}
     kernel = requests.post(
         f"{lab.url}/api/kernels", json={"name": "python3"}, headers=headers, timeout=30
@@ -196,7 +205,9 @@ def _run_tutorial_start(lab: Lab) -> str:
             status, output = _execute(ws, uuid.uuid4().hex, code)
             assert status == "ok", output
             shown.append(output)
-        return "\n".join(shown)
+        status, keys = _execute(ws, uuid.uuid4().hex, KERNEL_KEYS)
+        assert status == "ok", keys
+        return "\n".join(shown), ast.literal_eval(keys.strip())
     finally:
         ws.close()
 
@@ -220,11 +231,21 @@ def test_make_lab_serves_the_tutorial_and_stops_by_pid(tmp_path: Path) -> None:
         assert len(lab_command) == 1, lab_command
         assert ("--allow-root" in lab_command[0]) == (os.geteuid() == 0)
 
-        shown = _run_tutorial_start(lab)
+        shown, (key_id, key_secret, base_url) = _run_tutorial_start(lab)
         # the tutorial's connect() found the Lab's sandbox (no second one) and named it
         assert "no API key configured" not in shown
         assert "environment='embedded sandbox'" in shown, shown
         assert lab.sandbox_url in shown, shown
+        # the kernels got this session's own random key pair; the README's demo pair opens
+        # nothing, and the secret was never printed (banner, Lab's log, the tutorial)
+        assert base_url == lab.sandbox_url
+        assert DEMO_KEY_SECRET not in (key_id, key_secret) and len(key_secret) >= 43
+        users = f"{lab.sandbox_url}/users"
+        assert requests.get(users, auth=(key_id, key_secret), timeout=10).status_code == 200
+        assert requests.get(users, auth=(DEMO_KEY_ID, DEMO_KEY_SECRET), timeout=10).status_code == (
+            401
+        )
+        assert key_secret not in lab.output() and key_secret not in shown
         pgid = lab.process.pid
     # stopped by PID: nothing of the group is left, and the sandbox no longer answers
     assert _group(pgid) == [], lab.output()

@@ -31,6 +31,7 @@ SEED = 42
 DAY = "2026-01-02"
 RUN = ["01_getting_started.ipynb", "03_connection_health.ipynb"]
 ENVIRONMENT = ("ARGYLE_API_KEY_ID", "ARGYLE_API_KEY_SECRET", "ARGYLE_BASE_URL")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: A tag that would make a browser fetch from the network.
 FETCH = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
 
@@ -171,3 +172,68 @@ def test_a_failing_notebook_still_gets_its_report_and_fails_the_command(
     index = (folder / "index.html").read_text()
     assert "1 notebooks, 1 failed: broken.ipynb" in index
     assert "RuntimeError: boom with 7 users" in index
+
+
+#: A notebook that creates a user token in the UserInspector, as a user clicking its buttons
+#: would, and shows it; the token is written beside the notebook for the test to look for.
+TOKEN_CELLS = [
+    "import argyle_nb\n"
+    "from argyle_nb.widgets import UserInspector\n"
+    "client = argyle_nb.connect(users=3, seed=1, progress=False)\n"
+    "inspector = UserInspector(client)\n"
+    "inspector",
+    "inspector.token_button.click()\n"
+    "inspector.confirm.click()\n"
+    "from pathlib import Path\n"
+    "Path('token.txt').write_text(inspector.token)\n"
+    "print(inspector.message)",
+    "inspector  # again: its token field is filled now",
+    "from IPython.display import display\n"
+    "state = {'version_major': 2, 'version_minor': 0, 'state': {'t': {'model_name': "
+    "'TextModel', 'model_module': '@jupyter-widgets/controls', 'model_module_version': "
+    "'2.0.0', 'state': {'value': inspector.token}}}}\n"
+    "display({'application/vnd.jupyter.widget-state+json': state, 'text/plain': 'a state'},"
+    " raw=True)",
+]
+
+
+@pytest.mark.parametrize("ending", ["runs", "fails"])
+def test_a_user_token_made_in_the_inspector_is_kept_in_no_file_of_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    cells = [
+        *TOKEN_CELLS,
+        *(["raise RuntimeError('after the token')"] if ending == "fails" else []),
+    ]
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    path = tmp_path / "inspect.ipynb"
+    nbformat.write(nb, path)
+
+    code = main(["report", str(path), "--out", str(tmp_path / "out"), "--date", DAY])
+
+    assert code == (0 if ending == "runs" else 1)
+    token = (tmp_path / "token.txt").read_bytes()
+    assert token.count(b".") == 2 and len(token) > 40  # a JWT was made
+    signature = token.rsplit(b".", 1)[1]
+    folder = tmp_path / "out" / DAY
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == ["index.html", "inspect.html", "inspect.ipynb"]
+    for name in kept:
+        raw = (folder / name).read_bytes()
+        assert token not in raw and signature not in raw, f"the user token is in {name}"
+    executed = nbformat.read(folder / "inspect.ipynb", as_version=4)
+    nbformat.validate(executed)
+    assert "widgets" not in executed.metadata
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    data = [o.get("data", {}) for o in outputs]
+    assert not [d for d in data if "application/vnd.jupyter.widget-state+json" in d]
+    # what the notebook showed is still there: the message and the inspector's views
+    (clicked,) = [c for c in executed.cells if "confirm.click()" in c.source]
+    assert "Created a user token for" in str(clicked.outputs)
+    assert len([d for d in data if WIDGET_VIEW in d]) == 2
+    page = (folder / "inspect.html").read_text()
+    assert page.count('class="argyle-explorer-snapshot"') == 2

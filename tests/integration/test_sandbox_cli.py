@@ -14,14 +14,23 @@ import requests
 pytestmark = pytest.mark.embedded_only("runs the embedded sandbox's commands")
 
 
-def _serve(command: list[str], env: dict[str, str]) -> tuple[str, subprocess.Popen[str]]:
+def _serve(
+    command: list[str], env: dict[str, str], banner: list[str] | None = None
+) -> tuple[str, subprocess.Popen[str]]:
+    """Start ``command``; its base URL once its banner is printed (the lines go to
+    ``banner``)."""
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     assert process.stdout is not None
+    base_url = ""
     for line in process.stdout:
+        if banner is not None:
+            banner.append(line)
         if "Argyle sandbox at" in line:
-            return line.split(" at ", 1)[1].strip(), process
+            base_url = line.split(" at ", 1)[1].strip()
+        if line.startswith("Press Ctrl-C") and base_url:
+            return base_url, process
     process.kill()
     raise AssertionError(process.stderr.read() if process.stderr else "no output")
 
@@ -53,6 +62,91 @@ def test_serve_prints_url_and_credentials_and_stops_on_sigterm(
     assert process.returncode == 0, err
     assert "env-secret" not in err
     assert db.exists()
+
+
+def _banner(command: list[str], env: dict[str, str]) -> str:
+    """Everything the command printed (stdout and stderr) until stopped."""
+    banner: list[str] = []
+    _base_url, process = _serve(command, env, banner)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    return "".join(banner) + out + err
+
+
+@pytest.mark.parametrize("given", ["environment", "flags"])
+def test_serve_never_prints_a_secret_it_was_given(given: str) -> None:
+    secret = "sk-live-NotForLogs-7f3a9c"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGYLE_")}
+    command = [sys.executable, "-m", "argyle_nb.sandbox", "--port", "0"]
+    if given == "environment":
+        env.update(ARGYLE_API_KEY_ID="real-id", ARGYLE_API_KEY_SECRET=secret)
+    else:
+        command += ["--key-id", "real-id", "--key-secret", secret]
+    banner: list[str] = []
+    base_url, process = _serve(command, env, banner)
+    try:  # the secret works...
+        answer = requests.get(f"{base_url}/users", auth=("real-id", secret), timeout=10)
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    # ...and is nowhere in what the command printed, not even in part; the id is shown
+    printed = "".join(banner) + out + err
+    assert secret not in printed and "NotForLogs" not in printed, printed
+    assert "key id:     real-id" in printed
+    assert "key secret: \u2022\u2022\u2022\u2022\u2022\u2022\u2022\u2022" in printed
+
+
+def test_serve_shows_the_public_demo_pair_it_uses_without_keys() -> None:
+    from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARGYLE_")}
+    printed = _banner([sys.executable, "-m", "argyle_nb.sandbox"], env)
+    assert f"key id:     {DEMO_KEY_ID}" in printed
+    assert f"key secret: {DEMO_KEY_SECRET}" in printed  # the README's pair: usable as printed
+
+
+def _status_with_host(base_url: str, host: str) -> int:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.putrequest("GET", "/openapi.json", skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_serve_answers_the_hosts_allowed_by_flag_and_400_to_others() -> None:
+    command = [
+        sys.executable, "-m", "argyle_nb.cli", "sandbox", "serve",
+        "--allow-host", "box.local", "--allow-host", "10.1.2.3",
+    ]  # fmt: skip
+    base_url, process = _serve(command, dict(os.environ))
+    try:
+        assert _status_with_host(base_url, "box.local:8000") == 200
+        assert _status_with_host(base_url, "10.1.2.3") == 200
+        assert _status_with_host(base_url, "localhost") == 200
+        assert _status_with_host(base_url, "evil.example") == 400
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+
+
+def test_serve_refuses_an_allowed_host_with_a_port() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "argyle_nb.sandbox", "--allow-host", "box.local:8000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "'box.local:8000' is not a host name" in done.stderr
 
 
 def test_serve_flags_override_environment(tmp_path: Path) -> None:

@@ -17,9 +17,10 @@ from argyle_nb.lab import (
     browser_available,
     jupyterlab_command,
     lab_environment,
+    session_key_pair,
 )
 from argyle_nb.provenance import SANDBOX_URL_VARIABLE
-from argyle_nb.sandbox import DEMO_USERS
+from argyle_nb.sandbox import DEMO_KEY_ID, DEMO_KEY_SECRET, DEMO_USERS
 
 NOTEBOOKS = Path("/data/notebooks")
 
@@ -87,3 +88,13 @@ def test_a_missing_notebooks_folder_is_refused(
 ) -> None:
     assert cli.main(["lab", "--notebooks", str(tmp_path / "nowhere")]) == 2
     assert "no notebooks folder" in capsys.readouterr().err
+
+
+def test_each_lab_session_gets_a_fresh_random_key_pair() -> None:
+    pairs = [session_key_pair() for _ in range(50)]
+    assert len({key_id for key_id, _ in pairs}) == len({s for _, s in pairs}) == 50
+    for key_id, key_secret in pairs:
+        assert DEMO_KEY_ID not in (key_id, key_secret)
+        assert DEMO_KEY_SECRET not in (key_id, key_secret)
+        assert ":" not in key_id  # a Basic auth username
+        assert len(key_secret) >= 43  # 32 random bytes, URL-safe base64

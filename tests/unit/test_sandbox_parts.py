@@ -12,6 +12,7 @@ import pytest
 from argyle_nb.sandbox import Faults
 from argyle_nb.sandbox.app import ApiError, parse_count, parse_uuid
 from argyle_nb.sandbox.auth import BasicAuth
+from argyle_nb.sandbox.hosts import allowed_hosts
 from argyle_nb.sandbox.openapi import openapi_document
 from argyle_nb.sandbox.store import Store
 from argyle_nb.sandbox.synth import generate
@@ -108,3 +109,37 @@ def test_corrupt_faults_pick_records_by_id_and_seed() -> None:
     bad = next(iter(picked))
     assert faults.corrupt_record("users", record % clean.encode()) == record % clean.encode()
     assert faults.corrupt_record("users", record % bad.encode()) != record % bad.encode()
+
+
+LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
+
+
+@pytest.mark.parametrize(
+    ("bind", "extra", "expected"),
+    [
+        ("127.0.0.1", [], LOOPBACK),
+        ("::1", [], LOOPBACK),  # the bind address is loopback already
+        ("0.0.0.0", [], LOOPBACK),  # every interface names no host of its own
+        ("::", [], LOOPBACK),
+        ("10.0.0.7", [], [*LOOPBACK, "10.0.0.7"]),
+        ("0.0.0.0", "Box.Local", [*LOOPBACK, "box.local"]),  # one name, as Host spells it
+        (
+            "0.0.0.0",
+            ["FE80::1", "[fe80::1]", "*.lan.example"],
+            [*LOOPBACK, "[fe80::1]", "*.lan.example"],
+        ),
+        ("0.0.0.0", ["*"], [*LOOPBACK, "*"]),
+    ],
+)
+def test_allowed_hosts_are_spelled_as_a_host_header_spells_them(
+    bind: str, extra: list[str] | str, expected: list[str]
+) -> None:
+    assert allowed_hosts(bind, extra) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["box:8000", "[::1]:80", "a b", "x/y", "*x", "a.*.b", "", "fe80::g"]
+)
+def test_an_allowed_host_with_a_port_or_not_a_name_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="not a host name"):
+        allowed_hosts("127.0.0.1", [name])
