@@ -4,6 +4,8 @@ words; long tables in pages, sortable, and exportable as CSV.
 
 Example:
     >>> import pandas as pd
+
+from argyle_nb._html import styled
     >>> frame = pd.DataFrame({"users": [1795], "connected_share": [0.708],
     ...                       "connected_low": [0.687], "connected_high": [0.729]},
     ...                      index=pd.Index(["lending"], name="customer group"))
@@ -22,6 +24,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+
+from argyle_nb._html import styled
 
 #: Rows of one page of a table.
 PAGE_ROWS: Final = 25
@@ -129,10 +133,11 @@ def _readable(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
 
 
 def table_html(frame: pd.DataFrame, *, start: int = 0, rows: int = PAGE_ROWS) -> str:
-    """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler)."""
+    """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler);
+    every text from the data (cells, index labels, headers) escaped."""
     page = frame.iloc[start : start + rows]
     shown, numeric = _readable(page)
-    styler = shown.style.set_table_attributes('class="argyle-data"')
+    styler = styled(shown).set_table_attributes('class="argyle-data"')
     if isinstance(page.index, pd.RangeIndex):  # row numbers tell a reader nothing
         styler = styler.hide(axis="index")
     right: list[Any] = sorted(numeric)
