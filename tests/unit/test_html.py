@@ -9,13 +9,11 @@ our code), and no element, attribute or comment of the payload may appear in it.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -32,8 +30,7 @@ from argyle_nb.provenance import Provenance
 from argyle_nb.report import NotebookRun, index_html, to_html
 from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
 from argyle_nb.widgets._tables import table_html
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from tests.hostile_records import hostile_records
 
 #: Pieces of hostile text; each marks what it would do with ``pwn`` so the check can see it.
 PIECES = [
@@ -138,37 +135,13 @@ class Hostile:
 def hostile_frames(
     key: str, value: str, link: str, code: str, message: str, status: str
 ) -> Hostile:
-    """Six users and their accounts (from the documented account object) carrying the
-    hostile strings as a metadata key and values, link items, employers, error codes and
-    messages, and a scan status."""
-    account = json.loads((FIXTURES / "accounts_01_the_account_object.json").read_text())
-    users, accounts = [], []
-    for i in range(6):
-        user = f"53fe928d-9c6a-460b-b5ac-19d67304d1{i:02d}"
-        users.append(
-            {
-                "id": user,
-                "created_at": f"2026-01-0{i + 1}T00:00:00Z",
-                "external_metadata": {key: f"{value}{i % 2}", "plan": value},
-            }
-        )
-        one = copy.deepcopy(account)
-        one.update(id=f"ac81e2bc-2157-4535-8ca4-fb1f068df1{i:02d}", user=user)
-        one.update(link_item=f"{link}{i % 3}", employers=[link], data_partner=link, source=link)
-        failed = i % 2 == 1
-        one["connection"] = {
-            "status": "error" if failed else "connected",
-            "error_code": code if failed else None,
-            "error_message": message if failed else None,
-            "updated_at": "2026-01-02T00:00:00Z",
-        }
-        one["availability"]["payouts"]["status"] = status
-        accounts.append(one)
+    """The frames of :func:`~tests.hostile_records.hostile_records`: nothing set aside."""
+    users, accounts = hostile_records(key, value, link, code, message, status)
     rejected: list[Any] = []
-    frames = af.users_frame(users, rejected=rejected)
+    frame = af.users_frame(users, rejected=rejected)
     acc, availability = af.accounts_and_availability(accounts, rejected=rejected)
     assert not rejected
-    return Hostile(frames, acc, availability, key, [key, value, link, code, message, status])
+    return Hostile(frame, acc, availability, key, [key, value, link, code, message, status])
 
 
 def explorer_pages(data: Hostile) -> list[str]:
