@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -129,7 +129,6 @@ class Hostile:
     accounts: pd.DataFrame
     availability: pd.DataFrame
     key: str
-    texts: list[str] = field(default_factory=list)
 
 
 def hostile_frames(
@@ -141,7 +140,7 @@ def hostile_frames(
     frame = af.users_frame(users, rejected=rejected)
     acc, availability = af.accounts_and_availability(accounts, rejected=rejected)
     assert not rejected
-    return Hostile(frame, acc, availability, key, [key, value, link, code, message, status])
+    return Hostile(frame, acc, availability, key)
 
 
 def explorer_pages(data: Hostile) -> list[str]:
