@@ -26,10 +26,17 @@ import argyle_nb.frames as af
 from argyle_nb._html import escape, script_json, styled
 from argyle_nb.analysis import compare_cohorts
 from argyle_nb.cache._report import CacheReport, CacheReportRow
+from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.provenance import Provenance
 from argyle_nb.report import NotebookRun, index_html, to_html
-from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
+from argyle_nb.widgets import (
+    AvailabilityExplorer,
+    ConnectionExplorer,
+    MetadataExplorer,
+    UserInspector,
+)
 from argyle_nb.widgets._tables import table_html
+from tests.hostile import Reply, Request, json_reply, serve
 from tests.hostile_records import hostile_records
 
 #: Pieces of hostile text; each marks what it would do with ``pwn`` so the check can see it.
@@ -309,3 +316,42 @@ def test_no_surface_writes_markup_from_hostile_data(
     pages.append(compare_cohorts(data.users, data.accounts, data.key)._repr_html_())
     for page in pages:
         assert_no_markup_from_data(page)
+
+
+def test_the_user_inspector_escapes_what_a_hostile_server_sends() -> None:
+    """A user, their accounts and scans, and an error, as a hostile server sends them."""
+    users, accounts = hostile_records(PAYLOAD, PAYLOAD, PAYLOAD, PAYLOAD, PAYLOAD, PAYLOAD)
+    mine = [a for a in accounts if a["user"] == users[1]["id"]]
+
+    def handle(request: Request) -> Reply:
+        if request.path == f"/v1/users/{users[1]['id']}":
+            return json_reply(users[1])
+        if request.path == "/v1/accounts":
+            return json_reply({"count": len(mine), "next": None, "previous": None, "results": mine})
+        return json_reply({"detail": PAYLOAD}, status=400)  # a token, refused
+
+    frame = af.users_frame(users)
+    with serve(handle) as fake:
+        client = ArgyleClient(
+            "kid",
+            "s",
+            base_url=fake.base_url,
+            cache="memory",
+            progress=False,
+            retry=RetryPolicy(1),
+        )
+        inspector = UserInspector(client, users=frame)
+        inspector.search.value = users[1]["id"]
+        assert inspector.user_id == users[1]["id"]
+        shown = [inspector._pager._html.value, inspector._availability.value]
+        assert "argyle-table" in shown[0] and "argyle-table" in shown[1]
+        inspector._ask("token")
+        inspector._confirm()
+        assert "BadRequestError" in inspector.message
+        shown.append(inspector._message.value)
+        bundle = inspector._repr_mimebundle_()
+        shown.append((bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"])
+        client.close()
+    for page in shown:
+        assert_no_markup_from_data(page)
+    assert escape(PAYLOAD) in shown[2]
