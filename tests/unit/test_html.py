@@ -306,7 +306,7 @@ def test_no_table_writes_markup_from_its_data(cells: list[str], label: str, head
 
 
 @pytest.mark.property
-@settings(max_examples=4)
+@settings(max_examples=6)
 @given(key=hostile, value=hostile, link=hostile, code=hostile, message=hostile, status=hostile)
 def test_no_surface_writes_markup_from_hostile_data(
     key: str, value: str, link: str, code: str, message: str, status: str
