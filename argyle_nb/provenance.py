@@ -25,11 +25,12 @@ Example:
 
 from __future__ import annotations
 
-import html
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
+
+from argyle_nb._html import escape
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -253,7 +254,7 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
             ),
         ]
         body = "".join(
-            f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>"
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
             for k, v in rows
         )
         return f"<table class='argyle-provenance'>{body}</table>"

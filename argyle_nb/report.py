@@ -26,7 +26,6 @@ the folder is named after the date it gives (or ``day``).
 from __future__ import annotations
 
 import ast
-import html
 import importlib
 import os
 import re
@@ -35,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from argyle_nb._html import escape
 
 #: nbformat and nbconvert are untyped: used through ``Any``.
 nbformat: Any = importlib.import_module("nbformat")
@@ -209,14 +210,13 @@ def index_html(
     rows = []
     for run in runs:
         params = "<br>".join(
-            f"<code>{html.escape(k)} = {html.escape(repr(v))}</code>"
-            for k, v in run.parameters.items()
+            f"<code>{escape(k)} = {escape(repr(v))}</code>" for k, v in run.parameters.items()
         )
-        status = "ok" if run.ok else f"<b>failed</b>: {html.escape(run.error or '')}"
+        status = "ok" if run.ok else f"<b>failed</b>: {escape(run.error or '')}"
         rows.append(
             f'<tr class="{"ok" if run.ok else "failed"}">'
-            f'<td><a href="{html.escape(run.html)}">{html.escape(run.notebook)}</a>'
-            f' <small>(<a href="{html.escape(run.executed)}">executed notebook</a>)</small></td>'
+            f'<td><a href="{escape(run.html)}">{escape(run.notebook)}</a>'
+            f' <small>(<a href="{escape(run.executed)}">executed notebook</a>)</small></td>'
             f"<td>{status}</td><td>{params}</td>"
             f"<td>{run.started.isoformat(timespec='seconds')}</td>"
             f"<td>{run.seconds:.1f} s</td></tr>"
@@ -242,8 +242,8 @@ tr.failed td {{ background: #fdecea; }}
 </head>
 <body>
 <h1>argyle_nb reports, {day.isoformat()}</h1>
-<p>{html.escape(summary)}. Generated {generated.isoformat(timespec="seconds")} by argyle_nb
-{html.escape(__version__)}. API keys in the environment: {keys}.
+<p>{escape(summary)}. Generated {generated.isoformat(timespec="seconds")} by argyle_nb
+{escape(__version__)}. API keys in the environment: {keys}.
 An <code>ARGYLE_BASE_URL</code> of None targets <code>$ARGYLE_BASE_URL</code> when keys are set,
 else the embedded sandbox (<code>USERS</code> demo users from <code>SEED</code>).</p>
 <table>

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from argyle_nb._html import escape, styled
 from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
 from argyle_nb.analysis._outcomes import Outcomes, Unit, cohort_counts, cohort_order, describe
 from argyle_nb.analysis._stats import (
@@ -139,11 +139,12 @@ class CohortComparison:
 
     def _repr_html_(self) -> str:
         lines = self.summary().split("\n")
-        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in lines[1:])
         shown = self.table.copy()
         percent = ["share", "low", "high", "baseline_share"]
         points = ["difference", "difference_low", "difference_high"]
-        styler = shown.style.format(
+        styler = styled(
+            shown,
             {
                 **dict.fromkeys(percent, "{:.1%}"),
                 **dict.fromkeys(points, "{:+.1%}"),
@@ -157,7 +158,7 @@ class CohortComparison:
             na_rep="—",
         )
         return (
-            f"<p>{html.escape(lines[0])}</p><ul>{items}</ul>" + styler.to_html()  # type: ignore[no-untyped-call,unused-ignore]
+            f"<p>{escape(lines[0])}</p><ul>{items}</ul>" + styler.to_html()  # type: ignore[no-untyped-call,unused-ignore]
         )
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from argyle_nb._html import escape
 from argyle_nb.envelope import EnvelopeError, parse_list_page
 from argyle_nb.provenance import format_age
 
@@ -144,10 +144,11 @@ class CacheReport:
 
     def _repr_html_(self) -> str:
         head = "".join(
-            f"<th>{h}</th>" for h in ("endpoint", "cached", "oldest", "first expiry", "offline")
+            f"<th>{escape(h)}</th>"
+            for h in ("endpoint", "cached", "oldest", "first expiry", "offline")
         )
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(row)) + "</tr>"
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in self._cells(row)) + "</tr>"
             for row in self.rows
         )
         verdict = (
@@ -156,9 +157,9 @@ class CacheReport:
             else "offline would miss: " + "; ".join(self.missing)
         )
         return (
-            f"<div><b>cache of {html.escape(self.base_url)}</b><table>"
+            f"<div><b>cache of {escape(self.base_url)}</b><table>"
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"<p>{html.escape(verdict)}</p></div>"
+            f"<p>{escape(verdict)}</p></div>"
         )
 
 

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import html
 import shutil
 import socket
 import tempfile
@@ -26,6 +25,7 @@ from typing import Final
 
 import uvicorn
 
+from argyle_nb._html import escape
 from argyle_nb.sandbox.app import SandboxApp
 from argyle_nb.sandbox.faults import Faults
 from argyle_nb.sandbox.hosts import allowed_hosts as host_names
@@ -166,8 +166,8 @@ class Sandbox:
             ("state", state),
         ]
         cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td><code>{html.escape(v)}</code></td></tr>"
+            f"<tr><th style='text-align:left'>{escape(k)}</th>"
+            f"<td><code>{escape(v)}</code></td></tr>"
             for k, v in rows
         )
         return f"<table><caption>Argyle sandbox</caption>{cells}</table>"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from argyle_nb import analysis, dataset
+from argyle_nb._html import escape
 from argyle_nb.dataset import Dataset
 from argyle_nb.provenance import Provenance, format_age, provenance_of
 
@@ -46,7 +46,7 @@ def _html_table(frame: pd.DataFrame, *, limit: int = MAX_TABLE_ROWS) -> str:
 
 def _message_html(text: str, *, error: bool = False) -> str:
     colour = "#b00020" if error else "inherit"
-    return f'<span class="argyle-message" style="color:{colour}">{html.escape(text)}</span>'
+    return f'<span class="argyle-message" style="color:{colour}">{escape(text)}</span>'
 
 
 Clock = Callable[[], datetime]
@@ -130,7 +130,7 @@ class _Explorer:
         """Re-draw the provenance line: the data's age grows while the explorer is open."""
         self.data_source = _source_line(self._tracked, self._clock())
         self._source.value = (
-            f'<span class="argyle-source" style="color:#666">{html.escape(self.data_source)}</span>'
+            f'<span class="argyle-source" style="color:#666">{escape(self.data_source)}</span>'
             if self.data_source
             else ""
         )
@@ -196,8 +196,8 @@ class _Explorer:
                     shown = str(widget.label)  # what the reader saw chosen ("as computed")
                 else:
                     shown = "—" if value is None else str(value)
-                label = html.escape(str(widget.description))
-                return f"<div><b>{label}</b>: {html.escape(shown)}</div>"
+                label = escape(str(widget.description))
+                return f"<div><b>{label}</b>: {escape(shown)}</div>"
             return ""
 
         snapshot = (

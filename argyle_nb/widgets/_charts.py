@@ -26,13 +26,13 @@ Example:
 from __future__ import annotations
 
 import functools
-import html
 import json
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
 import pandas as pd
 
+from argyle_nb._html import escape, script_json
 from argyle_nb.palette import COHORT_COLOURS, NEUTRAL, status_colour
 
 P = ParamSpec("P")
@@ -87,6 +87,19 @@ def _label(index: object) -> str:
     )
 
 
+def _title(text: str) -> str:
+    """An axis or tooltip title from the data: Vega-Lite compiles these into expressions,
+    whose parser rejects a raw line or paragraph separator (U+2028, U+2029)."""
+    return text.replace("\u2028", " ").replace("\u2029", " ")
+
+
+def _in_row_order() -> Any:
+    """Sort a band axis by the ``row`` field of the data (the first row of each value comes
+    first): a list of the values themselves would be compiled into an expression, which a
+    line separator in a value breaks."""
+    return _alt().EncodingSortField(field="row", op="min", order="ascending")
+
+
 def _height(rows: int, row: int = ROW) -> int:
     return max(row * rows, 3 * ROW)
 
@@ -121,7 +134,7 @@ def cohort_chart(groups: pd.DataFrame) -> Any:
     (the :data:`COHORT_SELECTION` of the chart).
     """
     alt = _alt()
-    key = str(groups.index.name or "group")
+    key = _title(str(groups.index.name or "group"))
     small = groups["small"] if "small" in groups.columns else pd.Series(False, groups.index)
     rows = [
         {
@@ -134,23 +147,25 @@ def cohort_chart(groups: pd.DataFrame) -> Any:
             "shown": _pct(s),
             "interval": _interval(lo, hi),
             "small": "small: read with care" if bool(sm) else "",
+            "row": row,
         }
-        for g, n, c, s, lo, hi, sm in zip(
-            groups.index,
-            groups["users"],
-            groups["connected_users"],
-            groups["connected_share"],
-            groups["connected_low"],
-            groups["connected_high"],
-            small,
-            strict=True,
+        for row, (g, n, c, s, lo, hi, sm) in enumerate(
+            zip(
+                groups.index,
+                groups["users"],
+                groups["connected_users"],
+                groups["connected_share"],
+                groups["connected_low"],
+                groups["connected_high"],
+                small,
+                strict=True,
+            )
         )
     ]
-    order = [r["cohort"] for r in rows]
     colour = COHORT_COLOURS[0]
     pick = alt.selection_point(name=COHORT_SELECTION, fields=["cohort"], on="click")
     base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("cohort:N", sort=order, title=key),
+        y=alt.Y("cohort:N", sort=_in_row_order(), title=key),
         tooltip=[
             alt.Tooltip("cohort:N", title=key),
             alt.Tooltip("users:Q", format=",", title="users"),
@@ -199,7 +214,7 @@ def status_chart(dist: pd.DataFrame, *, title: str) -> Any:
     """
     alt = _alt()
     statuses = [str(c).removeprefix("share_") for c in dist.columns if str(c).startswith("share_")]
-    by = " / ".join(str(n).replace("_", " ") for n in dist.index.names if n) or "group"
+    by = _title(" / ".join(str(n).replace("_", " ") for n in dist.index.names if n) or "group")
     order = [_label(index) for index in dist.index]
     totals = dist["total"].to_numpy("int64")
     rows: list[dict[str, Any]] = []
@@ -217,9 +232,10 @@ def status_chart(dist: pd.DataFrame, *, title: str) -> Any:
                 "count": int(count),
                 "total": int(total),
                 "interval": _interval(low, high),
+                "row": row,
             }
-            for label, count, total, share, low, high in zip(
-                order, counts, totals, shares, lows, highs, strict=True
+            for row, (label, count, total, share, low, high) in enumerate(
+                zip(order, counts, totals, shares, lows, highs, strict=True)
             )
         ]
     pick = alt.selection_point(name=STATUS_SELECTION, fields=["status"], bind="legend")
@@ -234,7 +250,7 @@ def status_chart(dist: pd.DataFrame, *, title: str) -> Any:
                 scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%"),
             ),
-            y=alt.Y("group:N", sort=order, title=by),
+            y=alt.Y("group:N", sort=_in_row_order(), title=by),
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(domain=statuses, range=[status_colour(s) for s in statuses]),
@@ -299,13 +315,17 @@ def timeline_chart(timeline: pd.DataFrame, *, resource: str) -> Any:
     known = ["synced", "in_progress", "sync_failed"]
     statuses = [s for s in known if s in present] + sorted(set(present) - set(known))
     order = list(dict.fromkeys(r["account"] for r in rows))
+    for row, record in enumerate(rows):
+        record["row"] = row
     chart = (
         alt.Chart(alt.Data(values=rows))
         .mark_rule(strokeWidth=3)
         .encode(
             x=alt.X("from:T", title="time (UTC)", scale=alt.Scale(type="utc")),
             x2="to:T",
-            y=alt.Y("account:N", sort=order, title="account (first 8 characters of its id)"),
+            y=alt.Y(
+                "account:N", sort=_in_row_order(), title="account (first 8 characters of its id)"
+            ),
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(domain=statuses, range=[status_colour(s) for s in statuses]),
@@ -373,17 +393,18 @@ def chart_html(chart: Any) -> str:
     """``chart`` for a static page: its SVG (drawn by vl-convert) and its spec.
 
     :func:`vega_script`, once on the page, replaces the SVG by the live chart (hover,
-    click); ``</`` in the spec is escaped, so no value can end the script early.
+    click); the spec is inlined by :func:`~argyle_nb._html.script_json`, so no value can
+    end the script early.
     """
     import vl_convert
 
     spec = chart.to_dict()
     svg = vl_convert.vegalite_to_svg(spec)
-    data = json.dumps(spec).replace("</", "<\\/")
+    data = script_json(spec)
     return (
         '<div class="argyle-vega">'
         f'<div class="argyle-vega-view">{svg}</div>'
         f'<script type="application/json">{data}</script>'
-        f"<noscript>{html.escape('(a static chart: open the page with scripts on to hover)')}"
+        f"<noscript>{escape('(a static chart: open the page with scripts on to hover)')}"
         "</noscript></div>"
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pandas as pd
 
 from argyle_nb import analysis, dataset
+from argyle_nb._html import escape
 from argyle_nb.dataset import Dataset
 from argyle_nb.frames import metadata_keys
 from argyle_nb.widgets._base import (
@@ -183,8 +183,8 @@ class MetadataExplorer(_Explorer):
                 self.users, self._frame(), key, outcomes=self._outcomes
             )
         lines = self.comparison.summary().split("\n")
-        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
-        self._words.value = f"<div>{html.escape(lines[0])}<ul>{items}</ul></div>"
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in lines[1:])
+        self._words.value = f"<div>{escape(lines[0])}<ul>{items}</ul></div>"
 
     def _clicked(self, change: dict[str, Any]) -> None:
         """A cohort clicked in the chart: choose it in the Group dropdown (lists its users)."""
@@ -213,7 +213,7 @@ class MetadataExplorer(_Explorer):
         columns = [c for c in ("id", "created_at") if c in chosen.columns] + meta
         listing = chosen[columns].reset_index(drop=True)
         listing.columns = [str(c).removeprefix("meta.") for c in listing.columns]
-        title = f"<b>{total:,} users in {html.escape(repr(group))}</b>"
+        title = f"<b>{total:,} users in {escape(repr(group))}</b>"
         if total > len(chosen):
             title += f" (the first {len(chosen):,} listed)"
         self._users.value = title + ("" if total else " — none")

@@ -4,6 +4,8 @@ words; long tables in pages, sortable, and exportable as CSV.
 
 Example:
     >>> import pandas as pd
+
+from argyle_nb._html import styled
     >>> frame = pd.DataFrame({"users": [1795], "connected_share": [0.708],
     ...                       "connected_low": [0.687], "connected_high": [0.729]},
     ...                      index=pd.Index(["lending"], name="customer group"))
@@ -16,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import html
 import re
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +25,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from argyle_nb._html import escape, styled
 from argyle_nb.widgets._csv import csv_text, write_csv
 
 #: Rows of one page of a table.
@@ -132,10 +134,11 @@ def _readable(frame: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
 
 
 def table_html(frame: pd.DataFrame, *, start: int = 0, rows: int = PAGE_ROWS) -> str:
-    """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler)."""
+    """One page of ``frame`` as HTML, formatted by :func:`readable` (pandas' Styler);
+    every text from the data (cells, index labels, headers) escaped."""
     page = frame.iloc[start : start + rows]
     shown, numeric = _readable(page)
-    styler = shown.style.set_table_attributes('class="argyle-data"')
+    styler = styled(shown).set_table_attributes('class="argyle-data"')
     if isinstance(page.index, pd.RangeIndex):  # row numbers tell a reader nothing
         styler = styler.hide(axis="index")
     right: list[Any] = sorted(numeric)
@@ -164,7 +167,7 @@ def csv_link(frame: pd.DataFrame, name: str) -> str:
             f"<i>{len(frame):,} rows: too many for a download link; use explorer.to_csv(path).</i>"
         )
     data = base64.b64encode(csv_text(frame).encode("utf-8")).decode("ascii")
-    file = html.escape(f"{name}.csv")
+    file = escape(f"{name}.csv")
     return (
         f'<a download="{file}" href="data:text/csv;base64,{data}">'
         f"Download this view ({len(frame):,} row{'' if len(frame) == 1 else 's'}, CSV)</a>"
