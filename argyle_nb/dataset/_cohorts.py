@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
 import pandas as pd
 
 from argyle_nb.analysis._cohorts import (
@@ -22,6 +21,7 @@ from argyle_nb.analysis._outcomes import Unit, _check_min_users, describe
 from argyle_nb.dataset._manifest import DatasetError
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._sql import sql_text
+from argyle_nb.envelope import loads_json
 from argyle_nb.frames import users_frame
 from argyle_nb.frames._schema import MAX_META_COLUMNS
 
@@ -280,7 +280,7 @@ def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = Non
             "created_at": created,
             "employers_connected": employers,
             "data_providers_connected": providers,
-            "external_metadata": None if meta is None else orjson.loads(meta),
+            "external_metadata": None if meta is None else loads_json(meta),
         }
         for uid, created, employers, providers, meta in rows
     ]

@@ -10,11 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 import pyarrow as pa
 
-from argyle_nb.envelope import EnvelopeError, parse_list_page, unrepresentable
+from argyle_nb.envelope import (
+    EnvelopeError,
+    ExactNumber,
+    dumps_json,
+    parse_list_page,
+    unrepresentable,
+)
 from argyle_nb.frames._accounts import BATCH_PAGES
 from argyle_nb.frames._errors import FrameError
 from argyle_nb.frames._pandas import Column, Columns
@@ -117,6 +122,8 @@ class _MetaPart:
     ) -> _MetaPart:
         carried = len(values) if carried is None else carried
         kinds = {type(v) for v in values if v is not None}
+        if ExactNumber in kinds or kinds == {int, float}:  # (big integers alone fail below)
+            values, kinds = _exact(values, kinds)
         kind = (
             "none"
             if not kinds
@@ -183,9 +190,34 @@ def _meta_parts_column(parts: list[_MetaPart], rows: int) -> pd.Series[Any]:
     return series
 
 
+#: Integers a double holds exactly (a column of integers and floats is one of doubles).
+_DOUBLE_INT = 2**53
+
+
+def _exact(values: list[Any], kinds: set[type]) -> tuple[list[Any], set[type]]:
+    """``values`` with every number a column would change as its exact text: an
+    :class:`~argyle_nb.envelope.ExactNumber` and an integer outside int64 become ``str``;
+    and their kinds. Integers beyond 2**53 with floats make ``object`` (not doubles)."""
+    if ExactNumber in kinds or any(type(v) is int and not -(2**63) <= v < 2**63 for v in values):
+        values = [
+            str.__str__(v)
+            if type(v) is ExactNumber
+            else str(v)
+            if type(v) is int and not -(2**63) <= v < 2**63
+            else v
+            for v in values
+        ]
+        kinds = {type(v) for v in values if v is not None}
+    if kinds == {int, float} and any(type(v) is int and abs(v) > _DOUBLE_INT for v in values):
+        kinds = kinds | {object}  # a double would round them: kept as they are
+    return values, kinds
+
+
 def _meta_column(values: list[Any]) -> pd.Series[Any]:
     present = [v for v in values if v is not None]
     kinds = {type(v) for v in present}
+    if ExactNumber in kinds or int in kinds:
+        values, kinds = _exact(values, kinds)
     if kinds == {str}:
         return pd.Series(values, dtype="str")
     if kinds == {bool}:
@@ -381,7 +413,7 @@ class UserBatches:
             employers.append(user.get("employers_connected") or [])
             providers.append(user.get("data_providers_connected") or [])
             metadata = user.get("external_metadata")
-            raw.append(orjson.dumps(metadata).decode())
+            raw.append(dumps_json(metadata).decode())
             flat: dict[str, Any] = {}
             if isinstance(metadata, Mapping):
                 _flatten(metadata, META_PREFIX, flat)

@@ -159,8 +159,8 @@ def test_metadata_kinds_that_differ_between_batches() -> None:
 
 
 def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
-    """JSON pages read such a number as a float; a Python object holding one cannot be
-    shown as JSON in ``external_metadata``: it is set aside, or named."""
+    """A Python object holding such a number (no JSON text to keep) is set aside, or named;
+    the same number read from a JSON page keeps its exact text (never a rounded float)."""
     users, _ = sandbox(users=2, seed=1)
     records = [users[0], {**users[1], "external_metadata": {"big": 2**70}}]
     with pytest.raises(frames.FrameError, match="user 1 holds an integer beyond 64 bits"):
@@ -170,7 +170,9 @@ def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
     assert frame["id"].tolist() == [users[0]["id"]]
     assert [r.error for r in rejected] == ["holds an integer beyond 64 bits"]
     page = json.dumps({"results": records}).encode()
-    assert frames.users_frame(page)["meta.big"].tolist() == [pd.NA, float(2**70)]
+    read = frames.users_frame(page)
+    assert read["meta.big"].tolist()[1] == str(2**70) and pd.isna(read["meta.big"][0])
+    assert json.loads(read["external_metadata"][1]) == {"big": 2**70}
 
 
 def test_metadata_kept_as_arrow_per_batch_still_types_by_every_value() -> None:
