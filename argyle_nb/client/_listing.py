@@ -96,7 +96,7 @@ class Quarantine:
         kept: int,
     ) -> pd.DataFrame:
         """``frame`` (of ``kept`` records) with its provenance; ``rejected`` set aside."""
-        _vouch(listing, noun)
+        _vouch(listing, noun, len(frame))
         self._set_aside(listing, rejected, noun, read_by, kept)
         frame.attrs[ATTRS_KEY] = listing.provenance(kept, len(rejected)).to_attrs()
         return frame
@@ -187,13 +187,15 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
     return _ADAPTERS[model]
 
 
-def _vouch(listing: Listing, noun: str) -> None:
-    """Warn when the walk could not read the list consistently."""
+def _vouch(listing: Listing, noun: str, kept: int | None = None) -> None:
+    """Warn when the walk could not read the list consistently; ``kept``: the records the
+    frame holds (default: those the walk kept, each id once)."""
     walk = listing.walk
     if walk.consistent:
         return
+    held = walk.records if kept is None else kept
     warnings.warn(
-        f"GET {listing.endpoint}: {walk.problem}. The {walk.records} {noun} kept (each id "
+        f"GET {listing.endpoint}: {walk.problem}. The {held} {noun} kept (each id "
         f"once) may miss or hold {noun} created or deleted meanwhile; the provenance says "
         "consistent=False",
         ListChangedWarning,
