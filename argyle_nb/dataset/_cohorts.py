@@ -52,20 +52,37 @@ _DOTTED = (
 )
 
 
+def _digits(text: str) -> str:
+    """SQL: the significant digits of a number's text (``-0.0120e5`` -> ``12``)."""
+    return f"trim(replace(regexp_extract({text}, '^-?([0-9.]*)', 1), '.', ''), '0')"
+
+
+def _float_text(number: str) -> str:
+    """SQL: a number as the frames label a float (orjson's text of the double: ``1.5`` for
+    ``1.50``, ``100.0`` for ``1E2``, ``0.00001`` and ``1e-7`` where DuckDB writes
+    ``1e-05`` and ``1e-07``)."""
+    text = f"cast(cast({number} as double) as varchar)"
+    fixed = r"regexp_replace({}, '^(-?)([0-9])(?:\.([0-9]+))?e-05$', '\10.0000\2\3')"
+    return rf"regexp_replace({fixed.format(text)}, 'e-0([0-9])$', 'e-\1')"
+
+
 def _kinds(text: str, kind: str, empty: str) -> tuple[str, str]:
     """SQL conditions on a JSON value of DuckDB type ``kind`` and JSON text ``text``
     (``empty``: whether an object is empty): a float as the frames hold it, and a value
     that makes the frames' column one of objects (text, booleans, arrays, empty objects,
-    and integers beyond int64, which the frames keep as text: see
-    :class:`~argyle_nb.envelope.ExactNumber`). A key's integers are labelled as floats when
-    it holds floats and nothing of the second kind (pandas' column is of floats then)."""
-    huge = (
+    and the numbers the frames keep as text: integers beyond int64 and decimals whose
+    double reads back as other digits, see :class:`~argyle_nb.envelope.ExactNumber`). A
+    key's integers are labelled as floats when it holds floats and nothing of the second
+    kind (pandas' column is of floats then)."""
+    double = f"cast(try_cast({text} as double) as varchar)"
+    exact = (
         f"(({kind} = 'UBIGINT' and try_cast({text} as ubigint) > {2**63 - 1})"
-        f" or ({kind} = 'DOUBLE' and regexp_full_match({text}, '-?[0-9]+')))"
+        f" or ({kind} = 'DOUBLE' and (regexp_full_match({text}, '-?[0-9]+')"
+        f" or coalesce({_digits(text)} != {_digits(double)}, true))))"
     )
-    frac = f"({kind} = 'DOUBLE' and not {huge})"
+    frac = f"({kind} = 'DOUBLE' and not {exact})"
     other = (
-        f"({kind} in ('VARCHAR', 'BOOLEAN', 'ARRAY') or {huge} or ({kind} = 'OBJECT' and {empty}))"
+        f"({kind} in ('VARCHAR', 'BOOLEAN', 'ARRAY') or {exact} or ({kind} = 'OBJECT' and {empty}))"
     )
     return frac, other
 
@@ -131,8 +148,8 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
         f" {other} as other from raw),"
         " keyed as (select *, bool_or(frac) over (partition by fullkey)"
         " and not bool_or(other) over (partition by fullkey) as floaty from kinds),"
-        " sizes as (select fullkey, case when whole and floaty then"
-        " cast(cast(label as double) as varchar) else label end as label, sum(n) as n"
+        " sizes as (select fullkey, case when (whole and floaty) or frac then"
+        f" {_float_text('label')} else label end as label, sum(n) as n"
         " from keyed group by all)"
     )
     named = ds.sql(
@@ -177,8 +194,8 @@ def _labelled(ds: Dataset, key: str, source: str, keep: str = "id") -> str:
         f"case when _v is null or json_type(_v) = 'NULL'"
         f" or (json_type(_v) = 'OBJECT'{split}) then {sql_text(MISSING)}"
         f" when json_type(_v) = 'VARCHAR' then {text_label(_TEXT.format('_v'))}"
-        f" when {floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')"
-        " then cast(cast(_v as double) as varchar) else cast(_v as varchar) end"
+        f" when ({floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')) or {frac}"
+        f" then {_float_text('_v')} else cast(_v as varchar) end"
     )
     return (
         f"picked as (select {keep}, {value} as _v from {source}),"

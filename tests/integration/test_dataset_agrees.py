@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from argyle_nb import analysis, dataset
@@ -24,17 +25,20 @@ QUOTED_KEY = 'it\'s.a "key"'
 SLASHED_KEY = "back\\slash.x"
 #: (metadata, how many users carry it)
 SHAPES: list[tuple[Any, int]] = [
-    ({"utm.source": "google", "group": "A", "big": 5}, 3),
-    ({"utm.source": "bing", "group": "(missing)", "big": 2**63}, 2),
-    ({"utm": {"source": "google"}, "group": "(other)", "big": 1.5}, 1),
-    ({QUOTED_KEY: "q", SLASHED_KEY: "b", "group": '"(missing)"', "big": 2**64 - 1}, 2),
-    ({"a.b.c": 1, "big": 7, "group": "(rest)"}, 1),
+    ({"utm.source": "google", "group": "A", "big": 5, "x": 3}, 3),
+    ({"utm.source": "bing", "group": "(missing)", "big": 2**63, "x": 1.5e-6}, 2),
+    ({"utm": {"source": "google"}, "group": "(other)", "big": 1.5, "x": 2.5e-5}, 1),
+    (
+        {QUOTED_KEY: "q", SLASHED_KEY: "b", "group": '"(missing)"', "big": 2**64 - 1, "x": 1e22},
+        2,
+    ),
+    ({"a.b.c": 1, "big": 7, "group": "(rest)", "x": 0.1}, 1),
     ({"a": {"b.c": 2}}, 1),
     ({"a": {"b": {"c": 3}}}, 1),
     ({}, 2),
     ({"group": None}, 1),
 ]
-KEYS = ["utm.source", "group", "big", QUOTED_KEY, SLASHED_KEY, "a.b.c"]
+KEYS = ["utm.source", "group", "big", QUOTED_KEY, SLASHED_KEY, "a.b.c", "x"]
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +63,28 @@ def _leaves(metadata: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield f"{prefix}{key}", value
 
 
-def _label(value: Any) -> str:
-    """The documented labels: missing explicit, numbers as written, text as it is but a
-    text reading as one of our labels quoted once more."""
+def _label(value: Any, floats: bool) -> str:
+    """The documented labels: missing explicit, other values as JSON (the integers of a
+    key of numbers that holds floats as floats, an integer beyond int64 as written), text
+    as it is but a text reading as one of our labels quoted once more."""
     if value is None:
         return analysis.MISSING
     if isinstance(value, str):
         reserved = re.fullmatch(r'"*\((missing|other|rest)\)"*', value)
         return f'"{value}"' if reserved else value
-    return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return str(value)
+    return orjson.dumps(float(value) if floats else value).decode()
 
 
 def _expected(sent: dict[str, Any], key: str) -> dict[str, set[str]]:
+    values = {user: dict(_leaves(metadata)).get(key) for user, metadata in sent.items()}
+    kinds = {type(v) for v in values.values() if v is not None}
+    huge = any(isinstance(v, int) and v >= 2**63 for v in values.values())
+    floats = float in kinds and kinds <= {int, float} and not huge
     groups: dict[str, set[str]] = {}
-    for user, metadata in sent.items():
-        groups.setdefault(_label(dict(_leaves(metadata)).get(key)), set()).add(user)
+    for user, value in values.items():
+        groups.setdefault(_label(value, floats), set()).add(user)
     return groups
 
 
@@ -123,9 +134,14 @@ def test_the_key_summaries_offer_the_same_keys(made: tuple[Portfolio, Any]) -> N
 def test_a_real_missing_label_is_compared_as_a_cohort_of_its_own(
     made: tuple[Portfolio, Any],
 ) -> None:
-    found, _ = made
+    found, sent = made
+    expected = _expected(sent, "group")
+    real = {label: len(ids) for label, ids in expected.items() if label != analysis.MISSING}
+    assert real['"(missing)"'] == 2 and real['""(missing)""'] == 2
     frames = analysis.compare_cohorts(found.users, found.accounts, "group", min_users=1)
     on_dataset = dataset.compare_cohorts(found.ds, "group", min_users=1)
     for comparison in (frames, on_dataset):
-        assert '"(missing)"' in comparison.table.index
-        assert analysis.MISSING not in comparison.table.index  # left out by default
+        assert comparison.baseline == "A"  # the largest; the users without: left out
+        assert comparison.table["users"].to_dict() == {
+            label: n for label, n in real.items() if label != "A"
+        }
