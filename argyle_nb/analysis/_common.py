@@ -21,7 +21,8 @@ _SCAN_ORDER: tuple[str, ...] = (
     *(s for s in AVAILABILITY_STATUSES if s not in ("synced", "in_progress", "sync_failed")),
 )
 
-#: Label of the group of users without the metadata key (and of missing values).
+#: Label of the group of users without the metadata key (and of missing values). A real
+#: value that reads as this label (or OTHER, REST) is quoted once more: :func:`text_labels`.
 MISSING = "(missing)"
 #: Label of the cohorts pooled because they are small (``pool_small=True``).
 OTHER = "(other)"

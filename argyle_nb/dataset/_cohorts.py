@@ -208,7 +208,14 @@ def metadata_groups(
 ) -> pd.DataFrame:
     """:func:`argyle_nb.analysis.metadata_groups` of the dataset's users and accounts.
 
-    Users are counted once each; accounts of users not in the dataset are left out.
+    Users are counted once each; accounts of users not in the dataset are left out. The
+    cohorts are those of the frames: a dotted key is found nested or flat (``"utm.source"``
+    as a key of its own), a real value that reads as :data:`~argyle_nb.analysis.MISSING`
+    (or ``OTHER``, ``REST``) is quoted once more, an integer beyond int64 is its exact text.
+    One difference is left: DuckDB's JSON functions read a decimal of more digits than a
+    double keeps (``0.12345678901234567890``) as the nearest double, so its cohort here is
+    that double's text, where the frames keep its exact text (``external_metadata`` keeps
+    it exact in both).
 
     Example:
         >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
