@@ -113,7 +113,7 @@ def loads_json(raw: bytes | bytearray | memoryview | str) -> Any:
         return _loads(raw)
     except orjson.JSONDecodeError:
         data = raw.encode() if isinstance(raw, str) else bytes(raw)
-        if _SUSPECT.search(data) is None:
+        if not _rounded(data):
             raise
         try:  # a number beyond a double's range (orjson refuses it)
             return _decode(data.decode("utf-8"))
@@ -126,9 +126,35 @@ def _loads(raw: bytes | bytearray | memoryview | str) -> Any:
     """orjson, then the exact decoding when the text may hold a number it rounded."""
     data = orjson.loads(raw)
     text = raw.encode() if isinstance(raw, str) else bytes(raw)
-    if _SUSPECT.search(text) is None:
-        return data
-    return _decode(text.decode("utf-8"))
+    return _decode(text.decode("utf-8")) if _rounded(text) else data
+
+
+#: The bytes a JSON number is written with.
+_NUMBER_BYTES: Final = frozenset(b"0123456789.+-eE")
+_NUMBER: Final = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _rounded(text: bytes) -> bool:
+    """Whether ``text`` may hold a number that orjson read as another (most pages: no
+    16-digit run at all; a page of doubles written in full: each checked, none rounded).
+    Digits inside strings may be looked at too: at worst the page is decoded exactly."""
+    end = 0
+    for match in _SUSPECT.finditer(text):
+        if match.start() < end:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and text[start - 1] in _NUMBER_BYTES:
+            start -= 1
+        while end < len(text) and text[end] in _NUMBER_BYTES:
+            end += 1
+        token = text[start:end].decode("ascii")
+        found = _NUMBER.fullmatch(token)
+        if found is None:
+            continue
+        whole = found.group(1) is None and found.group(2) is None
+        if type(_exact_int(token) if whole else _exact_float(token)) is ExactNumber:
+            return True
+    return False
 
 
 def _passthrough(value: Any) -> Any:

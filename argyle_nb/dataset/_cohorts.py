@@ -74,11 +74,17 @@ def _kinds(text: str, kind: str, empty: str) -> tuple[str, str]:
     double reads back as other digits, see :class:`~argyle_nb.envelope.ExactNumber`). A
     key's integers are labelled as floats when it holds floats and nothing of the second
     kind (pandas' column is of floats then)."""
+    # DuckDB reads a finite double as a double (its text has a dot or an exponent) and
+    # keeps the text of the others (integers beyond 64 bits, 1e400): only those are
+    # looked at closely, so a key of many numbers costs little more than their types.
     double = f"cast(try_cast({text} as double) as varchar)"
     exact = (
-        f"(({kind} = 'UBIGINT' and try_cast({text} as ubigint) > {2**63 - 1})"
-        f" or ({kind} = 'DOUBLE' and (regexp_full_match({text}, '-?[0-9]+')"
-        f" or coalesce({_digits(text)} != {_digits(double)}, true))))"
+        f"(case when {kind} = 'UBIGINT' then length({text}) >= 19"
+        f" and try_cast({text} as ubigint) > {2**63 - 1}"
+        f" when {kind} = 'DOUBLE' and (not contains({text}, '.')"
+        f" or contains({text}, 'e') or contains({text}, 'E'))"
+        f" then regexp_full_match({text}, '-?[0-9]+')"
+        f" or coalesce({_digits(text)} != {_digits(double)}, true) else false end)"
     )
     frac = f"({kind} = 'DOUBLE' and not {exact})"
     other = (
@@ -178,6 +184,8 @@ def _labelled(ds: Dataset, key: str, source: str, keep: str = "id") -> str:
     split = "" if not name else " and json_array_length(json_keys(_v)) > 0"
     if not name:
         value = "json_extract(external_metadata, '$')"
+    elif "." not in name:
+        value = f"json_extract(external_metadata, {sql_text(_json_path([name]))})"
     else:  # a dotted key: its value nested or under a key holding dots, the first found
         paths = ", ".join(sql_text(_json_path(m)) for m in _splits(name.split(".")))
         value = (
