@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from argyle_nb.client._pagination import Walk
-from argyle_nb.envelope import parse_list_page, unrepresentable
+from argyle_nb.envelope import dumps_json, parse_list_page, unrepresentable
 from argyle_nb.errors import InvalidRecordsError
 from argyle_nb.models import Page as PageModel
 from argyle_nb.provenance import ATTRS_KEY, ListChangedWarning, Provenance, ServedPages
@@ -123,7 +123,9 @@ class Quarantine:
                     bad.append(RejectedRecord.of(position, index, item, unfit))
                     continue
                 try:
-                    good.append(model.model_validate(item))
+                    # read from JSON as the fast path reads a page (an integer beyond 64
+                    # bits an int, not the text parse_list_page keeps of it for the frames)
+                    good.append(model.model_validate_json(dumps_json(item)))
                 except (ValidationError, RecursionError) as exc:
                     reason = _reason(exc) if isinstance(exc, ValidationError) else _TOO_DEEP
                     bad.append(RejectedRecord.of(position, index, item, reason))

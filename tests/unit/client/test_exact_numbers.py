@@ -148,3 +148,38 @@ def test_link_items_reading_as_our_labels_stay_their_own_groups(
     with client.export(tmp_path / "portfolio") as ds:
         on_dataset = dataset.connection_status_distribution(ds)
     assert on_dataset["total"].to_dict() == expected
+
+
+def test_models_read_a_big_integer_alike_whether_a_page_holds_a_bad_record_or_not() -> None:
+    """users.list() reads a page with pydantic, or record by record when one is bad: an
+    integer beyond 64 bits is the same Python int either way (never a float, nor text)."""
+    users, _ = sandbox(users=2, seed=2)
+    texts = [
+        json.dumps(u)[:-1] + ', "external_metadata": {"n": 123456789012345678901234567890}}'
+        for u in users[:2]
+    ]
+    pages = {
+        "0": '{"count": 3, "next": "@next", "previous": null, "results": [' + texts[0] + "]}",
+        "1": '{"count": 3, "next": null, "previous": null, "results": ['
+        + texts[1]
+        + ', {"id": "not a uuid"}]}',
+    }
+
+    def handle(request: Request) -> Reply:
+        which = request.query.get("offset", "0")
+        body = pages["1" if which != "0" else "0"].replace(
+            "@next", f"{fake.base_url}/users?limit=1&offset=1"
+        )
+        return Reply(body=body.encode(), headers={"Content-Type": "application/json"})
+
+    with serve(handle) as fake, pytest.warns(Warning):
+        client = ArgyleClient(
+            "kid",
+            "secret",
+            base_url=fake.base_url,
+            cache="memory",
+            progress=False,
+            retry=RetryPolicy(max_attempts=1),
+        )
+        read = list(client.users.list())
+    assert [u.external_metadata for u in read] == [{"n": 123456789012345678901234567890}] * 2
