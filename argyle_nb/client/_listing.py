@@ -123,9 +123,7 @@ class Quarantine:
                     bad.append(RejectedRecord.of(position, index, item, unfit))
                     continue
                 try:
-                    # read from JSON as the fast path reads a page (an integer beyond 64
-                    # bits an int, not the text parse_list_page keeps of it for the frames)
-                    good.append(model.model_validate_json(dumps_json(item)))
+                    good.append(_validated(model, item))
                 except (ValidationError, RecursionError) as exc:
                     reason = _reason(exc) if isinstance(exc, ValidationError) else _TOO_DEEP
                     bad.append(RejectedRecord.of(position, index, item, reason))
@@ -177,6 +175,16 @@ class Quarantine:
             RejectedRecordsWarning,
             stacklevel=_outside_stacklevel(),
         )
+
+
+def _validated(model: type[M], record: Any) -> M:
+    """``record`` as ``model``, read from JSON as the fast path reads a page (an integer
+    beyond 64 bits an int, not the text parse_list_page keeps of it for the frames)."""
+    try:
+        body = dumps_json(record)
+    except TypeError:  # nested too deep to write again: the model says what is wrong
+        return model.model_validate(record)
+    return model.model_validate_json(body)
 
 
 _ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}

@@ -75,7 +75,12 @@ class Requester:
         self._note_answer(answer.headers)
         try:  # decoded as list pages are (orjson: no NaN, no text that is not UTF-8), and
             # validated from JSON as they are (an integer beyond 64 bits an int, no float)
-            return model.model_validate_json(dumps_json(loads_json(answer.content)))
+            data = loads_json(answer.content)
+            try:
+                body = dumps_json(data)
+            except TypeError:  # nested too deep to write again: the model says what is wrong
+                return model.model_validate(data)
+            return model.model_validate_json(body)
         except orjson.JSONDecodeError as exc:
             self.cache.forget([url])  # never serve a broken answer again
             raise ResponseFormatError(
