@@ -77,6 +77,9 @@ _SUSPECT: Final = re.compile(rb"\d(?:\.?\d){15}|\d[eE][+-]?\d{3}")
 
 
 def _exact_int(text: str) -> int | ExactNumber:
+    digits = len(text) - text.startswith("-")
+    if digits > 19:  # beyond int64, and maybe past the digits int() reads (4,300)
+        return ExactNumber(text)
     value = int(text)
     return value if _INT64_MIN <= value <= _INT64_MAX else ExactNumber(text)
 

@@ -82,3 +82,12 @@ def test_text_that_looks_like_a_long_number_stays_text() -> None:
         "k": 0.30000000000000004,
     }
     assert type(record["s"]) is str and type(record["k"]) is float
+
+
+def test_an_integer_of_5000_digits_is_its_text_not_an_unreadable_page() -> None:
+    """int() refuses more than 4,300 digits: the page is still read, the number exact."""
+    digits = "7" * 5000
+    page = parse_list_page(f'[{{"n": {digits}}}, {{"n": -{digits}}}, {{"n": 1}}]')
+    assert [r["n"] for r in page.results] == [digits, "-" + digits, 1]
+    assert type(page.results[0]["n"]) is ExactNumber
+    assert dumps_json(page.results) == f'[{{"n":{digits}}},{{"n":-{digits}}},{{"n":1}}]'.encode()
