@@ -20,16 +20,169 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, Final
 
 import orjson
 
-__all__ = ["NOT_UTF8", "EnvelopeError", "ListPage", "parse_list_page", "unrepresentable"]
+__all__ = [
+    "NOT_UTF8",
+    "EnvelopeError",
+    "ExactNumber",
+    "ListPage",
+    "dumps_json",
+    "loads_json",
+    "parse_list_page",
+    "unrepresentable",
+]
 
 
 #: Why a record holding bytes that are not UTF-8 is set aside (every reader says it so).
 NOT_UTF8 = "holds text that is not valid UTF-8"
+
+
+class ExactNumber(str):
+    """A JSON number that neither a 64-bit integer nor a double holds exactly, kept as the
+    text it was served as (``"123456789012345678901234567890"``, ``"0.12345678901234567890"``,
+    ``"1e400"``).
+
+    The one rule for such numbers: they are never rounded. :func:`loads_json` (so
+    :func:`parse_list_page`, every reader of pages) decodes an integer outside
+    ``-2**63 .. 2**63 - 1`` and a decimal whose double is another number (more digits than
+    a double keeps, or beyond its range) as an ``ExactNumber`` instead of the float a JSON
+    parser would round it to. It is text (a ``str``): a frame's ``meta.*`` column holds it
+    as text, and :func:`dumps_json` writes it back as the very number it was, so
+    ``external_metadata`` (in frames, exports and datasets) keeps the exact value.
+
+    Example:
+        >>> loads_json(b'{"n": 123456789012345678901234567890, "x": 0.5}')
+        {'n': ExactNumber('123456789012345678901234567890'), 'x': 0.5}
+        >>> dumps_json(loads_json(b'[123456789012345678901234567890]'))
+        b'[123456789012345678901234567890]'
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ExactNumber({str.__repr__(self)})"
+
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+#: Text that may hold a number a double or an int64 does not keep: 16 digits or more (a
+#: dot among them), or a 3-digit exponent. Pages without it are read by orjson alone.
+_SUSPECT: Final = re.compile(rb"\d(?:\.?\d){15}|\d[eE][+-]?\d{3}")
+
+
+def _exact_int(text: str) -> int | ExactNumber:
+    digits = len(text) - text.startswith("-")
+    if digits > 19:  # beyond int64, and maybe past the digits int() reads (4,300)
+        return ExactNumber(text)
+    value = int(text)
+    return value if _INT64_MIN <= value <= _INT64_MAX else ExactNumber(text)
+
+
+def _exact_float(text: str) -> float | ExactNumber:
+    value = float(text)
+    if len(text) < 16 and "e" not in text and "E" not in text:  # 15 digits: a double keeps
+        return value
+    try:
+        if Decimal(repr(value)) == Decimal(text):
+            return value
+    except ArithmeticError:  # inf or nan: beyond a double's range
+        pass
+    return ExactNumber(text)
+
+
+def _decode(text: str) -> Any:
+    return json.loads(
+        text, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_not_json
+    )
+
+
+def loads_json(raw: bytes | bytearray | memoryview | str) -> Any:
+    """JSON decoded with its numbers exact: orjson's speed, and :class:`ExactNumber` for
+    a number that an int64 or a double would change (orjson makes a float of an integer
+    beyond 64 bits). Raises :class:`orjson.JSONDecodeError` (a ``ValueError``) when
+    ``raw`` is not JSON; ``NaN`` and ``Infinity`` are not JSON.
+
+    Example:
+        >>> loads_json(b'[9223372036854775807, 9223372036854775808, 1e400]')
+        [9223372036854775807, ExactNumber('9223372036854775808'), ExactNumber('1e400')]
+    """
+    try:
+        return _loads(raw)
+    except orjson.JSONDecodeError:
+        data = raw.encode() if isinstance(raw, str) else bytes(raw)
+        if not _rounded(data):
+            raise
+        try:  # a number beyond a double's range (orjson refuses it)
+            return _decode(data.decode("utf-8"))
+        except (ValueError, RecursionError):
+            pass
+        raise
+
+
+def _loads(raw: bytes | bytearray | memoryview | str) -> Any:
+    """orjson, then the exact decoding when the text may hold a number it rounded."""
+    data = orjson.loads(raw)
+    text = raw.encode() if isinstance(raw, str) else bytes(raw)
+    return _decode(text.decode("utf-8")) if _rounded(text) else data
+
+
+#: The bytes a JSON number is written with.
+_NUMBER_BYTES: Final = frozenset(b"0123456789.+-eE")
+_NUMBER: Final = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _rounded(text: bytes) -> bool:
+    """Whether ``text`` may hold a number that orjson read as another (most pages: no
+    16-digit run at all; a page of doubles written in full: each checked, none rounded).
+    Digits inside strings may be looked at too: at worst the page is decoded exactly."""
+    end = 0
+    for match in _SUSPECT.finditer(text):
+        if match.start() < end:
+            continue
+        start, end = match.start(), match.end()
+        while start > 0 and text[start - 1] in _NUMBER_BYTES:
+            start -= 1
+        while end < len(text) and text[end] in _NUMBER_BYTES:
+            end += 1
+        token = text[start:end].decode("ascii")
+        found = _NUMBER.fullmatch(token)
+        if found is None:
+            continue
+        whole = found.group(1) is None and found.group(2) is None
+        if type(_exact_int(token) if whole else _exact_float(token)) is ExactNumber:
+            return True
+    return False
+
+
+def _passthrough(value: Any) -> Any:
+    if type(value) is ExactNumber:
+        return orjson.Fragment(str.__str__(value))
+    if isinstance(value, str):  # other subclasses: as their base type
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dumps_json(value: Any) -> bytes:
+    """``value`` as compact JSON (orjson), an :class:`ExactNumber` written as the number
+    it is (raises ``TypeError`` for what JSON cannot hold).
+
+    Example:
+        >>> dumps_json({"n": ExactNumber("1e400"), "s": "1e400"})
+        b'{"n":1e400,"s":"1e400"}'
+    """
+    return orjson.dumps(value, default=_passthrough, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
 class EnvelopeError(ValueError):
@@ -76,7 +229,7 @@ def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
     """
     lenient = False
     try:
-        data = orjson.loads(raw)
+        data = _loads(raw)
     except orjson.JSONDecodeError as exc:
         data = _lenient(raw)
         if data is None:
@@ -105,13 +258,14 @@ def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
 
 def _lenient(raw: bytes | bytearray | memoryview | str) -> Any:
     """A page orjson refuses whole although it is JSON: bytes that are not UTF-8 (kept as
-    lone surrogates), nesting past orjson's limit. Decoded by the standard library
-    instead, so only the records that hold such values are lost (:func:`unrepresentable`
-    names them). None when it is not JSON even so (``NaN`` and ``Infinity`` are not JSON).
+    lone surrogates), nesting past orjson's limit, a number beyond a double's range.
+    Decoded by the standard library instead (numbers exact, as :func:`loads_json`), so
+    only the records that hold such values are lost (:func:`unrepresentable` names them).
+    None when it is not JSON even so (``NaN`` and ``Infinity`` are not JSON).
     """
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape")
     try:
-        return json.loads(text, parse_constant=_not_json)
+        return _decode(text)
     except (ValueError, RecursionError):
         return None
 

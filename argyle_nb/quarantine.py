@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from argyle_nb.envelope import dumps_json
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -79,7 +81,7 @@ class RejectedRecord:
     def of(cls, page: int, index: int, record: Any, error: str) -> RejectedRecord:
         """A rejected record from the decoded JSON value ``record``."""
         try:
-            raw = orjson.dumps(record).decode()
+            raw = dumps_json(record).decode()
         except TypeError:  # text that was not UTF-8, or nested past orjson's limit
             try:
                 raw = json.dumps(record)  # escapes lone surrogates as \udcxx

@@ -155,8 +155,11 @@ def metadata_groups(
     flags cohorts under ``min_users`` users; with ``pool_small`` they are pooled into
     :data:`OTHER` instead. Users without the key form :data:`MISSING`, last; other
     cohorts are ordered by users, then name. Non-text values are grouped by their JSON
-    text. Users with no accounts count as users; accounts of users not in ``users``
-    are left out. A share of nothing (a cohort without accounts) is missing.
+    text (a number no int64 or double holds by its exact text). A real value that reads
+    as :data:`MISSING`, :data:`OTHER` or :data:`REST` (quotes around it or not) is the
+    cohort of that value in one more pair of quotes (``'"(missing)"'``): it never merges
+    with the users without the key. Users with no accounts count as users; accounts of
+    users not in ``users`` are left out. A share of nothing (a cohort without accounts) is missing.
     ``outcomes``: an :class:`Outcomes` of these same frames, to skip recomputing it.
 
     Example:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,12 +21,37 @@ _SCAN_ORDER: tuple[str, ...] = (
     *(s for s in AVAILABILITY_STATUSES if s not in ("synced", "in_progress", "sync_failed")),
 )
 
-#: Label of the group of users without the metadata key (and of missing values).
+#: Label of the group of users without the metadata key (and of missing values). A real
+#: value that reads as this label (or OTHER, REST) is quoted once more: :func:`text_labels`.
 MISSING = "(missing)"
 #: Label of the cohorts pooled because they are small (``pool_small=True``).
 OTHER = "(other)"
 #: ``baseline=REST``: compare each cohort with all the others together.
 REST = "(rest)"
+#: A text that reads as one of the labels above, quotes around it or not (a regular
+#: expression both Python and DuckDB read).
+RESERVED_LABEL = '"*(?:' + "|".join(re.escape(label) for label in (MISSING, OTHER, REST)) + ')"*'
+
+
+def text_labels(labels: pd.Series[Any]) -> pd.Series[str]:
+    """Text values as group labels: as they are, but a value that reads as :data:`MISSING`,
+    :data:`OTHER` or :data:`REST` (quotes around it or not) is put in quotes once more, so
+    a real ``"(missing)"`` is the cohort ``'"(missing)"'`` and never merges with the users
+    that lack the key (one more pair of quotes: no two values share a label).
+
+    Example:
+        >>> text_labels(pd.Series(["(missing)", '"(other)"', "A"])).tolist()
+        ['"(missing)"', '""(other)""', 'A']
+    """
+    text = labels.astype("str")
+    clash = text.str.fullmatch(RESERVED_LABEL).fillna(False).to_numpy(bool)
+    if not clash.any():
+        return text
+    values = text.to_numpy(object)
+    values[clash] = ['"' + v + '"' for v in values[clash]]
+    return pd.Series(values, index=labels.index, dtype="str")
+
+
 #: Cohorts of fewer users than this are flagged ``small`` (their intervals are wide).
 MIN_USERS = 30
 #: The confidence of every interval.

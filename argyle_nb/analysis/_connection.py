@@ -15,7 +15,7 @@ from argyle_nb.palette import status_colour
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-from argyle_nb.analysis._common import MISSING, _empty, _in_words, _utc
+from argyle_nb.analysis._common import MISSING, _empty, _in_words, _utc, text_labels
 from argyle_nb.analysis._stats import wilson
 
 #: The periods ``by`` and ``freq`` accept.
@@ -112,7 +112,9 @@ def finish_distribution(
 
 
 def _group_labels(values: pd.Series[Any]) -> pd.Series[str]:
-    return values.astype("str").where(values.notna(), MISSING).astype("str")
+    """Values as group labels: as text (:func:`text_labels`: a real ``"(missing)"`` is
+    quoted), :data:`MISSING` for a missing one."""
+    return text_labels(values).where(values.notna(), MISSING).astype("str")
 
 
 def _periods(created: pd.Series[Any], period: str) -> pd.Series[Any]:

@@ -11,7 +11,13 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from argyle_nb.analysis._common import _ACCOUNT_NEEDS, MIN_USERS, MISSING, OTHER
+from argyle_nb.analysis._common import (
+    _ACCOUNT_NEEDS,
+    MIN_USERS,
+    MISSING,
+    OTHER,
+    text_labels,
+)
 from argyle_nb.frames import META_PREFIX, MissingColumnsError, metadata_keys, require_columns
 
 #: The outcomes a share can be taken of, in funnel order, and what each means for a user.
@@ -48,7 +54,8 @@ def _meta_column(users: pd.DataFrame, key: str) -> str:
 
 
 def _labels(values: pd.Series[Any]) -> pd.Series[str]:
-    """Metadata values as group labels: text as is, other JSON values as JSON, missing explicit."""
+    """Metadata values as group labels: text as is (but a text that reads as a label of
+    ours is quoted: :func:`text_labels`), other JSON values as JSON, missing explicit."""
 
     def label(value: Any) -> str:
         if isinstance(value, np.generic):
@@ -63,6 +70,9 @@ def _labels(values: pd.Series[Any]) -> pd.Series[str]:
     others = ~missing & ~text
     if others.any():
         out[others] = [label(v) for v in array[others]]
+    texts = text & ~missing
+    if texts.any():  # a real "(missing)" is not the users without the key
+        out[texts] = text_labels(pd.Series(array[texts], dtype="str")).to_numpy(object)
     return pd.Series(out, index=values.index, dtype="str")
 
 

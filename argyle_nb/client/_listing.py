@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from argyle_nb.client._pagination import Walk
-from argyle_nb.envelope import parse_list_page, unrepresentable
+from argyle_nb.envelope import dumps_json, parse_list_page, unrepresentable
 from argyle_nb.errors import InvalidRecordsError
 from argyle_nb.models import Page as PageModel
 from argyle_nb.provenance import ATTRS_KEY, ListChangedWarning, Provenance, ServedPages
@@ -96,7 +96,7 @@ class Quarantine:
         kept: int,
     ) -> pd.DataFrame:
         """``frame`` (of ``kept`` records) with its provenance; ``rejected`` set aside."""
-        _vouch(listing, noun)
+        _vouch(listing, noun, len(frame))
         self._set_aside(listing, rejected, noun, read_by, kept)
         frame.attrs[ATTRS_KEY] = listing.provenance(kept, len(rejected)).to_attrs()
         return frame
@@ -123,7 +123,7 @@ class Quarantine:
                     bad.append(RejectedRecord.of(position, index, item, unfit))
                     continue
                 try:
-                    good.append(model.model_validate(item))
+                    good.append(_validated(model, item))
                 except (ValidationError, RecursionError) as exc:
                     reason = _reason(exc) if isinstance(exc, ValidationError) else _TOO_DEEP
                     bad.append(RejectedRecord.of(position, index, item, reason))
@@ -177,6 +177,16 @@ class Quarantine:
         )
 
 
+def _validated(model: type[M], record: Any) -> M:
+    """``record`` as ``model``, read from JSON as the fast path reads a page (an integer
+    beyond 64 bits an int, not the text parse_list_page keeps of it for the frames)."""
+    try:
+        body = dumps_json(record)
+    except TypeError:  # nested too deep to write again: the model says what is wrong
+        return model.model_validate(record)
+    return model.model_validate_json(body)
+
+
 _ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
 
 
@@ -187,13 +197,15 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
     return _ADAPTERS[model]
 
 
-def _vouch(listing: Listing, noun: str) -> None:
-    """Warn when the walk could not read the list consistently."""
+def _vouch(listing: Listing, noun: str, kept: int | None = None) -> None:
+    """Warn when the walk could not read the list consistently; ``kept``: the records the
+    frame holds (default: those the walk kept, each id once)."""
     walk = listing.walk
     if walk.consistent:
         return
+    held = walk.records if kept is None else kept
     warnings.warn(
-        f"GET {listing.endpoint}: {walk.problem}. The {walk.records} {noun} kept (each id "
+        f"GET {listing.endpoint}: {walk.problem}. The {held} {noun} kept (each id "
         f"once) may miss or hold {noun} created or deleted meanwhile; the provenance says "
         "consistent=False",
         ListChangedWarning,

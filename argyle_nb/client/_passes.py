@@ -11,10 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
-import orjson
-
 from argyle_nb.client._transport import Answer, where
-from argyle_nb.envelope import ListPage, parse_list_page
+from argyle_nb.envelope import ListPage, dumps_json, parse_list_page
 from argyle_nb.errors import ResponseFormatError
 
 __all__ = ["MAX_IDLE_PAGES", "Page", "PageInfo", "PassSink", "Walk"]
@@ -242,11 +240,17 @@ def _unseen(records: list[Any], seen: set[str]) -> list[Any]:
 
 
 def _rebuilt(page: Page, records: list[Any]) -> Page:
-    envelope = {"count": None, "next": None, "previous": None, "results": records}
     lenient = False
-    try:
-        body = orjson.dumps(envelope)
+    try:  # numbers exact (ExactNumber written as the number it is)
+        results = dumps_json(records)
     except TypeError:  # records read leniently (big integers, text that was not UTF-8)
-        body, lenient = json.dumps(envelope).encode(), True
+        parts = []
+        for record in records:
+            try:
+                parts.append(dumps_json(record))
+            except TypeError:
+                parts.append(json.dumps(record).encode())
+        results, lenient = b"[" + b",".join(parts) + b"]", True
+    body = b'{"count":null,"next":null,"previous":null,"results":' + results + b"}"
     answer = replace(page.answer, content=body)
     return Page(answer=answer, info=PageInfo.of(ListPage(results=records, lenient=lenient)))

@@ -22,7 +22,7 @@ from argyle_nb.client._pagination import Page, PageInfo, Paginator
 from argyle_nb.client._passes import PassSink
 from argyle_nb.client._progress import Progress
 from argyle_nb.client._transport import Transport, where
-from argyle_nb.envelope import EnvelopeError, parse_list_page
+from argyle_nb.envelope import EnvelopeError, dumps_json, loads_json, parse_list_page
 from argyle_nb.errors import NotCachedError, ResponseFormatError
 from argyle_nb.provenance import SANDBOX_HEADER, ServedPages, environment_of
 
@@ -73,8 +73,14 @@ class Requester:
         url = self._url(path, {})
         answer = self.transport.request("GET", url)
         self._note_answer(answer.headers)
-        try:  # decoded as list pages are (orjson: no NaN, no text that is not UTF-8)
-            return model.model_validate(orjson.loads(answer.content))
+        try:  # decoded as list pages are (orjson: no NaN, no text that is not UTF-8), and
+            # validated from JSON as they are (an integer beyond 64 bits an int, no float)
+            data = loads_json(answer.content)
+            try:
+                body = dumps_json(data)
+            except TypeError:  # nested too deep to write again: the model says what is wrong
+                return model.model_validate(data)
+            return model.model_validate_json(body)
         except orjson.JSONDecodeError as exc:
             self.cache.forget([url])  # never serve a broken answer again
             raise ResponseFormatError(

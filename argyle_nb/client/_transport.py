@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -161,7 +162,7 @@ class Transport:
                 method=method,
                 path=where(url),
             )
-        data = None if body is None else orjson.dumps(body)
+        data = None if body is None else _body(body)
         started = self._clock()
         waited = 0.0
         attempt = 0
@@ -283,3 +284,12 @@ class Transport:
         return APIConnectionError(
             f"no answer: {type(exc).__name__}: {exc}", method=method, path=where(url)
         )
+
+
+def _body(body: Any) -> bytes:
+    """``body`` as JSON: orjson, or the standard library for an integer beyond 64 bits
+    (orjson cannot write one; it is sent exactly, never as a float)."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

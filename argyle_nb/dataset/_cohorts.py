@@ -4,10 +4,8 @@ finished as in pandas."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import orjson
 import pandas as pd
 
 from argyle_nb.analysis._cohorts import (
@@ -21,13 +19,12 @@ from argyle_nb.analysis._compare import CohortComparison, _compare
 from argyle_nb.analysis._outcomes import Unit, _check_min_users, describe
 from argyle_nb.dataset._manifest import DatasetError
 from argyle_nb.dataset._read import Dataset
-from argyle_nb.dataset._sql import sql_text
+from argyle_nb.dataset._sql import sql_text, text_label
+from argyle_nb.envelope import loads_json
 from argyle_nb.frames import users_frame
 from argyle_nb.frames._schema import MAX_META_COLUMNS
 
 __all__ = ["compare_cohorts", "metadata_groups", "metadata_key_summary", "users_in_group"]
-
-_SEGMENT = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^."\[]+))')
 
 
 def _first(ds: Dataset) -> tuple[str, int]:
@@ -43,13 +40,78 @@ def _first(ds: Dataset) -> tuple[str, int]:
     ), int(users)
 
 
-def _key_name(fullkey: str) -> str:
-    """``$.a."b c"`` (DuckDB's path of a JSON value) as the dotted key ``a.b c``."""
-    parts = [
-        re.sub(r"\\(.)", r"\1", quoted) if quoted or not plain else plain
-        for quoted, plain in _SEGMENT.findall(fullkey)
-    ]
-    return ".".join(parts)
+#: SQL: the text of a JSON string value.
+_TEXT = "json_extract_string({}, '$')"
+
+#: SQL: the dotted key of a leaf's DuckDB path ``$.a."b.c"`` (``a.b.c``; ``meta`` for ``$``),
+#: as :func:`~argyle_nb.frames.users_frame` names its column: quoted members unquoted and
+#: unescaped (plain members hold no quote nor backslash).
+_DOTTED = (
+    "case when fullkey = '$' then 'meta' else regexp_replace(regexp_replace("
+    r"""substr(fullkey, 3), '"((?:[^"\\]|\\.)*)"', '\1', 'g'), '\\(.)', '\1', 'g') end"""
+)
+
+
+def _digits(text: str) -> str:
+    """SQL: the significant digits of a number's text (``-0.0120e5`` -> ``12``)."""
+    return f"trim(replace(regexp_extract({text}, '^-?([0-9.]*)', 1), '.', ''), '0')"
+
+
+def _float_text(number: str) -> str:
+    """SQL: a number as the frames label a float (orjson's text of the double: ``1.5`` for
+    ``1.50``, ``100.0`` for ``1E2``, ``0.00001`` and ``1e-7`` where DuckDB writes
+    ``1e-05`` and ``1e-07``)."""
+    text = f"cast(cast({number} as double) as varchar)"
+    fixed = r"regexp_replace({}, '^(-?)([0-9])(?:\.([0-9]+))?e-05$', '\10.0000\2\3')"
+    return rf"regexp_replace({fixed.format(text)}, 'e-0([0-9])$', 'e-\1')"
+
+
+def _kinds(text: str, kind: str, empty: str) -> tuple[str, str]:
+    """SQL conditions on a JSON value of DuckDB type ``kind`` and JSON text ``text``
+    (``empty``: whether an object is empty): a float as the frames hold it, and a value
+    that makes the frames' column one of objects (text, booleans, arrays, empty objects,
+    and the numbers the frames keep as text: integers beyond int64 and decimals whose
+    double reads back as other digits, see :class:`~argyle_nb.envelope.ExactNumber`). A
+    key's integers are labelled as floats when it holds floats and nothing of the second
+    kind (pandas' column is of floats then)."""
+    # DuckDB reads a finite double as a double (its text has a dot or an exponent) and
+    # keeps the text of the others (integers beyond 64 bits, 1e400): only those are
+    # looked at closely, so a key of many numbers costs little more than their types.
+    double = f"cast(try_cast({text} as double) as varchar)"
+    exact = (
+        f"(case when {kind} = 'UBIGINT' then length({text}) >= 19"
+        f" and try_cast({text} as ubigint) > {2**63 - 1}"
+        f" when {kind} = 'DOUBLE' and (not contains({text}, '.')"
+        f" or contains({text}, 'e') or contains({text}, 'E'))"
+        f" then regexp_full_match({text}, '-?[0-9]+')"
+        f" or coalesce({_digits(text)} != {_digits(double)}, true) else false end)"
+    )
+    frac = f"({kind} = 'DOUBLE' and not {exact})"
+    other = (
+        f"({kind} in ('VARCHAR', 'BOOLEAN', 'ARRAY') or {exact} or ({kind} = 'OBJECT' and {empty}))"
+    )
+    return frac, other
+
+
+def _splits(parts: list[str]) -> list[list[str]]:
+    """The JSON paths a dotted key may name, as lists of members: ``a.b`` is ``{"a":
+    {"b": ..}}`` or ``{"a.b": ..}`` (the frames dot both alike); nested first. Beyond
+    :data:`_MAX_SPLIT_DOTS` dots, only the fully nested and the flat key."""
+    if len(parts) - 1 > _MAX_SPLIT_DOTS:
+        return [parts, [".".join(parts)]]
+    found: list[list[str]] = [[parts[0]]]
+    for part in parts[1:]:
+        found = [[*f, part] for f in found] + [[*f[:-1], f"{f[-1]}.{part}"] for f in found]
+    return found
+
+
+#: Keys with more dots are looked up fully nested and flat only (2**10 paths at most).
+_MAX_SPLIT_DOTS = 10
+
+
+def _json_path(members: list[str]) -> str:
+    """``$."a"."b.c"``: each member quoted, its quotes and backslashes escaped."""
+    return "$" + "".join('."' + m.replace("\\", "\\\\").replace('"', '\\"') + '"' for m in members)
 
 
 def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataFrame:
@@ -70,34 +132,39 @@ def metadata_key_summary(ds: Dataset, *, min_users: int = MIN_USERS) -> pd.DataF
     # themselves (or an empty one), outside arrays; the root when it is no object.
     label = (
         f"case when t.type = 'NULL' then {sql_text(MISSING)} when t.type = 'VARCHAR'"
-        " then json_extract_string(t.value, '$') else cast(t.value as varchar) end"
+        f" then {text_label(_TEXT.format('t.value'))}"
+        " else cast(t.value as varchar) end"
     )
     outside_arrays = (
         "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
     )
     # Counted per value first (a streaming aggregate: no window over the users' leaves),
-    # then the integers of a key that also holds floats are relabelled as floats.
+    # then per dotted key (a flat "a.b" and a nested a.b are one key, as in the frames),
+    # and the integers of a key that holds floats (and no text) are relabelled as floats.
+    frac, other = _kinds("label", "type", "true")  # object leaves are empty objects
     leaves = (
-        f"with {first}, raw as (select t.fullkey, {label} as label,"
-        " t.type in ('UBIGINT', 'BIGINT') as whole, t.type = 'DOUBLE' as frac,"
+        f"with {first}, raw as (select t.fullkey, t.type, {label} as label,"
         " count(*) as n from first f, json_tree(f.external_metadata) t"
         " where f.external_metadata is not null and json_type(f.external_metadata) != 'NULL'"
         " and ((t.fullkey = '$' and t.type != 'OBJECT') or (t.fullkey != '$'"
         " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
         f" and {outside_arrays})) group by all),"
-        " keyed as (select *, bool_or(frac) over (partition by fullkey) as floaty from raw),"
-        " sizes as (select fullkey, case when whole and floaty then"
-        " cast(cast(label as double) as varchar) else label end as label, sum(n) as n"
+        f" kinds as (select {_DOTTED} as fullkey, label, n,"
+        f" type in ('UBIGINT', 'BIGINT') and not {other} as whole, {frac} as frac,"
+        f" {other} as other from raw),"
+        " keyed as (select *, bool_or(frac) over (partition by fullkey)"
+        " and not bool_or(other) over (partition by fullkey) as floaty from kinds),"
+        " sizes as (select fullkey, case when (whole and floaty) or frac then"
+        f" {_float_text('label')} else label end as label, sum(n) as n"
         " from keyed group by all)"
     )
-    per_key = ds.sql(
+    named = ds.sql(
         f"{leaves} select fullkey, sum(n) as carried,"
         f" coalesce(sum(n) filter (where label != {sql_text(MISSING)}), 0) as present,"
         f" count(*) filter (where label != {sql_text(MISSING)}) as n_values,"
         f" coalesce(median(n) filter (where label != {sql_text(MISSING)}), 0) as median"
         " from sizes group by fullkey"
     ).fetchall()
-    named = [("meta" if k == "$" else _key_name(k), c, p, v, m) for k, c, p, v, m in per_key]
     chosen = sorted(named, key=lambda row: (-row[1], row[0]))[:MAX_META_COLUMNS]
     rows = [
         judge_key(key, int(present), int(values), float(median), int(total), min_users)
@@ -113,20 +180,30 @@ def _labelled(ds: Dataset, key: str, source: str, keep: str = "id") -> str:
     explicit; integers as floats when the key also holds floats (pandas' column is one of
     floats then; that is asked first, so no part of the query is read twice)."""
     name = key.removeprefix("meta.") if key != "meta" else ""
-    parts = [part.replace("\\", "\\\\").replace('"', '\\"') for part in name.split(".")]
-    path = "$" + "".join(f'."{part}"' for part in parts) if name else "$"
-    path = path.replace("'", "''")
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = "" if not name else " and json_array_length(json_keys(_v)) > 0"
-    value = f"json_extract(external_metadata, '{path}')"
-    (floats,) = ds.sql(f"select bool_or(json_type({value}) = 'DOUBLE') from users").fetchall()[0]
+    if not name:
+        value = "json_extract(external_metadata, '$')"
+    elif "." not in name:
+        value = f"json_extract(external_metadata, {sql_text(_json_path([name]))})"
+    else:  # a dotted key: its value nested or under a key holding dots, the first found
+        paths = ", ".join(sql_text(_json_path(m)) for m in _splits(name.split(".")))
+        value = (
+            f"list_filter(json_extract(external_metadata, [{paths}]), lambda x: x is not null)[1]"
+        )
+    frac, other = _kinds(
+        "cast(_v as varchar)", "json_type(_v)", "json_array_length(json_keys(_v)) = 0"
+    )
+    (floats,) = ds.sql(
+        f"select bool_or({frac}) and not bool_or({other}) from (select {value} as _v from users)"
+    ).fetchall()[0]
     floaty = "true" if floats else "false"
     label = (
         f"case when _v is null or json_type(_v) = 'NULL'"
         f" or (json_type(_v) = 'OBJECT'{split}) then {sql_text(MISSING)}"
-        " when json_type(_v) = 'VARCHAR' then json_extract_string(_v, '$')"
-        f" when {floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')"
-        " then cast(cast(_v as double) as varchar) else cast(_v as varchar) end"
+        f" when json_type(_v) = 'VARCHAR' then {text_label(_TEXT.format('_v'))}"
+        f" when ({floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')) or {frac}"
+        f" then {_float_text('_v')} else cast(_v as varchar) end"
     )
     return (
         f"picked as (select {keep}, {value} as _v from {source}),"
@@ -139,7 +216,14 @@ def metadata_groups(
 ) -> pd.DataFrame:
     """:func:`argyle_nb.analysis.metadata_groups` of the dataset's users and accounts.
 
-    Users are counted once each; accounts of users not in the dataset are left out.
+    Users are counted once each; accounts of users not in the dataset are left out. The
+    cohorts are those of the frames: a dotted key is found nested or flat (``"utm.source"``
+    as a key of its own), a real value that reads as :data:`~argyle_nb.analysis.MISSING`
+    (or ``OTHER``, ``REST``) is quoted once more, an integer beyond int64 is its exact text.
+    One difference is left: DuckDB's JSON functions read a decimal of more digits than a
+    double keeps (``0.12345678901234567890``) as the nearest double, so its cohort here is
+    that double's text, where the frames keep its exact text (``external_metadata`` keeps
+    it exact in both).
 
     Example:
         >>> with Dataset("portfolio") as ds:                             # doctest: +SKIP
@@ -280,7 +364,7 @@ def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = Non
             "created_at": created,
             "employers_connected": employers,
             "data_providers_connected": providers,
-            "external_metadata": None if meta is None else orjson.loads(meta),
+            "external_metadata": None if meta is None else loads_json(meta),
         }
         for uid, created, employers, providers, meta in rows
     ]

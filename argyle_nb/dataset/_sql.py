@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from argyle_nb.analysis._common import MISSING
+from argyle_nb.analysis._common import MISSING, RESERVED_LABEL
 
 
 def sql_name(name: str) -> str:
@@ -20,6 +20,18 @@ def sql_texts(values: list[str]) -> str:
     return "(" + ", ".join(sql_text(v) for v in values) + ")"
 
 
+def text_label(text: str) -> str:
+    """SQL: the text ``text`` as a group label, as
+    :func:`~argyle_nb.analysis._common.text_labels` makes it (a text that reads as a label
+    of ours is quoted once more)."""
+    return (
+        f"case when regexp_full_match({text}, {sql_text(RESERVED_LABEL)})"
+        f" then '\"' || {text} || '\"' else {text} end"
+    )
+
+
 def group_label(column: str) -> str:
-    """A group label as the pandas analyses make it: the value as text, or MISSING."""
-    return f"coalesce(cast({sql_name(column)} as varchar), {sql_text(MISSING)})"
+    """A group label as the pandas analyses make it: the value as text (see
+    :func:`text_label`), or MISSING."""
+    text = text_label(f"cast({sql_name(column)} as varchar)")
+    return f"coalesce({text}, {sql_text(MISSING)})"

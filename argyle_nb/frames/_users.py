@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 import pyarrow as pa
 
-from argyle_nb.envelope import EnvelopeError, parse_list_page, unrepresentable
+from argyle_nb.envelope import (
+    EnvelopeError,
+    dumps_json,
+    parse_list_page,
+    unrepresentable,
+)
 from argyle_nb.frames._accounts import BATCH_PAGES
 from argyle_nb.frames._errors import FrameError
+from argyle_nb.frames._meta_columns import _ARROW_FROM, _flatten, _meta_parts_column, _MetaPart
 from argyle_nb.frames._pandas import Column, Columns
 from argyle_nb.frames._schema import (
     _STR,
@@ -88,115 +92,6 @@ def _timestamp_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def _flatten(value: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, item in value.items():
-        if type(item) is dict and item:  # decoded JSON: plain dicts (no ABC check per value)
-            _flatten(item, f"{prefix}.{key}", out)
-        else:
-            out[f"{prefix}.{key}"] = item
-
-
-@dataclass(frozen=True)
-class _MetaPart:
-    """One batch's values of one metadata key: the users' rows, and the values as Arrow
-    (of one ``kind``) when they agree and are many, else as Python objects (a key that
-    few users carry costs no Arrow array: 40,000 such keys stay fast)."""
-
-    kind: str  # "str", "bool", "int", "float" (ints and floats), "none" or "object"
-    positions: np.ndarray[Any, np.dtype[np.int64]] | list[int]
-    values: pa.Array | list[Any]
-    #: Users that carry the key (a part over a whole batch holds None for the others).
-    carried: int
-
-    @classmethod
-    def of(
-        cls,
-        positions: np.ndarray[Any, np.dtype[np.int64]] | list[int],
-        values: list[Any],
-        carried: int | None = None,
-    ) -> _MetaPart:
-        carried = len(values) if carried is None else carried
-        kinds = {type(v) for v in values if v is not None}
-        kind = (
-            "none"
-            if not kinds
-            else _KINDS.get(frozenset(kinds), "float" if kinds <= {int, float} else "object")
-        )
-        if kind in _META_ARROW and len(values) >= _ARROW_FROM:
-            try:
-                array = pa.array(values, type=_META_ARROW[kind])
-                return cls(kind, np.asarray(positions, dtype=np.int64), array, carried)
-            except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits
-                kind = "object"
-        return cls(kind, positions, values, carried)
-
-
-#: A batch's values of a key are kept as Arrow from this many on.
-_ARROW_FROM = 64
-
-
-_KINDS = {frozenset({str}): "str", frozenset({bool}): "bool", frozenset({int}): "int"}
-_META_ARROW = {"str": _STR, "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64()}
-_META_DTYPES: dict[str, Any] = {
-    "bool": pd.BooleanDtype(),
-    "int": pd.Int64Dtype(),
-    "float": pd.Float64Dtype(),
-}
-
-
-def _meta_parts_column(parts: list[_MetaPart], rows: int) -> pd.Series[Any]:
-    """One metadata column over ``rows`` users from its batches' parts: typed when every
-    part agrees (ints with floats make floats), as :func:`_meta_column` types it."""
-    kinds = {part.kind for part in parts} - {"none"}
-    kind = kinds.pop() if len(kinds) == 1 else "float" if kinds == {"int", "float"} else None
-    if kind not in _META_ARROW:  # mixed kinds, or no value at all: as Python objects
-        full: list[Any] = [None] * rows
-        for part in parts:
-            values = part.values if isinstance(part.values, list) else part.values.to_pylist()
-            positions = part.positions
-            at_rows = positions if isinstance(positions, list) else positions.tolist()
-            for at, value in zip(at_rows, values, strict=True):
-                full[at] = value
-        return _meta_column(full)
-    arrow_type = _META_ARROW[kind]
-    try:
-        values = pa.chunked_array(
-            [
-                pa.nulls(len(p.positions), arrow_type)
-                if p.kind == "none"
-                else pa.array(p.values).cast(arrow_type)
-                for p in parts
-            ],
-            type=arrow_type,
-        ).combine_chunks()
-    except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits: as objects
-        return _meta_parts_column([replace(p, kind="object") for p in parts], rows)
-    index = np.full(rows, -1, dtype=np.int64)
-    index[np.concatenate([np.asarray(p.positions, dtype=np.int64) for p in parts])] = np.arange(
-        len(values)
-    )
-    taken = values.take(pa.array(index, mask=index < 0))
-    if kind == "str":
-        return pd.Series(pd.array(taken, dtype="str"))
-    dtype = _META_DTYPES[kind]
-    series: pd.Series[Any] = pd.Series(dtype.__from_arrow__(taken), dtype=dtype)
-    return series
-
-
-def _meta_column(values: list[Any]) -> pd.Series[Any]:
-    present = [v for v in values if v is not None]
-    kinds = {type(v) for v in present}
-    if kinds == {str}:
-        return pd.Series(values, dtype="str")
-    if kinds == {bool}:
-        return pd.Series(values, dtype="boolean")
-    if kinds and kinds <= {int}:
-        return pd.Series(values, dtype="Int64")
-    if kinds and kinds <= {int, float}:
-        return pd.Series(values, dtype="Float64")
-    return pd.Series(values, dtype=object)
-
-
 def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None) -> pd.DataFrame:
     """One row per user, with ``external_metadata`` flattened into ``meta.*`` columns.
 
@@ -211,11 +106,19 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     others live on in ``external_metadata``, and ``users.attrs["meta_keys_left_out"]``
     says how many there were. So the cost grows with the metadata values, not users x keys.
 
+    Numbers are never rounded: a metadata number that an int64 or a double would change
+    (an integer outside ``-2**63 .. 2**63 - 1``, a decimal with more digits than a double
+    keeps, ``1e400``) is its exact text in its ``meta.*`` column (so the column is ``str``,
+    or ``object`` beside other numbers) and the number as written in
+    ``external_metadata`` (see :class:`~argyle_nb.envelope.ExactNumber`); integers beyond
+    2**53 beside floats make an ``object`` column, not a rounded ``Float64``. A Python
+    object (not JSON) holding an integer beyond 64 bits is set aside like a bad user.
+
     With ``rejected`` (a list), a user that is not an object, has no ``id`` or
     ``created_at``, an id that is not a UUID, a ``created_at`` that is not ISO 8601 or
     connected lists that are not lists of strings, a ``created_at`` UTC cannot hold,
-    metadata nested deeper than :data:`~argyle_nb.models.MAX_METADATA_DEPTH` levels or text
-    that is not UTF-8 is appended to it as a
+    metadata nested deeper than :data:`~argyle_nb.models.MAX_METADATA_DEPTH` levels, text
+    that is not UTF-8 or (objects only) an integer beyond 64 bits is appended to it as a
     :class:`~argyle_nb.quarantine.RejectedRecord` and left out; without it, the first
     such user raises :class:`FrameError`. Account records raise :class:`FrameError`
     whatever ``rejected`` is ("these look like account records (have 'user',
@@ -381,7 +284,7 @@ class UserBatches:
             employers.append(user.get("employers_connected") or [])
             providers.append(user.get("data_providers_connected") or [])
             metadata = user.get("external_metadata")
-            raw.append(orjson.dumps(metadata).decode())
+            raw.append(dumps_json(metadata).decode())
             flat: dict[str, Any] = {}
             if isinstance(metadata, Mapping):
                 _flatten(metadata, META_PREFIX, flat)

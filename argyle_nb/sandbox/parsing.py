@@ -40,10 +40,10 @@ import uuid
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-import orjson
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, Request
 
+from argyle_nb.envelope import loads_json
 from argyle_nb.models import MAX_METADATA_DEPTH, UserWrite, metadata_depth
 
 __all__ = [
@@ -185,8 +185,8 @@ def decode_body(raw: bytes, content_type: str | None) -> Any:
 
 
 def _json(raw: bytes | str, what: str) -> Any:
-    try:
-        return orjson.loads(raw)
+    try:  # numbers exact, as the API keeps them (an integer beyond 64 bits is no float)
+        return loads_json(raw)
     except (ValueError, RecursionError) as exc:  # orjson.JSONDecodeError is a ValueError
         raise ApiError(400, {"detail": f"{what} - {exc}"}) from None
 
@@ -223,15 +223,16 @@ def read_metadata(body: dict[str, Any]) -> Any:
     value = body.get("external_metadata")
     if isinstance(body, Form) and "external_metadata" in body:
         try:
-            value = orjson.loads(body["external_metadata"])
+            value = loads_json(body["external_metadata"])
         except (ValueError, RecursionError):
             raise ApiError(400, {"external_metadata": ["Value must be valid JSON."]}) from None
     if metadata_depth(value) > MAX_METADATA_DEPTH:
         raise ApiError(400, {"external_metadata": [_TOO_DEEP]})
     try:
-        return UserWrite.model_validate({"external_metadata": value}).external_metadata
+        UserWrite.model_validate({"external_metadata": value})
     except ValidationError as exc:
         raise ApiError(400, _field_errors(exc)) from None
+    return value  # as read: a number kept as its text (ExactNumber) stays a number
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:

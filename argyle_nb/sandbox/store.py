@@ -36,6 +36,7 @@ from typing import Any, Final
 
 import orjson
 
+from argyle_nb.envelope import dumps_json, loads_json
 from argyle_nb.sandbox.documents import connected_lists, iso, micros, parse_iso, user_document
 
 __all__ = ["MAX_OFFSET", "NEVER_CONNECTED_TTL", "UNSET", "Store"]
@@ -225,7 +226,7 @@ class Store:
         with self._write() as db:
             db.execute(
                 "INSERT INTO users (id, created_us, doc) VALUES (?, ?, ?)",
-                (user_id, micros(now), orjson.dumps(doc)),
+                (user_id, micros(now), dumps_json(doc)),
             )
         return doc
 
@@ -249,9 +250,9 @@ class Store:
                 return None
             if metadata is UNSET:
                 return bytes(row[0])
-            doc = orjson.loads(row[0])
+            doc = loads_json(row[0])
             doc["external_metadata"] = metadata
-            data = orjson.dumps(doc)
+            data = dumps_json(doc)
             db.execute("UPDATE users SET doc = ? WHERE id = ?", (data, user_id))
             return data
 
@@ -346,10 +347,10 @@ class Store:
             employers, providers = connected_lists(
                 (link, orjson.loads(names), bool(was)) for link, names, was in accounts
             )
-            doc = orjson.loads(row[0])
+            doc = loads_json(row[0])
             doc["employers_connected"] = employers
             doc["data_providers_connected"] = providers
-            db.execute("UPDATE users SET doc = ? WHERE id = ?", (orjson.dumps(doc), user_id))
+            db.execute("UPDATE users SET doc = ? WHERE id = ?", (dumps_json(doc), user_id))
 
     def sweep(self, now: datetime) -> int:
         """Remove accounts that never connected and are older than 30 days; how many went."""

@@ -20,6 +20,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from argyle_nb import analysis, frames
 from argyle_nb.frames import MissingColumnsError
@@ -916,3 +918,34 @@ def test_plots_of_edge_results_draw(name: str) -> None:
     assert ax.get_title()
     assert ax.get_xlabel() and ax.get_ylabel()
     assert not any(" to show" in t.get_text() for t in ax.texts)
+
+
+RESERVED_LIKE = st.builds(
+    lambda left, label, right: '"' * left + label + '"' * right,
+    st.integers(0, 3),
+    st.sampled_from([analysis.MISSING, analysis.OTHER, analysis.REST, "(missing", "x"]),
+    st.integers(0, 3),
+)
+
+
+@pytest.mark.property
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(RESERVED_LIKE, st.text(max_size=6)), min_size=1, max_size=12))
+def test_a_value_reading_as_our_labels_is_a_cohort_of_its_own(values: list[str]) -> None:
+    """Users whose key holds "(missing)", "(other)" or "(rest)" (quoted or not) are never
+    merged with the users without the key, nor with each other: per label, the users of a
+    plain loop over the values."""
+    records = [user(i, {"k": v}) for i, v in enumerate(values)] + [user(len(values), {})]
+    users = frames.users_frame(records)
+    groups = analysis.metadata_groups(users, frames.accounts_frame(b"[]"), "k", min_users=1)
+    reserved = {analysis.MISSING, analysis.OTHER, analysis.REST}
+    assert reserved.isdisjoint(set(groups.index) - {analysis.MISSING})
+    assert groups.loc[analysis.MISSING, "users"] == 1  # only the user without the key
+    members = {
+        frozenset(analysis.users_in_group(users, "k", g)["id"])
+        for g in groups.index.drop(analysis.MISSING)
+    }
+    expected = {
+        frozenset(uid(i) for i, v in enumerate(values) if v == value) for value in set(values)
+    }
+    assert members == expected  # one cohort per distinct value, each with its users

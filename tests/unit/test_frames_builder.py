@@ -4,6 +4,8 @@ built from every page at once, and the merge of the frames of a list read severa
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -159,8 +161,8 @@ def test_metadata_kinds_that_differ_between_batches() -> None:
 
 
 def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
-    """JSON pages read such a number as a float; a Python object holding one cannot be
-    shown as JSON in ``external_metadata``: it is set aside, or named."""
+    """A Python object holding such a number (no JSON text to keep) is set aside, or named;
+    the same number read from a JSON page keeps its exact text (never a rounded float)."""
     users, _ = sandbox(users=2, seed=1)
     records = [users[0], {**users[1], "external_metadata": {"big": 2**70}}]
     with pytest.raises(frames.FrameError, match="user 1 holds an integer beyond 64 bits"):
@@ -170,7 +172,9 @@ def test_an_integer_beyond_64_bits_among_objects_is_named() -> None:
     assert frame["id"].tolist() == [users[0]["id"]]
     assert [r.error for r in rejected] == ["holds an integer beyond 64 bits"]
     page = json.dumps({"results": records}).encode()
-    assert frames.users_frame(page)["meta.big"].tolist() == [pd.NA, float(2**70)]
+    read = frames.users_frame(page)
+    assert read["meta.big"].tolist()[1] == str(2**70) and pd.isna(read["meta.big"][0])
+    assert json.loads(read["external_metadata"][1]) == {"big": 2**70}
 
 
 def test_metadata_kept_as_arrow_per_batch_still_types_by_every_value() -> None:
@@ -215,3 +219,79 @@ def test_rare_metadata_keys_are_columns_too() -> None:
     assert frame["meta.rare 5"].dropna().tolist() == [i for i in range(300) if i % 37 == 5]
     assert frame["meta.common"].tolist() == list(range(300))
     pd.testing.assert_frame_equal(frame, built("users", pages, batch_pages=1000))
+
+
+#: Number texts a server may write: within int64 and double, beyond int64 (some beyond 64
+#: bits), decimals a double does not keep (17+ digits, beyond its range), odd spellings.
+NUMBER_TEXTS = [
+    "1",
+    "-7",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "123456789012345678901234567890",
+    "0.5",
+    "0.12345678901234567890",
+    "12345678.123456789",
+    "1e400",
+    "-1E-400",
+    "2.5e-3",
+    "1.50",
+    "1E2",
+]
+
+
+def _exact_rule(text: str) -> Any:
+    """What a frame's column holds for a JSON number (the documented rule, read with
+    Decimal): an int64 as an int, a decimal a double reads back as the same number as a
+    float, anything else as its text."""
+    exact = Decimal(text)
+    if re.fullmatch(r"-?[0-9]+", text):
+        return int(text) if -(2**63) <= int(text) < 2**63 else text
+    return float(text) if Decimal(repr(float(text))) == exact else text
+
+
+@pytest.mark.parametrize("batch_pages", [1, 1000])
+def test_numbers_beyond_int64_or_a_double_keep_their_exact_value(batch_pages: int) -> None:
+    """Reproduces issue 25: 2**63 made users_frame fail whole (raw OverflowError), a 30-digit
+    integer became 1.2345678901234568e+29 in external_metadata. Each key is read by many
+    users (Arrow parts) and few (Python values), across batches."""
+    users, _ = sandbox(users=300, seed=3)
+    texts = []
+    for i, user in enumerate(users):
+        number = NUMBER_TEXTS[i % len(NUMBER_TEXTS)]
+        big = NUMBER_TEXTS[2 + i % 5]  # integers only, some beyond int64
+        small = "9223372036854775808" if i == len(users) - 1 else str(i)  # one, last page
+        user["external_metadata"] = {"n": "@n@", "big": "@big@", "int": "@int@"}
+        text = orjson.dumps(user).decode()
+        texts.append(
+            text.replace('"@n@"', number).replace('"@big@"', big).replace('"@int@"', small)
+        )
+    head = '{"count": null, "next": null, "previous": null, "results": ['
+    pages = [f"{head}{','.join(texts[s : s + 20])}]}}".encode() for s in range(0, len(texts), 20)]
+    frame = built("users", pages, batch_pages)
+    sent = [json.loads(text, parse_float=Decimal)["external_metadata"] for text in texts]
+    raw = [json.loads(text, parse_float=Decimal) for text in frame["external_metadata"]]
+    assert raw == sent  # the exact value, in the raw text
+    for row, text in enumerate(texts):
+        metadata = json.loads(text, parse_float=str, parse_int=str)["external_metadata"]
+        for key in ("n", "big", "int"):
+            got = frame[f"meta.{key}"][row]
+            want = _exact_rule(metadata[key])
+            assert got == want and type(got) is type(want), (key, metadata[key], got)
+
+
+@pytest.mark.parametrize("users_count", [3, 100])
+def test_an_integer_of_2_63_among_integers_is_kept_not_a_crash(users_count: int) -> None:
+    """A key of integers, one of them 2**63 (orjson reads it exactly, int64 cannot hold it):
+    it failed the whole frame with a raw OverflowError/TypeError; it is its exact text."""
+    users, _ = sandbox(users=users_count, seed=5)
+    users = users[:users_count]
+    for i, user in enumerate(users):
+        user["external_metadata"] = {"n": 2**63 if i == 1 else i}
+    frame = frames.users_frame(list(envelope_pages(users, size=50)))
+    assert frame["meta.n"].tolist() == [str(2**63) if i == 1 else i for i in range(users_count)]
+    assert [json.loads(t) for t in frame["external_metadata"]] == [
+        u["external_metadata"] for u in users
+    ]

@@ -330,3 +330,25 @@ def test_a_pass_remembers_ids_compactly_and_never_merges_two() -> None:
     assert isinstance(_compact(canonical), int)
     assert len({_compact(i) for i in [canonical, *others]}) == 4
     assert _compact(canonical) == _compact(str(canonical))
+
+
+def test_the_warning_of_overlapping_pages_counts_the_users_the_frame_holds() -> None:
+    """Every page after the first starts 5 users early (pages overlap): the list never
+    reads consistently, and the warning counts the users of the frame, each id once (it
+    said "The 460 users kept" of a frame of 450)."""
+    everyone = users(450)
+    normal = offset_list(everyone, lambda: fake.base_url)
+
+    def handle(request: Request) -> Reply:
+        offset = int(request.query.get("offset", "0"))
+        if offset:
+            request.query["offset"] = str(offset - 5)
+        return normal(request)
+
+    with serve(handle) as fake, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        frame = _client(fake, workers=1).users_frame()
+    changed = [str(w.message) for w in seen if issubclass(w.category, ListChangedWarning)]
+    assert len(changed) == 1 and "came twice" in changed[0]
+    assert len(frame) == len({u["id"] for u in everyone}) == 450
+    assert f"The {len(frame)} users kept" in changed[0]

@@ -1,0 +1,93 @@
+"""argyle_nb.envelope's numbers: whatever a server writes, a page reads every number exactly
+(an int64, a double that reads back as the same decimal, or its text), and writes it back as
+the same number; checked with the standard library reading numbers as ints and Decimals."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from argyle_nb.envelope import ExactNumber, dumps_json, loads_json, parse_list_page
+
+DIGITS = st.text("0123456789", min_size=1, max_size=40)
+#: JSON number texts: integers of any size, decimals of any length, exponents of any size.
+NUMBER = st.builds(
+    lambda sign, whole, fraction, exponent: f"{sign}{whole.lstrip('0') or '0'}{fraction}{exponent}",
+    st.sampled_from(["", "-"]),
+    DIGITS,
+    st.one_of(st.just(""), DIGITS.map(lambda d: "." + d)),
+    st.one_of(
+        st.just(""),
+        st.builds(
+            lambda e, sign, n: f"{e}{sign}{n}",
+            st.sampled_from("eE"),
+            st.sampled_from(["", "+", "-"]),
+            st.integers(0, 500),
+        ),
+    ),
+)
+
+
+def _exact(text: str | bytes) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_int=int)
+
+
+def _kept_by_a_double(text: str) -> bool:
+    """Whether the double nearest ``text`` reads back as the same decimal."""
+    double = float(text)
+    return abs(double) != float("inf") and Decimal(repr(double)) == Decimal(text)
+
+
+@pytest.mark.property
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NUMBER, min_size=1, max_size=8))
+def test_every_number_a_page_holds_is_read_and_written_exactly(texts: list[str]) -> None:
+    page = (
+        '{"count": null, "next": null, "previous": null, "results": ['
+        + ",".join(f'{{"n": {t}, "s": "{t}"}}' for t in texts)
+        + "]}"
+    )
+    records = parse_list_page(page.encode()).results
+    for text, record in zip(texts, records, strict=True):
+        assert record["s"] == text and type(record["s"]) is str
+        value = record["n"]
+        whole = not any(c in text for c in ".eE")
+        if whole and -(2**63) <= int(text) < 2**63:
+            assert type(value) is int and value == int(text)
+        elif not whole and _kept_by_a_double(text):
+            assert type(value) is float and Decimal(repr(value)) == Decimal(text)
+        else:  # its text, as written
+            assert type(value) is ExactNumber and value == text
+        assert _exact(dumps_json(record)) == _exact(f'{{"n": {text}, "s": "{text}"}}')
+    assert loads_json(page)["results"] == records
+
+
+def test_text_that_looks_like_a_long_number_stays_text() -> None:
+    """Hex ids (``6e1689``) and digits in strings are no numbers; a 16-digit text is text."""
+    page = (
+        b'[{"n": 1.5, "id": "8e201852-647d-4b4e-9301-d7a8c96e1689",'
+        b' "t": 123456789012345, "s": "1234567890123456789012", "k": 0.30000000000000004}]'
+    )
+    (record,) = loads_json(page)
+    assert record == {
+        "n": 1.5,
+        "id": "8e201852-647d-4b4e-9301-d7a8c96e1689",
+        "t": 123456789012345,
+        "s": "1234567890123456789012",
+        "k": 0.30000000000000004,
+    }
+    assert type(record["s"]) is str and type(record["k"]) is float
+
+
+def test_an_integer_of_5000_digits_is_its_text_not_an_unreadable_page() -> None:
+    """int() refuses more than 4,300 digits: the page is still read, the number exact."""
+    digits = "7" * 5000
+    page = parse_list_page(f'[{{"n": {digits}}}, {{"n": -{digits}}}, {{"n": 1}}]')
+    assert [r["n"] for r in page.results] == [digits, "-" + digits, 1]
+    assert type(page.results[0]["n"]) is ExactNumber
+    assert dumps_json(page.results) == f'[{{"n":{digits}}},{{"n":-{digits}}},{{"n":1}}]'.encode()
