@@ -13,7 +13,9 @@ Three kinds, all on files of the dataset's versions folder:
   it can take this lock, so a version is never removed under an open dataset.
 
 ``flock`` locks belong to an open file: two opens of one file conflict even in one
-process, and a process's locks go when it ends, however it ends.
+process, and a process's locks go when it ends, however it ends. Where ``flock`` is
+emulated by record locks (NFS), locks of one process do not conflict with each other:
+:func:`held_here` tells what this process holds, whatever the file system.
 """
 
 from __future__ import annotations
@@ -21,14 +23,29 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import threading
+from collections import Counter
 from pathlib import Path
 
 from argyle_nb.dataset._manifest import DatasetError
 
-__all__ = ["Lock", "lock"]
+__all__ = ["Lock", "held_here", "lock"]
 
 #: errno values that say the file system has no ``flock``.
 _UNSUPPORTED = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
+#: The files (device, inode) this process holds locks on, and how many.
+_HELD: Counter[tuple[int, int]] = Counter()
+_HELD_LOCK = threading.Lock()
+
+
+def held_here(file: Path) -> bool:
+    """Whether this process holds a lock on ``file`` (false if it is not there)."""
+    try:
+        found = os.stat(file)
+    except OSError:
+        return False
+    with _HELD_LOCK:
+        return _HELD[(found.st_dev, found.st_ino)] > 0
 
 
 class Lock:
@@ -38,12 +55,20 @@ class Lock:
         self.fd = fd
         self.file = file
         self._pid = os.getpid()
+        found = os.fstat(fd)
+        self._key = (found.st_dev, found.st_ino)
+        with _HELD_LOCK:
+            _HELD[self._key] += 1
 
     def release(self) -> None:
         """Drop the lock and close the file (once; later calls do nothing)."""
         fd, self.fd = self.fd, -1
         if fd < 0:
             return
+        with _HELD_LOCK:
+            _HELD[self._key] -= 1
+            if _HELD[self._key] <= 0:
+                del _HELD[self._key]
         try:
             # A process forked while this was held shares the open file: only the
             # process that took the lock unlocks it (closing never unlocks a shared one).

@@ -37,7 +37,7 @@ import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 
-from argyle_nb.dataset._lock import Lock, lock
+from argyle_nb.dataset._lock import Lock, held_here, lock
 from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
 from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
 from argyle_nb.frames._parquet import _arrow_table
@@ -151,6 +151,8 @@ class DatasetWriter:
     def _clear_interrupted(self) -> None:
         """Remove the ``.partial`` folders of exports that stopped (with the lock held)."""
         for stale in self.versions.glob(f"*{_PARTIAL}"):
+            if held_here(stale / MANIFEST):  # written by a thread of this process
+                continue
             try:
                 free = lock(stale / MANIFEST, wait=False)
             except FileNotFoundError:  # no lock file: the writer's process tells
@@ -211,6 +213,8 @@ class DatasetWriter:
         """Remove the complete versions not in ``keep`` that no open dataset reads."""
         for old in self.versions.iterdir():
             if old.name in keep or old.name.endswith(_PARTIAL) or not old.is_dir():
+                continue
+            if held_here(old / MANIFEST):  # open in a Dataset of this process
                 continue
             try:
                 free = lock(old / MANIFEST, wait=False)

@@ -122,3 +122,13 @@ def export_in_process(path: str, sizes: list[int], pause: float, seed: int) -> l
     for size in sizes:
         write_version(Path(path), size, step=step)
     return seen
+
+
+def hold_open(path: str, conn: Any) -> None:
+    """Run in a process of its own: open the dataset, send its folder, wait for a word,
+    send its counts (read then), close it and say so."""
+    with Dataset(Path(path)) as ds:
+        conn.send(str(ds.folder))
+        conn.recv()
+        conn.send(counts(ds))
+    conn.send("closed")

@@ -10,6 +10,7 @@ import random
 import shutil
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -21,6 +22,7 @@ from tests.unit.dataset.exports import (
     counts,
     expected,
     export_in_process,
+    hold_open,
     write_version,
 )
 
@@ -60,7 +62,7 @@ def test_exports_from_threads_never_remove_the_current_version_nor_one_being_wri
         except BaseException as exc:  # reported below, with the thread's traceback
             errors.append(exc)
 
-    sizes = {k: [k + 1, k + 7] for k in range(6)}
+    sizes = {k: [k + 1, k + 7] for k in range(4)}
     threads = [threading.Thread(target=run, args=(s, k)) for k, s in sizes.items()]
     for thread in threads:
         thread.start()
@@ -82,7 +84,7 @@ def test_exports_from_processes_never_remove_the_current_version(tmp_path: Path)
     path = tmp_path / "portfolio"
     write_version(path, 2)
     context = multiprocessing.get_context("spawn")
-    jobs = [(str(path), [10 + k, 20 + k], 0.02, k) for k in range(3)]
+    jobs = [(str(path), [10 + k, 20 + k], 0.02, k) for k in range(2)]
     with context.Pool(len(jobs)) as pool:
         seen = pool.starmap(export_in_process, jobs)
     written = {2} | {n for job in jobs for n in job[1]}
@@ -96,7 +98,7 @@ def test_two_exports_in_one_process_keep_each_others_folder(tmp_path: Path) -> N
     write_version(path, 1)
     # The first export is under way (its folder is being written) when a second one in
     # the same process begins, commits, and clears what it takes for left overs.
-    first = DatasetWriter(path, now=lambda: __import__("datetime").datetime.now(), batch_pages=1)
+    first = DatasetWriter(path, now=lambda: datetime.now(UTC), batch_pages=1)
     write_version(path, 4)
     assert first.folder.is_dir()
     first.abort()
@@ -211,6 +213,29 @@ def test_an_open_dataset_keeps_its_version_through_refreshes(tmp_path: Path) -> 
     gc.collect()
     write_version(path, 7)
     write_version(path, 8)
+    assert not folder.exists()
+
+
+def test_a_dataset_open_in_another_process_keeps_its_version(tmp_path: Path) -> None:
+    path = tmp_path / "portfolio"
+    write_version(path, 3)
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    reader = context.Process(target=hold_open, args=(str(path), theirs))
+    reader.start()
+    try:
+        assert ours.poll(60), "the reader did not open the dataset"
+        folder = Path(ours.recv())
+        write_version(path, 4)
+        write_version(path, 5)
+        assert folder.is_dir()
+        ours.send("count")
+        assert ours.recv() == expected(3)  # read after the two refreshes, whole
+        assert ours.recv() == "closed"
+    finally:
+        ours.close()  # a reader still waiting reads the end of the pipe and stops
+        reader.join(60)
+    write_version(path, 6)
     assert not folder.exists()
 
 
