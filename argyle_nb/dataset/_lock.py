@@ -20,6 +20,7 @@ emulated by record locks (NFS), locks of one process do not conflict with each o
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -88,7 +89,8 @@ class Lock:
         self.release()
 
     def __del__(self) -> None:
-        self.release()
+        with contextlib.suppress(Exception):  # at interpreter exit, os may be gone
+            self.release()
 
 
 def lock(

@@ -23,6 +23,7 @@ their rows. The writer keeps one batch of pages at a time (:data:`BATCH_PAGES`).
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import shutil
@@ -149,7 +150,11 @@ class DatasetWriter:
         return held
 
     def _clear_interrupted(self) -> None:
-        """Remove the ``.partial`` folders of exports that stopped (with the lock held)."""
+        """Remove the ``.partial`` folders of exports that stopped, and the new links they
+        had not swapped in yet (with the lock held: no writer is between the two)."""
+        for link in self.path.parent.glob(f".{glob.escape(self.path.name)}.link-*"):
+            if link.is_symlink():
+                link.unlink(missing_ok=True)
         for stale in self.versions.glob(f"*{_PARTIAL}"):
             if held_here(stale / MANIFEST):  # written by a thread of this process
                 continue

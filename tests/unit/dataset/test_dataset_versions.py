@@ -96,11 +96,14 @@ def test_exports_from_processes_never_remove_the_current_version(tmp_path: Path)
 def test_two_exports_in_one_process_keep_each_others_folder(tmp_path: Path) -> None:
     path = tmp_path / "portfolio"
     write_version(path, 1)
+    # What an export killed between making its new link and swapping it in leaves.
+    stray = tmp_path / ".portfolio.link-1-2-dead"
+    stray.symlink_to("nowhere")
     # The first export is under way (its folder is being written) when a second one in
     # the same process begins, commits, and clears what it takes for left overs.
     first = DatasetWriter(path, now=lambda: datetime.now(UTC), batch_pages=1)
     write_version(path, 4)
-    assert first.folder.is_dir()
+    assert first.folder.is_dir() and not stray.is_symlink()
     first.abort()
     assert not first.folder.exists()
     assert check(path) == expected(4)
