@@ -65,7 +65,13 @@ class Manifest(BaseModel):
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
-        """The manifest of a version folder, checked; :class:`DatasetError` if it is not one."""
+        """The manifest of a version folder, checked against each part's Parquet footer
+        (table, list, version, rows, columns; the rows themselves are not read).
+
+        Raises:
+            DatasetError: it is not a version, or a file disagrees with it (which, and
+                what to do).
+        """
         file = folder / MANIFEST
         try:
             size = file.stat().st_size
