@@ -1,4 +1,5 @@
-"""``_dataset.json``: what a version of a dataset holds (one table of what a valid one is)."""
+"""``_dataset.json``: what a version of a dataset holds (one table of what a valid one is),
+and its check against the part files' Parquet footers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = ["MANIFEST", "MAX_MANIFEST_BYTES", "TABLES", "DatasetError", "Manifest", "Part"]
@@ -15,6 +19,15 @@ MANIFEST: Final = "_dataset.json"
 MAX_MANIFEST_BYTES: Final = 64 << 20
 #: The tables of a dataset.
 TABLES: Final = ("users", "accounts", "availability", "rejected")
+#: The columns every part of a table has (what the analyses read).
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "users": ("id", "created_at", "external_metadata"),
+    "accounts": ("id", "user", "link_item", "connection_status", "connection_error_code"),
+    "availability": ("account", "resource", "status"),
+    "rejected": ("endpoint", "error", "raw"),
+}
+#: What to do about a version whose files disagree with its manifest.
+_REEXPORT: Final = "the dataset is damaged: export it again (client.export or argyle-nb export)"
 
 
 class DatasetError(ValueError):
@@ -52,7 +65,13 @@ class Manifest(BaseModel):
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
-        """The manifest of a version folder, checked; :class:`DatasetError` if it is not one."""
+        """The manifest of a version folder, checked against each part's Parquet footer
+        (table, list, version, rows, columns; the rows themselves are not read).
+
+        Raises:
+            DatasetError: it is not a version, or a file disagrees with it (which, and
+                what to do).
+        """
         file = folder / MANIFEST
         try:
             size = file.stat().st_size
@@ -68,6 +87,44 @@ class Manifest(BaseModel):
             at = ".".join(str(p) for p in first["loc"])
             raise DatasetError(f"{file} is damaged: {at}: {first['msg']}") from None
         for part in manifest.parts:
-            if not (folder / part.file).is_file():
-                raise DatasetError(f"{folder} is incomplete: {part.file} is missing")
+            _check(folder, manifest.version, part)
         return manifest
+
+
+def _check(folder: Path, version: str, part: Part) -> None:
+    """``part`` is what the manifest says: its file is a Parquet file (its footer is read,
+    not its rows) of the same table, list, version and rows, with the table's columns."""
+    file = folder / part.file
+    if part.file.partition("/")[0] != part.table:
+        raise DatasetError(
+            f"{folder / MANIFEST} lists {part.file} under the table {part.table}; {_REEXPORT}"
+        )
+    try:
+        footer = pq.read_metadata(file)
+        said = orjson.loads((footer.metadata or {}).get(b"argyle_nb", b"null"))
+        names = footer.schema.to_arrow_schema().names
+    except FileNotFoundError:
+        raise DatasetError(f"{folder} is incomplete: {file} is missing; {_REEXPORT}") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(
+            f"{file} is not a readable Parquet file ({reason}); {_REEXPORT}"
+        ) from None
+    said = said if isinstance(said, dict) else {}
+    wrote = (said.get("table"), said.get("endpoint"), said.get("version"))
+    if wrote != (part.table, part.endpoint, version):
+        raise DatasetError(
+            f"{file} holds {wrote[0]} of {wrote[1]} (version {wrote[2]}), but "
+            f"{folder / MANIFEST} lists it as {part.table} of {part.endpoint} (version "
+            f"{version}); {_REEXPORT}"
+        )
+    if footer.num_rows != part.rows:
+        raise DatasetError(
+            f"{file} holds {footer.num_rows:,} rows, but {folder / MANIFEST} says "
+            f"{part.rows:,}; {_REEXPORT}"
+        )
+    missing = [c for c in COLUMNS[part.table] if c not in names]
+    if missing:
+        raise DatasetError(
+            f"{file} lacks the {part.table} column(s) {', '.join(missing)}; {_REEXPORT}"
+        )

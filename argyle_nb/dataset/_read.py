@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from argyle_nb.dataset._manifest import TABLES, DatasetError, Manifest
+from argyle_nb.dataset._lock import Lock, lock
+from argyle_nb.dataset._manifest import MANIFEST, TABLES, DatasetError, Manifest
 from argyle_nb.dataset._sql import sql_name, sql_text
 from argyle_nb.provenance import Provenance
 
@@ -16,8 +17,12 @@ __all__ = ["Dataset"]
 class Dataset:
     """A portfolio on disk: its tables as DuckDB relations, read where they lie.
 
-    Opening pins the version current at that moment: a refresh running meanwhile does not
-    change what this object reads (the version it replaced stays until the next one).
+    Opening pins the version current at that moment: refreshes running meanwhile do not
+    change what this object reads. The version stays on disk while it is open (exports
+    leave it, and remove it at the first export after :meth:`close`, or after the object
+    is garbage collected). Opening checks the manifest against each part file's Parquet
+    footer (table, list, rows, columns): a damaged dataset, or a version removed by
+    other means while open, raises :class:`DatasetError` saying which file and what to do.
 
     Args:
         path: what ``client.export(path)`` wrote.
@@ -45,10 +50,13 @@ class Dataset:
         import duckdb
 
         self.path = Path(path)
-        if not self.path.exists():
-            raise DatasetError(f"there is no dataset at {self.path}: run client.export() first")
-        self.folder = self.path.resolve()
-        self.manifest = Manifest.read(self.folder)
+        self.folder, self._pin = _pinned(self.path)
+        try:
+            self.manifest = Manifest.read(self.folder)
+        except DatasetError:
+            if self._pin is not None:
+                self._pin.release()
+            raise
         config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
@@ -87,6 +95,7 @@ class Dataset:
             raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
         out = object.__new__(Dataset)
         out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
+        out._pin = self._pin  # the version stays while a selection of it lives
         out.db = self.db.cursor()
         out.where = dict(self.where)
         before = out.where.get(table)
@@ -97,8 +106,41 @@ class Dataset:
 
     def sql(self, query: str, params: Any = None) -> Any:
         """A DuckDB relation of ``query`` over the views ``users``, ``accounts``,
-        ``availability`` and ``rejected``."""
-        return self.db.sql(query, params=params)
+        ``availability`` and ``rejected``.
+
+        Raises:
+            DatasetError: a file of this version is gone or damaged (which, and what to do).
+        """
+        import duckdb
+
+        try:
+            return self.db.sql(query, params=params)
+        except duckdb.Error as exc:  # a damaged file is an IO, input or plain Error
+            problem = self._damage(str(exc))
+            if problem is None:
+                raise
+            raise DatasetError(problem) from None
+
+    def _damage(self, error: str) -> str | None:
+        """What is wrong with this version's files, if DuckDB's ``error`` came from them."""
+        if not (self.folder / MANIFEST).is_file():
+            return (
+                f"this dataset's version {self.manifest.version} ({self.folder}) was removed "
+                f"after it was opened: open the dataset again (Dataset({str(self.path)!r}))"
+            )
+        for part in self.manifest.parts:
+            file = self.folder / part.file
+            if not file.is_file():
+                return (
+                    f"{file} was removed after the dataset was opened: the dataset is "
+                    "damaged; export it again (client.export or argyle-nb export)"
+                )
+            if str(file) in error:
+                return (
+                    f"{file} cannot be read ({error.splitlines()[0]}): the dataset is "
+                    "damaged; export it again (client.export or argyle-nb export)"
+                )
+        return None
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``."""
@@ -119,7 +161,7 @@ class Dataset:
     def rows(self, table: str) -> int:
         """Rows of ``table``: from the manifest, or counted for a restricted table."""
         if table in self.where:
-            return int(self.db.sql(f"select count(*) from {table}").fetchall()[0][0])
+            return int(self.sql(f"select count(*) from {table}").fetchall()[0][0])
         return sum(p.rows for p in self.manifest.parts if p.table == table)
 
     def provenance(self, endpoint: str) -> Provenance:
@@ -131,7 +173,10 @@ class Dataset:
             raise DatasetError(f"{self.folder}: no provenance of {endpoint} (has {have})") from None
 
     def close(self) -> None:
+        """Close the database; the version may then be removed by the next export."""
         self.db.close()
+        if self._pin is not None:
+            self._pin.release()
 
     def __enter__(self) -> Dataset:
         return self
@@ -143,6 +188,34 @@ class Dataset:
         counts = ", ".join(f"{self.rows(t):,} {t}" for t in TABLES)
         where = "".join(f"; {t} where {c}" for t, c in self.where.items())
         return f"<Dataset {self.path} (version {self.manifest.version}{where}): {counts}>"
+
+
+def _pinned(path: Path) -> tuple[Path, Lock | None]:
+    """The version folder ``path`` leads to, and its manifest held shared (no export
+    removes it while held); ``None`` on a file system without locks, or if the folder has
+    no manifest (which :meth:`Manifest.read` then reports)."""
+    for _ in range(20):
+        if not path.exists():
+            if path.is_symlink():
+                raise DatasetError(
+                    f"{path} leads to {os.readlink(path)}, which is gone: export the dataset "
+                    "again (client.export or argyle-nb export)"
+                )
+            raise DatasetError(f"there is no dataset at {path}: run client.export() first")
+        folder = path.resolve()
+        try:
+            pin = lock(folder / MANIFEST, shared=True)
+        except DatasetError:
+            return folder, None
+        except OSError:
+            if path.resolve() != folder:
+                continue  # an export replaced the version meanwhile
+            return folder, None
+        assert pin is not None
+        if not pin.removed():
+            return folder, pin
+        pin.release()  # an export removed that version as it was opened: the next one
+    raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
 
 
 #: An empty table of each kind: a list with no records still has its columns.

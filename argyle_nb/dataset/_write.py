@@ -1,10 +1,19 @@
 """Write a portfolio as a Parquet dataset, page batch by page batch, refreshed atomically.
 
 A dataset at ``path`` is a symbolic link to one complete version in the folder beside it,
-``.<name>.versions/<stamp>/``. An export writes a new version there (``<stamp>.partial``
-while it runs), then swaps the link in one ``rename``: a reader opens either the old
-version or the new one, never half of one. An interrupted export leaves the previous
-version current and its ``.partial`` folder, removed by the next export.
+``.<name>.versions/<stamp>-<pid>-<thread>-<random>/``. An export writes a new version
+there (with the suffix ``.partial`` while it runs), then swaps the link in one ``rename``:
+a reader opens either the old version or the new one, never half of one. An interrupted
+export leaves the previous version current and its ``.partial`` folder, removed by the
+next export.
+
+Any number of exports may run on one path at once, from threads or processes (the last
+to commit is current); file locks (:mod:`argyle_nb.dataset._lock`) keep each from
+removing what another needs: a writer holds its ``.partial`` folder's manifest while it
+writes, commits (rename, link swap, removal of old versions) holding the versions
+folder's ``.lock``, and removes only versions that are neither current, nor the one just
+replaced, nor open in a :class:`~argyle_nb.dataset.Dataset` (which holds its version's
+manifest shared; such a version is removed by the first export after it is closed).
 
 A version holds one folder per table (``users/``, ``accounts/``, ``availability/``,
 ``rejected/``) of ``part-NNNNN.parquet`` files, Arrow-typed as :func:`~argyle_nb.frames.
@@ -14,8 +23,11 @@ their rows. The writer keeps one batch of pages at a time (:data:`BATCH_PAGES`).
 
 from __future__ import annotations
 
+import glob
 import os
+import secrets
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +38,7 @@ import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 
+from argyle_nb.dataset._lock import Lock, held_here, lock
 from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
 from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
 from argyle_nb.frames._parquet import _arrow_table
@@ -55,12 +68,13 @@ class ServedPage:
 
 
 def _running(partial: Path) -> bool:
-    """Whether the export writing ``partial`` (``<stamp>-<pid>.partial``) is still running."""
-    pid = partial.name.removesuffix(_PARTIAL).rpartition("-")[2]
-    if not pid.isdigit() or int(pid) == os.getpid():
+    """Whether the export writing ``partial``, a folder that holds no lock file (left by an
+    argyle_nb that did not lock), still runs: its name is ``<stamp>-<pid>[-...].partial``."""
+    pid = partial.name.removesuffix(_PARTIAL).split("-")[1:2]
+    if not pid or not pid[0].isdigit() or int(pid[0]) == os.getpid():
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(int(pid[0]), 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: alive
@@ -73,6 +87,10 @@ def versions_of(path: Path) -> Path:
     return path.parent / f".{path.name}.versions"
 
 
+#: The lock file of a versions folder (held while a writer commits or clears).
+_LOCK: Final = ".lock"
+
+
 class DatasetWriter:
     """A new version of the dataset at ``path``; :meth:`commit` makes it current.
 
@@ -81,15 +99,25 @@ class DatasetWriter:
             is not a dataset is refused, never replaced).
         now: the clock (names the version, stamps the rejected records).
         batch_pages: pages per part file.
+        step: for tests: called with the name of each step of the writer as it reaches
+            it (``"begun"``, ``"written"``, ``"locked"``, ``"renamed"``, ``"linked"``,
+            ``"removing"``, ``"committed"``), so a test can pause there or look at the
+            dataset between two steps.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, now: Callable[[], datetime], batch_pages: int
+        self,
+        path: str | os.PathLike[str],
+        *,
+        now: Callable[[], datetime],
+        batch_pages: int,
+        step: Callable[[str], object] | None = None,
     ) -> None:
         self.path = Path(path).absolute()
         self.now = now
         self.batch_pages = max(1, int(batch_pages))
         self.versions = versions_of(self.path)
+        self._step = step or (lambda name: None)
         there = self.path.exists() or self.path.is_symlink()
         if there and not (self.path.is_symlink() and self._owned(self.path)):
             raise DatasetError(
@@ -97,18 +125,50 @@ class DatasetWriter:
                 f"{self.versions.name}/): not replaced; export to a new path"
             )
         self.versions.mkdir(parents=True, exist_ok=True)
-        for stale in self.versions.glob(f"*{_PARTIAL}"):
-            if not _running(stale):  # an export that was interrupted, not one under way
-                shutil.rmtree(stale, ignore_errors=True)
+        # Unique to this writer: exports from threads of one process never share a folder.
         stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
-        self.folder = self.versions / f"{stamp}-{os.getpid()}{_PARTIAL}"
-        self.folder.mkdir()
+        unique = f"{os.getpid()}-{threading.get_native_id()}-{secrets.token_hex(4)}"
+        self._unique = unique
+        with self._locked():
+            self._clear_interrupted()
+            self.folder = self.versions / f"{stamp}-{unique}{_PARTIAL}"
+            self.folder.mkdir()
+            # Held until the commit: the folder is a version being written, not left over.
+            self._writing: Lock | None = lock(self.folder / MANIFEST, create=True)
+        self._committed = False
         self.lists: dict[str, ListWriter] = {}
+        self._step("begun")
 
     def _owned(self, link: Path) -> bool:
         target = Path(os.readlink(link))
         target = target if target.is_absolute() else link.parent / target
         return target.parent.resolve() == self.versions.resolve()
+
+    def _locked(self) -> Lock:
+        held = lock(self.versions / _LOCK, create=True)
+        assert held is not None  # a waiting lock is always taken
+        return held
+
+    def _clear_interrupted(self) -> None:
+        """Remove the ``.partial`` folders of exports that stopped, and the new links they
+        had not swapped in yet (with the lock held: no writer is between the two)."""
+        for link in self.path.parent.glob(f".{glob.escape(self.path.name)}.link-*"):
+            if link.is_symlink():
+                link.unlink(missing_ok=True)
+        for stale in self.versions.glob(f"*{_PARTIAL}"):
+            if held_here(stale / MANIFEST):  # written by a thread of this process
+                continue
+            try:
+                free = lock(stale / MANIFEST, wait=False)
+            except FileNotFoundError:  # no lock file: the writer's process tells
+                if not _running(stale):
+                    shutil.rmtree(stale, ignore_errors=True)
+                continue
+            except OSError:  # not a folder of ours
+                continue
+            if free is not None:  # nobody writes it: an export that was interrupted
+                with free:
+                    shutil.rmtree(stale, ignore_errors=True)
 
     def list(self, endpoint: str, read_by: str, build: Build) -> ListWriter:
         """The writer of one list's pages (a :class:`ListWriter`)."""
@@ -117,7 +177,11 @@ class DatasetWriter:
         return writer
 
     def commit(self, provenance: dict[str, Provenance]) -> Path:
-        """Make this version current (one atomic rename); returns its folder."""
+        """Make this version current (one atomic rename); returns its folder.
+
+        The versions that are neither the new one, nor the one it replaced, nor open in
+        a :class:`~argyle_nb.dataset.Dataset` are removed.
+        """
         parts = [part for writer in self.lists.values() for part in writer.parts]
         manifest = Manifest(
             version=self.folder.name.removesuffix(_PARTIAL),
@@ -126,27 +190,64 @@ class DatasetWriter:
             parts=parts,
         )
         (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest.model_dump(mode="json")))
-        final = self.folder.with_name(manifest.version)
-        self.folder.rename(final)
-        previous = self._current()
-        link = self.path.with_name(f".{self.path.name}.link-{os.getpid()}")
-        link.unlink(missing_ok=True)
-        link.symlink_to(os.path.relpath(final, self.path.parent))
-        os.replace(link, self.path)  # the one step a reader can see
-        for old in self.versions.iterdir():
+        self._step("written")
+        with self._locked():
+            # No other writer renames, links or removes until this block ends: what the
+            # link points at now stays current until this writer replaces it.
+            self._step("locked")
+            final = self.folder.with_name(manifest.version)
+            self.folder.rename(final)
+            self.folder = final
+            if self._writing is not None:
+                self._writing.release()
+                self._writing = None
+            self._step("renamed")
+            previous = self._current()
+            link = self.path.with_name(f".{self.path.name}.link-{self._unique}")
+            link.unlink(missing_ok=True)
+            link.symlink_to(os.path.relpath(final, self.path.parent))
+            os.replace(link, self.path)  # the one step a reader can see
+            self._committed = True
+            self._step("linked")
             # The version just replaced stays one round for readers that opened it.
-            if old not in (final, previous) and not old.name.endswith(_PARTIAL):
-                shutil.rmtree(old, ignore_errors=True)
+            self._remove_old(keep={final.name, previous})
+        self._step("committed")
         return final
 
-    def _current(self) -> Path | None:
+    def _remove_old(self, keep: set[str | None]) -> None:
+        """Remove the complete versions not in ``keep`` that no open dataset reads."""
+        for old in self.versions.iterdir():
+            if old.name in keep or old.name.endswith(_PARTIAL) or not old.is_dir():
+                continue
+            if held_here(old / MANIFEST):  # open in a Dataset of this process
+                continue
+            try:
+                free = lock(old / MANIFEST, wait=False)
+            except FileNotFoundError:  # no manifest: not a version anybody can read
+                shutil.rmtree(old, ignore_errors=True)
+                continue
+            except OSError:
+                continue
+            if free is None:  # open in a Dataset: a later export removes it
+                continue
+            with free:
+                self._step("removing")
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _current(self) -> str | None:
+        """The name of the version the link points at (read with the lock held)."""
         if not self.path.is_symlink():
             return None
-        return (self.path.parent / os.readlink(self.path)).resolve()
+        return Path(os.readlink(self.path)).name
 
     def abort(self) -> None:
         """Drop this version; the current one is left as it was."""
+        if self._committed:  # the link points at it: it is the dataset now
+            return
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self._writing is not None:
+            self._writing.release()
+            self._writing = None
 
 
 @dataclass

@@ -90,7 +90,8 @@ def test_a_refresh_is_atomic_and_a_reader_keeps_its_version(
     before.close()
     after.close()
     # Only the current version and the one it replaced are kept.
-    versions = sorted(p.name for p in (tmp_path / ".portfolio.versions").iterdir())
+    folder = tmp_path / ".portfolio.versions"
+    versions = sorted(p.name for p in folder.iterdir() if p.is_dir())
     assert len(versions) == 2
 
 
