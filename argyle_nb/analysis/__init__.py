@@ -1,7 +1,8 @@
 """The analyses the toolkit exists for: metadata cohorts, connection health, availability windows.
 
 Each analysis takes frames from :mod:`argyle_nb.frames` and returns a DataFrame ready to
-plot; its ``plot_*`` companion draws that frame with matplotlib and returns the Axes.
+plot; its ``plot_*`` companion draws that frame as the Altair chart the explorers show
+(interactive offline with tooltips; PNG, SVG or PDF offline via vl-convert).
 Nothing here fetches data or keeps state. Every share comes with its 95% Wilson
 interval and says its unit (users, or accounts); cohorts are compared with
 :func:`compare_cohorts`, which says in words which differ and which do not.

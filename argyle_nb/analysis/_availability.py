@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from argyle_nb.frames import require_columns
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 from argyle_nb.analysis._common import (
     _SCAN_ORDER,
     _TIMELINE_NEEDS,
     _WINDOW_NEEDS,
-    _empty,
-    _in_words,
     _utc,
 )
 from argyle_nb.analysis._connection import _group_labels
 from argyle_nb.analysis._stats import wilson
-from argyle_nb.palette import NEUTRAL, status_colour
+from argyle_nb.frames import require_columns
 
 # ---------------------------------------------------------------------------
 # Availability windows
@@ -107,41 +101,36 @@ def _resolve_now(availability: pd.DataFrame, now: datetime | str | None) -> pd.T
     return _utc(now)
 
 
-def plot_availability_windows(windows: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_availability_windows(windows: pd.DataFrame, *, title: str | None = None) -> Any:
     """Stacked bars of synced / in_progress / sync_failed shares per resource, coloured by
-    meaning; each row's label gives its accounts and stale share, the legend stands right."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
+    meaning (green, amber, vermillion), the legend right of the bars.
+
+    ``windows`` is an :func:`availability_windows`; hovering a segment gives its
+    accounts, share, 95% interval and the row's stale share. Returns an Altair chart;
+    an empty ``windows`` gives a chart that says so.
+
+    Example:
+        >>> plot_availability_windows(availability_windows(availability))  # doctest: +SKIP
+    """
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_status import windows_chart
 
     require_columns(
         windows,
-        [*_SCAN_ORDER, "stale_share"],
+        [
+            "accounts",
+            *_SCAN_ORDER,
+            *(f"{s}_{end}" for s in _SCAN_ORDER for end in ("low", "high")),
+            "stale_share",
+        ],
         by="plot_availability_windows",
         made_by="availability_windows",
     )
     if windows.empty:
-        return _empty(ax, "Availability scan status by resource", "no availability to show")
-    shares = windows[list(_SCAN_ORDER)]
-    counts = windows["accounts"] if "accounts" in windows.columns else None
-    labels = []
-    failed = windows["sync_failed"].to_numpy(float)
-    for i, (index, stale) in enumerate(zip(shares.index, windows["stale_share"], strict=True)):
-        name = " / ".join(str(v) for v in (index if isinstance(index, tuple) else (index,)))
-        parts = [f"{int(counts.iloc[i]):,}"] if counts is not None else []
-        # A thin sliver of failures is easy to miss: the label says it in numbers.
-        parts += [f"{failed[i]:.1%} failed"] if failed[i] > 0 else []
-        labels.append(f"{name} ({', '.join([*parts, f'{stale:.0%} stale'])})")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)), layout="constrained")
-    plot = shares.set_axis(labels, axis=0).iloc[::-1]
-    plot.plot.barh(stacked=True, ax=ax, width=0.8, color=[status_colour(c) for c in plot.columns])
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title("Availability scan status by resource")
-    ax.set_xlabel("share of the accounts with the resource")
-    ax.set_ylabel(" / ".join(_in_words(n) for n in windows.index.names if n))
-    ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    return ax
+        return empty_chart(
+            title or "Availability scan status by resource", "no availability to show"
+        )
+    return windows_chart(windows, title=title)
 
 
 def availability_timeline(
@@ -196,38 +185,27 @@ def finish_timeline(rows: pd.DataFrame, now: pd.Timestamp, stale_days: float) ->
     return out.sort_values(["available_from", "account"]).reset_index(drop=True)
 
 
-def plot_availability_timeline(timeline: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """One horizontal line per account from available_from to available_to, coloured by status."""
-    import matplotlib.pyplot as plt
+def plot_availability_timeline(timeline: pd.DataFrame, *, title: str | None = None) -> Any:
+    """One line per account from ``available_from`` to ``available_to``, coloured by status.
+
+    ``timeline`` is an :func:`availability_timeline`; stale windows are dotted. Hovering
+    a line gives the account's full id, its window in UTC, its items and when it was last
+    updated. Returns the Altair chart the AvailabilityExplorer shows; an empty
+    ``timeline`` gives a chart that says so.
+
+    Example:
+        >>> timeline = availability_timeline(availability, "payouts")  # doctest: +SKIP
+        >>> plot_availability_timeline(timeline).save("payouts.svg")  # doctest: +SKIP
+    """
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_status import timeline_chart
 
     require_columns(
         timeline,
-        ["account", "status", "available_from", "available_to", "stale"],
+        [*TIMELINE_COLUMNS, "stale"],
         by="plot_availability_timeline",
         made_by="availability_timeline",
     )
     if timeline.empty:
-        return _empty(ax, "Available event windows", "no windows to show")
-    from matplotlib.lines import Line2D
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.2 * len(timeline) + 1)), layout="constrained")
-    starts = timeline["available_from"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    ends = timeline["available_to"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    colour = [status_colour(s) for s in timeline["status"]]
-    style: Any = [":" if stale else "-" for stale in timeline["stale"]]
-    ys = np.arange(len(timeline))
-    ax.hlines(ys, starts, ends, colors=colour, linestyles=style, linewidth=2)
-    ax.set_yticks(range(len(timeline)), [str(a)[:8] for a in timeline["account"]], fontsize=7)
-    ax.set_title("Available event windows, one line per account")
-    ax.set_xlabel("time (UTC)")
-    ax.set_ylabel("account (first 8 characters of its id)")
-    present = {str(s) for s in timeline["status"]}
-    shown = [s for s in _SCAN_ORDER if s in present] + sorted(present - set(_SCAN_ORDER))
-    handles = [Line2D([], [], color=status_colour(s), linewidth=2, label=s) for s in shown]
-    if timeline["stale"].any():
-        handles.append(Line2D([], [], color=NEUTRAL, linestyle=":", linewidth=2, label="stale"))
-    ax.legend(
-        handles=handles, title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False
-    )
-    return ax
+        return empty_chart(title or "Available event windows", "no windows to show")
+    return timeline_chart(timeline, title=title)

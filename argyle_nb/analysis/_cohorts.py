@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, MISSING, _empty
+from argyle_nb.analysis._common import MIN_USERS, MISSING
 from argyle_nb.analysis._outcomes import (
     _OUTCOME_NEEDS,
     Outcomes,
@@ -20,10 +19,6 @@ from argyle_nb.analysis._outcomes import (
 )
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import metadata_keys, require_columns
-from argyle_nb.palette import COHORT_COLOURS, NEUTRAL
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 #: Above this share of distinct values per user, a key is an id, not a cohort.
 ID_LIKE_SHARE: Final = 0.5
@@ -256,14 +251,21 @@ def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
     return users.loc[(labels == group).to_numpy()]
 
 
-def plot_metadata_groups(groups: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_metadata_groups(groups: pd.DataFrame, *, title: str | None = None) -> Any:
     """The share of each cohort's users with a connected account, with its 95% interval.
 
-    One row per cohort, labelled with its users; small cohorts (``small``) are drawn
-    hollow and say so. The dashed line is the share over all users.
+    ``groups`` is a :func:`metadata_groups`: one row per cohort, its users written right
+    of the data; small cohorts (``small``) are drawn hollow; the dashed line is the share
+    over all users. Hovering gives the exact counts; clicking a cohort selects it (the
+    MetadataExplorer then lists its users). Returns the Altair chart the explorer shows;
+    an empty ``groups`` gives a chart that says so.
+
+    Example:
+        >>> groups = metadata_groups(users, accounts, "customer group")  # doctest: +SKIP
+        >>> plot_metadata_groups(groups).save("groups.png")  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_cohorts import groups_chart
 
     require_columns(
         groups,
@@ -271,43 +273,8 @@ def plot_metadata_groups(groups: pd.DataFrame, ax: Axes | None = None) -> Axes:
         by="plot_metadata_groups",
         made_by="metadata_groups",
     )
-    title = "Users with an account connected now, by"
     if groups.empty:
-        return _empty(ax, f"{title} cohort", "no groups to show")
-    key = groups.index.name or "group"
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, max(2.5, 0.42 * len(groups) + 1.2)))
-    frame = groups.iloc[::-1]
-    share = frame["connected_share"].astype("float64").to_numpy()
-    low = frame["connected_low"].astype("float64").to_numpy()
-    high = frame["connected_high"].astype("float64").to_numpy()
-    small = (
-        frame["small"].to_numpy(bool) if "small" in frame.columns else np.zeros(len(frame), bool)
-    )
-    y = np.arange(len(frame))
-    err = np.clip(np.nan_to_num(np.vstack([share - low, high - share])), 0, None)
-    for mask, face in ((~small, None), (small, "white")):
-        if mask.any():
-            ax.errorbar(
-                share[mask],
-                y[mask],
-                xerr=err[:, mask],
-                fmt="o",
-                capsize=3,
-                color=COHORT_COLOURS[0],
-                markerfacecolor=face,
-            )
-    overall = frame["connected_users"].sum() / max(frame["users"].sum(), 1)
-    ax.axvline(overall, color=NEUTRAL, linestyle="--", linewidth=1)
-    labels = [
-        f"{g} (n={n:,}{', small' if s else ''})"
-        for g, n, s in zip(frame.index, frame["users"], small, strict=True)
-    ]
-    ax.set_yticks(y, labels)
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title(f"{title} {key!r} (dashed: all users)")
-    ax.set_ylabel(str(key))
-    ax.set_xlabel("share of the cohort's users with an account connected now (95% interval)")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
+        return empty_chart(
+            title or "Users with an account connected now, by cohort", "no groups to show"
+        )
+    return groups_chart(groups, title=title)

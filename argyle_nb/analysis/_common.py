@@ -1,17 +1,13 @@
-"""What the analyses share: the missing-group label, scan order, needed columns, empty charts."""
+"""What the analyses share: the missing-group label, scan order, needed columns, words."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from argyle_nb.models import AVAILABILITY_STATUSES
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
 
 #: Scan statuses in reading order: done, running, failed.
 _SCAN_ORDER: tuple[str, ...] = (
@@ -81,36 +77,6 @@ def _utc(value: object) -> pd.Timestamp:
     """A time as a UTC Timestamp; a naive time is taken to be UTC."""
     stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def _cohort_lines_axes(
-    ax: Axes, *, title: str, xlabel: str, ylabel: str, legend: str, top: float = 1.0
-) -> Axes:
-    """Finish a chart of one line per cohort over a share: 0 to ``top`` as percentages,
-    words for the labels, a light grid, the legend right of the data."""
-    from matplotlib.ticker import PercentFormatter
-
-    ax.set_ylim(0, top)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(title=legend, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    return ax
-
-
-def _empty(ax: Axes | None, title: str, message: str) -> Axes:
-    """An empty chart that says why it is empty."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 2.5))
-    ax.set_title(title)
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
 
 
 #: Column names as a reader says them, for chart titles and axes.

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from argyle_nb.analysis._common import MISSING, _utc, text_labels
+from argyle_nb.analysis._stats import wilson
 from argyle_nb.frames import require_columns
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES
-from argyle_nb.palette import status_colour
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-from argyle_nb.analysis._common import MISSING, _empty, _in_words, _utc, text_labels
-from argyle_nb.analysis._stats import wilson
 
 #: The periods ``by`` and ``freq`` accept.
 _PERIODS = ("day", "week", "month")
@@ -223,15 +219,22 @@ def finish_error_codes(
     )
 
 
-def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_connection_status_distribution(dist: pd.DataFrame, *, title: str | None = None) -> Any:
     """Stacked bars of status shares per group (or per period), coloured by meaning.
 
-    Connected is bluish green, error vermillion, connecting amber (see
-    :mod:`argyle_nb.palette`); the legend stands right of the bars, never on them; each
-    row's label says how many accounts it holds.
+    ``dist`` is a :func:`connection_status_distribution`. Connected is bluish green, error
+    vermillion, connecting amber (:mod:`argyle_nb.palette`); the legend stands right of
+    the bars and highlights a status when clicked; hovering a segment gives its count,
+    share and 95% interval. Returns the Altair chart the ConnectionExplorer shows (save
+    it offline with ``.save("chart.png")``, ``.svg``, ``.pdf`` or ``.html``); an empty
+    ``dist`` gives a chart that says so.
+
+    Example:
+        >>> dist = connection_status_distribution(accounts, by="link_item")  # doctest: +SKIP
+        >>> plot_connection_status_distribution(dist).save("status.png")  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import PercentFormatter
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_status import status_chart
 
     require_columns(
         dist,
@@ -240,25 +243,8 @@ def plot_connection_status_distribution(dist: pd.DataFrame, ax: Axes | None = No
         made_by="connection_status_distribution",
     )
     if dist.empty:
-        return _empty(ax, "Connection status", "no accounts to show")
-    shares = dist[[c for c in dist.columns if str(c).startswith("share_")]]
-    shares.columns = [str(c).removeprefix("share_") for c in shares.columns]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.35 * len(shares) + 1)), layout="constrained")
-    by = ", ".join(_in_words(n) for n in dist.index.names if n) or "group"
-    labels = [
-        " / ".join(_short(v) for v in (i if isinstance(i, tuple) else (i,))) + f" ({n:,})"
-        for i, n in zip(shares.index, dist["total"], strict=True)
-    ]
-    plot = shares.set_axis(labels, axis=0).iloc[::-1]
-    plot.plot.barh(stacked=True, ax=ax, width=0.8, color=[status_colour(c) for c in plot.columns])
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_title(f"Connection status of accounts by {by}")
-    ax.set_xlabel("share of the accounts (count in brackets)")
-    ax.set_ylabel(by)
-    ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    return ax
+        return empty_chart(title or "Connection status", "no accounts to show")
+    return status_chart(dist, title=title)
 
 
 def _short(value: Any) -> str:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty
+from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._outcomes import Prepared, cohort_order
 from argyle_nb.analysis._stats import add_share
 from argyle_nb.frames import require_columns
-from argyle_nb.palette import cohort_colours
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 #: The funnel's steps: (name, outcome of :func:`user_outcomes`); each needs the one before.
 FUNNEL_STEPS: Final = (
@@ -108,9 +104,21 @@ _COLUMNS: Final = (
 )
 
 
-def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Lines of the share of each cohort's users that reach each step, with intervals."""
-    import matplotlib.pyplot as plt
+def plot_cohort_funnel(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
+    """Lines of the share of each cohort's users reaching each step, with 95% intervals.
+
+    ``funnel`` is a :func:`cohort_funnel`: one line per cohort (the palette's cohort
+    colours, largest cohort first), the steps across. Hovering a point gives the users
+    who reached the step, the share of the cohort with its interval and the conversion
+    from the previous step. Returns an Altair chart; an empty ``funnel`` gives a chart
+    that says so.
+
+    Example:
+        >>> funnel = cohort_funnel(users, accounts, availability, "region")  # doctest: +SKIP
+        >>> plot_cohort_funnel(funnel)  # doctest: +SKIP
+    """
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_cohorts import funnel_chart
 
     require_columns(
         funnel,
@@ -118,35 +126,8 @@ def plot_cohort_funnel(funnel: pd.DataFrame, ax: Axes | None = None) -> Axes:
         by="plot_cohort_funnel",
         made_by="cohort_funnel",
     )
-    title = "Funnel: share of each cohort's users reaching each step"
     if funnel.empty:
-        return _empty(ax, title, "no users to show")
-    key = str(funnel.index.names[0])
-    steps = list(dict.fromkeys(funnel.index.get_level_values("step")))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
-    x = np.arange(len(steps))
-    groups = list(funnel.groupby(level=0, sort=False))
-    for (group, part), colour in zip(groups, cohort_colours(len(groups)), strict=True):
-        share = part["of_cohort"].to_numpy(float)
-        low = part["of_cohort_low"].to_numpy(float)
-        high = part["of_cohort_high"].to_numpy(float)
-        n = int(part["users"].iloc[0])
-        ax.errorbar(
-            x,
-            share,
-            yerr=np.clip(np.nan_to_num(np.vstack([share - low, high - share])), 0, None),
-            marker="o",
-            capsize=3,
-            color=colour,
-            label=f"{group} (n={n:,})",
+        return empty_chart(
+            title or "Funnel: share of each cohort's users reaching each step", "no users to show"
         )
-    ax.set_xticks(x, steps)
-    return _cohort_lines_axes(
-        ax,
-        title=title,
-        xlabel="step (each needs the one before)",
-        ylabel="share of the cohort's users (95% interval)",
-        legend=key,
-        top=1.02,
-    )
+    return funnel_chart(funnel, title=title)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _empty
+from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._outcomes import Unit, cohort_counts, cohort_order, describe
 from argyle_nb.analysis._stats import add_share
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 #: The measures of every cell of :func:`cohort_matrix`, in order.
 MATRIX_MEASURES = ("share", "low", "high", "users", "trials")
@@ -85,55 +81,25 @@ def cohort_matrix(
     return out
 
 
-def plot_cohort_matrix(matrix: pd.DataFrame, ax: Axes | None = None) -> Axes:
+def plot_cohort_matrix(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
     """A heatmap of the shares, each cell labelled with its share and its users.
 
-    Cells under ``min_users`` users are hatched and their share greyed: too few to read.
+    ``matrix`` is a :func:`cohort_matrix`: darker cells have a larger share; cells under
+    its ``min_users`` users are pale and say so when hovered (too few to read), with
+    each cell's 95% interval. Returns an Altair chart; a matrix without cells gives a
+    chart that says so.
+
+    Example:
+        >>> matrix = cohort_matrix(users, accounts, "region", "channel")  # doctest: +SKIP
+        >>> plot_cohort_matrix(matrix).save("matrix.pdf")  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-    from matplotlib.ticker import PercentFormatter
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_cohorts import matrix_chart
 
     if not isinstance(matrix.columns, pd.MultiIndex) or "share" not in matrix.columns.levels[0]:
         raise ValueError("plot_cohort_matrix draws the result of cohort_matrix")
-    title = f"Cohort matrix: {matrix.attrs.get('description', 'share')}"
-    share = cast(pd.DataFrame, matrix["share"]).astype("float64")
-    n = cast(pd.DataFrame, matrix["users"]).to_numpy("int64")
+    share = cast(pd.DataFrame, matrix["share"])
     if share.empty or share.shape[1] == 0:
-        return _empty(ax, title, "no cells to show")
-    min_users = int(matrix.attrs.get("min_users", MIN_USERS))
-    if ax is None:
-        _, ax = plt.subplots(
-            figsize=(1.3 * share.shape[1] + 3, 0.55 * share.shape[0] + 1.8), layout="constrained"
-        )
-    shares = share.to_numpy("float64")
-    values = np.ma.masked_invalid(shares)
-    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i in range(share.shape[0]):
-        for j in range(share.shape[1]):
-            users = int(n[i, j])
-            value = float(shares[i, j])
-            small = users < min_users
-            if small:
-                ax.add_patch(
-                    Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", color="0.75", lw=0)
-                )
-            text = "—" if np.isnan(value) else f"{value:.0%}"
-            dark = not np.isnan(value) and value > 0.6 and not small
-            ax.text(
-                j,
-                i,
-                f"{text}\nn={users:,}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if dark else ("0.45" if small else "black"),
-            )
-    ax.set_xticks(range(share.shape[1]), [str(c) for c in share.columns], rotation=30, ha="right")
-    ax.set_yticks(range(share.shape[0]), [str(r) for r in share.index])
-    ax.set_xlabel(str(share.columns.name))
-    ax.set_ylabel(str(share.index.name))
-    ax.set_title(title, fontsize=10)
-    colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.04)
-    colorbar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    return ax
+        description = matrix.attrs.get("description", "share")
+        return empty_chart(title or f"Cohort matrix: {description}", "no cells to show")
+    return matrix_chart(matrix, title=title)

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _cohort_lines_axes, _empty, _utc
+from argyle_nb.analysis._common import MIN_USERS, _utc
 from argyle_nb.analysis._outcomes import Prepared, cohort_order
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
 from argyle_nb.frames import require_columns
-from argyle_nb.palette import cohort_colours
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 #: The horizons of :func:`time_to_connect`, in days.
 DEFAULT_DAYS = (1, 7, 30)
@@ -207,14 +203,22 @@ def time_to_connect_curves(
 
 
 def plot_time_to_connect(
-    curves: pd.DataFrame, ax: Axes | None = None, *, bands: bool = True
-) -> Axes:
-    """Step curves of the share connected by days since sign-up, one per cohort.
+    curves: pd.DataFrame, *, bands: bool = True, title: str | None = None
+) -> Any:
+    """Step curves of the share connected by time since sign-up, one per cohort.
 
-    The time axis is logarithmic (an hour, a day, a week and a month all readable);
-    ``bands`` shades each curve's 95% pointwise interval.
+    ``curves`` is a :func:`time_to_connect_curves`. The time axis is logarithmic (an
+    hour, a day, a week and a month all readable); ``bands`` shades each curve's 95%
+    pointwise interval. Hovering gives the wait, the share connected with its interval
+    and the users still waiting. Returns an Altair chart; empty ``curves`` give a chart
+    that says so.
+
+    Example:
+        >>> curves = time_to_connect_curves(users, accounts, "region")  # doctest: +SKIP
+        >>> plot_time_to_connect(curves, bands=False)  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
+    from argyle_nb.analysis._chart_base import empty_chart
+    from argyle_nb.analysis._chart_cohorts import curves_chart
 
     require_columns(
         curves,
@@ -222,35 +226,8 @@ def plot_time_to_connect(
         by="plot_time_to_connect",
         made_by="time_to_connect_curves",
     )
-    title = "Time from sign-up to first connected account"
     if curves.empty:
-        return _empty(ax, title, "no users to show")
-    key = str(curves.columns[0])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
-    first = 1 / 24 / 4  # 15 minutes: the left edge of the log axis
-    groups = list(curves.groupby(key, sort=False))
-    for (group, part), colour in zip(groups, cohort_colours(len(groups)), strict=True):
-        x = np.maximum(part["days"].to_numpy(float), first)
-        (line,) = ax.step(x, part["connected_share"], where="post", label=str(group), color=colour)
-        if bands:
-            ax.fill_between(
-                x,
-                part["connected_low"].to_numpy(float),
-                part["connected_high"].to_numpy(float),
-                step="post",
-                alpha=0.15,
-                color=line.get_color(),
-                linewidth=0,
-            )
-    ax.set_xscale("log")
-    ticks = [1 / 24, 1, 7, 30, 90, 365]
-    ax.set_xticks(ticks, ["1 hour", "1 day", "7 days", "30 days", "90 days", "1 year"])
-    ax.set_xlim(first, max(float(curves["days"].max()), 2.0))
-    return _cohort_lines_axes(
-        ax,
-        title=title,
-        xlabel="time since the user was created (log scale)",
-        ylabel="share of users connected",
-        legend=key,
-    )
+        return empty_chart(
+            title or "Time from sign-up to first connected account", "no users to show"
+        )
+    return curves_chart(curves, bands=bands, title=title)

@@ -6,10 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import dataset
+from argyle_nb import analysis, dataset
 from argyle_nb.dataset import Dataset
 from argyle_nb.widgets._base import Clock, _Explorer, _ops, _options, _rows, _widgets
-from argyle_nb.widgets._charts import timeline_chart
 
 # ---------------------------------------------------------------------------
 # Availability
@@ -135,7 +134,9 @@ class AvailabilityExplorer(_Explorer):
         )
 
     def _draw(self, timeline: pd.DataFrame) -> object:
-        return timeline_chart(timeline, resource=str(self.resource.value))
+        resource = self.resource.value
+        title = f"Available {resource} windows, one line per account"
+        return analysis.plot_availability_timeline(timeline, title=title)
 
     def _no_windows_note(self) -> str:
         if not self.without_windows:

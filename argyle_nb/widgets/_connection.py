@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from argyle_nb import analysis
 from argyle_nb.dataset import Dataset
 from argyle_nb.frames import ACCOUNT_COLUMNS
 from argyle_nb.widgets._base import (
@@ -21,7 +22,7 @@ from argyle_nb.widgets._base import (
     _values,
     _widgets,
 )
-from argyle_nb.widgets._charts import jupyter_chart, status_chart
+from argyle_nb.widgets._charts import jupyter_chart
 
 # ---------------------------------------------------------------------------
 # Connection health
@@ -182,13 +183,14 @@ class ConnectionExplorer(_Explorer):
         self._say(f"{count:,} of {self._total:,} accounts, by {self.by.value}.{cut}")
 
     def _draw_distribution(self, data: pd.DataFrame) -> object:
-        by = str(self.by.value).replace("_", " ")
-        return status_chart(data, title=f"Connection status of accounts by {by}")
+        return analysis.plot_connection_status_distribution(data)
 
     def _show_time(self, data: pd.DataFrame) -> None:
         self.time_chart_data = data
         self.time_chart = (
-            status_chart(data, title=f"Connection status of accounts by {self.freq.value} created")
+            analysis.plot_connection_status_distribution(
+                data, title=f"Connection status of accounts by {self.freq.value} created"
+            )
             if len(data)
             else None
         )

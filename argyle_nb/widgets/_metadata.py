@@ -18,7 +18,7 @@ from argyle_nb.widgets._base import (
     _rows,
     _widgets,
 )
-from argyle_nb.widgets._charts import COHORT_SELECTION, cohort_chart
+from argyle_nb.widgets._charts import COHORT_SELECTION
 from argyle_nb.widgets._tables import TablePager
 
 # ---------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class MetadataExplorer(_Explorer):
         if key is None:
             self.groups = pd.DataFrame()
             self._show_table(pd.DataFrame())
-            self._show_chart(cohort_chart, pd.DataFrame())
+            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame())
             self.group.options = []
             self._say("No metadata keys among these users: nothing to group by.")
             return
@@ -151,14 +151,14 @@ class MetadataExplorer(_Explorer):
         self.groups = groups
         if groups.empty:
             self._show_table(pd.DataFrame())
-            self._show_chart(cohort_chart, pd.DataFrame())
+            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame())
             self.group.options = []
             self._say(f"No users to group by {key!r}.")
             return
         self._show_table(groups[list(self.TABLE_COLUMNS)])
         self._show_comparison(key)
         drawn = groups.head(MAX_CHART_ROWS)
-        self._show_chart(cohort_chart, drawn)
+        self._show_chart(analysis.plot_metadata_groups, drawn)
         self._chart.selections.observe(self._clicked, [COHORT_SELECTION])
         left_out = len(groups) - len(drawn)
         note = f" (chart: the {len(drawn)} largest)" if left_out else ""

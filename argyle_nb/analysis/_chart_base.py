@@ -1,0 +1,128 @@
+"""What every chart of :mod:`argyle_nb.analysis` shares: sizes, labels, titles, the empty chart.
+
+The ``plot_*`` functions draw with Altair (Vega-Lite): interactive offline with
+tooltips in JupyterLab, static PNG, SVG or PDF offline through vl-convert
+(``chart.save("chart.png")``). Altair is imported inside the functions, so importing
+the analyses does not load it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
+
+import pandas as pd
+
+from argyle_nb.palette import NEUTRAL
+
+P = ParamSpec("P")
+
+#: Width of the data area of every chart, in CSS pixels (the legend stands right of it).
+WIDTH = 520
+#: Height of one row (a cohort, a group, an account) in CSS pixels.
+ROW = 22
+#: The name of the click selection of :func:`~argyle_nb.analysis.plot_metadata_groups`
+#: (a cohort) and of the legend selection of the status charts.
+COHORT_SELECTION = "cohort"
+STATUS_SELECTION = "status"
+
+
+def alt() -> Any:
+    """Altair, imported when a chart is drawn."""
+    import altair
+
+    return altair
+
+
+def built(build: Callable[P, Any]) -> Callable[P, Any]:
+    """Build the chart without Altair validating each part as it is made (a third of a
+    second per chart); the whole spec is still validated once, when it is shown or saved."""
+
+    @functools.wraps(build)
+    def quick(*args: P.args, **kwargs: P.kwargs) -> Any:
+        from altair.utils.schemapi import debug_mode
+
+        with debug_mode(False):
+            return build(*args, **kwargs)
+
+    return quick
+
+
+def number(value: Any) -> float | None:
+    """A float for the chart's data, ``None`` (no mark) for a missing value."""
+    return None if pd.isna(value) else float(value)
+
+
+def pct(value: Any) -> str:
+    """A share as a percentage to one decimal, a dash when missing."""
+    return "—" if pd.isna(value) else f"{float(value):.1%}"
+
+
+def interval(low: Any, high: Any) -> str:
+    """A 95% interval as ``12.0% – 30.5%``, a dash when missing."""
+    if pd.isna(low) or pd.isna(high):
+        return "—"
+    return f"{float(low):.1%} – {float(high):.1%}"
+
+
+def label(index: object) -> str:
+    """A row label: the values of a (Multi)Index entry joined, days as ``YYYY-MM-DD``."""
+    values = index if isinstance(index, tuple) else (index,)
+    return " / ".join(
+        v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v) for v in values
+    )
+
+
+def title_text(text: str) -> str:
+    """An axis or tooltip title from the data: Vega-Lite compiles these into expressions,
+    whose parser rejects a raw line or paragraph separator (U+2028, U+2029)."""
+    return text.replace("\u2028", " ").replace("\u2029", " ")
+
+
+def in_row_order() -> Any:
+    """Sort a band axis by the ``row`` field of the data (the first row of each value comes
+    first): a list of the values themselves would be compiled into an expression, which a
+    line separator in a value breaks."""
+    return alt().EncodingSortField(field="row", op="min", order="ascending")
+
+
+def height(rows: int, row: int = ROW) -> int:
+    """The height of a chart of ``rows`` rows (never less than three)."""
+    return max(row * rows, 3 * ROW)
+
+
+def finish(chart: Any, title: str, *, legend: str = "right") -> Any:
+    """Title, font sizes and the legend outside the data, the same for every chart."""
+    return (
+        chart.properties(title=title_text(title))
+        .configure_legend(orient=legend, titleFontSize=12, labelFontSize=12, labelLimit=260)
+        .configure_axis(labelFontSize=12, titleFontSize=12, labelLimit=260)
+        .configure_title(fontSize=14, anchor="start")
+        .configure_view(stroke=None)
+    )
+
+
+def share_axis(field: str, title: str, *, y: bool = False, top: float = 1.0) -> Any:
+    """A 0 to ``top`` share axis in percentages, with a light grid."""
+    a = alt()
+    channel = a.Y if y else a.X
+    return channel(
+        field,
+        title=title,
+        scale=a.Scale(domain=[0, top]),
+        axis=a.Axis(format="%", grid=True, tickCount=5 if not y else 10),
+    )
+
+
+@built
+def empty_chart(title: str, message: str) -> Any:
+    """A chart with nothing to draw that says why (``message``, centred in grey)."""
+    a = alt()
+    chart = (
+        a.Chart(a.Data(values=[{"message": title_text(message)}]))
+        .mark_text(color=NEUTRAL, fontSize=14)
+        .encode(text="message:N")
+        .properties(width=WIDTH, height=3 * ROW)
+    )
+    return finish(chart, title)

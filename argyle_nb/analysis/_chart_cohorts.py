@@ -1,0 +1,331 @@
+"""Charts of cohorts: each cohort's share connected, its funnel, its time to connect, and
+the matrix of two keys. Cohorts take the palette's cohort colours (blue first), which
+mean nothing good or bad; the legend stands right of the data."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from argyle_nb.analysis._chart_base import (
+    COHORT_SELECTION,
+    WIDTH,
+    alt,
+    built,
+    finish,
+    height,
+    in_row_order,
+    interval,
+    number,
+    pct,
+    share_axis,
+    title_text,
+)
+from argyle_nb.analysis._common import MIN_USERS
+from argyle_nb.palette import COHORT_COLOURS, NEUTRAL, cohort_colours
+
+
+def _cohort_colour(cohorts: list[str], title: str, *, legend: bool = True) -> Any:
+    """One colour per cohort, in the order of the analysis (largest first)."""
+    a = alt()
+    return a.Color(
+        "cohort:N",
+        scale=a.Scale(domain=cohorts, range=cohort_colours(len(cohorts))),
+        sort=cohorts,
+        title=title,
+        legend=a.Legend(symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1)
+        if legend
+        else None,
+    )
+
+
+@built
+def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
+    """Each cohort's share of users with an account connected now, with its 95% interval,
+    of a :func:`~argyle_nb.analysis.metadata_groups`."""
+    a = alt()
+    key = title_text(str(groups.index.name or "group"))
+    small = groups["small"] if "small" in groups.columns else pd.Series(False, groups.index)
+    rows = [
+        {
+            "cohort": str(g),
+            "users": int(n),
+            "connected": int(c),
+            "share": number(s),
+            "low": number(lo),
+            "high": number(hi),
+            "shown": pct(s),
+            "interval": interval(lo, hi),
+            "small": "small: read with care" if bool(sm) else "",
+            "n": f"n={int(n):,}" + (" (small)" if bool(sm) else ""),
+            "row": row,
+        }
+        for row, (g, n, c, s, lo, hi, sm) in enumerate(
+            zip(
+                groups.index,
+                groups["users"],
+                groups["connected_users"],
+                groups["connected_share"],
+                groups["connected_low"],
+                groups["connected_high"],
+                small,
+                strict=True,
+            )
+        )
+    ]
+    colour = COHORT_COLOURS[0]
+    pick = a.selection_point(name=COHORT_SELECTION, fields=["cohort"], on="click")
+    base = a.Chart(a.Data(values=rows)).encode(
+        y=a.Y("cohort:N", sort=in_row_order(), title=key),
+        tooltip=[
+            a.Tooltip("cohort:N", title=key),
+            a.Tooltip("users:Q", format=",", title="users"),
+            a.Tooltip("connected:Q", format=",", title="with an account connected"),
+            a.Tooltip("shown:N", title="share"),
+            a.Tooltip("interval:N", title="95% interval"),
+            a.Tooltip("small:N", title="note"),
+        ],
+        opacity=a.condition(pick, a.value(1.0), a.value(0.35)),
+    )
+    bars = base.mark_rule(color=colour, strokeWidth=2).encode(x="low:Q", x2="high:Q")
+    points = base.mark_point(
+        size=70, filled=True, color=colour, stroke=colour, strokeWidth=1.5
+    ).encode(
+        x=share_axis("share:Q", "users with an account connected now (95% interval)"),
+        fill=a.condition("datum.small != ''", a.value("white"), a.value(colour)),
+    )
+    # The users of each cohort, right of the data: read without hovering.
+    sizes = base.mark_text(align="left", dx=6, color=NEUTRAL, fontSize=11).encode(
+        x=a.datum(1.0), text="n:N"
+    )
+    users = int(groups["users"].sum())
+    overall = int(groups["connected_users"].sum()) / max(users, 1)
+    line = (
+        a.Chart(a.Data(values=[{"share": overall, "shown": pct(overall), "users": users}]))
+        .mark_rule(color=NEUTRAL, strokeDash=[5, 4])
+        .encode(
+            x="share:Q",
+            tooltip=[
+                a.Tooltip("shown:N", title="all users"),
+                a.Tooltip("users:Q", format=",", title="users"),
+            ],
+        )
+    )
+    chart = a.layer(bars, points.add_params(pick), sizes, line).properties(
+        width=WIDTH, height=height(len(rows))
+    )
+    default = f"Users with an account connected now, by {key!r} (dashed: all users; hollow: small)"
+    return finish(chart, title or default)
+
+
+@built
+def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
+    """The share of each cohort's users reaching each step of a
+    :func:`~argyle_nb.analysis.cohort_funnel`, one line per cohort, with 95% intervals."""
+    a = alt()
+    key = title_text(str(funnel.index.names[0]))
+    steps = [str(s) for s in dict.fromkeys(funnel.index.get_level_values("step"))]
+    cohorts = [str(c) for c in dict.fromkeys(funnel.index.get_level_values(0))]
+    first = funnel.groupby(level=0, sort=False)["users"].transform("first")
+    conversion = funnel["conversion"] if "conversion" in funnel.columns else None
+    rows = [
+        {
+            "cohort": str(cohort),
+            "step": str(step),
+            "users": int(n),
+            "cohort users": int(total),
+            "share": number(s),
+            "low": number(lo),
+            "high": number(hi),
+            "shown": pct(s),
+            "interval": interval(lo, hi),
+            "conversion": "—" if conversion is None else pct(conversion.iloc[i]),
+        }
+        for i, ((cohort, step), n, total, s, lo, hi) in enumerate(
+            zip(
+                funnel.index,
+                funnel["users"],
+                first,
+                funnel["of_cohort"],
+                funnel["of_cohort_low"],
+                funnel["of_cohort_high"],
+                strict=True,
+            )
+        )
+    ]
+    base = a.Chart(a.Data(values=rows)).encode(
+        x=a.X(
+            "step:N",
+            sort=steps,
+            title="step (each needs the one before)",
+            axis=a.Axis(labelAngle=0),
+        ),
+        xOffset=a.XOffset("cohort:N", sort=cohorts),
+        color=_cohort_colour(cohorts, key),
+        tooltip=[
+            a.Tooltip("cohort:N", title=key),
+            a.Tooltip("step:N", title="step"),
+            a.Tooltip("users:Q", format=",", title="users who reached it"),
+            a.Tooltip("cohort users:Q", format=",", title="users in the cohort"),
+            a.Tooltip("shown:N", title="share of the cohort"),
+            a.Tooltip("interval:N", title="95% interval"),
+            a.Tooltip("conversion:N", title="of the previous step"),
+        ],
+    )
+    lines = base.mark_line(point=a.OverlayMarkDef(size=50, filled=True)).encode(
+        y=share_axis("share:Q", "share of the cohort's users (95% interval)", y=True)
+    )
+    bars = base.mark_rule(strokeWidth=1.5).encode(y="low:Q", y2="high:Q")
+    chart = a.layer(bars, lines).properties(width=WIDTH, height=300)
+    return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
+
+
+#: Ticks of the time-to-connect axis, in days, and how they read.
+_WAITS = {1 / 24: "1 hour", 1: "1 day", 7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
+#: The left edge of the log axis: 15 minutes.
+_FIRST = 1 / 24 / 4
+
+
+def _wait(days: float) -> str:
+    """A wait in words: hours under a day, days after."""
+    if days < 1:
+        return f"{days * 24:.1f} hours"
+    return f"{days:,.1f} days"
+
+
+@built
+def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None = None) -> Any:
+    """Step curves of the share connected by days since sign-up, one per cohort, of a
+    :func:`~argyle_nb.analysis.time_to_connect_curves` (log time axis, 95% bands)."""
+    a = alt()
+    key = str(curves.columns[0])
+    cohorts = [str(c) for c in dict.fromkeys(curves[key])]
+    risk = curves["at_risk"] if "at_risk" in curves.columns else pd.Series(np.nan, curves.index)
+    rows = [
+        {
+            "cohort": str(cohort),
+            "days": max(float(days), _FIRST),
+            "wait": _wait(float(days)),
+            "share": number(s),
+            "low": number(lo),
+            "high": number(hi),
+            "shown": pct(s),
+            "interval": interval(lo, hi),
+            "waiting": None if pd.isna(r) else int(r),
+        }
+        for cohort, days, s, lo, hi, r in zip(
+            curves[key],
+            curves["days"],
+            curves["connected_share"],
+            curves["connected_low"],
+            curves["connected_high"],
+            risk,
+            strict=True,
+        )
+    ]
+    last = max(float(curves["days"].max()), 2.0)
+    ticks = [t for t in _WAITS if t <= last] or [1]
+    words = " : ".join(f"datum.value < {t * 1.01} ? '{w}'" for t, w in _WAITS.items())
+    base = a.Chart(a.Data(values=rows)).encode(
+        x=a.X(
+            "days:Q",
+            title="time since the user was created (log scale)",
+            scale=a.Scale(type="log", domain=[_FIRST, last]),
+            axis=a.Axis(values=ticks, labelExpr=f"{words} : ''", grid=True),
+        ),
+        color=_cohort_colour(cohorts, title_text(key)),
+        tooltip=[
+            a.Tooltip("cohort:N", title=title_text(key)),
+            a.Tooltip("wait:N", title="since sign-up"),
+            a.Tooltip("shown:N", title="connected"),
+            a.Tooltip("interval:N", title="95% interval"),
+            a.Tooltip("waiting:Q", format=",", title="users still waiting"),
+        ],
+    )
+    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
+        y=share_axis("share:Q", "share of users connected", y=True)
+    )
+    layers = [line]
+    if bands:
+        band = base.mark_area(interpolate="step-after", opacity=0.15).encode(y="low:Q", y2="high:Q")
+        layers.insert(0, band)
+    chart = a.layer(*layers).properties(width=WIDTH, height=300)
+    return finish(chart, title or "Time from sign-up to first connected account")
+
+
+@built
+def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
+    """A heatmap of a :func:`~argyle_nb.analysis.cohort_matrix`: each cell's share (darker
+    is more) with its users written in it; cells under ``min_users`` are pale and say so."""
+    a = alt()
+    share = cast(pd.DataFrame, matrix["share"]).astype("float64")
+    shares = share.to_numpy("float64")
+    users = cast(pd.DataFrame, matrix["users"]).to_numpy("int64")
+    low = cast(pd.DataFrame, matrix["low"]).to_numpy("float64", na_value=np.nan)
+    high = cast(pd.DataFrame, matrix["high"]).to_numpy("float64", na_value=np.nan)
+    trials = cast(pd.DataFrame, matrix["trials"]).to_numpy("int64")
+    min_users = int(matrix.attrs.get("min_users", MIN_USERS))
+    down = title_text(str(share.index.name))
+    across = title_text(str(share.columns.name))
+    rows = []
+    for i, r in enumerate(share.index):
+        for j, c in enumerate(share.columns):
+            n = int(users[i, j])
+            value = float(shares[i, j])
+            small = n < min_users
+            rows.append(
+                {
+                    "row": str(r),
+                    "column": str(c),
+                    "share": None if np.isnan(value) else value,
+                    "shown": pct(value),
+                    "interval": interval(low[i, j], high[i, j]),
+                    "users": n,
+                    "trials": int(trials[i, j]),
+                    "text": f"{'—' if np.isnan(value) else f'{value:.0%}'} (n={n:,})",
+                    "small": f"small: fewer than {min_users} users" if small else "",
+                    "dark": bool(not np.isnan(value) and value > 0.6 and not small),
+                }
+            )
+    rows_order = [str(r) for r in share.index]
+    cols_order = [str(c) for c in share.columns]
+    base = a.Chart(a.Data(values=rows)).encode(
+        x=a.X(
+            "column:N",
+            sort=cols_order,
+            title=across,
+            axis=a.Axis(labelAngle=0 if len(cols_order) <= 6 else -30, orient="top"),
+        ),
+        y=a.Y("row:N", sort=rows_order, title=down),
+        tooltip=[
+            a.Tooltip("row:N", title=down),
+            a.Tooltip("column:N", title=across),
+            a.Tooltip("shown:N", title="share"),
+            a.Tooltip("interval:N", title="95% interval"),
+            a.Tooltip("users:Q", format=",", title="users"),
+            a.Tooltip("trials:Q", format=",", title="counted"),
+            a.Tooltip("small:N", title="note"),
+        ],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=a.Color(
+            "share:Q",
+            scale=a.Scale(scheme="blues", domain=[0, 1]),
+            legend=a.Legend(format="%", title="share"),
+        ),
+        opacity=a.condition("datum.small != ''", a.value(0.35), a.value(1.0)),
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="text:N",
+        color=a.condition("datum.dark", a.value("white"), a.value("black")),
+    )
+    cell = 44 if len(cols_order) > 6 else 90
+    chart = a.layer(cells, text).properties(
+        width=max(cell * len(cols_order), 120), height=height(len(rows_order), row=34)
+    )
+    description = matrix.attrs.get("description", "share")
+    return finish(
+        chart, title or f"Cohort matrix: {description} (pale: fewer than {min_users} users)"
+    )
