@@ -32,8 +32,9 @@ def _cohort_colour(cohorts: list[str], title: str, *, legend: bool = True) -> An
     a = alt()
     return a.Color(
         "cohort:N",
+        # The domain gives the order (a sort list would be compiled into an expression,
+        # which a line separator in a value breaks).
         scale=a.Scale(domain=cohorts, range=cohort_colours(len(cohorts))),
-        sort=cohorts,
         title=title,
         legend=a.Legend(symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1)
         if legend
@@ -77,7 +78,7 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
     ]
     colour = COHORT_COLOURS[0]
     pick = a.selection_point(name=COHORT_SELECTION, fields=["cohort"], on="click")
-    base = a.Chart(a.Data(values=rows)).encode(
+    base = a.Chart().encode(
         y=a.Y("cohort:N", sort=in_row_order(), title=key),
         tooltip=[
             a.Tooltip("cohort:N", title=key),
@@ -113,9 +114,9 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
             ],
         )
     )
-    chart = a.layer(bars, points.add_params(pick), sizes, line).properties(
-        width=WIDTH, height=height(len(rows))
-    )
+    chart = a.layer(
+        bars, points.add_params(pick), sizes, line, data=a.Data(values=rows)
+    ).properties(width=WIDTH, height=height(len(rows)))
     default = f"Users with an account connected now, by {key!r} (dashed: all users; hollow: small)"
     return finish(chart, title or default)
 
@@ -142,6 +143,7 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
             "shown": pct(s),
             "interval": interval(lo, hi),
             "conversion": "—" if conversion is None else pct(conversion.iloc[i]),
+            "rank": cohorts.index(str(cohort)),
         }
         for i, ((cohort, step), n, total, s, lo, hi) in enumerate(
             zip(
@@ -155,14 +157,14 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
             )
         )
     ]
-    base = a.Chart(a.Data(values=rows)).encode(
+    base = a.Chart().encode(
         x=a.X(
             "step:N",
             sort=steps,
             title="step (each needs the one before)",
             axis=a.Axis(labelAngle=0),
         ),
-        xOffset=a.XOffset("cohort:N", sort=cohorts),
+        xOffset=a.XOffset("cohort:N", sort=a.EncodingSortField(field="rank", op="min")),
         color=_cohort_colour(cohorts, key),
         tooltip=[
             a.Tooltip("cohort:N", title=key),
@@ -178,7 +180,7 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
         y=share_axis("share:Q", "share of the cohort's users (95% interval)", y=True)
     )
     bars = base.mark_rule(strokeWidth=1.5).encode(y="low:Q", y2="high:Q")
-    chart = a.layer(bars, lines).properties(width=WIDTH, height=300)
+    chart = a.layer(bars, lines, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
 
 
@@ -228,7 +230,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
     last = max(float(curves["days"].max()), 2.0)
     ticks = [t for t in _WAITS if t <= last] or [1]
     words = " : ".join(f"datum.value < {t * 1.01} ? '{w}'" for t, w in _WAITS.items())
-    base = a.Chart(a.Data(values=rows)).encode(
+    base = a.Chart().encode(
         x=a.X(
             "days:Q",
             title="time since the user was created (log scale)",
@@ -251,7 +253,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
     if bands:
         band = base.mark_area(interpolate="step-after", opacity=0.15).encode(y="low:Q", y2="high:Q")
         layers.insert(0, band)
-    chart = a.layer(*layers).properties(width=WIDTH, height=300)
+    chart = a.layer(*layers, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Time from sign-up to first connected account")
 
 
@@ -287,18 +289,20 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
                     "text": f"{'—' if np.isnan(value) else f'{value:.0%}'} (n={n:,})",
                     "small": f"small: fewer than {min_users} users" if small else "",
                     "dark": bool(not np.isnan(value) and value > 0.6 and not small),
+                    "i": i,
+                    "j": j,
                 }
             )
     rows_order = [str(r) for r in share.index]
     cols_order = [str(c) for c in share.columns]
-    base = a.Chart(a.Data(values=rows)).encode(
+    base = a.Chart().encode(
         x=a.X(
             "column:N",
-            sort=cols_order,
+            sort=a.EncodingSortField(field="j", op="min"),
             title=across,
             axis=a.Axis(labelAngle=0 if len(cols_order) <= 6 else -30, orient="top"),
         ),
-        y=a.Y("row:N", sort=rows_order, title=down),
+        y=a.Y("row:N", sort=a.EncodingSortField(field="i", op="min"), title=down),
         tooltip=[
             a.Tooltip("row:N", title=down),
             a.Tooltip("column:N", title=across),
@@ -322,7 +326,7 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
         color=a.condition("datum.dark", a.value("white"), a.value("black")),
     )
     cell = 44 if len(cols_order) > 6 else 90
-    chart = a.layer(cells, text).properties(
+    chart = a.layer(cells, text, data=a.Data(values=rows)).properties(
         width=max(cell * len(cols_order), 120), height=height(len(rows_order), row=34)
     )
     description = matrix.attrs.get("description", "share")

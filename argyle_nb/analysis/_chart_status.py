@@ -60,7 +60,6 @@ def _stacked(
             color=a.Color(
                 "status:N",
                 scale=a.Scale(domain=statuses, range=[status_colour(s) for s in statuses]),
-                sort=statuses,
                 title="status (click to highlight)",
             ),
             order=a.Order("rank:Q"),

@@ -7,15 +7,12 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import matplotlib
 import orjson
 import pandas as pd
 import pytest
 
 from argyle_nb import analysis, frames
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES, RESOURCES
-
-matplotlib.use("Agg")
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -285,45 +282,6 @@ def test_empty_frames() -> None:
     assert analysis.top_error_codes(accounts).empty
     assert analysis.availability_windows(availability).empty
     assert analysis.metadata_key_summary(users).empty
-
-
-def test_plots_have_titles_and_labels(
-    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-) -> None:
-    users_df, accounts_df, availability_df = built
-    axes = [
-        analysis.plot_metadata_groups(
-            analysis.metadata_groups(users_df, accounts_df, "customer group")
-        ),
-        analysis.plot_connection_status_distribution(
-            analysis.connection_status_distribution(accounts_df, by="month")
-        ),
-        analysis.plot_connection_status_distribution(
-            analysis.connection_status_distribution(accounts_df, by="link_item")
-        ),
-        analysis.plot_availability_windows(analysis.availability_windows(availability_df)),
-        analysis.plot_availability_timeline(analysis.availability_timeline(availability_df)),
-        analysis.plot_cohort_funnel(
-            analysis.cohort_funnel(users_df, accounts_df, availability_df, "customer group")
-        ),
-        analysis.plot_time_to_connect(
-            analysis.time_to_connect_curves(users_df, accounts_df, "customer group")
-        ),
-        analysis.plot_cohort_matrix(
-            analysis.cohort_matrix(users_df, accounts_df, "customer group", "region")
-        ),
-    ]
-    for ax in axes:
-        assert ax.get_title()
-        assert ax.get_xlabel()
-        assert ax.get_ylabel()
-    # Readable order: the largest group at the top of a horizontal bar chart.
-    dist = analysis.connection_status_distribution(accounts_df, by="link_item")
-    ticks = [t.get_text() for t in axes[2].get_yticklabels()]
-    assert ticks[-1] == f"{dist.index[0]} ({dist['total'].iloc[0]:,})"
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
 
 
 def test_select_accounts(

@@ -1,29 +1,19 @@
-"""The explorers' interactive charts: statuses coloured by meaning, the exact numbers on
-hover, the legend right of the data, drawn as SVG, a click that filters, and offline."""
+"""The explorers' interactive charts: the analyses' own charts (test_analysis_charts.py
+checks what they draw), drawn as SVG, a click that filters, offline in Lab and in a page."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pandas as pd
 import pytest
-import vl_convert
 
-from argyle_nb import analysis, frames, palette
+from argyle_nb import analysis, frames
 from argyle_nb.report import external_references
 from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
-from argyle_nb.widgets._charts import (
-    EMBED_OPTIONS,
-    WIDTH,
-    chart_html,
-    cohort_chart,
-    status_chart,
-    timeline_chart,
-    vega_script,
-)
+from argyle_nb.widgets._charts import EMBED_OPTIONS, chart_html, vega_script
 
 Built = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
@@ -51,82 +41,18 @@ def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return rows or spec["data"]["values"]
 
 
-def _colours(spec: dict[str, Any]) -> dict[str, str]:
-    scale = spec["encoding"]["color"]["scale"]
-    return dict(zip(scale["domain"], scale["range"], strict=True))
-
-
-def test_statuses_are_coloured_by_meaning(built: Built) -> None:
-    _, accounts, availability = built
-    for by in ("link_item", "week"):
-        dist = analysis.connection_status_distribution(accounts, by=by)
-        colours = _colours(status_chart(dist, title="t").to_dict())
-        assert set(colours) == {"connected", "connecting", "error"}
-        assert colours == {s: palette.status_colour(s) for s in colours}
-        assert colours["connected"] == palette.WORKED and colours["error"] == palette.FAILED
-    timeline = analysis.availability_timeline(availability, sample=None)
-    colours = _colours(timeline_chart(timeline, resource="payouts").to_dict())
-    assert colours["synced"] == palette.WORKED and colours["sync_failed"] == palette.FAILED
-    assert set(colours) == set(timeline["status"].astype(str))
-
-
-def test_hover_shows_the_exact_count_share_and_interval(built: Built) -> None:
-    users, accounts, _ = built
-    dist = analysis.connection_status_distribution(accounts, by="link_item")
-    spec = status_chart(dist, title="t").to_dict()
-    shown = {t["field"] for t in spec["encoding"]["tooltip"]}
-    assert {"count", "total", "shown", "interval"} <= shown
-    first = dist.index[0]
-    row = next(r for r in _values(spec) if r["group"] == first and r["status"] == "error")
-    assert row["count"] == int(dist.loc[first, "error"])
-    assert row["total"] == int(dist.loc[first, "total"])
-    assert row["shown"] == f"{dist.loc[first, 'share_error']:.1%}"
-    low, high = dist.loc[first, "low_error"], dist.loc[first, "high_error"]
-    assert row["interval"] == f"{low:.1%} – {high:.1%}"
-
-    groups = analysis.metadata_groups(users, accounts, "customer group")
-    cohorts = cohort_chart(groups).to_dict()
-    rows = {r["cohort"]: r for r in _values(cohorts) if "cohort" in r}
-    assert set(rows) == {str(g) for g in groups.index}
-    g = groups.index[0]
-    assert rows[str(g)]["users"] == int(groups.loc[g, "users"])
-    assert rows[str(g)]["connected"] == int(groups.loc[g, "connected_users"])
-    assert rows[str(g)]["interval"] == (
-        f"{groups.loc[g, 'connected_low']:.1%} – {groups.loc[g, 'connected_high']:.1%}"
-    )
-
-
-def _translate(group: str) -> tuple[float, float]:
-    found = re.search(r'transform="translate\(([-\d.]+),\s*([-\d.]+)\)"', group)
-    assert found, group[:200]
-    return float(found.group(1)), float(found.group(2))
-
-
-@pytest.mark.parametrize("name", ["status", "timeline", "cohort"])
-def test_the_legend_stands_right_of_the_data(name: str, built: Built) -> None:
+def test_each_explorer_shows_the_analysis_chart(built: Built) -> None:
+    """One chart per analysis: the explorer's is the plot_* of the data it draws."""
     users, accounts, availability = built
-    chart = {
-        "status": lambda: status_chart(
-            analysis.connection_status_distribution(accounts, by="link_item"), title="t"
-        ),
-        "timeline": lambda: timeline_chart(
-            analysis.availability_timeline(availability, sample=30), resource="payouts"
-        ),
-        "cohort": lambda: cohort_chart(analysis.metadata_groups(users, accounts, "customer group")),
-    }[name]()
-    spec = chart.to_dict()
-    assert spec["config"]["legend"]["orient"] == "right"
-    svg = vl_convert.vegalite_to_svg(spec)
-    # Vega draws the data area WIDTH wide from the group's origin, each legend in its
-    # own group: a legend starts right of the data area.
-    legends = re.findall(r'<g class="mark-group role-legend"[^>]*>\s*<g[^>]*>', svg)
-    if name == "cohort":
-        assert legends == []  # one colour, no legend: the title says what the line is
-    else:
-        assert legends
-        for legend in legends:
-            x, _ = _translate(legend)
-            assert x > WIDTH, f"{name}: a legend at x={x} lies over the data (0..{WIDTH})"
+    meta = MetadataExplorer(users, accounts, key="customer group")
+    assert meta.chart.to_dict() == analysis.plot_metadata_groups(meta.chart_data).to_dict()
+    connection = ConnectionExplorer(accounts)
+    drawn = analysis.plot_connection_status_distribution(connection.chart_data)
+    assert connection.chart.to_dict() == drawn.to_dict()
+    timeline = AvailabilityExplorer(availability, sample=20, seed=5)
+    title = f"Available {timeline.resource.value} windows, one line per account"
+    drawn = analysis.plot_availability_timeline(timeline.chart_data, title=title)
+    assert timeline.chart.to_dict() == drawn.to_dict()
 
 
 def test_charts_are_vector_graphics_and_the_page_needs_no_network(built: Built) -> None:
@@ -155,7 +81,7 @@ def test_a_value_cannot_end_the_spec_script_early() -> None:
         },
         index=pd.Index(["</script><script>alert(1)</script>"], name="link_item"),
     )
-    page = chart_html(status_chart(dist, title="t"))
+    page = chart_html(analysis.plot_connection_status_distribution(dist, title="t"))
     spec = page.split('<script type="application/json">')[1].split("</script>")[0]
     assert "alert" in spec and orjson.loads(spec.replace("<\\/", "</"))
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import matplotlib
 import orjson
 import pandas as pd
 import pytest
@@ -22,7 +21,6 @@ from argyle_nb.widgets import (
     UserInspector,
 )
 
-matplotlib.use("Agg")
 MISSING = "(missing)"
 
 
@@ -130,9 +128,7 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     assert list(explorer.chart_data.index) == list(explorer.table.index)
     # The widget shows the new chart: its cohorts are the region's.
     assert explorer._chart.spec != before and explorer._chart.chart is explorer.chart
-    drawn = {
-        r["cohort"] for layer in explorer._chart.spec["layer"][:1] for r in layer["data"]["values"]
-    }
+    drawn = {r["cohort"] for r in explorer._chart.spec["data"]["values"]}
     assert drawn == {str(g) for g in explorer.chart_data.index}
     assert "region" in explorer.message
     assert explorer.table.index[-1] == MISSING  # the missing group comes last
