@@ -2,8 +2,8 @@
 
 Each notebook runs with papermill, its ``parameters`` cell overridden by the options given
 (``ARGYLE_BASE_URL``, ``USERS``, ``SEED``; API keys only ever come from the environment),
-then becomes one self-contained HTML file (nbconvert's lab template, CSS inline, plots as
-base64 PNGs, no script, stylesheet or image fetched from the network; the explorers show
+then becomes one self-contained HTML file (nbconvert's lab template, CSS inline, charts as
+inline SVG, no script, stylesheet or image fetched from the network; the explorers show
 their static snapshot, whose charts are inline SVG made interactive by one inline copy of
 Vega). ``reports/<YYYY-MM-DD>/`` receives each executed notebook, its HTML
 and an ``index.html`` listing them with their parameters and when they ran.

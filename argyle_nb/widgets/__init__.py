@@ -1,4 +1,4 @@
-"""Interactive explorers for JupyterLab, built from standard ipywidgets and matplotlib.
+"""Interactive explorers for JupyterLab, built from standard ipywidgets and Altair.
 
 Each explorer is a class: build it from frames (or a client) and put it last in a cell
 to display it. The numbers come from :mod:`argyle_nb.analysis`; the explorers only
@@ -14,9 +14,9 @@ Example:
     >>> client = argyle_nb.connect()                                   # doctest: +SKIP
     >>> MetadataExplorer(client.users_frame(), client.accounts_frame())  # doctest: +SKIP
 
-Charts are rendered to PNG on a matplotlib ``Figure`` that never enters pyplot, so no
-figure is left open; tables are HTML. Large inputs stay responsive: every chart draws
-an aggregate (at most :data:`MAX_CHART_ROWS` bars) or a sample (timelines).
+Charts are the analyses' own (``argyle_nb.analysis.plot_*``), shown in an offline
+Altair widget; tables are HTML. Large inputs stay responsive: every chart draws an
+aggregate (at most :data:`MAX_CHART_ROWS` bars) or a sample (timelines).
 """
 
 from __future__ import annotations

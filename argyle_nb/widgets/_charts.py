@@ -21,7 +21,7 @@ import functools
 import json
 from typing import Any
 
-from argyle_nb._html import escape, script_json
+from argyle_nb.analysis._chart_base import static_html
 
 #: How every explorer chart is embedded: as SVG (sharp on high-DPI screens), with the
 #: export menu (PNG / SVG, drawn in the browser) and nothing that opens a web site.
@@ -75,17 +75,6 @@ def chart_html(chart: Any) -> str:
 
     :func:`vega_script`, once on the page, replaces the SVG by the live chart (hover,
     click); the spec is inlined by :func:`~argyle_nb._html.script_json`, so no value can
-    end the script early.
+    end the script early. The same HTML a notebook shows of a ``plot_*`` chart.
     """
-    import vl_convert
-
-    spec = chart.to_dict()
-    svg = vl_convert.vegalite_to_svg(spec)
-    data = script_json(spec)
-    return (
-        '<div class="argyle-vega">'
-        f'<div class="argyle-vega-view">{svg}</div>'
-        f'<script type="application/json">{data}</script>'
-        f"<noscript>{escape('(a static chart: open the page with scripts on to hover)')}"
-        "</noscript></div>"
-    )
+    return static_html(chart.to_dict())

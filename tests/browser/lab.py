@@ -45,7 +45,6 @@ def jupyterlab(root: Path, home: Path, env: dict[str, str]) -> Iterator[str]:
         "JUPYTER_DATA_DIR": str(home / "data"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "IPYTHONDIR": str(home / "ipython"),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     # The command of `argyle-nb lab` (news and update checks off, --allow-root as root), on
     # a port of its own, with no token: the test's browser logs in without one.

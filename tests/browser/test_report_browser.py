@@ -53,12 +53,12 @@ def test_report_renders_offline(
             frames = page.locator(".jp-OutputArea-output table")
             assert frames.count() >= 1
             assert frames.first.is_visible()
-            # A matplotlib chart, embedded as a base64 PNG and decoded by the browser.
-            charts = page.locator('.jp-OutputArea-output > img[src^="data:image/png;base64,"]')
-            assert charts.count() >= 1
+            # The notebook's plot_* charts (three, beside the explorer's two): inline SVG
+            # made live by the page's one inline Vega.
+            charts = page.locator(".jp-OutputArea-output .argyle-vega-view.vega-embed svg.marks")
+            playwright.expect(charts).to_have_count(5)
             charts.first.scroll_into_view_if_needed()
             assert charts.first.is_visible()
-            assert charts.first.evaluate("img => img.complete && img.naturalWidth > 0")
             # The explorer's static snapshot: message, table and chart, not a widget.
             snapshot = page.locator(".argyle-explorer-snapshot")
             assert snapshot.count() == 1

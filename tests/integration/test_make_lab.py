@@ -67,13 +67,12 @@ class Lab:
 
 
 def _private_dirs(home: Path) -> dict[str, str]:
-    """Everything Jupyter, IPython, matplotlib and our cache write goes under ``home``."""
+    """Everything Jupyter, IPython and our cache write goes under ``home``."""
     names = {
         "JUPYTER_CONFIG_DIR": "config",
         "JUPYTER_DATA_DIR": "data",
         "JUPYTER_RUNTIME_DIR": "runtime",
         "IPYTHONDIR": "ipython",
-        "MPLCONFIGDIR": "mpl",
         "XDG_CACHE_HOME": "cache",
     }
     return {"HOME": str(home), **{k: str(home / v) for k, v in names.items()}}

@@ -124,8 +124,11 @@ def test_connection_health_shows_its_tables_charts_and_explorer_snapshot(
         (status, int(n)) for status, n in (line.split() for line in text.splitlines()[1:])
     ) == dict(expected)
     assert "<table" in page  # weekly.tail() as an HTML table
-    assert page.count('src="data:image/png;base64,') >= 1  # the notebook's plot
-    snapshot = page[page.index('class="argyle-explorer-snapshot"') :]
+    start = page.index('class="argyle-explorer-snapshot"')
+    # The notebook's three plot_* charts: inline SVG beside their spec, no PNG.
+    assert page[:start].count('<div class="argyle-vega-view"><svg') == 3
+    assert 'src="data:image/png;base64,' not in page
+    snapshot = page[start:]
     total = sum(expected.values())
     assert f"{total:,} of {total:,} accounts, by link_item." in snapshot
     # The explorer's two charts: inline SVG with their spec, and one inline Vega to make
