@@ -260,7 +260,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
 @built
 def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
     """A heatmap of a :func:`~argyle_nb.analysis.cohort_matrix`: each cell's share (darker
-    is more) with its users written in it; cells under ``min_users`` are pale and say so."""
+    is more) with its users written in it; cells under ``min_users`` are dashed and italic."""
     a = alt()
     share = cast(pd.DataFrame, matrix["share"]).astype("float64")
     shares = share.to_numpy("float64")
@@ -288,7 +288,7 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
                     "trials": int(trials[i, j]),
                     "text": f"{'—' if np.isnan(value) else f'{value:.0%}'} (n={n:,})",
                     "small": f"small: fewer than {min_users} users" if small else "",
-                    "dark": bool(not np.isnan(value) and value > 0.6 and not small),
+                    "dark": bool(not np.isnan(value) and value > 0.6),
                     "i": i,
                     "j": j,
                 }
@@ -319,17 +319,29 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
             scale=a.Scale(scheme="blues", domain=[0, 1]),
             legend=a.Legend(format="%", title="share"),
         ),
-        opacity=a.condition("datum.small != ''", a.value(0.35), a.value(1.0)),
     )
-    text = base.mark_text(fontSize=11).encode(
-        text="text:N",
-        color=a.condition("datum.dark", a.value("white"), a.value("black")),
+    # Small cells keep their colour (a pale cell would read as a low share): a dashed
+    # outline and italic numbers say they are too small to read.
+    small = base.transform_filter("datum.small != ''").mark_rect(
+        fill=None, stroke=NEUTRAL, strokeWidth=2, strokeDash=[4, 3]
     )
-    cell = 44 if len(cols_order) > 6 else 90
-    chart = a.layer(cells, text, data=a.Data(values=rows)).properties(
+    colour = a.condition("datum.dark", a.value("white"), a.value("black"))
+    text = (
+        base.transform_filter("datum.small == ''")
+        .mark_text(fontSize=11)
+        .encode(text="text:N", color=colour)
+    )
+    italic = (
+        base.transform_filter("datum.small != ''")
+        .mark_text(fontSize=11, fontStyle="italic")
+        .encode(text="text:N", color=colour)
+    )
+    cell = 90
+    chart = a.layer(cells, small, text, italic, data=a.Data(values=rows)).properties(
         width=max(cell * len(cols_order), 120), height=height(len(rows_order), row=34)
     )
     description = matrix.attrs.get("description", "share")
     return finish(
-        chart, title or f"Cohort matrix: {description} (pale: fewer than {min_users} users)"
+        chart,
+        title or f"Cohort matrix: {description} (dashed, italic: fewer than {min_users} users)",
     )

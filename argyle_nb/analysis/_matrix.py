@@ -85,7 +85,7 @@ def plot_cohort_matrix(matrix: pd.DataFrame, *, title: str | None = None) -> Any
     """A heatmap of the shares, each cell labelled with its share and its users.
 
     ``matrix`` is a :func:`cohort_matrix`: darker cells have a larger share; cells under
-    its ``min_users`` users are pale and say so when hovered (too few to read), with
+    its ``min_users`` users are outlined dashed, their numbers italic (too few to read), with
     each cell's 95% interval. Returns an Altair chart; a matrix without cells gives a
     chart that says so.
 

@@ -21,7 +21,9 @@ import functools
 import json
 from typing import Any
 
-from argyle_nb.analysis._chart_base import static_html
+from argyle_nb.analysis._chart_base import COHORT_SELECTION, static_html
+
+__all__ = ["COHORT_SELECTION", "EMBED_OPTIONS", "chart_html", "jupyter_chart", "vega_script"]
 
 #: How every explorer chart is embedded: as SVG (sharp on high-DPI screens), with the
 #: export menu (PNG / SVG, drawn in the browser) and nothing that opens a web site.
@@ -29,8 +31,6 @@ EMBED_OPTIONS: dict[str, Any] = {
     "renderer": "svg",
     "actions": {"export": True, "source": False, "compiled": False, "editor": False},
 }
-#: The click selection of :func:`~argyle_nb.analysis.plot_metadata_groups` (a cohort).
-COHORT_SELECTION = "cohort"
 
 
 def jupyter_chart(chart: Any | None = None) -> Any:
