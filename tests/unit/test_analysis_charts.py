@@ -376,3 +376,16 @@ def test_a_key_with_a_line_separator_still_draws() -> None:
         analysis.plot_cohort_matrix(analysis.cohort_matrix(users, accounts, key, "b\u2029")),
     ):
         assert "<svg" in vl_convert.vegalite_to_svg(chart.to_dict())
+
+
+def test_a_notebook_shows_a_chart_without_the_network(built: Built) -> None:
+    """What Jupyter shows of a plot_* chart (and a report keeps): inline SVG beside the
+    spec, no script or stylesheet from a CDN (Altair's default would load Vega from one)."""
+    from argyle_nb.report import external_references
+
+    chart = PLOTS["connection by link item"](built)
+    bundle = chart._repr_mimebundle_()
+    html = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+    assert html.startswith('<div class="argyle-vega">') and html.count("<svg") == 1
+    assert external_references(html) == [] and "cdn." not in html.lower()
+    assert "uber" in html  # the data is drawn, not a placeholder
