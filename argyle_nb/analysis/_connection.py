@@ -232,6 +232,10 @@ def plot_connection_status_distribution(dist: pd.DataFrame, *, title: str | None
     Example:
         >>> dist = connection_status_distribution(accounts, by="link_item")  # doctest: +SKIP
         >>> plot_connection_status_distribution(dist).save("status.png")  # doctest: +SKIP
+        >>> from argyle_nb.frames import accounts_frame
+        >>> none = connection_status_distribution(accounts_frame(b"[]"))
+        >>> plot_connection_status_distribution(none).to_dict()["data"]["values"]
+        [{'message': 'no accounts to show'}]
     """
     from argyle_nb.analysis._chart_base import empty_chart
     from argyle_nb.analysis._chart_status import status_chart
