@@ -138,7 +138,9 @@ def finish(chart: Any, title: str, *, legend: str = "right") -> Any:
     """Title, font sizes and the legend outside the data, the same for every chart."""
     return (
         chart.properties(title=title_text(title))
-        .configure_legend(orient=legend, titleFontSize=12, labelFontSize=12, labelLimit=260)
+        .configure_legend(
+            orient=legend, titleFontSize=12, labelFontSize=12, labelLimit=260, titleLimit=320
+        )
         .configure_axis(labelFontSize=12, titleFontSize=12, labelLimit=260)
         .configure_title(fontSize=14, anchor="start")
         .configure_view(stroke=None)

@@ -26,6 +26,9 @@ from argyle_nb.analysis._chart_base import (
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.palette import COHORT_COLOURS, NEUTRAL, cohort_colours
 
+#: The legend selection of the funnel and time-to-connect charts.
+HIGHLIGHT = "highlight"
+
 
 def _cohort_colour(cohorts: list[str], title: str, *, legend: bool = True) -> Any:
     """One colour per cohort, in the order of the analysis (largest first)."""
@@ -35,11 +38,16 @@ def _cohort_colour(cohorts: list[str], title: str, *, legend: bool = True) -> An
         # The domain gives the order (a sort list would be compiled into an expression,
         # which a line separator in a value breaks).
         scale=a.Scale(domain=cohorts, range=cohort_colours(len(cohorts))),
-        title=title,
+        title=f"{title} (click to highlight)",
         legend=a.Legend(symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1)
         if legend
         else None,
     )
+
+
+def _highlight() -> Any:
+    """Clicking a cohort in the legend highlights it (the others fade)."""
+    return alt().selection_point(name=HIGHLIGHT, fields=["cohort"], bind="legend")
 
 
 @built
@@ -176,10 +184,18 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
             a.Tooltip("conversion:N", title="of the previous step"),
         ],
     )
-    lines = base.mark_line(point=a.OverlayMarkDef(size=50, filled=True)).encode(
-        y=share_axis("share:Q", "share of the cohort's users (95% interval)", y=True)
+    pick = _highlight()
+    lines = (
+        base.mark_line(point=a.OverlayMarkDef(size=50, filled=True))
+        .encode(
+            y=share_axis("share:Q", "share of the cohort's users (95% interval)", y=True),
+            opacity=a.condition(pick, a.value(1.0), a.value(0.15)),
+        )
+        .add_params(pick)
     )
-    bars = base.mark_rule(strokeWidth=1.5).encode(y="low:Q", y2="high:Q")
+    bars = base.mark_rule(strokeWidth=1.5).encode(
+        y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(1.0), a.value(0.15))
+    )
     chart = a.layer(bars, lines, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
 
@@ -246,12 +262,22 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
             a.Tooltip("waiting:Q", format=",", title="users still waiting"),
         ],
     )
-    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-        y=share_axis("share:Q", "share of users connected", y=True)
+    pick = _highlight()
+    line = (
+        base.mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            y=share_axis("share:Q", "share of users connected", y=True),
+            opacity=a.condition(pick, a.value(1.0), a.value(0.15)),
+        )
+        .add_params(pick)
     )
     layers = [line]
     if bands:
-        band = base.mark_area(interpolate="step-after", opacity=0.15).encode(y="low:Q", y2="high:Q")
+        # Many overlapping bands blur into one: the more cohorts, the lighter each band.
+        shade = 0.15 if len(cohorts) <= 3 else 0.06
+        band = base.mark_area(interpolate="step-after").encode(
+            y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(shade), a.value(0.0))
+        )
         layers.insert(0, band)
     chart = a.layer(*layers, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Time from sign-up to first connected account")

@@ -249,8 +249,12 @@ def test_statuses_are_coloured_by_meaning(built: Built) -> None:
 
 @pytest.mark.parametrize("name", ["funnel", "time to connect"])
 def test_cohorts_take_the_cohort_colours_in_order(name: str, built: Built) -> None:
-    colours = _colours(PLOTS[name](built).to_dict())
+    spec = PLOTS[name](built).to_dict()
+    colours = _colours(spec)
     drawn = list(colours.values())
+    # Clicking a cohort in the legend highlights it.
+    params = spec.get("params", []) + [p for lay in spec["layer"] for p in lay.get("params", [])]
+    assert [(p["select"]["fields"], p["bind"]) for p in params] == [(["cohort"], "legend")]
     assert drawn == palette.cohort_colours(len(colours))
     assert drawn[:3] == ["#0072B2", "#CC79A7", "#56B4E9"]  # the largest cohort is blue
     assert "#009E73" not in drawn[:6]  # no cohort looks "connected"
