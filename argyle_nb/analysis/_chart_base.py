@@ -5,11 +5,7 @@ and ``chart.save("chart.png")`` (``.svg``, ``.pdf``, ``.html``) renders offline 
 vl-convert. Altair is imported inside the functions, so importing the analyses does not
 load it.
 
-A chart shown in a notebook needs no network either: drawing the first chart registers
-Altair's renderer ``"argyle_nb"`` (and enables it, unless another than Altair's default
-was chosen), which shows the chart as inline SVG drawn by vl-convert with its spec beside
-it (:func:`static_html`); a report page makes it live (hover) with one inline Vega.
-``alt.renderers.enable("jupyter", offline=True)`` makes every chart a live widget instead.
+A chart shown in a notebook needs no network either (:mod:`._chart_show`).
 """
 
 from __future__ import annotations
@@ -20,7 +16,6 @@ from typing import Any, ParamSpec
 
 import pandas as pd
 
-from argyle_nb._html import escape, script_json
 from argyle_nb.palette import NEUTRAL
 
 P = ParamSpec("P")
@@ -35,46 +30,14 @@ COHORT_SELECTION = "cohort"
 STATUS_SELECTION = "status"
 
 
-#: The name of the offline renderer registered with Altair.
-RENDERER = "argyle_nb"
-
-
 def alt() -> Any:
     """Altair, imported when a chart is drawn (with the offline renderer registered)."""
     import altair
 
-    if RENDERER not in altair.renderers.names():
-        altair.renderers.register(RENDERER, _offline_bundle)
-        if altair.renderers.active == "default":
-            altair.renderers.enable(RENDERER)
+    from argyle_nb.analysis._chart_show import use_offline_renderer
+
+    use_offline_renderer(altair)
     return altair
-
-
-def _offline_bundle(spec: dict[str, Any], **_: Any) -> dict[str, str]:
-    """What a notebook shows of a chart: :func:`static_html`, and its title as text."""
-    title = spec.get("title", "")
-    text = title.get("text", "") if isinstance(title, dict) else str(title)
-    return {"text/html": static_html(spec), "text/plain": f"<chart: {text}>"}
-
-
-def static_html(spec: dict[str, Any]) -> str:
-    """A chart's ``spec`` for a page: its SVG (drawn by vl-convert) and the spec itself.
-
-    One inline Vega on the page (``argyle_nb.widgets._charts.vega_script``, which a
-    report adds) replaces the SVG by the live chart (hover, click); the spec is inlined by
-    :func:`~argyle_nb._html.script_json`, so no value can end the script early.
-    """
-    import vl_convert
-
-    svg = vl_convert.vegalite_to_svg(spec)
-    data = script_json(spec)
-    return (
-        '<div class="argyle-vega">'
-        f'<div class="argyle-vega-view">{svg}</div>'
-        f'<script type="application/json">{data}</script>'
-        f"<noscript>{escape('(a static chart: open the page with scripts on to hover)')}"
-        "</noscript></div>"
-    )
 
 
 def built(build: Callable[P, Any]) -> Callable[P, Any]:

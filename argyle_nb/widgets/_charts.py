@@ -21,32 +21,10 @@ import functools
 import json
 from typing import Any
 
-from argyle_nb.analysis._chart_base import COHORT_SELECTION, static_html
+from argyle_nb.analysis._chart_base import COHORT_SELECTION
+from argyle_nb.analysis._chart_show import EMBED_OPTIONS, jupyter_chart, static_html
 
 __all__ = ["COHORT_SELECTION", "EMBED_OPTIONS", "chart_html", "jupyter_chart", "vega_script"]
-
-#: How every explorer chart is embedded: as SVG (sharp on high-DPI screens), with the
-#: export menu (PNG / SVG, drawn in the browser) and nothing that opens a web site.
-EMBED_OPTIONS: dict[str, Any] = {
-    "renderer": "svg",
-    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
-}
-
-
-def jupyter_chart(chart: Any | None = None) -> Any:
-    """An :class:`altair.JupyterChart` of ``chart`` whose JavaScript needs no network."""
-    import altair as alt
-
-    _offline()
-    return alt.JupyterChart(chart or alt.Chart().mark_point(), embed_options=EMBED_OPTIONS)
-
-
-@functools.cache
-def _offline() -> None:
-    """Load the widget's JavaScript from vl-convert (once: bundling takes about 2 s)."""
-    import altair as alt
-
-    alt.JupyterChart.enable_offline()
 
 
 @functools.cache
