@@ -167,7 +167,7 @@ def to_html(nb: Notebook, *, title: str) -> str:
     exporters: Any = importlib.import_module("nbconvert.exporters")
 
     nb = nbformat.from_dict(nb)  # a copy: the widget state is dropped from it only
-    nb.metadata.pop("widgets", None)
+    _drop_widget_state(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not _live_only(o)]
