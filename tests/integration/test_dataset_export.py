@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.client import ArgyleClient
 from argyle_nb.dataset import Dataset, DatasetError
 from argyle_nb.errors import ServerError
 from argyle_nb.sandbox import Sandbox, start
@@ -109,14 +109,7 @@ def test_a_failed_export_leaves_the_previous_dataset(sandbox: Sandbox, tmp_path:
         return json_reply({"detail": "down"}, status=503)
 
     with serve(handler) as fake:
-        broken = ArgyleClient(
-            "id",
-            "secret",
-            base_url=fake.base_url,
-            cache="memory",
-            progress=False,
-            retry=RetryPolicy(max_attempts=1),
-        )
+        broken = fake.client()
         with pytest.raises(ServerError) as failed:
             broken.export(path)
         broken.close()
