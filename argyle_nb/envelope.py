@@ -28,6 +28,8 @@ from typing import Any, Final
 
 import orjson
 
+from argyle_nb.errors import ArgyleValueError
+
 __all__ = [
     "NOT_UTF8",
     "EnvelopeError",
@@ -200,8 +202,11 @@ def dumps_json(value: Any) -> bytes:
     return orjson.dumps(value, default=_passthrough, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
 
 
-class EnvelopeError(ValueError):
-    """Bytes that are not a list page; the message says what is wrong with them."""
+class EnvelopeError(ArgyleValueError):
+    """Bytes that are not a list page; the message says what is wrong with them.
+
+    An :class:`~argyle_nb.errors.ArgyleError` and a ``ValueError``.
+    """
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS, _empty
 from argyle_nb.analysis._outcomes import Unit, cohort_counts, cohort_order, describe
 from argyle_nb.analysis._stats import add_share
+from argyle_nb.errors import ArgyleValueError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -51,7 +52,7 @@ def cohort_matrix(
         A          1
     """
     if rows == columns:
-        raise ValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
+        raise ArgyleValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
     counts = cohort_counts(
         users,
         accounts,
@@ -64,7 +65,7 @@ def cohort_matrix(
     if counts.empty:
         # A MultiIndex of columns cannot hold an empty level: say so rather than return
         # a frame whose matrix["share"] fails.
-        raise ValueError(f"no users: nothing to put in a matrix of {rows!r} by {columns!r}")
+        raise ArgyleValueError(f"no users: nothing to put in a matrix of {rows!r} by {columns!r}")
     add_share(counts, "m", "successes", "trials")
     counts = counts.rename(columns={"m_share": "share", "m_low": "low", "m_high": "high"})
     row_order = cohort_order(counts["users"].groupby(level=0).sum())
@@ -95,7 +96,7 @@ def plot_cohort_matrix(matrix: pd.DataFrame, ax: Axes | None = None) -> Axes:
     from matplotlib.ticker import PercentFormatter
 
     if not isinstance(matrix.columns, pd.MultiIndex) or "share" not in matrix.columns.levels[0]:
-        raise ValueError("plot_cohort_matrix draws the result of cohort_matrix")
+        raise ArgyleValueError("plot_cohort_matrix draws the result of cohort_matrix")
     title = f"Cohort matrix: {matrix.attrs.get('description', 'share')}"
     share = cast(pd.DataFrame, matrix["share"]).astype("float64")
     n = cast(pd.DataFrame, matrix["users"]).to_numpy("int64")
