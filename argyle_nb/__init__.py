@@ -12,9 +12,83 @@ Heavy parts (pandas, the HTTP stack, widgets) load on first use, so
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argyle_nb.models import Account, NewUser, Page, User, UserToken
+
+if TYPE_CHECKING:  # what the lazy names are, for IDEs and mypy (no import at run time)
+    from argyle_nb.analysis import (
+        CohortComparison,
+        availability_timeline,
+        availability_windows,
+        cohort_funnel,
+        cohort_matrix,
+        compare_cohorts,
+        compare_proportions,
+        connection_status_distribution,
+        metadata_groups,
+        metadata_key_summary,
+        plot_availability_timeline,
+        plot_availability_windows,
+        plot_cohort_funnel,
+        plot_cohort_matrix,
+        plot_connection_status_distribution,
+        plot_metadata_groups,
+        plot_time_to_connect,
+        select_accounts,
+        time_to_connect,
+        time_to_connect_curves,
+        top_error_codes,
+        user_outcomes,
+        users_in_group,
+    )
+    from argyle_nb.cache import (
+        CacheReport,
+    )
+    from argyle_nb.client import (
+        ArgyleClient,
+        RetryPolicy,
+        connect,
+    )
+    from argyle_nb.errors import (
+        APIConnectionError,
+        ArgyleError,
+        AuthenticationError,
+        BadRequestError,
+        CacheFileError,
+        InvalidRecordsError,
+        NotCachedError,
+        NotFoundError,
+        RateLimitError,
+        ResponseFormatError,
+        ServerError,
+    )
+    from argyle_nb.frames import (
+        FrameError,
+        accounts_and_availability,
+        accounts_frame,
+        attach_metadata,
+        availability_frame,
+        metadata_keys,
+        read_parquet,
+        to_parquet,
+        users_frame,
+    )
+    from argyle_nb.provenance import (
+        ListChangedWarning,
+        Provenance,
+        provenance_of,
+    )
+    from argyle_nb.quarantine import (
+        RejectedRecord,
+        RejectedRecordsWarning,
+    )
+    from argyle_nb.widgets import (
+        AvailabilityExplorer,
+        ConnectionExplorer,
+        MetadataExplorer,
+        UserInspector,
+    )
 
 __version__ = "0.1.0"
 
@@ -79,13 +153,68 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "APIConnectionError",
     "Account",
+    "ArgyleClient",
+    "ArgyleError",
+    "AuthenticationError",
+    "AvailabilityExplorer",
+    "BadRequestError",
+    "CacheFileError",
+    "CacheReport",
+    "CohortComparison",
+    "ConnectionExplorer",
+    "FrameError",
+    "InvalidRecordsError",
+    "ListChangedWarning",
+    "MetadataExplorer",
     "NewUser",
+    "NotCachedError",
+    "NotFoundError",
     "Page",
+    "Provenance",
+    "RateLimitError",
+    "RejectedRecord",
+    "RejectedRecordsWarning",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "ServerError",
     "User",
+    "UserInspector",
     "UserToken",
     "__version__",
-    *_LAZY,
+    "accounts_and_availability",
+    "accounts_frame",
+    "attach_metadata",
+    "availability_frame",
+    "availability_timeline",
+    "availability_windows",
+    "cohort_funnel",
+    "cohort_matrix",
+    "compare_cohorts",
+    "compare_proportions",
+    "connect",
+    "connection_status_distribution",
+    "metadata_groups",
+    "metadata_key_summary",
+    "metadata_keys",
+    "plot_availability_timeline",
+    "plot_availability_windows",
+    "plot_cohort_funnel",
+    "plot_cohort_matrix",
+    "plot_connection_status_distribution",
+    "plot_metadata_groups",
+    "plot_time_to_connect",
+    "provenance_of",
+    "read_parquet",
+    "select_accounts",
+    "time_to_connect",
+    "time_to_connect_curves",
+    "to_parquet",
+    "top_error_codes",
+    "user_outcomes",
+    "users_frame",
+    "users_in_group",
 ]
 
 

@@ -1,23 +1,48 @@
-"""The errors of the Argyle client: one small hierarchy under :class:`ArgyleError`.
+"""The errors of argyle_nb: one hierarchy under :class:`ArgyleError`.
 
-Every error carries the HTTP ``status`` (None when no answer came), the server's
-``detail``, and the ``method`` and ``path`` of the request, so a traceback in a notebook
-says what was asked and what the service answered.
+Everything the package raises for a cause outside it (a bad argument, data that is not
+what the API promises, a file that cannot be read, an answer that failed) is an
+:class:`ArgyleError`, so ``except argyle_nb.ArgyleError`` catches every one of them.
+Where the cause is a value, the error is also the builtin exception Python code expects
+(``ValueError``, ``KeyError``...), so ``except ValueError`` keeps working.
 
-==========================  ==========================================================
-class                        raised for
-==========================  ==========================================================
-:class:`AuthenticationError` 401: wrong key pair, or keys of the other environment
-:class:`BadRequestError`     400: carries the field errors (``{"field": ["message"]}``)
-:class:`NotFoundError`       404
-:class:`RateLimitError`      429 once the retries are spent (``retry_after`` in seconds)
-:class:`ServerError`         5xx once the retries are spent
-:class:`ResponseFormatError` a body that is not what the API promises
-  :class:`InvalidRecordsError` ``strict=True`` and records of a list failed validation
-:class:`APIConnectionError`  no answer at all (connection refused, reset, timed out)
-:class:`NotCachedError`      offline mode and the answer is not in the cache
-:class:`CacheFileError`      the cache's SQLite file cannot be opened or written
-==========================  ==========================================================
+An error of a request carries the HTTP ``status`` (None when no answer came), the
+server's ``detail``, and the ``method`` and ``path`` of the request, so a traceback in a
+notebook says what was asked and what the service answered; the others carry their
+message in ``detail`` (``status`` None, no request).
+
+==================================  ==================================================
+class                                raised for
+==================================  ==================================================
+:class:`AuthenticationError`         401: wrong key pair, or keys of the other environment
+:class:`BadRequestError`             400: carries the field errors (``{"field": ["message"]}``)
+:class:`NotFoundError`               404
+:class:`RateLimitError`              429 once the retries are spent (``retry_after`` in seconds)
+:class:`ServerError`                 5xx once the retries are spent
+:class:`ResponseFormatError`         a body that is not what the API promises
+  :class:`InvalidRecordsError`       ``strict=True`` and records of a list failed validation
+:class:`APIConnectionError`          no answer at all (connection refused, reset, timed out)
+:class:`NotCachedError`              offline mode and the answer is not in the cache
+:class:`CacheFileError`              the cache's SQLite file cannot be opened or written
+:class:`ArgyleValueError`            a bad value (also a ``ValueError``): an argument out of
+                                     range or of an unknown kind, an id that is not a UUID
+  ``frames.FrameError``              input that is not what the API promises (a page, a frame)
+    ``frames.MissingColumnsError``   a frame lacks columns, or the users a metadata key
+                                     (also an :class:`ArgyleKeyError`)
+  ``dataset.DatasetError``           a dataset that cannot be written or read
+  ``envelope.EnvelopeError``         bytes that are not a list page
+:class:`ArgyleKeyError`              an unknown name (also a ``KeyError``): a column, a
+                                     metadata key, a cohort
+:class:`ArgyleTypeError`             an argument of the wrong type (also a ``TypeError``)
+:class:`ArgyleRuntimeError`          an operation the current state forbids (a closed
+                                     store, a sandbox that stopped, a missing extra)
+==================================  ==================================================
+
+Warnings (``RejectedRecordsWarning``, ``ListChangedWarning``,
+``CacheFileRecoveredWarning``) are ``UserWarning`` subclasses, not errors. Left as they are: the
+models' own validation (pydantic's ``ValidationError``, a ``ValueError``, when a model is
+built by hand), a ``TimeoutError`` when the embedded sandbox does not start in time, and
+``AttributeError`` for a name a module does not have.
 
 Example:
     >>> err = error_for_status(404, b'{"detail": "Not found."}', "GET", "/v1/users/x")
@@ -36,6 +61,10 @@ import orjson
 __all__ = [
     "APIConnectionError",
     "ArgyleError",
+    "ArgyleKeyError",
+    "ArgyleRuntimeError",
+    "ArgyleTypeError",
+    "ArgyleValueError",
     "AuthenticationError",
     "BadRequestError",
     "CacheFileError",
@@ -50,10 +79,11 @@ __all__ = [
 
 
 class ArgyleError(Exception):
-    """Base of every error of the Argyle client.
+    """Base of every error argyle_nb raises.
 
     Attributes:
-        status: the HTTP status (None when the service did not answer).
+        status: the HTTP status (None when the service did not answer, or for an error
+            that is not a request's).
         detail: the server's explanation (its ``detail`` field, else the body's text).
         method: the HTTP method of the request.
         path: the path (and query) of the request.
@@ -82,10 +112,42 @@ class ArgyleError(Exception):
         return f"{status}{self.detail}{where}"
 
     def __repr__(self) -> str:
+        if self.status is None and not self.method and not self.path:
+            return f"{type(self).__name__}({self.detail!r})"
         return (
             f"{type(self).__name__}(status={self.status!r}, detail={self.detail!r}, "
             f"method={self.method!r}, path={self.path!r})"
         )
+
+
+class ArgyleValueError(ArgyleError, ValueError):
+    """A bad value: an argument out of range or of an unknown kind (also a ``ValueError``).
+
+    Example:
+        >>> err = ArgyleValueError("alpha must be a number between 0 and 1, not 2")
+        >>> isinstance(err, ValueError), str(err)
+        (True, 'alpha must be a number between 0 and 1, not 2')
+    """
+
+
+class ArgyleKeyError(ArgyleError, KeyError):
+    """An unknown name: a column, a metadata key, a cohort (also a ``KeyError``).
+
+    Its message reads as written (a plain ``KeyError`` would show its quoted repr).
+
+    Example:
+        >>> print(ArgyleKeyError("no metadata key 'plan' among the users"))
+        no metadata key 'plan' among the users
+    """
+
+
+class ArgyleTypeError(ArgyleError, TypeError):
+    """An argument of the wrong type (also a ``TypeError``)."""
+
+
+class ArgyleRuntimeError(ArgyleError, RuntimeError):
+    """An operation the current state forbids: a closed store, a sandbox that stopped while
+    starting, an optional extra that is not installed (also a ``RuntimeError``)."""
 
 
 class AuthenticationError(ArgyleError):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from argyle_nb._html import escape
+from argyle_nb.errors import ArgyleValueError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -280,7 +281,7 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
                 values[member.name] = value
             return cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a provenance record: {exc}") from None
+            raise ArgyleValueError(f"not a provenance record: {exc}") from None
 
 
 def provenance_of(frame: pd.DataFrame) -> Provenance | None:

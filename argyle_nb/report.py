@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from argyle_nb._html import escape
+from argyle_nb.errors import ArgyleRuntimeError, ArgyleValueError
 
 #: nbformat and nbconvert are untyped: used through ``Any``.
 nbformat: Any = importlib.import_module("nbformat")
@@ -167,7 +168,7 @@ def to_html(nb: Notebook, *, title: str) -> str:
     exporters: Any = importlib.import_module("nbconvert.exporters")
 
     nb = nbformat.from_dict(nb)  # a copy: the widget state is dropped from it only
-    nb.metadata.pop("widgets", None)
+    _drop_widget_state(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not _live_only(o)]
@@ -262,7 +263,7 @@ def _papermill() -> Any:
     try:
         return importlib.import_module("papermill")
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise RuntimeError(
+        raise ArgyleRuntimeError(
             "argyle-nb report needs papermill and nbconvert: pip install 'argyle_nb[report]'"
         ) from exc
 
@@ -372,13 +373,13 @@ def run_report(
     environ = os.environ if environ is None else environ
     keys = bool(environ.get("ARGYLE_API_KEY_ID") and environ.get("ARGYLE_API_KEY_SECRET"))
     if base_url is not None and not keys:
-        raise ValueError(
+        raise ArgyleValueError(
             f"--base-url {base_url} needs ARGYLE_API_KEY_ID and ARGYLE_API_KEY_SECRET in the "
             "environment (keys are never notebook parameters)"
         )
     paths = list(notebooks)
     if not paths:
-        raise ValueError("no notebooks to run")
+        raise ArgyleValueError("no notebooks to run")
     _papermill()  # installed? (before any folder is made)
     day = day if day is not None else clock().date()
     folder = report_dir(out, day)

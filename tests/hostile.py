@@ -14,10 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
+
+if TYPE_CHECKING:
+    from argyle_nb.client import ArgyleClient
 
 
 @dataclass
@@ -67,6 +70,15 @@ class Fake:
 
     def count(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path == path)
+
+    def client(self, secret: str = "secret", **options: Any) -> ArgyleClient:
+        """A client of this fake: in-memory cache, no progress bar, one attempt a request
+        (``options`` override these and pass on to :class:`ArgyleClient`)."""
+        from argyle_nb.client import ArgyleClient, RetryPolicy
+
+        chosen: dict[str, Any] = {"cache": "memory", "progress": False, **options}
+        chosen.setdefault("retry", RetryPolicy(max_attempts=1))
+        return ArgyleClient("kid", secret, base_url=self.base_url, **chosen)
 
 
 @contextmanager

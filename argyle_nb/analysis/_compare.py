@@ -20,6 +20,7 @@ from argyle_nb.analysis._stats import (
     two_group_tests,
     wilson,
 )
+from argyle_nb.errors import ArgyleKeyError, ArgyleValueError
 
 _TABLE_COLUMNS = (
     "users",
@@ -172,11 +173,11 @@ def _baseline_of(counts: pd.DataFrame, baseline: str | None, key: str) -> str:
         if not plain and len(sizes):
             plain = cohort_order(sizes)
         if not plain:
-            raise ValueError(f"no cohorts of {key!r} to compare")
+            raise ArgyleValueError(f"no cohorts of {key!r} to compare")
         return str(plain[0])
     if baseline not in counts.index:
         known = ", ".join(map(repr, counts.index[:20])) or "none"
-        raise KeyError(f"baseline {baseline!r} is not a cohort of {key!r} (cohorts: {known})")
+        raise ArgyleKeyError(f"baseline {baseline!r} is not a cohort of {key!r} (cohorts: {known})")
     return baseline
 
 
@@ -193,7 +194,7 @@ def _compare(
     min_users: int,
 ) -> CohortComparison:
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a number between 0 and 1, not {alpha!r}")
+        raise ArgyleValueError(f"alpha must be a number between 0 and 1, not {alpha!r}")
     counts = counts.copy()
     counts.index = pd.Index([str(g) for g in counts.index], dtype="str", name=key)
     left_out: tuple[str, ...] = ()
@@ -355,17 +356,21 @@ def compare_proportions(
     """
     for column in (successes, trials):
         if column not in counts.columns:
-            raise KeyError(f"counts have no column {column!r} (columns: {list(counts.columns)})")
+            raise ArgyleKeyError(
+                f"counts have no column {column!r} (columns: {list(counts.columns)})"
+            )
     repeated = counts.index[counts.index.duplicated()]
     if len(repeated):
-        raise ValueError(f"group labels must be unique: {repeated[0]!r} is there more than once")
+        raise ArgyleValueError(
+            f"group labels must be unique: {repeated[0]!r} is there more than once"
+        )
     k = pd.to_numeric(counts[successes], errors="coerce").astype("float64")
     n = pd.to_numeric(counts[trials], errors="coerce").astype("float64")
     finite = np.isfinite(k.to_numpy()) & np.isfinite(n.to_numpy())
     bad = ~finite | ((k < 0) | (n < k) | (k != np.floor(k)) | (n != np.floor(n))).to_numpy()
     if bad.any():
         first = counts.index[bad][0]
-        raise ValueError(
+        raise ArgyleValueError(
             f"counts must be whole numbers with 0 <= {successes} <= {trials}; "
             f"group {first!r} has {counts.loc[first, successes]!r} of {counts.loc[first, trials]!r}"
         )

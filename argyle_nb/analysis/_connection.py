@@ -11,6 +11,7 @@ import pandas as pd
 
 from argyle_nb.analysis._common import MISSING, _utc, text_labels
 from argyle_nb.analysis._stats import wilson
+from argyle_nb.errors import ArgyleKeyError, ArgyleValueError
 from argyle_nb.frames import require_columns
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES
 
@@ -61,7 +62,7 @@ def connection_status_distribution(
     timed = by in _PERIODS
     if not timed:
         if by not in accounts.columns:
-            raise KeyError(f"accounts have no column {by!r}")
+            raise ArgyleKeyError(f"accounts have no column {by!r}")
         keys.append(_group_labels(accounts[by]))
         names.append(by)
     period = by if timed else freq
@@ -122,7 +123,7 @@ def _periods(created: pd.Series[Any], period: str) -> pd.Series[Any]:
     elif period == "month":
         start = naive.dt.to_period("M").dt.start_time
     else:
-        raise ValueError(f"period must be 'day', 'week' or 'month', not {period!r}")
+        raise ArgyleValueError(f"period must be 'day', 'week' or 'month', not {period!r}")
     out: pd.Series[Any] = start.dt.tz_localize("UTC")
     return out
 

@@ -9,6 +9,7 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._outcomes import Unit, cohort_counts, cohort_order, describe
 from argyle_nb.analysis._stats import add_share
+from argyle_nb.errors import ArgyleValueError
 
 #: The measures of every cell of :func:`cohort_matrix`, in order.
 MATRIX_MEASURES = ("share", "low", "high", "users", "trials")
@@ -47,7 +48,7 @@ def cohort_matrix(
         A          1
     """
     if rows == columns:
-        raise ValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
+        raise ArgyleValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
     counts = cohort_counts(
         users,
         accounts,
@@ -60,7 +61,7 @@ def cohort_matrix(
     if counts.empty:
         # A MultiIndex of columns cannot hold an empty level: say so rather than return
         # a frame whose matrix["share"] fails.
-        raise ValueError(f"no users: nothing to put in a matrix of {rows!r} by {columns!r}")
+        raise ArgyleValueError(f"no users: nothing to put in a matrix of {rows!r} by {columns!r}")
     add_share(counts, "m", "successes", "trials")
     counts = counts.rename(columns={"m_share": "share", "m_low": "low", "m_high": "high"})
     row_order = cohort_order(counts["users"].groupby(level=0).sum())
@@ -97,7 +98,7 @@ def plot_cohort_matrix(matrix: pd.DataFrame, *, title: str | None = None) -> Any
     from argyle_nb.analysis._chart_cohorts import matrix_chart
 
     if not isinstance(matrix.columns, pd.MultiIndex) or "share" not in matrix.columns.levels[0]:
-        raise ValueError("plot_cohort_matrix draws the result of cohort_matrix")
+        raise ArgyleValueError("plot_cohort_matrix draws the result of cohort_matrix")
     share = cast(pd.DataFrame, matrix["share"])
     if share.empty or share.shape[1] == 0:
         description = matrix.attrs.get("description", "share")

@@ -18,6 +18,7 @@ from argyle_nb.analysis._common import (
     OTHER,
     text_labels,
 )
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import META_PREFIX, MissingColumnsError, metadata_keys, require_columns
 
 #: The outcomes a share can be taken of, in funnel order, and what each means for a user.
@@ -129,7 +130,7 @@ def _cohort_labels(
 
 def _check_min_users(min_users: int) -> None:
     if isinstance(min_users, bool) or not isinstance(min_users, int) or min_users < 1:
-        raise ValueError(f"min_users must be a positive whole number, not {min_users!r}")
+        raise ArgyleValueError(f"min_users must be a positive whole number, not {min_users!r}")
 
 
 def _fully_synced(accounts: pd.DataFrame, availability: pd.DataFrame) -> np.ndarray[Any, Any]:
@@ -239,13 +240,15 @@ def _per_user(
 
 def _check_metric(metric: str, unit: str, availability: pd.DataFrame | None) -> None:
     if unit not in UNITS:
-        raise ValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
+        raise ArgyleValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
+        raise ArgyleValueError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
     if metric == "with_account" and unit == "accounts":
-        raise ValueError("every account is 'with_account': use unit='users' for that metric")
+        raise ArgyleValueError("every account is 'with_account': use unit='users' for that metric")
     if metric == "fully_synced" and availability is None:
-        raise ValueError("metric 'fully_synced' needs the availability frame (availability=...)")
+        raise ArgyleValueError(
+            "metric 'fully_synced' needs the availability frame (availability=...)"
+        )
 
 
 def describe(metric: str, unit: str) -> str:
@@ -309,9 +312,9 @@ class Outcomes:
     ) -> None:
         """Refuse outcomes computed from other frames than the ones given."""
         if users is not self.users or accounts is not self.accounts:
-            raise ValueError("outcomes= was computed from other users or accounts frames")
+            raise ArgyleValueError("outcomes= was computed from other users or accounts frames")
         if availability is not None and availability is not self.availability:
-            raise ValueError("outcomes= was computed without this availability frame")
+            raise ArgyleValueError("outcomes= was computed without this availability frame")
 
     def cohorts(
         self, keys: str | Sequence[str], *, min_users: int = MIN_USERS, pool_small: bool = False
@@ -319,7 +322,7 @@ class Outcomes:
         """The users and accounts with their cohorts of one or two keys."""
         names = [keys] if isinstance(keys, str) else list(keys)
         if not 1 <= len(names) <= 2:
-            raise ValueError(f"one or two metadata keys, not {len(names)}")
+            raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
         _check_min_users(min_users)
         labels = [_cohort_labels(self.unique, k, min_users, pool_small) for k in names]
         by_user = pd.DataFrame(

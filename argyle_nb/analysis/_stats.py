@@ -12,25 +12,26 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.duration.survfunc import SurvfuncRight
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    proportion_confint,
-    test_proportions_2indep,
-)
 
 from argyle_nb.analysis._common import CONFIDENCE
+
+if TYPE_CHECKING:
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+# scipy and statsmodels (about a second to import) load when a statistic is computed,
+# not when the package, an export or a dataset is opened.
 
 #: Below this expected count in a cell of the 2x2 table, Fisher's exact test is used.
 MIN_EXPECTED = 5.0
 
 
 def _z(confidence: float) -> float:
+    from scipy import stats
+
     return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -44,6 +45,8 @@ def wilson(
     high = np.full(np.shape(n), np.nan)
     some = n > 0
     if np.any(some):
+        from statsmodels.stats.proportion import proportion_confint
+
         lo, hi = proportion_confint(k[some], n[some], alpha=1 - confidence, method="wilson")
         low[some], high[some] = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
         # At 0 (or all) successes the bound is exactly 0 (or 1): no rounding past the estimate.
@@ -76,6 +79,8 @@ def add_share(
 
 def _fisher(k1: float, n1: float, k2: float, n2: float) -> float:
     table = [[int(k1), int(n1 - k1)], [int(k2), int(n2 - k2)]]
+    from scipy import stats
+
     return float(stats.fisher_exact(table).pvalue)
 
 
@@ -110,6 +115,8 @@ def two_group_tests(
         return out
     a, b, c, d = k1[some], n1[some], k2[some], n2[some]
     out.loc[some, "difference"] = a / b - c / d
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     lo, hi = confint_proportions_2indep(a, b, c, d, method="newcomb", alpha=1 - confidence)
     out.loc[some, "difference_low"] = np.clip(lo, -1, 1)
     out.loc[some, "difference_high"] = np.clip(hi, -1, 1)
@@ -201,6 +208,8 @@ def independence(successes: np.ndarray[Any, Any], trials: np.ndarray[Any, Any]) 
     table = np.column_stack([k, n - k])
     if (table.sum(axis=0) == 0).any():
         return Independence(0.0, groups - 1, 1.0, groups, "every group has the same outcome")
+    from scipy import stats
+
     result = stats.chi2_contingency(table, correction=False)
     expected = np.asarray(result.expected_freq)
     note = ""
@@ -284,6 +293,8 @@ def kaplan_meier(
     followed = float(durations.max())
     if not events.any():
         return KaplanMeier(empty, empty, empty, empty, empty, followed, None)
+    from statsmodels.duration.survfunc import SurvfuncRight
+
     fit = SurvfuncRight(durations, events.astype(float))
     surv = np.asarray(fit.surv_prob, dtype="float64")
     se = np.asarray(fit.surv_prob_se, dtype="float64")

@@ -17,6 +17,7 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS, _utc
 from argyle_nb.analysis._outcomes import Prepared, cohort_order
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import require_columns
 
 #: The horizons of :func:`time_to_connect`, in days.
@@ -32,7 +33,7 @@ def _as_of(
     moments += [accounts[c].max() for c in ("created_at", "updated_at") if c in accounts.columns]
     known = [m for m in moments if m is not None and not pd.isna(m)]
     if not known:
-        raise ValueError("no timestamps in the data: give as_of")
+        raise ArgyleValueError("no timestamps in the data: give as_of")
     return _utc(max(known))
 
 
@@ -79,11 +80,11 @@ def _horizons(days: Sequence[float] | float) -> list[float]:
     """``days`` as a list of positive numbers (one number is one horizon)."""
     given = [days] if isinstance(days, int | float) else days
     if isinstance(given, str) or not isinstance(given, Sequence):
-        raise ValueError(f"days must be numbers of days, such as (1, 7, 30), not {days!r}")
+        raise ArgyleValueError(f"days must be numbers of days, such as (1, 7, 30), not {days!r}")
     horizons = []
     for d in given:
         if isinstance(d, bool) or not isinstance(d, int | float) or not np.isfinite(d) or d <= 0:
-            raise ValueError(f"days must be positive numbers of days, not {days!r}")
+            raise ArgyleValueError(f"days must be positive numbers of days, not {days!r}")
         horizons.append(float(d))
     return horizons
 

@@ -37,7 +37,7 @@ from argyle_nb.cache._report import (
     _offline,
 )
 from argyle_nb.envelope import EnvelopeError, parse_list_page
-from argyle_nb.errors import CacheFileError
+from argyle_nb.errors import ArgyleValueError, CacheFileError
 from argyle_nb.provenance import format_age, utc_or_none
 
 __all__ = ["ArgyleCache", "CacheFileRecoveredWarning"]
@@ -91,7 +91,7 @@ class ArgyleCache:
             session = _open_sqlite(file, common)
             cache = cls(session, backend="sqlite", path=file, base_url=base_url)
         else:
-            raise ValueError(f"cache backend must be 'sqlite' or 'memory', not {backend!r}")
+            raise ArgyleValueError(f"cache backend must be 'sqlite' or 'memory', not {backend!r}")
         cache.offline = offline
         return cache
 

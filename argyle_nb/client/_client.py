@@ -31,6 +31,7 @@ from argyle_nb.client._requester import PAGE_SIZE, Requester
 from argyle_nb.client._resources import Accounts, Users, UserTokens, account_filter
 from argyle_nb.client._retry import RetryPolicy
 from argyle_nb.client._transport import Limits, Transport, where
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.provenance import SANDBOX_URL_VARIABLE
 
 if TYPE_CHECKING:
@@ -103,15 +104,15 @@ class ArgyleClient(Requester):
         if key_secret is None:
             key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")
         if not key_id or not key_secret:
-            raise ValueError(
+            raise ArgyleValueError(
                 "no API key: pass key_id and key_secret or set ARGYLE_API_KEY_ID and "
                 "ARGYLE_API_KEY_SECRET (argyle_nb.connect() starts a local sandbox instead)"
             )
         if workers < 1:
-            raise ValueError(f"workers must be >= 1, not {workers}")
+            raise ArgyleValueError(f"workers must be >= 1, not {workers}")
         base = base_url or os.environ.get("ARGYLE_BASE_URL") or DEFAULT_BASE_URL
         if not base.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must be an http(s) URL, not {base!r}")
+            raise ArgyleValueError(f"base_url must be an http(s) URL, not {base!r}")
         self.base_url: str = base.rstrip("/")
         self.key_id: str = key_id
         self.workers = workers

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from argyle_nb.client._client import ArgyleClient
+from argyle_nb.errors import ArgyleValueError
 
 __all__ = ["connect"]
 
@@ -41,7 +42,7 @@ def connect(
     if key_id and key_secret:
         return ArgyleClient(key_id, key_secret, base_url=base_url, **options)
     if base_url is not None:
-        raise ValueError(
+        raise ArgyleValueError(
             f"base_url={base_url!r} needs a key: set ARGYLE_API_KEY_ID and "
             "ARGYLE_API_KEY_SECRET (or pass key_id and key_secret), or leave base_url "
             "unset to use the embedded sandbox"
@@ -51,7 +52,7 @@ def connect(
     users = embedded.DEMO_USERS if users is None else users
     seed = embedded.DEMO_SEED if seed is None else seed
     if isinstance(users, bool) or not isinstance(users, int) or users < 0:
-        raise ValueError(f"users must be a whole number >= 0, not {users!r}")
+        raise ArgyleValueError(f"users must be a whole number >= 0, not {users!r}")
     running = embedded.start(users=users, seed=seed)
     options.setdefault("cache", "memory")
     try:

@@ -33,6 +33,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from argyle_nb.errors import ArgyleValueError
+
 __all__ = [
     "ACCEPT_ENCODING",
     "LimitedAdapter",
@@ -184,7 +186,7 @@ class LimitedAdapter(HTTPAdapter):
 
     def __init__(self, *, max_bytes: int, pool_maxsize: int = 10) -> None:
         if max_bytes < 1:
-            raise ValueError(f"max_bytes must be >= 1, not {max_bytes}")
+            raise ArgyleValueError(f"max_bytes must be >= 1, not {max_bytes}")
         self.max_bytes = max_bytes
         super().__init__(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Final
 
+from argyle_nb.errors import ArgyleValueError
+
 __all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
 
 #: Statuses worth repeating: rate limited, or the service failing for a moment.
@@ -67,9 +69,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be >= 1, not {self.max_attempts}")
+            raise ArgyleValueError(f"max_attempts must be >= 1, not {self.max_attempts}")
         if min(self.max_wait, self.backoff_base, self.backoff_max, self.max_retry_after) < 0:
-            raise ValueError("waits must not be negative")
+            raise ArgyleValueError("waits must not be negative")
 
     def delay(self, attempt: int, retry_after: float | None, random: Callable[[], float]) -> float:
         """Seconds to wait after failed attempt ``attempt`` (1-based)."""

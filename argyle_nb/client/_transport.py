@@ -38,6 +38,7 @@ from argyle_nb.client._retry import RETRY_STATUSES, RetryPolicy, parse_retry_aft
 from argyle_nb.errors import (
     APIConnectionError,
     ArgyleError,
+    ArgyleValueError,
     NotCachedError,
     ResponseFormatError,
     error_for_status,
@@ -69,9 +70,9 @@ class Limits:
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {self.timeout!r}")
+            raise ArgyleValueError(f"timeout must be > 0 seconds, not {self.timeout!r}")
         if self.max_response_bytes < 1 or self.max_redirects < 0:
-            raise ValueError("max_response_bytes must be >= 1 and max_redirects >= 0")
+            raise ArgyleValueError("max_response_bytes must be >= 1 and max_redirects >= 0")
 
 
 @dataclass(frozen=True)

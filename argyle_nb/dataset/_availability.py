@@ -13,6 +13,7 @@ from argyle_nb.analysis._availability import TIMELINE_COLUMNS, finish_timeline, 
 from argyle_nb.analysis._common import _SCAN_ORDER, _utc
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._sql import group_label, sql_name, sql_text, sql_texts
+from argyle_nb.errors import ArgyleKeyError
 from argyle_nb.models import AVAILABILITY_STATUSES, RESOURCES
 
 __all__ = ["availability_timeline", "availability_windows", "scan_counts", "select_availability"]
@@ -30,7 +31,7 @@ def availability_windows(
     ``now`` defaults to the latest ``updated_at`` of the data, as in pandas.
     """
     if by is not None and by not in ds.columns("availability"):
-        raise KeyError(f"availability has no column {by!r}")
+        raise ArgyleKeyError(f"availability has no column {by!r}")
     before = (_now(ds, now) - pd.Timedelta(days=stale_days)).to_pydatetime()
     shares = ", ".join(
         f"avg(case when status = {sql_text(s)} then 1.0 else 0.0 end) as {s}" for s in _SCAN_ORDER

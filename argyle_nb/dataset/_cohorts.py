@@ -21,6 +21,7 @@ from argyle_nb.dataset._manifest import DatasetError
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._sql import sql_text, text_label
 from argyle_nb.envelope import loads_json
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import users_frame
 from argyle_nb.frames._schema import MAX_META_COLUMNS
 
@@ -303,10 +304,12 @@ def compare_cohorts(
         ...     print(compare_cohorts(ds, "customer group"))
     """
     if unit not in ("users", "accounts"):
-        raise ValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
+        raise ArgyleValueError(f"unit must be 'users' or 'accounts', not {unit!r}")
     if groups is not None:
         if unit != "users":
-            raise ValueError("groups= holds the users' counts: compare them with unit='users'")
+            raise ArgyleValueError(
+                "groups= holds the users' counts: compare them with unit='users'"
+            )
         table = groups
     else:
         table, _ = _cohort_counts(ds, key, min_users, pool_small)
@@ -349,7 +352,7 @@ def users_in_group(ds: Dataset, key: str, group: str, *, limit: int | None = Non
         ...     users_in_group(ds, "region", "west", limit=100)
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a whole number of users, not {limit!r}")
+        raise ArgyleValueError(f"limit must be a whole number of users, not {limit!r}")
     cap = "" if limit is None else f" limit {int(limit)}"
     rows = ds.sql(
         f"with {_labelled(ds, key, 'users', keep=_LISTED)} select id,"

@@ -12,6 +12,7 @@ from argyle_nb.analysis._common import _utc
 from argyle_nb.analysis._connection import _PERIODS, finish_distribution, finish_error_codes
 from argyle_nb.dataset._read import Dataset
 from argyle_nb.dataset._sql import group_label, sql_text, sql_texts
+from argyle_nb.errors import ArgyleKeyError, ArgyleValueError
 from argyle_nb.frames import MissingColumnsError
 from argyle_nb.models import CONNECTION_STATUSES
 
@@ -74,10 +75,10 @@ def connection_status_distribution(
     """
     timed = by in _PERIODS
     if not timed and by not in ds.columns("accounts"):
-        raise KeyError(f"accounts have no column {by!r}")
+        raise ArgyleKeyError(f"accounts have no column {by!r}")
     period = by if timed else freq
     if period is not None and period not in _PERIODS:
-        raise ValueError(f"period must be 'day', 'week' or 'month', not {period!r}")
+        raise ArgyleValueError(f"period must be 'day', 'week' or 'month', not {period!r}")
     keys: list[str] = []
     names: list[str] = []
     if not timed:

@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from argyle_nb.errors import ArgyleValueError
+
 __all__ = ["MANIFEST", "MAX_MANIFEST_BYTES", "TABLES", "DatasetError", "Manifest", "Part"]
 
 MANIFEST: Final = "_dataset.json"
@@ -30,8 +32,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 _REEXPORT: Final = "the dataset is damaged: export it again (client.export or argyle-nb export)"
 
 
-class DatasetError(ValueError):
-    """A dataset that cannot be written or read (the message says which and why)."""
+class DatasetError(ArgyleValueError):
+    """A dataset that cannot be written or read (the message says which and why).
+
+    An :class:`~argyle_nb.errors.ArgyleError` and a ``ValueError``.
+    """
 
 
 class Part(BaseModel):

@@ -8,6 +8,7 @@ from typing import Literal, TypeAlias
 
 import pandas as pd
 
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames._accounts import BATCH_PAGES, AccountBatches
 from argyle_nb.frames._users import UserBatches
 from argyle_nb.quarantine import RejectedRecord
@@ -53,7 +54,7 @@ class FrameBuilder:
         batch_pages: int = BATCH_PAGES,
     ) -> None:
         if table not in _BUILDERS:
-            raise ValueError(f"table must be one of {', '.join(_BUILDERS)}, not {table!r}")
+            raise ArgyleValueError(f"table must be one of {', '.join(_BUILDERS)}, not {table!r}")
         self.table = table
         self._batches: AccountBatches | UserBatches = (
             UserBatches(rejected=rejected, batch_pages=batch_pages)

@@ -6,19 +6,21 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-
-class FrameError(ValueError):
-    """Input that is not what the Argyle API promises (the message says what and where)."""
+from argyle_nb.errors import ArgyleKeyError, ArgyleValueError
 
 
-class MissingColumnsError(FrameError, KeyError):
+class FrameError(ArgyleValueError):
+    """Input that is not what the Argyle API promises (the message says what and where).
+
+    An :class:`~argyle_nb.errors.ArgyleError` and a ``ValueError``.
+    """
+
+
+class MissingColumnsError(FrameError, ArgyleKeyError):
     """A frame lacks columns a function needs; the message names them and what makes them.
 
     Also a ``KeyError``, as pandas raises for a missing column.
     """
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 def require_columns(frame: object, columns: Iterable[str], *, by: str, made_by: str) -> None:

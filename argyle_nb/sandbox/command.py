@@ -24,6 +24,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.sandbox.faults import Faults
 from argyle_nb.sandbox.server import _SECRET_MASK, DEMO_KEY_ID, DEMO_KEY_SECRET, start
 
@@ -102,7 +103,7 @@ def credentials(args: argparse.Namespace) -> tuple[str, str]:
     """The key pair: flags, else ARGYLE_API_KEY_ID/ARGYLE_API_KEY_SECRET, else the demo pair."""
     if args.key_id or args.key_secret:
         if not (args.key_id and args.key_secret):
-            raise ValueError("give both --key-id and --key-secret")
+            raise ArgyleValueError("give both --key-id and --key-secret")
         return args.key_id, args.key_secret
     key_id = os.environ.get("ARGYLE_API_KEY_ID")
     key_secret = os.environ.get("ARGYLE_API_KEY_SECRET")

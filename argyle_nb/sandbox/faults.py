@@ -9,7 +9,7 @@ Example:
     >>> Faults(server_error=1.5)
     Traceback (most recent call last):
     ...
-    ValueError: server_error must be a fraction in [0, 1], not 1.5
+    argyle_nb.errors.ArgyleValueError: server_error must be a fraction in [0, 1], not 1.5
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 
 __all__ = ["DAMAGED_FIELDS", "FaultInjector", "Faults"]
 
@@ -60,13 +62,13 @@ class Faults:
         for name in ("rate_limit", "server_error", "corrupt"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be a fraction in [0, 1], not {value}")
+                raise ArgyleValueError(f"{name} must be a fraction in [0, 1], not {value}")
         if self.rate_limit + self.server_error > 1.0:
-            raise ValueError("rate_limit + server_error must not exceed 1")
+            raise ArgyleValueError("rate_limit + server_error must not exceed 1")
         if self.retry_after < 0 or self.latency < 0:
-            raise ValueError("retry_after and latency must not be negative")
+            raise ArgyleValueError("retry_after and latency must not be negative")
         if self.server_error_status not in (500, 503):
-            raise ValueError("server_error_status must be 500 or 503")
+            raise ArgyleValueError("server_error_status must be 500 or 503")
 
     @property
     def active(self) -> bool:
@@ -172,7 +174,7 @@ class FaultInjector:
     @faults.setter
     def faults(self, value: Faults) -> None:
         if not isinstance(value, Faults):
-            raise TypeError(f"expected Faults, got {type(value).__name__}")
+            raise ArgyleTypeError(f"expected Faults, got {type(value).__name__}")
         with self._lock:
             self._faults = value
             self._rng = random.Random(value.seed)

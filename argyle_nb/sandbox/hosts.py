@@ -32,6 +32,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from argyle_nb.errors import ArgyleValueError
+
 __all__ = ["LOCAL_HOSTS", "HostGuard", "allowed_hosts"]
 
 #: The names of loopback every sandbox answers to.
@@ -60,7 +62,7 @@ def _host_name(name: str) -> str:
             pass
     elif _NAME.fullmatch(bare):
         return bare.lower()
-    raise ValueError(
+    raise ArgyleValueError(
         f"{name!r} is not a host name: give a name or address without a port "
         "(box.local, 10.0.0.7, fe80::1, *.example.com; the port is not checked)"
     )

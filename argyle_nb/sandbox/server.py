@@ -26,6 +26,7 @@ from typing import Final
 import uvicorn
 
 from argyle_nb._html import escape
+from argyle_nb.errors import ArgyleRuntimeError, ArgyleValueError
 from argyle_nb.sandbox.app import SandboxApp
 from argyle_nb.sandbox.faults import Faults
 from argyle_nb.sandbox.hosts import allowed_hosts as host_names
@@ -235,15 +236,19 @@ def start(
         OSError: when the address cannot be bound.
     """
     if users < 0:
-        raise ValueError(f"users must be >= 0, not {users}")
+        raise ArgyleValueError(f"users must be >= 0, not {users}")
     if not (request_timeout > 0 and keep_alive_timeout > 0 and max_connections >= 1):
-        raise ValueError("request_timeout, keep_alive_timeout and max_connections must be > 0")
+        raise ArgyleValueError(
+            "request_timeout, keep_alive_timeout and max_connections must be > 0"
+        )
     if (key_id is None) != (key_secret is None):
-        raise ValueError("give both key_id and key_secret, or neither")
+        raise ArgyleValueError("give both key_id and key_secret, or neither")
     key_id = DEMO_KEY_ID if key_id is None else key_id
     key_secret = DEMO_KEY_SECRET if key_secret is None else key_secret
     if not key_id or not key_secret or ":" in key_id:
-        raise ValueError("key_id and key_secret must be non-empty; key_id must not contain ':'")
+        raise ArgyleValueError(
+            "key_id and key_secret must be non-empty; key_id must not contain ':'"
+        )
     hosts = host_names(host, allowed_hosts)
     clock = clock or utc_now
 
@@ -322,7 +327,7 @@ def _wait_until_answering(url: str, thread: threading.Thread) -> None:
     deadline = time.monotonic() + _START_TIMEOUT
     while time.monotonic() < deadline:
         if not thread.is_alive():
-            raise RuntimeError("the sandbox server stopped while starting")
+            raise ArgyleRuntimeError("the sandbox server stopped while starting")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:

@@ -37,6 +37,7 @@ from typing import Any, Final
 import orjson
 
 from argyle_nb.envelope import dumps_json, loads_json
+from argyle_nb.errors import ArgyleRuntimeError
 from argyle_nb.sandbox.documents import connected_lists, iso, micros, parse_iso, user_document
 
 __all__ = ["MAX_OFFSET", "NEVER_CONNECTED_TTL", "UNSET", "Store"]
@@ -113,7 +114,7 @@ class Store:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             if self._closed:
-                raise RuntimeError("the store is closed")
+                raise ArgyleRuntimeError("the store is closed")
             db = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )

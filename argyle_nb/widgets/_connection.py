@@ -9,6 +9,7 @@ import pandas as pd
 
 from argyle_nb import analysis
 from argyle_nb.dataset import Dataset
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import ACCOUNT_COLUMNS
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
@@ -85,7 +86,7 @@ class ConnectionExplorer(_Explorer):
         cohorts = [c for c in have if c not in own and c != "external_metadata"]
         choices = [c for c in ("link_item", "source") if c in have] + cohorts
         if by not in choices:
-            raise ValueError(
+            raise ArgyleValueError(
                 f"cannot group the connection status by {by!r}: choose one of {choices}"
             )
         self.by = w.Dropdown(options=choices, value=by, description="Group by")

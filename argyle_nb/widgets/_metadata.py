@@ -9,6 +9,7 @@ import pandas as pd
 from argyle_nb import analysis, dataset
 from argyle_nb._html import escape
 from argyle_nb.dataset import Dataset
+from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 from argyle_nb.frames import metadata_keys
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
@@ -83,13 +84,13 @@ class MetadataExplorer(_Explorer):
         summary: pd.DataFrame | None
         if isinstance(users, Dataset):
             if accounts is not None:
-                raise ValueError("a dataset holds its accounts: pass MetadataExplorer(ds)")
+                raise ArgyleValueError("a dataset holds its accounts: pass MetadataExplorer(ds)")
             self.accounts = users
             self._track(users=users, accounts=users)
             summary = dataset.metadata_key_summary(users)
         else:
             if accounts is None:
-                raise ValueError("MetadataExplorer(users, accounts) needs the accounts frame")
+                raise ArgyleValueError("MetadataExplorer(users, accounts) needs the accounts frame")
             self.accounts = accounts
             self._track(users=users, accounts=accounts)
             # What every user did, once: a new key then costs only its labels.
@@ -222,7 +223,7 @@ class MetadataExplorer(_Explorer):
     def _frame(self) -> pd.DataFrame:
         """The accounts frame (the explorer shows frames, not a dataset)."""
         if not isinstance(self.accounts, pd.DataFrame):
-            raise TypeError("the explorer shows a dataset, not frames")
+            raise ArgyleTypeError("the explorer shows a dataset, not frames")
         return self.accounts
 
     def _summary(self) -> str:

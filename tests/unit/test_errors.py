@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
 import pytest
 
+import argyle_nb
+from argyle_nb import analysis, dataset, envelope, frames
+from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.dataset import Dataset, DatasetError
+from argyle_nb.envelope import EnvelopeError
 from argyle_nb.errors import (
     APIConnectionError,
     ArgyleError,
+    ArgyleKeyError,
+    ArgyleRuntimeError,
+    ArgyleTypeError,
+    ArgyleValueError,
     AuthenticationError,
     BadRequestError,
     NotCachedError,
@@ -16,6 +32,9 @@ from argyle_nb.errors import (
     ServerError,
     error_for_status,
 )
+from argyle_nb.frames import FrameError, MissingColumnsError
+from argyle_nb.sandbox.faults import Faults
+from tests.unit.dataset.exports import write_version
 
 
 @pytest.mark.parametrize(
@@ -82,3 +101,214 @@ def test_repr_names_the_request() -> None:
     assert repr(err) == (
         "NotFoundError(status=404, detail='Not found.', method='DELETE', path='/v1/accounts/x')"
     )
+
+
+# ---------------------------------------------------------------------------
+# One root: every exception class of the package is an ArgyleError
+# ---------------------------------------------------------------------------
+
+#: Exceptions that never leave the package (caught where they are raised), with where.
+INTERNAL = {
+    # the sandbox server's error answer: turned into an HTTP response by the app
+    "argyle_nb.sandbox.parsing.ApiError",
+    # requests' own exceptions, raised inside the adapter and turned into ours by _transport
+    "argyle_nb.client._http.ResponseTooLarge",
+    "argyle_nb.client._http.UnsupportedEncoding",
+    # the fast reader's failure, caught by the accounts builder (which then screens records)
+    "argyle_nb.frames._read._Invalid",
+}
+
+
+def _exception_classes() -> dict[str, type[BaseException]]:
+    found: dict[str, type[BaseException]] = {}
+    for info in pkgutil.walk_packages(argyle_nb.__path__, prefix="argyle_nb."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseException)
+                and value.__module__.startswith("argyle_nb")
+            ):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return found
+
+
+def test_every_exception_class_of_the_package_is_an_argyle_error() -> None:
+    classes = _exception_classes()
+    # The walk sees the classes defined all over the package (it cannot pass by seeing none).
+    for where in (
+        "argyle_nb.frames.FrameError",
+        "argyle_nb.frames.MissingColumnsError",
+        "argyle_nb.dataset._manifest.DatasetError",
+        "argyle_nb.envelope.EnvelopeError",
+        "argyle_nb.errors.CacheFileError",
+        "argyle_nb.quarantine.RejectedRecordsWarning",
+        *INTERNAL,
+    ):
+        assert where in classes, where
+    outside = sorted(
+        where
+        for where, cls in classes.items()
+        if not issubclass(cls, (ArgyleError, Warning)) and where not in INTERNAL
+    )
+    assert outside == []
+
+
+@pytest.mark.parametrize(
+    ("cls", "builtin"),
+    [
+        (FrameError, ValueError),
+        (MissingColumnsError, KeyError),
+        (MissingColumnsError, ValueError),
+        (DatasetError, ValueError),
+        (EnvelopeError, ValueError),
+        (ArgyleValueError, ValueError),
+        (ArgyleKeyError, KeyError),
+        (ArgyleTypeError, TypeError),
+        (ArgyleRuntimeError, RuntimeError),
+    ],
+)
+def test_errors_of_a_value_stay_the_builtin_callers_catch(
+    cls: type[ArgyleError], builtin: type[Exception]
+) -> None:
+    assert issubclass(cls, ArgyleError)
+    assert issubclass(cls, builtin)
+
+
+def test_a_key_error_reads_as_written() -> None:
+    # KeyError's own str() is the repr of its argument (quotes around the message).
+    err = MissingColumnsError("no metadata key 'plan' among the users (keys: 'tier')")
+    assert str(err) == "no metadata key 'plan' among the users (keys: 'tier')"
+    assert (
+        repr(err)
+        == "MissingColumnsError(\"no metadata key 'plan' among the users (keys: 'tier')\")"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Representative bad calls end in an ArgyleError (and the builtin they always were)
+# ---------------------------------------------------------------------------
+
+USERS = frames.users_frame(
+    [
+        orjson.dumps(
+            {
+                "next": None,
+                "results": [
+                    {
+                        "id": f"00000000-0000-4000-8000-{i:012d}",
+                        "created_at": "2026-01-01T00:00:00Z",
+                        "external_metadata": {"tier": "gold" if i % 2 else "silver"},
+                    }
+                    for i in range(6)
+                ],
+            }
+        )
+    ]
+)
+ACCOUNTS = frames.accounts_frame(b"[]")
+#: A client never used for a request: the bad id is refused before any is sent.
+CLIENT = ArgyleClient("key", "secret", base_url="http://127.0.0.1:9", cache="memory")
+
+
+def _bad_calls(
+    tmp_path: Path, ds: Dataset
+) -> list[tuple[str, Callable[[], object], type[Exception], str]]:
+    return [
+        (
+            "a frames function given a frame of another kind",
+            lambda: frames.attach_metadata(USERS, USERS),
+            KeyError,
+            "'user'",
+        ),
+        (
+            "an analysis given something that is not a frame",
+            lambda: analysis.connection_status_distribution([1, 2]),  # type: ignore[arg-type]
+            ValueError,
+            "needs a DataFrame",
+        ),
+        (
+            "a Dataset on a path holding none",
+            lambda: Dataset(tmp_path / "nowhere"),
+            ValueError,
+            "no dataset at",
+        ),
+        (
+            "an analysis of an unknown metadata key",
+            lambda: analysis.metadata_groups(USERS, ACCOUNTS, "plan"),
+            KeyError,
+            "no metadata key 'plan'",
+        ),
+        (
+            "a comparison against an unknown cohort",
+            lambda: analysis.compare_cohorts(USERS, ACCOUNTS, "tier", baseline="bronze"),
+            KeyError,
+            "'bronze' is not a cohort",
+        ),
+        (
+            "an analysis with an argument out of range",
+            lambda: analysis.compare_cohorts(USERS, ACCOUNTS, "tier", alpha=2),
+            ValueError,
+            "alpha must be",
+        ),
+        (
+            "a grouping by an unknown column",
+            lambda: analysis.connection_status_distribution(ACCOUNTS, by="nope"),
+            KeyError,
+            "column 'nope'",
+        ),
+        (
+            "a dataset grouped by an unknown column",
+            lambda: dataset.connection_status_distribution(ds, by="nope"),
+            KeyError,
+            "no column 'nope'",
+        ),
+        (
+            "a dataset's availability by an unknown column",
+            lambda: dataset.availability_windows(ds, by="nope"),
+            KeyError,
+            "no column 'nope'",
+        ),
+        (
+            "a list page that is not one",
+            lambda: envelope.parse_list_page(b'{"results": 3}'),
+            ValueError,
+            "results",
+        ),
+        (
+            "account pages that are not JSON",
+            lambda: frames.accounts_frame(b"<html>"),
+            ValueError,
+            "JSON",
+        ),
+        (
+            "a retry policy that never tries",
+            lambda: RetryPolicy(max_attempts=0),
+            ValueError,
+            "max_attempts",
+        ),
+        (
+            "a client id that is not a UUID",
+            lambda: CLIENT.users.get("not-a-uuid"),
+            ValueError,
+            "not-a-uuid",
+        ),
+        (
+            "sandbox faults out of range",
+            lambda: Faults(server_error=1.5),
+            ValueError,
+            "server_error",
+        ),
+    ]
+
+
+def test_bad_calls_raise_argyle_errors(tmp_path: Path) -> None:
+    write_version(tmp_path / "ds", 3)
+    with Dataset(tmp_path / "ds") as ds:
+        for what, call, builtin, says in _bad_calls(tmp_path, ds):
+            with pytest.raises(ArgyleError) as caught:
+                call()
+            assert isinstance(caught.value, builtin), what
+            assert says in str(caught.value), (what, str(caught.value))

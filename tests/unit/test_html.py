@@ -26,7 +26,6 @@ import argyle_nb.frames as af
 from argyle_nb._html import escape, script_json, styled
 from argyle_nb.analysis import compare_cohorts
 from argyle_nb.cache._report import CacheReport, CacheReportRow
-from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.provenance import Provenance
 from argyle_nb.report import NotebookRun, index_html, to_html
 from argyle_nb.widgets import (
@@ -332,14 +331,7 @@ def test_the_user_inspector_escapes_what_a_hostile_server_sends() -> None:
 
     frame = af.users_frame(users)
     with serve(handle) as fake:
-        client = ArgyleClient(
-            "kid",
-            "s",
-            base_url=fake.base_url,
-            cache="memory",
-            progress=False,
-            retry=RetryPolicy(1),
-        )
+        client = fake.client("s")
         inspector = UserInspector(client, users=frame)
         inspector.search.value = users[1]["id"]
         assert inspector.user_id == users[1]["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import types
@@ -172,13 +173,72 @@ def test_version_and_py_typed() -> None:
     assert (Path(argyle_nb.__file__).parent / "py.typed").is_file()
 
 
+#: What must not load before an analysis runs: ~1 s of scipy and statsmodels, the charts.
+HEAVY = ("scipy", "statsmodels", "altair", "matplotlib")
+
+
+def _loaded(code: str, modules: tuple[str, ...]) -> list[str]:
+    """The ``modules`` a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {modules!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+
+
 def test_import_is_light() -> None:
-    """Importing the package does not pull in pandas, matplotlib, the widgets, Altair or
-    DuckDB."""
-    heavy = "('pandas', 'matplotlib', 'ipywidgets', 'altair', 'duckdb')"
-    code = f"import sys, argyle_nb; print(sorted(m for m in {heavy} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    """Importing the package does not pull in pandas, matplotlib, the widgets, Altair,
+    DuckDB, scipy or statsmodels."""
+    heavy = ("pandas", "ipywidgets", "duckdb", *HEAVY)
+    assert _loaded("import argyle_nb", heavy) == []
+
+
+def test_the_dataset_and_analysis_packages_load_no_statistics_nor_charts() -> None:
+    """scipy and statsmodels load when a statistic is computed, the charts when drawn."""
+    assert _loaded("from argyle_nb.dataset import Dataset", HEAVY) == []
+    assert _loaded("import argyle_nb.analysis, argyle_nb.dataset", HEAVY) == []
+    # ...and do load when one is (the probe can see them).
+    computed = "from argyle_nb.analysis._stats import wilson\nwilson([1], [2])"
+    assert "statsmodels" in _loaded(computed, HEAVY)
+
+
+def test_every_lazy_name_is_typed() -> None:
+    """IDEs and mypy see each lazily loaded top-level name as what it is (not ``Any``):
+    the package imports it under ``TYPE_CHECKING`` from the module that loads it."""
+    tree = ast.parse(Path(argyle_nb.__file__).read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom) and stmt.module, ast.unparse(stmt)
+                typed.update({alias.name: stmt.module for alias in stmt.names})
+    assert typed == argyle_nb._LAZY
+
+
+ERRORS = {
+    "APIConnectionError",
+    "ArgyleError",
+    "ArgyleKeyError",
+    "ArgyleRuntimeError",
+    "ArgyleTypeError",
+    "ArgyleValueError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CacheFileError",
+    "InvalidRecordsError",
+    "NotCachedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ServerError",
+    "error_for_status",
+}
+
+
+def test_errors_all_is_pinned() -> None:
+    from argyle_nb import errors
+
+    assert set(errors.__all__) == ERRORS
+    for name in errors.__all__:
+        assert getattr(errors, name) is not None, name
 
 
 FRAMES = {

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from argyle_nb import analysis, dataset
-from argyle_nb.client import ArgyleClient, RetryPolicy
+from argyle_nb.client import ArgyleClient
 from tests.hostile import Reply, Request, json_reply, serve
 from tests.unit.test_frames import sandbox
 
@@ -69,14 +69,7 @@ def client(served: tuple[bytes, bytes, Any, Any]) -> Iterator[ArgyleClient]:
         return json_reply({"count": 0, "next": None, "previous": None, "results": []})
 
     with serve(handle) as fake:
-        made = ArgyleClient(
-            "kid",
-            "secret",
-            base_url=fake.base_url,
-            cache="memory",
-            progress=False,
-            retry=RetryPolicy(max_attempts=1),
-        )
+        made = fake.client()
         with made:
             yield made
 
@@ -173,13 +166,6 @@ def test_models_read_a_big_integer_alike_whether_a_page_holds_a_bad_record_or_no
         return Reply(body=body.encode(), headers={"Content-Type": "application/json"})
 
     with serve(handle) as fake, pytest.warns(Warning):
-        client = ArgyleClient(
-            "kid",
-            "secret",
-            base_url=fake.base_url,
-            cache="memory",
-            progress=False,
-            retry=RetryPolicy(max_attempts=1),
-        )
+        client = fake.client()
         read = list(client.users.list())
     assert [u.external_metadata for u in read] == [{"n": 123456789012345678901234567890}] * 2

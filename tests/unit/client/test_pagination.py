@@ -13,16 +13,9 @@ from typing import Any
 import pytest
 
 from argyle_nb import ListChangedWarning, provenance_of
-from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.client._pagination import MAX_IDLE_PAGES, offset_template
 from argyle_nb.errors import ResponseFormatError
-from tests.hostile import Fake, Reply, Request, json_reply, serve, users
-
-
-def _client(fake: Fake, **kwargs: Any) -> ArgyleClient:
-    options: dict[str, Any] = {"cache": "memory", "progress": False, **kwargs}
-    options.setdefault("retry", RetryPolicy(max_attempts=1))
-    return ArgyleClient("kid", "secret", base_url=fake.base_url, **options)
+from tests.hostile import Reply, Request, json_reply, serve, users
 
 
 def offset_list(
@@ -69,7 +62,7 @@ def test_cursor_links_are_followed_not_offsets_made_up() -> None:
         return json_reply({"count": 1000, "next": link, "previous": None, "results": page})
 
     with serve(handle) as fake:
-        got = ids(list(_client(fake).users.list()))
+        got = ids(list(fake.client().users.list()))
     assert got == [u["id"] for u in everyone]  # all 1000, each once, in order
     assert all("offset" not in r.query for r in fake.requests[1:])
 
@@ -77,7 +70,7 @@ def test_cursor_links_are_followed_not_offsets_made_up() -> None:
 def test_offset_pages_are_fetched_concurrently_and_checked_against_next() -> None:
     everyone = users(1000)
     with serve(offset_list(everyone, lambda: fake.base_url)) as fake:
-        got = ids(list(_client(fake, workers=4).users.list()))
+        got = ids(list(fake.client(workers=4).users.list()))
     assert got == [u["id"] for u in everyone]
     assert sorted(int(r.query["offset"]) for r in fake.requests) == list(range(0, 1000, 200))
 
@@ -101,7 +94,7 @@ def test_a_next_that_disagrees_with_offset_paging_is_followed_instead() -> None:
         return reply
 
     with serve(handle) as fake:
-        got = ids(list(_client(fake, workers=4).users.list()))
+        got = ids(list(fake.client(workers=4).users.list()))
     assert got == [u["id"] for u in everyone]
 
 
@@ -111,7 +104,7 @@ def test_a_small_count_with_more_pages_is_not_a_silent_stop() -> None:
         serve(offset_list(everyone, lambda: fake.base_url, count=lambda: 150)) as fake,
         pytest.warns(ListChangedWarning, match="count=150 but served 1000"),
     ):
-        frame = _client(fake).users_frame()
+        frame = fake.client().users_frame()
     assert len(frame) == 1000 and frame["id"].is_unique
     provenance = provenance_of(frame)
     assert provenance is not None and not provenance.consistent and provenance.passes == 3
@@ -126,10 +119,10 @@ def test_a_server_that_ignores_offset_cannot_walk_forever() -> None:
         return json_reply({"next": link, "previous": None, "results": everyone})
 
     with serve(handle) as fake, pytest.raises(ResponseFormatError, match="no progress"):
-        list(_client(fake, workers=1).users.list())
+        list(fake.client(workers=1).users.list())
     assert len(fake.requests) == MAX_IDLE_PAGES + 1
     with serve(handle) as fake, pytest.raises(ResponseFormatError, match="no progress"):
-        list(_client(fake, workers=8).users.list())
+        list(fake.client(workers=8).users.list())
     assert len(fake.requests) <= MAX_IDLE_PAGES + 1 + 8  # at most a window more in flight
 
 
@@ -139,7 +132,7 @@ def test_a_next_link_to_itself_ends_in_an_error() -> None:
         return json_reply({"next": link, "results": users(200)})
 
     with serve(handle) as fake, pytest.raises(ResponseFormatError, match="links back"):
-        list(_client(fake, workers=1).users.list())
+        list(fake.client(workers=1).users.list())
     assert len(fake.requests) == 1
 
 
@@ -151,7 +144,7 @@ def test_a_link_off_our_origin_is_never_followed() -> None:
             return json_reply({"count": 400, "next": away, "results": users(200)})
 
         with serve(handle) as fake, pytest.raises(ResponseFormatError, match="origin") as caught:
-            list(_client(fake).users.list())
+            list(fake.client().users.list())
     assert away in str(caught.value)
     assert elsewhere.requests == []
 
@@ -169,8 +162,8 @@ def test_a_huge_count_costs_no_memory_and_poisons_no_cache(tmp_path: Path) -> No
         tracemalloc.start()
         try:
             with pytest.warns(ListChangedWarning, match="count="):
-                got = list(_client(fake, cache="sqlite", cache_path=path).users.list())
-            with _client(fake, cache="sqlite", cache_path=path) as later:
+                got = list(fake.client(cache="sqlite", cache_path=path).users.list())
+            with fake.client(cache="sqlite", cache_path=path) as later:
                 later.users.create()  # list invalidation, driven by the cached lying count
                 report = later.cache.report()
             peak = tracemalloc.get_traced_memory()[1]
@@ -195,7 +188,7 @@ def test_records_deleted_after_page_one_cost_no_record_that_still_exists() -> No
 
     with serve(handle) as fake, warnings.catch_warnings():
         warnings.simplefilter("error", ListChangedWarning)
-        frame = _client(fake, workers=1).users_frame()
+        frame = fake.client(workers=1).users_frame()
     assert sorted(frame["id"]) == sorted(u["id"] for u in everyone)  # all 900 left
     provenance = provenance_of(frame)
     assert provenance is not None and provenance.consistent and provenance.passes == 2
@@ -214,7 +207,7 @@ def test_records_created_at_the_head_while_paging_give_no_duplicates() -> None:
         return reply
 
     with serve(handle) as fake:
-        frame = _client(fake, workers=1).users_frame()
+        frame = fake.client(workers=1).users_frame()
     assert frame["id"].is_unique
     assert set(frame["id"]) == {u["id"] for u in everyone}
 
@@ -230,7 +223,7 @@ def test_a_list_that_never_holds_still_is_merged_and_flagged() -> None:
         return normal(request)
 
     with serve(handle) as fake, pytest.warns(ListChangedWarning, match="changed in each"):
-        frame = _client(fake, workers=1).users_frame()
+        frame = fake.client(workers=1).users_frame()
     assert frame["id"].is_unique
     assert original <= set(frame["id"])  # every user that existed throughout, once
     provenance = provenance_of(frame)
@@ -257,7 +250,7 @@ def test_a_merged_frame_keeps_what_only_an_earlier_read_served() -> None:
         return normal(request)
 
     with serve(handle) as fake, pytest.warns(ListChangedWarning, match="changed in each"):
-        frame = _client(fake, workers=1).users_frame()
+        frame = fake.client(workers=1).users_frame()
     assert gone["id"] in set(frame["id"]) and frame["id"].is_unique
     assert not any(u["id"] == gone["id"] for u in everyone)
     provenance = provenance_of(frame)
@@ -289,7 +282,7 @@ def test_an_export_reads_a_changed_list_again_and_keeps_each_id_once(tmp_path: P
             everyone[:0] = users(20, start=5000)  # 20 new users while the first pass reads
         return reply
 
-    with serve(handle) as fake, _client(fake, workers=1) as client:
+    with serve(handle) as fake, fake.client(workers=1) as client:
         ds = client.export(tmp_path / "portfolio", batch_pages=1)
     with ds:
         written = [row[0] for row in ds.sql("select id from users").fetchall()]
@@ -310,7 +303,7 @@ def test_an_export_of_a_list_that_never_holds_still_says_so(tmp_path: Path) -> N
         return normal(request)
 
     changed = pytest.warns(ListChangedWarning, match="changed in each")
-    with serve(handle) as fake, changed, _client(fake, workers=1) as client:
+    with serve(handle) as fake, changed, fake.client(workers=1) as client:
         ds = client.export(tmp_path / "portfolio", batch_pages=2)
     with ds:
         written = [row[0] for row in ds.sql("select id from users").fetchall()]
@@ -347,7 +340,7 @@ def test_the_warning_of_overlapping_pages_counts_the_users_the_frame_holds() -> 
 
     with serve(handle) as fake, warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        frame = _client(fake, workers=1).users_frame()
+        frame = fake.client(workers=1).users_frame()
     changed = [str(w.message) for w in seen if issubclass(w.category, ListChangedWarning)]
     assert len(changed) == 1 and "came twice" in changed[0]
     assert len(frame) == len({u["id"] for u in everyone}) == 450

@@ -15,16 +15,10 @@ import pytest
 
 from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.errors import APIConnectionError, AuthenticationError, ResponseFormatError
-from tests.hostile import Fake, Reply, Request, json_reply, serve, users
+from tests.hostile import Reply, Request, json_reply, serve, users
 
 USER = users(1)[0]
 SECRET = "s3cret-value-never-stored"
-
-
-def _client(fake: Fake, **kwargs: Any) -> ArgyleClient:
-    options: dict[str, Any] = {"cache": "memory", "progress": False, **kwargs}
-    options.setdefault("retry", RetryPolicy(max_attempts=1))
-    return ArgyleClient("kid", SECRET, base_url=fake.base_url, **options)
 
 
 def page_of(records: list[Any]) -> bytes:
@@ -44,7 +38,7 @@ def test_a_dripping_server_cannot_stretch_the_deadline(where: str) -> None:
         return Reply(body=body, headers=headers, header_drip=0.5)
 
     with serve(handle) as fake:
-        client = _client(fake, timeout=1)
+        client = fake.client(SECRET, timeout=1)
         started = time.monotonic()
         with pytest.raises(APIConnectionError, match="within 1 s"):
             client.users.pages()
@@ -69,7 +63,7 @@ def test_a_huge_body_is_refused_as_it_streams() -> None:
         tracemalloc.start()
         try:
             with pytest.raises(ResponseFormatError, match="larger than the cap"):
-                _client(fake, max_response_bytes=4 << 20).users.pages()
+                fake.client(SECRET, max_response_bytes=4 << 20).users.pages()
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -87,7 +81,7 @@ def test_a_small_gzip_that_inflates_hugely_is_refused() -> None:
         tracemalloc.start()
         try:
             with pytest.raises(ResponseFormatError, match="larger than the cap"):
-                _client(fake, max_response_bytes=1 << 20).users.pages()
+                fake.client(SECRET, max_response_bytes=1 << 20).users.pages()
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -100,7 +94,10 @@ def test_gzip_answers_are_inflated_and_cached_plain(tmp_path: Path) -> None:
     def handle(request: Request) -> Reply:
         return Reply(body=gzip.compress(body), headers={"Content-Encoding": "gzip"})
 
-    with serve(handle) as fake, _client(fake, cache="sqlite", cache_path=tmp_path / "c") as client:
+    with (
+        serve(handle) as fake,
+        fake.client(SECRET, cache="sqlite", cache_path=tmp_path / "c") as client,
+    ):
         assert client.users.pages() == [body]
         assert client.users.pages() == [body]  # from the cache, still plain
         assert fake.count("/v1/users") == 1
@@ -127,7 +124,9 @@ def test_same_origin_redirects_are_followed_and_no_secret_reaches_the_cache(
         return Reply(body=page_of([USER]))
 
     with serve(handle) as fake:
-        with _client(fake, cache="sqlite", cache_path=path, retry=RetryPolicy(3, 1, 0, 0)) as c:
+        with fake.client(
+            SECRET, cache="sqlite", cache_path=path, retry=RetryPolicy(3, 1, 0, 0)
+        ) as c:
             assert len(c.users.pages()) == 1
             assert str(c.users.get(USER["id"]).id) == USER["id"]
             with pytest.raises(Exception, match="503"):
@@ -144,7 +143,10 @@ def test_a_redirect_to_another_origin_is_refused_and_nothing_cached(tmp_path: Pa
         def handle(request: Request) -> Reply:
             return Reply(status=302, headers={"Location": f"{elsewhere.base_url}/users"})
 
-        with serve(handle) as fake, _client(fake, cache="sqlite", cache_path=tmp_path / "c") as c:
+        with (
+            serve(handle) as fake,
+            fake.client(SECRET, cache="sqlite", cache_path=tmp_path / "c") as c,
+        ):
             with pytest.raises(ResponseFormatError, match="outside the API's origin"):
                 c.users.pages()
             assert c.cache.info().responses == 0
@@ -159,7 +161,7 @@ def test_a_307_on_user_tokens_is_not_reposted_elsewhere() -> None:
             return Reply(status=307, headers={"Location": f"{elsewhere.base_url}/user-tokens"})
 
         with serve(handle) as fake, pytest.raises(ResponseFormatError, match="refused"):
-            _client(fake).user_tokens.create(USER["id"])
+            fake.client(SECRET).user_tokens.create(USER["id"])
     assert elsewhere.requests == []
 
 
@@ -173,14 +175,14 @@ def test_a_wrong_secret_is_never_answered_from_the_cache(tmp_path: Path) -> None
         return Reply(body=page_of(users(3)))
 
     with serve(handle) as fake:
-        with _client(fake, cache="sqlite", cache_path=path) as owner:
+        with fake.client(SECRET, cache="sqlite", cache_path=path) as owner:
             assert len(owner.users.pages()) == 1
         wrong = ArgyleClient(
             "kid", "not-the-secret", base_url=fake.base_url, cache_path=path, progress=False
         )
         with wrong, pytest.raises(AuthenticationError):
             wrong.users.pages()
-        with _client(fake, cache="sqlite", cache_path=path, offline=True) as again:
+        with fake.client(SECRET, cache="sqlite", cache_path=path, offline=True) as again:
             assert len(again.users.pages()) == 1  # the right pair still reads it offline
 
 
@@ -193,7 +195,7 @@ def test_a_broken_single_object_is_not_kept() -> None:
         return json_reply(USER)
 
     with serve(handle) as fake:
-        client = _client(fake)
+        client = fake.client(SECRET)
         with pytest.raises(ResponseFormatError):
             client.users.get(USER["id"])
         assert client.cache.info().responses == 0
