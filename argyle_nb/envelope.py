@@ -140,6 +140,10 @@ def _loads(raw: bytes | bytearray | memoryview | str) -> Any:
 
 #: The bytes a JSON number is written with.
 _NUMBER_BYTES: Final = frozenset(b"0123456789.+-eE")
+#: What stands before and after a number in JSON (digits inside a string, a UUID's
+#: ``3e36119d``, stand between other letters or quotes).
+_BEFORE_NUMBER: Final = frozenset(b":,[ \t\r\n")
+_AFTER_NUMBER: Final = frozenset(b",]} \t\r\n")
 _NUMBER: Final = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 
 
@@ -167,6 +171,10 @@ def _rounded(text: bytes) -> bool:
         checked.add(start)
         while end < len(text) and text[end] in _NUMBER_BYTES:
             end += 1
+        if (start and text[start - 1] not in _BEFORE_NUMBER) or (
+            end < len(text) and text[end] not in _AFTER_NUMBER
+        ):
+            continue  # inside a string
         token = text[start:end].decode("ascii")
         found = _NUMBER.fullmatch(token)
         if found is None:
