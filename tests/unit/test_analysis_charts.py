@@ -8,31 +8,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import pandas as pd
 import pytest
 import vl_convert
 
 from argyle_nb import analysis, frames, palette
+from tests.synthetic import Built, synthetic_frames
 
-Built = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 #: Width of the data area of every chart (argyle_nb.analysis._chart_base.WIDTH).
 WIDTH = 520
 
 
 @pytest.fixture(scope="module")
 def built() -> Built:
-    from argyle_nb.sandbox.synth import generate
-
-    pairs = list(generate(600, seed=5, now=datetime(2026, 11, 1, tzinfo=UTC)))
-    users = frames.users_frame(orjson.dumps([u for u, _ in pairs]))
-    accounts, availability = frames.accounts_and_availability(
-        orjson.dumps([a for _, accounts in pairs for a in accounts])
-    )
-    return users, accounts, availability
+    return synthetic_frames()
 
 
 def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:

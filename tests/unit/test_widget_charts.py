@@ -3,31 +3,22 @@ checks what they draw), drawn as SVG, a click that filters, offline in Lab and i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pandas as pd
 import pytest
 
-from argyle_nb import analysis, frames
+from argyle_nb import analysis
 from argyle_nb.report import external_references
 from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
 from argyle_nb.widgets._charts import EMBED_OPTIONS, chart_html, vega_script
-
-Built = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+from tests.synthetic import Built, synthetic_frames
 
 
 @pytest.fixture(scope="module")
 def built() -> Built:
-    from argyle_nb.sandbox.synth import generate
-
-    pairs = list(generate(600, seed=5, now=datetime(2026, 11, 1, tzinfo=UTC)))
-    users = frames.users_frame(orjson.dumps([u for u, _ in pairs]))
-    accounts, availability = frames.accounts_and_availability(
-        orjson.dumps([a for _, accounts in pairs for a in accounts])
-    )
-    return users, accounts, availability
+    return synthetic_frames()
 
 
 def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
