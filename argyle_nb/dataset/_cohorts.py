@@ -195,9 +195,16 @@ def _labelled(ds: Dataset, key: str, source: str, keep: str = "id") -> str:
     frac, other = _kinds(
         "cast(_v as varchar)", "json_type(_v)", "json_array_length(json_keys(_v)) = 0"
     )
-    (floats,) = ds.sql(
-        f"select bool_or({frac}) and not bool_or({other}) from (select {value} as _v from users)"
-    ).fetchall()[0]
+    # Only a key holding doubles may be one of floats: most keys are asked no more.
+    (doubles,) = ds.sql(f"select bool_or(json_type({value}) = 'DOUBLE') from users").fetchall()[0]
+    (floats,) = (
+        ds.sql(
+            f"select bool_or({frac}) and not bool_or({other})"
+            f" from (select {value} as _v from users)"
+        ).fetchall()[0]
+        if doubles
+        else (False,)
+    )
     floaty = "true" if floats else "false"
     label = (
         f"case when _v is null or json_type(_v) = 'NULL'"

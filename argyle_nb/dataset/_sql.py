@@ -24,8 +24,10 @@ def text_label(text: str) -> str:
     """SQL: the text ``text`` as a group label, as
     :func:`~argyle_nb.analysis._common.text_labels` makes it (a text that reads as a label
     of ours is quoted once more)."""
+    # every label of ours begins with "(" or '"': the pattern is tried on those alone
     return (
-        f"case when regexp_full_match({text}, {sql_text(RESERVED_LABEL)})"
+        f"case when (starts_with({text}, '(') or starts_with({text}, '\"'))"
+        f" and regexp_full_match({text}, {sql_text(RESERVED_LABEL)})"
         f" then '\"' || {text} || '\"' else {text} end"
     )
 
