@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from argyle_nb.errors import ArgyleValueError
 
-__all__ = ["MANIFEST", "MAX_MANIFEST_BYTES", "TABLES", "DatasetError", "Manifest", "Part"]
+__all__ = [
+    "MANIFEST",
+    "MAX_MANIFEST_BYTES",
+    "REEXPORT",
+    "TABLES",
+    "DatasetError",
+    "Manifest",
+    "Part",
+]
 
 MANIFEST: Final = "_dataset.json"
 #: A manifest is small (a line per part file): a larger one is not ours.
@@ -29,7 +37,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "rejected": ("endpoint", "error", "raw"),
 }
 #: What to do about a version whose files disagree with its manifest.
-_REEXPORT: Final = "the dataset is damaged: export it again (client.export or argyle-nb export)"
+REEXPORT: Final = "the dataset is damaged: export it again (client.export or argyle-nb export)"
 
 
 class DatasetError(ArgyleValueError):
@@ -102,18 +110,18 @@ def _check(folder: Path, version: str, part: Part) -> None:
     file = folder / part.file
     if part.file.partition("/")[0] != part.table:
         raise DatasetError(
-            f"{folder / MANIFEST} lists {part.file} under the table {part.table}; {_REEXPORT}"
+            f"{folder / MANIFEST} lists {part.file} under the table {part.table}; {REEXPORT}"
         )
     try:
         footer = pq.read_metadata(file)
         said = orjson.loads((footer.metadata or {}).get(b"argyle_nb", b"null"))
         names = footer.schema.to_arrow_schema().names
     except FileNotFoundError:
-        raise DatasetError(f"{folder} is incomplete: {file} is missing; {_REEXPORT}") from None
+        raise DatasetError(f"{folder} is incomplete: {file} is missing; {REEXPORT}") from None
     except (OSError, ValueError, pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatasetError(
-            f"{file} is not a readable Parquet file ({reason}); {_REEXPORT}"
+            f"{file} is not a readable Parquet file ({reason}); {REEXPORT}"
         ) from None
     said = said if isinstance(said, dict) else {}
     wrote = (said.get("table"), said.get("endpoint"), said.get("version"))
@@ -121,15 +129,15 @@ def _check(folder: Path, version: str, part: Part) -> None:
         raise DatasetError(
             f"{file} holds {wrote[0]} of {wrote[1]} (version {wrote[2]}), but "
             f"{folder / MANIFEST} lists it as {part.table} of {part.endpoint} (version "
-            f"{version}); {_REEXPORT}"
+            f"{version}); {REEXPORT}"
         )
     if footer.num_rows != part.rows:
         raise DatasetError(
             f"{file} holds {footer.num_rows:,} rows, but {folder / MANIFEST} says "
-            f"{part.rows:,}; {_REEXPORT}"
+            f"{part.rows:,}; {REEXPORT}"
         )
     missing = [c for c in COLUMNS[part.table] if c not in names]
     if missing:
         raise DatasetError(
-            f"{file} lacks the {part.table} column(s) {', '.join(missing)}; {_REEXPORT}"
+            f"{file} lacks the {part.table} column(s) {', '.join(missing)}; {REEXPORT}"
         )

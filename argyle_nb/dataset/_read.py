@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from argyle_nb.dataset._lock import Lock, lock
-from argyle_nb.dataset._manifest import MANIFEST, TABLES, DatasetError, Manifest
+from argyle_nb.dataset._manifest import MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
 from argyle_nb.dataset._sql import sql_name, sql_text
 from argyle_nb.provenance import Provenance
 
@@ -131,15 +131,9 @@ class Dataset:
         for part in self.manifest.parts:
             file = self.folder / part.file
             if not file.is_file():
-                return (
-                    f"{file} was removed after the dataset was opened: the dataset is "
-                    "damaged; export it again (client.export or argyle-nb export)"
-                )
+                return f"{file} was removed after the dataset was opened; {REEXPORT}"
             if str(file) in error:
-                return (
-                    f"{file} cannot be read ({error.splitlines()[0]}): the dataset is "
-                    "damaged; export it again (client.export or argyle-nb export)"
-                )
+                return f"{file} cannot be read ({error.splitlines()[0]}); {REEXPORT}"
         return None
 
     def columns(self, table: str) -> list[str]:
