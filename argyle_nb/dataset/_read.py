@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from argyle_nb.dataset._lock import Lock, lock
-from argyle_nb.dataset._manifest import MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
-from argyle_nb.dataset._sql import sql_name, sql_text
+from argyle_nb.dataset._manifest import COLUMNS, MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
+from argyle_nb.provenance import ATTRS_KEY
+from argyle_nb._sql import quote
 from argyle_nb.provenance import Provenance
 
 __all__ = ["Dataset"]
@@ -38,6 +43,18 @@ class Dataset:
         >>> ds.sql("select count(*) from accounts").fetchall()           # doctest: +SKIP
     """
 
+    #: Where the dataset was exported to (``None`` over frames: :meth:`from_frames`).
+    path: Path | None
+    #: The version folder read (``None`` over frames).
+    folder: Path | None
+    manifest: Manifest
+    #: The DuckDB connection (a cursor of the first, for a selection).
+    db: Any
+    #: The selections (:meth:`restricted`): table -> its conditions and their values.
+    where: dict[str, list[tuple[str, dict[str, Any]]]]
+    _pin: Lock | None
+    _frames: dict[str, pd.DataFrame]
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -45,10 +62,6 @@ class Dataset:
         memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
-        import tempfile
-
-        import duckdb
-
         self.path = Path(path)
         self.folder, self._pin = _pinned(self.path)
         try:
@@ -57,51 +70,154 @@ class Dataset:
             if self._pin is not None:
                 self._pin.release()
             raise
-        config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
-        if memory_limit is not None:
-            config["memory_limit"] = memory_limit
-        if threads is not None:
-            config["threads"] = int(threads)
-        self.db: Any = duckdb.connect(config=config)
-        #: The restrictions of a selection (:meth:`restricted`): table -> SQL condition.
-        self.where: dict[str, str] = {}
-        # The files are views in the schema "parts"; each table is a view over its files, in
-        # "main", which a selection shadows with a temporary view of its own.
-        self.db.execute("create schema parts")
+        self.db = _connect(memory_limit, threads)
+        self.where = {}
+        self._frames = {}
+        self._attach()
+
+    @classmethod
+    def from_frames(
+        cls,
+        users: pd.DataFrame,
+        accounts: pd.DataFrame,
+        availability: pd.DataFrame | None = None,
+        *,
+        threads: int | None = None,
+    ) -> Dataset:
+        """A dataset over frames in memory: the same object as an exported dataset, its
+        tables DuckDB relations over the frames (scanned in place, not copied).
+
+        Every analysis takes a dataset where it takes frames; build one to run many
+        analyses (or an explorer) on the same frames without preparing them each time.
+        ``availability`` missing: the availability table is empty, and what needs it
+        (``fully_synced``, scans) says so.
+
+        Example:
+            >>> from argyle_nb.frames import users_frame, accounts_frame
+            >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
+            ...     "created_at": "2020-01-01", "external_metadata": {"group": "A"}}])
+            >>> ds = Dataset.from_frames(users, accounts_frame(b"[]"))
+            >>> ds
+            <Dataset of frames: 1 users, 0 accounts, 0 availability, 0 rejected>
+        """
+        from datetime import UTC, datetime
+
+        from argyle_nb.frames import require_columns
+
+        require_columns(users, COLUMNS["users"], by="Dataset.from_frames", made_by="users_frame")
+        require_columns(
+            accounts, COLUMNS["accounts"], by="Dataset.from_frames", made_by="accounts_frame"
+        )
+        if availability is not None:
+            require_columns(
+                availability,
+                COLUMNS["availability"],
+                by="Dataset.from_frames",
+                made_by="availability_frame",
+            )
+        lists: dict[str, dict[str, Any]] = {}
+        for endpoint, frame in (("/v1/users", users), ("/v1/accounts", accounts)):
+            said = frame.attrs.get(ATTRS_KEY)
+            if isinstance(said, dict):
+                lists[endpoint] = said
+        out = object.__new__(cls)
+        out.path = None
+        out.folder = None
+        out._pin = None
+        out.manifest = Manifest(
+            version="frames", written_at=datetime.now(UTC), lists=lists, parts=[]
+        )
+        out.db = _connect(None, threads)
+        out.where = {}
+        base = [c for c in users.columns if not str(c).startswith("meta")]
+        out._frames = {
+            # _seen: the order of the rows (the first of a user seen twice wins)
+            "users": users[base].assign(_seen=np.arange(len(users), dtype="int64")),
+            "accounts": accounts.assign(_seen=np.arange(len(accounts), dtype="int64")),
+        }
+        if availability is not None:
+            out._frames["availability"] = availability
+        out._attach()
+        return out
+
+    def _attach(self) -> None:
+        """Each table as the view ``all_<table>`` of this cursor, over its Parquet files
+        or its frame, and the view ``<table>`` over that (which a selection replaces with
+        its rows). Views made from relations, and frames DuckDB scans, belong to the cursor
+        that made them: each cursor attaches its own."""
         for table in TABLES:
             files = self.files(table)
+            frame = self._frames.get(table)
             if files:
-                # union_by_name: a later part may know a status or resource an earlier did not.
-                listed = ", ".join(sql_text(f) for f in files)
-                source = f"read_parquet([{listed}], union_by_name = true)"
+                # union_by_name: a later part may know a status or resource an earlier did
+                # not; _seen: the order the walk saw the rows in (file, then row).
+                read = self.db.read_parquet(
+                    files, union_by_name=True, filename=True, file_row_number=True
+                )
+                rel = self.db.sql(
+                    "select * exclude (filename, file_row_number), list_position($files,"
+                    " filename) * 4294967296 + file_row_number as _seen from read",
+                    params={"files": files},
+                )
+            elif frame is not None:
+                rel = self.db.from_df(frame)
             else:
-                source = f"({_EMPTY[table]})"
-            self.db.execute(f"create view parts.{table} as select * from {source}")
-            self.db.execute(f"create view main.{table} as select * from parts.{table}")
+                rel = self.db.sql(_EMPTY[table])
+            self._name(rel, f"all_{table}")
+            self.db.execute(f"create or replace temp view {table} as select * from all_{table}")
+
+    def _name(self, rel: Any, name: str) -> None:
+        """The relation ``rel`` as the view ``name`` of this cursor only (a relation's own
+        view is seen by every cursor: it is named uniquely, and a temporary view of this
+        cursor names it)."""
+        unique = f"_{name}_{next(_VIEWS)}"
+        rel.create_view(unique)
+        self.db.execute(f"create or replace temp view {name} as select * from {unique}")
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether this dataset is over frames in memory (:meth:`from_frames`)."""
+        return self.path is None
+
+    @property
+    def has_availability(self) -> bool:
+        """Whether the availability of the accounts is known (an export always has it)."""
+        return not self.in_memory or "availability" in self._frames
 
     def files(self, table: str) -> list[str]:
-        """The Parquet files of ``table``, in the order they were written."""
+        """The Parquet files of ``table``, in the order they were written (none for a
+        dataset over frames)."""
+        if self.folder is None:
+            return []
         return [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
 
-    def restricted(self, table: str, condition: str) -> Dataset:
+    def restricted(
+        self, table: str, condition: str, params: dict[str, Any] | None = None
+    ) -> Dataset:
         """The same dataset with only the rows of ``table`` where the SQL ``condition``
-        holds (on top of this one's restrictions); the other tables are unchanged.
+        holds (its values as ``$name`` placeholders of ``params``, see
+        :class:`argyle_nb._sql.Params`), on top of this one's restrictions; the other
+        tables are unchanged.
 
         The selection shares this dataset's DuckDB database (a cursor of it) and reads the
-        same files: it costs nothing until queried. Used by
-        :func:`~argyle_nb.dataset.select_accounts` and the explorers.
+        same files or frames: it costs nothing until queried. Used by
+        :func:`~argyle_nb.analysis.select_accounts` and the explorers.
         """
         if table not in TABLES:
             raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
         out = object.__new__(Dataset)
         out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
         out._pin = self._pin  # the version stays while a selection of it lives
+        out._frames = self._frames
         out.db = self.db.cursor()
-        out.where = dict(self.where)
-        before = out.where.get(table)
-        out.where[table] = condition if before is None else f"({before}) and ({condition})"
-        for name, where in out.where.items():
-            out.db.execute(f"create temp view {name} as select * from parts.{name} where {where}")
+        out._attach()
+        out.where = {name: list(conditions) for name, conditions in self.where.items()}
+        out.where.setdefault(table, []).append((condition, dict(params or {})))
+        for name in TABLES:
+            rel = out.db.sql(f"select * from all_{name}")
+            for where, values in out.where.get(name, []):
+                rel = out.db.sql(f"select * from rel where {where}", params=values or None)
+            out._name(rel, name)
         return out
 
     def sql(self, query: str, params: Any = None) -> Any:
@@ -123,6 +239,8 @@ class Dataset:
 
     def _damage(self, error: str) -> str | None:
         """What is wrong with this version's files, if DuckDB's ``error`` came from them."""
+        if self.folder is None:
+            return None
         if not (self.folder / MANIFEST).is_file():
             return (
                 f"this dataset's version {self.manifest.version} ({self.folder}) was removed "
@@ -145,7 +263,7 @@ class Dataset:
         an explorer's filter offers)."""
         if column not in self.columns(table):
             raise DatasetError(f"{table} have no column {column!r}")
-        quoted = sql_name(column)
+        quoted = quote(column)
         rows = self.sql(
             f"select distinct cast({quoted} as varchar) from {table}"
             f" where {quoted} is not null order by 1"
@@ -153,8 +271,8 @@ class Dataset:
         return [str(r[0]) for r in rows]
 
     def rows(self, table: str) -> int:
-        """Rows of ``table``: from the manifest, or counted for a restricted table."""
-        if table in self.where:
+        """Rows of ``table``: from the manifest, or counted (a restricted table, frames)."""
+        if table in self.where or self.in_memory:
             return int(self.sql(f"select count(*) from {table}").fetchall()[0][0])
         return sum(p.rows for p in self.manifest.parts if p.table == table)
 
@@ -180,8 +298,28 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{self.rows(t):,} {t}" for t in TABLES)
-        where = "".join(f"; {t} where {c}" for t, c in self.where.items())
+        where = "".join(f"; {t} selected" for t in self.where)
+        if self.in_memory:
+            return f"<Dataset of frames{where}: {counts}>"
         return f"<Dataset {self.path} (version {self.manifest.version}{where}): {counts}>"
+
+
+#: Numbers of the views of relations (unique within the process).
+_VIEWS = itertools.count()
+
+
+def _connect(memory_limit: str | None, threads: int | None) -> Any:
+    """A DuckDB database in memory, spilling to the temporary folder past its limit."""
+    import tempfile
+
+    import duckdb
+
+    config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if threads is not None:
+        config["threads"] = int(threads)
+    return duckdb.connect(config=config)
 
 
 def _pinned(path: Path) -> tuple[Path, Lock | None]:
@@ -215,10 +353,11 @@ def _pinned(path: Path) -> tuple[Path, Lock | None]:
 #: An empty table of each kind: a list with no records still has its columns.
 _EMPTY: dict[str, str] = {
     "users": "select null::varchar as id, null::timestamptz as created_at,"
-    " null::varchar as external_metadata limit 0",
+    " null::varchar as external_metadata, null::bigint as _seen limit 0",
     "accounts": "select null::varchar as id, null::varchar as user, null::varchar as link_item,"
     " null::varchar as connection_status, null::varchar as connection_error_code,"
-    " null::timestamptz as created_at limit 0",
+    " null::timestamptz as created_at, null::boolean as was_connected, null::bigint as _seen"
+    " limit 0",
     "availability": "select null::varchar as account, null::varchar as resource,"
     " null::varchar as status limit 0",
     "rejected": "select null::varchar as endpoint, null::varchar as error, null::varchar as raw"
