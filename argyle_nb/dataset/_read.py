@@ -78,8 +78,8 @@ class Dataset:
     @classmethod
     def from_frames(
         cls,
-        users: pd.DataFrame,
-        accounts: pd.DataFrame,
+        users: pd.DataFrame | None,
+        accounts: pd.DataFrame | None,
         availability: pd.DataFrame | None = None,
         *,
         threads: int | None = None,
@@ -89,8 +89,8 @@ class Dataset:
 
         Every analysis takes a dataset where it takes frames; build one to run many
         analyses (or an explorer) on the same frames without preparing them each time.
-        ``availability`` missing: the availability table is empty, and what needs it
-        (``fully_synced``, scans) says so.
+        A frame given as ``None`` is an empty table; ``availability`` missing: what needs
+        it (``fully_synced``) says so.
 
         Example:
             >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -104,20 +104,20 @@ class Dataset:
 
         from argyle_nb.frames import require_columns
 
-        require_columns(users, COLUMNS["users"], by="Dataset.from_frames", made_by="users_frame")
-        require_columns(
-            accounts, COLUMNS["accounts"], by="Dataset.from_frames", made_by="accounts_frame"
-        )
-        if availability is not None:
+        given = {"users": users, "accounts": accounts, "availability": availability}
+        for table, frame in given.items():
+            if frame is None:
+                continue
+            if not isinstance(frame, pd.DataFrame):
+                raise DatasetError(
+                    f"Dataset.from_frames: {table} must be a DataFrame, not {type(frame).__name__}"
+                )
             require_columns(
-                availability,
-                COLUMNS["availability"],
-                by="Dataset.from_frames",
-                made_by="availability_frame",
+                frame, COLUMNS[table], by="Dataset.from_frames", made_by=f"{table}_frame"
             )
         lists: dict[str, dict[str, Any]] = {}
         for endpoint, frame in (("/v1/users", users), ("/v1/accounts", accounts)):
-            said = frame.attrs.get(ATTRS_KEY)
+            said = None if frame is None else frame.attrs.get(ATTRS_KEY)
             if isinstance(said, dict):
                 lists[endpoint] = said
         out = object.__new__(cls)
@@ -129,12 +129,15 @@ class Dataset:
         )
         out.db = _connect(None, threads)
         out.where = {}
-        base = [c for c in users.columns if not str(c).startswith("meta")]
-        out._frames = {
+        out._frames = {}
+        if users is not None:
+            base = [c for c in users.columns if not str(c).startswith("meta")]
             # _seen: the order of the rows (the first of a user seen twice wins)
-            "users": users[base].assign(_seen=np.arange(len(users), dtype="int64")),
-            "accounts": accounts.assign(_seen=np.arange(len(accounts), dtype="int64")),
-        }
+            out._frames["users"] = users[base].assign(_seen=np.arange(len(users), dtype="int64"))
+        if accounts is not None:
+            out._frames["accounts"] = accounts.assign(
+                _seen=np.arange(len(accounts), dtype="int64")
+            )
         if availability is not None:
             out._frames["availability"] = availability
         out._attach()

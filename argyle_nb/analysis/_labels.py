@@ -1,0 +1,219 @@
+"""Cohort labels in SQL: each user's label for a metadata key, and the keys themselves.
+
+One rule for every engine and call: a text value is its label (a text that reads as a
+label of ours, :data:`~argyle_nb.analysis.MISSING`, ``OTHER`` or ``REST``, is quoted once
+more), other JSON values their JSON text, users without the key (or with ``null``, or an
+object under it) :data:`~argyle_nb.analysis.MISSING`. A key holding both integers and
+floats labels its integers as floats (``2`` as ``2.0``); a number no int64 or double
+holds keeps its exact text. A dotted key ``a.b`` is found nested (``{"a": {"b": ..}}``)
+or flat (``{"a.b": ..}``), as :func:`~argyle_nb.frames.users_frame` names its columns.
+"""
+
+from __future__ import annotations
+
+from argyle_nb._sql import Params
+from argyle_nb.analysis._common import MISSING, RESERVED_LABEL
+from argyle_nb.dataset import Dataset
+from argyle_nb.frames._schema import MAX_META_COLUMNS
+
+
+def text_label(text: str, p: Params) -> str:
+    """SQL: the text ``text`` as a group label, as
+    :func:`~argyle_nb.analysis._common.text_labels` makes it (a text that reads as a label
+    of ours is quoted once more)."""
+    # every label of ours begins with "(" or '"': the pattern is tried on those alone
+    return (
+        f"case when (starts_with({text}, '(') or starts_with({text}, '\"'))"
+        f" and regexp_full_match({text}, {p(RESERVED_LABEL)})"
+        f" then '\"' || {text} || '\"' else {text} end"
+    )
+
+
+def group_label(column: str, p: Params) -> str:
+    """A group label of a column's values: the value as text (see :func:`text_label`),
+    or MISSING."""
+    from argyle_nb._sql import quote
+
+    text = text_label(f"cast({quote(column)} as varchar)", p)
+    return f"coalesce({text}, {p(MISSING)})"
+
+
+#: SQL: the text of a JSON string value.
+_TEXT = "json_extract_string({}, '$')"
+
+#: SQL: the dotted key of a leaf's DuckDB path ``$.a."b.c"`` (``a.b.c``; ``meta`` for ``$``),
+#: as :func:`~argyle_nb.frames.users_frame` names its column: quoted members unquoted and
+#: unescaped (plain members hold no quote nor backslash).
+_DOTTED = (
+    "case when fullkey = '$' then 'meta' else regexp_replace(regexp_replace("
+    r"""substr(fullkey, 3), '"((?:[^"\\]|\\.)*)"', '\1', 'g'), '\\(.)', '\1', 'g') end"""
+)
+
+
+def _digits(text: str) -> str:
+    """SQL: the significant digits of a number's text (``-0.0120e5`` -> ``12``)."""
+    return f"trim(replace(regexp_extract({text}, '^-?([0-9.]*)', 1), '.', ''), '0')"
+
+
+def _float_text(number: str) -> str:
+    """SQL: a number as the frames label a float (orjson's text of the double: ``1.5`` for
+    ``1.50``, ``100.0`` for ``1E2``, ``0.00001`` and ``1e-7`` where DuckDB writes
+    ``1e-05`` and ``1e-07``)."""
+    text = f"cast(cast({number} as double) as varchar)"
+    fixed = r"regexp_replace({}, '^(-?)([0-9])(?:\.([0-9]+))?e-05$', '\10.0000\2\3')"
+    return rf"regexp_replace({fixed.format(text)}, 'e-0([0-9])$', 'e-\1')"
+
+
+def _kinds(text: str, kind: str, empty: str) -> tuple[str, str]:
+    """SQL conditions on a JSON value of DuckDB type ``kind`` and JSON text ``text``
+    (``empty``: whether an object is empty): a float as the frames hold it, and a value
+    that makes the frames' column one of objects (text, booleans, arrays, empty objects,
+    and the numbers the frames keep as text: integers beyond int64 and decimals whose
+    double reads back as other digits, see :class:`~argyle_nb.envelope.ExactNumber`). A
+    key's integers are labelled as floats when it holds floats and nothing of the second
+    kind (pandas' column is of floats then)."""
+    # DuckDB reads a finite double as a double (its text has a dot or an exponent) and
+    # keeps the text of the others (integers beyond 64 bits, 1e400): only those are
+    # looked at closely, so a key of many numbers costs little more than their types.
+    double = f"cast(try_cast({text} as double) as varchar)"
+    exact = (
+        f"(case when {kind} = 'UBIGINT' then length({text}) >= 19"
+        f" and try_cast({text} as ubigint) > {2**63 - 1}"
+        f" when {kind} = 'DOUBLE' and (not contains({text}, '.')"
+        f" or contains({text}, 'e') or contains({text}, 'E'))"
+        f" then regexp_full_match({text}, '-?[0-9]+')"
+        f" or coalesce({_digits(text)} != {_digits(double)}, true) else false end)"
+    )
+    frac = f"({kind} = 'DOUBLE' and not {exact})"
+    other = (
+        f"({kind} in ('VARCHAR', 'BOOLEAN', 'ARRAY') or {exact} or ({kind} = 'OBJECT' and {empty}))"
+    )
+    return frac, other
+
+
+def _splits(parts: list[str]) -> list[list[str]]:
+    """The JSON paths a dotted key may name, as lists of members: ``a.b`` is ``{"a":
+    {"b": ..}}`` or ``{"a.b": ..}`` (the frames dot both alike); nested first. Beyond
+    :data:`_MAX_SPLIT_DOTS` dots, only the fully nested and the flat key."""
+    if len(parts) - 1 > _MAX_SPLIT_DOTS:
+        return [parts, [".".join(parts)]]
+    found: list[list[str]] = [[parts[0]]]
+    for part in parts[1:]:
+        found = [[*f, part] for f in found] + [[*f[:-1], f"{f[-1]}.{part}"] for f in found]
+    return found
+
+
+#: Keys with more dots are looked up fully nested and flat only (2**10 paths at most).
+_MAX_SPLIT_DOTS = 10
+
+
+def _json_path(members: list[str]) -> str:
+    """``$."a"."b.c"``: each member quoted, its quotes and backslashes escaped."""
+    return "$" + "".join('."' + m.replace("\\", "\\\\").replace('"', '\\"') + '"' for m in members)
+
+
+def labelled(
+    ds: Dataset, key: str, source: str, *, p: Params, name: str = "labelled", keep: str = "id"
+) -> str:
+    """SQL ``with`` part ``name``: the columns ``keep`` of the rows of ``source`` (which
+    has ``external_metadata`` as JSON text) and the cohort ``label`` of each for ``key``
+    (the rule of this module). Whether the key holds floats is asked first, so no part of
+    the query is read twice."""
+    member = key.removeprefix("meta.") if key != "meta" else ""
+    # "meta" is metadata that is not an object; a key's object value is split into keys.
+    split = "" if not member else " and json_array_length(json_keys(_v)) > 0"
+    ask = Params()
+    value, asked = _value(member, p), _value(member, ask)
+    frac, other = _kinds(
+        "cast(_v as varchar)", "json_type(_v)", "json_array_length(json_keys(_v)) = 0"
+    )
+    # Only a key holding doubles may be one of floats: most keys are asked no more.
+    (doubles,) = ds.sql(
+        f"select bool_or(json_type({asked}) = 'DOUBLE') from {source}", params=ask.values
+    ).fetchall()[0]
+    (floats,) = (
+        ds.sql(
+            f"select bool_or({frac}) and not bool_or({other})"
+            f" from (select {asked} as _v from {source})",
+            params=ask.values,
+        ).fetchall()[0]
+        if doubles
+        else (False,)
+    )
+    floaty = "true" if floats else "false"
+    label = (
+        f"case when _v is null or json_type(_v) = 'NULL'"
+        f" or (json_type(_v) = 'OBJECT'{split}) then {p(MISSING)}"
+        f" when json_type(_v) = 'VARCHAR' then {text_label(_TEXT.format('_v'), p)}"
+        f" when ({floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')) or {frac}"
+        f" then {_float_text('_v')} else cast(_v as varchar) end"
+    )
+    return (
+        f"{name}_v as (select {keep}, {value} as _v from {source}),"
+        f" {name} as (select {keep}, {label} as label from {name}_v)"
+    )
+
+
+def _value(member: str, p: Params) -> str:
+    """SQL: the JSON value of the metadata key ``member`` ("": the whole metadata)."""
+    if not member:
+        return "json_extract(external_metadata, '$')"
+    if "." not in member:
+        return f"json_extract(external_metadata, {p(_json_path([member]))})"
+    # a dotted key: its value nested or under a key holding dots, the first found
+    paths = [_json_path(m) for m in _splits(member.split("."))]
+    return f"list_filter(json_extract(external_metadata, {p(paths)}), lambda x: x is not null)[1]"
+
+
+def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]]:
+    """Per metadata key of the users of ``source`` (one row per user, with
+    ``external_metadata``): the key, users carrying it (missing values included), users
+    with a value, distinct values, and the median users per value; at most
+    :data:`~argyle_nb.frames.MAX_META_COLUMNS` keys, those most users carry (then by name).
+
+    The keys are those :func:`~argyle_nb.frames.users_frame` makes columns of: every leaf
+    of the metadata objects (nested objects dotted, arrays as values), ``meta`` for
+    metadata that is not an object.
+    """
+    p = Params()
+    # Leaves of the metadata: values whose parent is an object and which are no object
+    # themselves (or an empty one), outside arrays; the root when it is no object.
+    label = (
+        f"case when t.type = 'NULL' then {p(MISSING)} when t.type = 'VARCHAR'"
+        f" then {text_label(_TEXT.format('t.value'), p)}"
+        " else cast(t.value as varchar) end"
+    )
+    outside_arrays = (
+        "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
+    )
+    # Counted per value first (a streaming aggregate: no window over the users' leaves),
+    # then per dotted key (a flat "a.b" and a nested a.b are one key, as in the frames),
+    # and the integers of a key that holds floats (and no text) are relabelled as floats.
+    frac, other = _kinds("label", "type", "true")  # object leaves are empty objects
+    leaves = (
+        f"with raw as (select t.fullkey, t.type, {label} as label,"
+        f" count(*) as n from {source} f, json_tree(f.external_metadata) t"
+        " where f.external_metadata is not null and json_type(f.external_metadata) != 'NULL'"
+        " and ((t.fullkey = '$' and t.type != 'OBJECT') or (t.fullkey != '$'"
+        " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
+        f" and {outside_arrays})) group by all),"
+        f" kinds as (select {_DOTTED} as fullkey, label, n,"
+        f" type in ('UBIGINT', 'BIGINT') and not {other} as whole, {frac} as frac,"
+        f" {other} as other from raw),"
+        " keyed as (select *, bool_or(frac) over (partition by fullkey)"
+        " and not bool_or(other) over (partition by fullkey) as floaty from kinds),"
+        " sizes as (select fullkey, case when (whole and floaty) or frac then"
+        f" {_float_text('label')} else label end as label, sum(n) as n"
+        " from keyed group by all)"
+    )
+    missing = p(MISSING)
+    named = ds.sql(
+        f"{leaves} select fullkey, sum(n) as carried,"
+        f" coalesce(sum(n) filter (where label != {missing}), 0) as present,"
+        f" count(*) filter (where label != {missing}) as n_values,"
+        f" coalesce(median(n) filter (where label != {missing}), 0) as median"
+        " from sizes group by fullkey",
+        params=p.values,
+    ).fetchall()
+    chosen = sorted(named, key=lambda row: (-row[1], row[0]))[:MAX_META_COLUMNS]
+    return [(str(k), int(c), int(pr), int(v), float(m)) for k, c, pr, v, m in chosen]
