@@ -8,7 +8,7 @@ dots and backslashes) as a quoted identifier.
 
 Example:
     >>> p = Params()
-    >>> f"select {quote('meta.a\"b')} from users where id = {p('x')}"
+    >>> "select " + quote('meta.a"b') + " from users where id = " + p("x")
     'select "meta.a""b" from users where id = $p0'
     >>> p.values
     {'p0': 'x'}

@@ -46,8 +46,6 @@ from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
     METRICS,
-    Outcomes,
-    account_outcomes,
     cohort_counts,
     cohort_labels,
     user_outcomes,
@@ -70,8 +68,6 @@ __all__ = [
     "REST",
     "CohortComparison",
     "Independence",
-    "Outcomes",
-    "account_outcomes",
     "availability_timeline",
     "availability_windows",
     "cohort_counts",

@@ -6,19 +6,23 @@ from typing import Any, Final
 
 import pandas as pd
 
+from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, MISSING
-from argyle_nb.analysis._outcomes import (
-    _OUTCOME_NEEDS,
-    Outcomes,
-    Prepared,
-    _check_min_users,
-    _labels,
-    _meta_column,
-    _unique_users,
-    cohort_order,
+from argyle_nb.analysis._engine import (
+    check_min_users,
+    cohorts,
+    keyed,
+    outcomes,
+    require_key,
+    tally,
 )
+from argyle_nb.analysis._labels import key_sizes, labelled
+from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis._stats import add_share
-from argyle_nb.frames import metadata_keys, require_columns
+from argyle_nb.dataset import Dataset
+from argyle_nb.envelope import loads_json
+from argyle_nb.errors import ArgyleValueError
+from argyle_nb.frames import require_columns, users_frame
 
 #: Above this share of distinct values per user, a key is an id, not a cohort.
 ID_LIKE_SHARE: Final = 0.5
@@ -28,7 +32,9 @@ MANY_VALUES: Final = 20
 MOSTLY_MISSING_SHARE: Final = 0.05
 
 
-def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> pd.DataFrame:
+def metadata_key_summary(
+    users: pd.DataFrame | Dataset, *, min_users: int = MIN_USERS
+) -> pd.DataFrame:
     """One row per metadata key: how many users carry it, its values, and whether it makes
     a good cohort.
 
@@ -38,7 +44,11 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
     single value, mostly missing (under 5% of users), or many values (over 20) whose
     groups are mostly under ``min_users``. (A key of a few values whose groups are all
     small is still a cohort: :func:`metadata_groups` flags its groups ``small``.) Good
-    keys come first, each part by users.
+    keys come first, each part by users. The keys are those
+    :func:`~argyle_nb.frames.users_frame` makes columns of: every leaf of the metadata
+    objects (nested objects dotted, arrays as values), ``meta`` for metadata that is not
+    an object, at most :data:`~argyle_nb.frames.MAX_META_COLUMNS` (those most users
+    carry). Takes a users frame or a dataset.
 
     Example:
         >>> from argyle_nb.frames import users_frame
@@ -48,16 +58,14 @@ def metadata_key_summary(users: pd.DataFrame, *, min_users: int = MIN_USERS) -> 
         >>> metadata_key_summary(users)[["users", "cohort", "reason"]].to_dict("records")
         [{'users': 1, 'cohort': 'poor', 'reason': 'a single value'}]
     """
-    require_columns(users, ["id"], by="metadata_key_summary", made_by="users_frame")
-    _check_min_users(min_users)
-    unique = _unique_users(users)
-    total = len(unique)
-    rows = []
-    for key in metadata_keys(unique):
-        labels = _labels(unique[_meta_column(unique, key)])
-        sizes = labels[labels != MISSING].value_counts()
-        median = float(sizes.median()) if len(sizes) else 0.0
-        rows.append(judge_key(key, int(sizes.sum()), len(sizes), median, total, min_users))
+    ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
+    check_min_users(min_users)
+    table = outcomes(ds)
+    (total,) = ds.sql(f"select count(*) from {table}").fetchall()[0]
+    rows = [
+        judge_key(key, present, values, median, int(total), min_users)
+        for key, _, present, values, median in key_sizes(ds, table)
+    ]
     return finish_key_summary(rows)
 
 
@@ -130,13 +138,12 @@ _GROUP_COLUMNS: Final = (
 
 
 def metadata_groups(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
-    key: str,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
+    key: str | None = None,
     *,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
-    outcomes: Outcomes | None = None,
 ) -> pd.DataFrame:
     """Per value of a metadata key: users, accounts and their connection health, with 95%
     Wilson intervals.
@@ -154,8 +161,8 @@ def metadata_groups(
     as :data:`MISSING`, :data:`OTHER` or :data:`REST` (quotes around it or not) is the
     cohort of that value in one more pair of quotes (``'"(missing)"'``): it never merges
     with the users without the key. Users with no accounts count as users; accounts of
-    users not in ``users`` are left out. A share of nothing (a cohort without accounts) is missing.
-    ``outcomes``: an :class:`Outcomes` of these same frames, to skip recomputing it.
+    users not in ``users`` are left out. A share of nothing (a cohort without accounts) is
+    missing. Takes ``(users, accounts, key)`` or ``(dataset, key)``.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -165,26 +172,20 @@ def metadata_groups(
         >>> metadata_groups(users, accounts_frame(b"[]"), "group").loc["A", "users"]
         np.int64(1)
     """
-    require_columns(users, ["id", "created_at"], by="metadata_groups", made_by="users_frame")
-    require_columns(accounts, _OUTCOME_NEEDS, by="metadata_groups", made_by="accounts_frame")
-    prepared = Prepared.of(
-        users, accounts, key, min_users=min_users, pool_small=pool_small, outcomes=outcomes
-    )
-    by_users = prepared.tally("connected", "users")
-    on_accounts = prepared.tally("connected", "accounts")
-    errors = prepared.tally("error", "accounts")
+    ds, key = keyed(users, accounts, key, by="metadata_groups")
+    table = tally(ds, key, min_users=min_users, pool_small=pool_small)
     counts = pd.DataFrame(
         {
-            "users": by_users["users"].to_numpy(),
-            "connected_users": by_users["successes"].to_numpy(),
-            "accounts": on_accounts["trials"].to_numpy(),
-            "connected_accounts": on_accounts["successes"].to_numpy(),
-            "error_accounts": errors["successes"].to_numpy(),
-            "small": by_users["small"].to_numpy(),
+            "users": table["users"].to_numpy(),
+            "connected_users": table["users_connected"].to_numpy(),
+            "accounts": table["accounts_with_account"].to_numpy(),
+            "connected_accounts": table["accounts_connected"].to_numpy(),
+            "error_accounts": table["accounts_error"].to_numpy(),
+            "small": table["small"].to_numpy(),
         },
-        index=pd.Index([str(g) for g in by_users.index], dtype="str", name=key),
+        index=table.index,
     )
-    return finish_groups(counts, _top_codes(prepared, accounts))
+    return finish_groups(counts, top_codes(ds, key, min_users=min_users, pool_small=pool_small))
 
 
 def finish_groups(counts: pd.DataFrame, top_codes: pd.Series[str]) -> pd.DataFrame:
@@ -212,19 +213,21 @@ def finish_groups(counts: pd.DataFrame, top_codes: pd.Series[str]) -> pd.DataFra
     return out.loc[cohort_order(out["users"])]
 
 
-def _top_codes(prepared: Prepared, accounts: pd.DataFrame) -> pd.Series[str]:
-    """The most frequent ``connection_error_code`` per cohort (ties by name)."""
-    codes = accounts.loc[prepared.per_account.index, "connection_error_code"]
-    present = codes.notna().to_numpy()
-    frame = pd.DataFrame(
-        {
-            "group": prepared.per_account["k0"].to_numpy()[present],
-            "code": codes.astype("str").to_numpy()[present],
-        }
-    )
-    if frame.empty:
+def top_codes(
+    ds: Dataset, key: str, *, min_users: int = MIN_USERS, pool_small: bool = False
+) -> pd.Series[str]:
+    """The most frequent ``connection_error_code`` per cohort of ``key`` (ties by name)."""
+    p = Params()
+    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
+    tally_ = ds.sql(
+        f"with {with_} select c.k0 as group, cast(a.connection_error_code as varchar) as code,"
+        " count(*) as n from cohorts c join accounts a on a.user = c.id"
+        " where a.connection_error_code is not null group by all",
+        params=p.values,
+    ).df()
+    if tally_.empty:
         return pd.Series(dtype="str")
-    return most_frequent_codes(frame.value_counts().reset_index(name="n"))
+    return most_frequent_codes(tally_)
 
 
 def most_frequent_codes(tally: pd.DataFrame) -> pd.Series[str]:
@@ -235,8 +238,12 @@ def most_frequent_codes(tally: pd.DataFrame) -> pd.Series[str]:
     return best.astype("str")
 
 
-def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
-    """The users of one group of :func:`metadata_groups` (use :data:`MISSING` for no key).
+def users_in_group(
+    users: pd.DataFrame | Dataset, key: str, group: str, *, limit: int | None = None
+) -> pd.DataFrame:
+    """The users of one group of :func:`metadata_groups` (use :data:`MISSING` for no
+    key) as a :func:`~argyle_nb.frames.users_frame`, the first ``limit`` of them in the
+    order they were listed (all: ``None``). Takes a users frame or a dataset.
 
     Example:
         >>> from argyle_nb.frames import users_frame
@@ -246,9 +253,35 @@ def users_in_group(users: pd.DataFrame, key: str, group: str) -> pd.DataFrame:
         >>> users_in_group(users, "meta", "A")["id"].tolist()
         ['0994b847-cc69-4d98-bc99-c5e65e762add']
     """
-    require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
-    labels = _labels(users[_meta_column(users, key)])
-    return users.loc[(labels == group).to_numpy()]
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ArgyleValueError(f"limit must be a whole number of users, not {limit!r}")
+    if isinstance(users, pd.DataFrame):
+        require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
+    ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
+    p = Params()
+    keep = "id, created_at, employers_connected, data_providers_connected, external_metadata, _seen"
+    once = "(select * from users qualify row_number() over (partition by id order by _seen) = 1)"
+    with_ = labelled(ds, key, once, p=p, keep=keep)
+    cap = "" if limit is None else f" limit {p(int(limit))}"
+    rows = ds.sql(
+        f"with {with_} select id, strftime(created_at at time zone 'UTC',"
+        " '%Y-%m-%dT%H:%M:%S.%fZ'), employers_connected, data_providers_connected,"
+        f" external_metadata from labelled where label = {p(str(group))} order by _seen{cap}",
+        params=p.values,
+    ).fetchall()
+    if not rows:
+        require_key(ds, [], key)
+    records = [
+        {
+            "id": uid,
+            "created_at": created,
+            "employers_connected": employers,
+            "data_providers_connected": providers,
+            "external_metadata": None if meta is None else loads_json(meta),
+        }
+        for uid, created, employers, providers, meta in rows
+    ]
+    return users_frame(records)
 
 
 def plot_metadata_groups(groups: pd.DataFrame, *, title: str | None = None) -> Any:

@@ -9,7 +9,9 @@ import pandas as pd
 
 from argyle_nb._html import escape, styled
 from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
-from argyle_nb.analysis._outcomes import Outcomes, Unit, cohort_counts, cohort_order, describe
+from argyle_nb.analysis._engine import check_metric, counts_of, keyed, tally
+from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
+from argyle_nb.dataset import Dataset
 from argyle_nb.analysis._stats import (
     Independence,
     add_share,
@@ -262,9 +264,9 @@ def _compare(
 
 
 def compare_cohorts(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
-    key: str,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
+    key: str | None = None,
     *,
     metric: str = "connected",
     unit: Unit = "users",
@@ -274,7 +276,6 @@ def compare_cohorts(
     min_users: int = MIN_USERS,
     pool_small: bool = False,
     alpha: float = 0.05,
-    outcomes: Outcomes | None = None,
 ) -> CohortComparison:
     """Each cohort of a metadata key against a baseline: the difference and how sure it is.
 
@@ -292,8 +293,9 @@ def compare_cohorts(
     compared, and ``differs``. ``overall`` is a
     chi-square test of independence across every cohort. Cohorts under ``min_users``
     users are flagged ``small`` (or pooled into :data:`OTHER` with ``pool_small``);
-    users without the key are the cohort :data:`MISSING`. ``outcomes``: an
-    :class:`Outcomes` of these same frames, to skip recomputing it.
+    users without the key are the cohort :data:`MISSING`. Takes ``(users, accounts,
+    key)`` or ``(dataset, key)``: ``compare_cohorts(ds, key, metric="error",
+    unit="accounts")``.
 
     Example:
         >>> from argyle_nb import connect                                 # doctest: +SKIP
@@ -304,17 +306,9 @@ def compare_cohorts(
         ['background_check']
         >>> print(result)                                                 # doctest: +SKIP
     """
-    counts = cohort_counts(
-        users,
-        accounts,
-        key,
-        metric=metric,
-        unit=unit,
-        availability=availability,
-        min_users=min_users,
-        pool_small=pool_small,
-        outcomes=outcomes,
-    )
+    ds, key = keyed(users, accounts, key, availability, by="compare_cohorts")
+    check_metric(metric, unit, ds)
+    counts = counts_of(tally(ds, key, min_users=min_users, pool_small=pool_small), metric, unit)
     what = describe(metric, unit)
     what = what[:1].upper() + what[1:]
     return _compare(

@@ -249,10 +249,24 @@ def tally(
          and c[:2] != "k1"},
         index=index,
     )
-    if not (out.index.get_level_values(0) != MISSING).any() and len(out):
-        raise ArgyleKeyError(f"no user has the metadata key {names[0]!r}")
+    for level, name in enumerate(names):
+        require_key(ds, out.index.get_level_values(level), name)
     out["small"] = (out["users"] < min_users).to_numpy()
     return out
+
+
+def require_key(ds: Dataset, labels: Any, key: str) -> None:
+    """Refuse a key no user has (no label but :data:`MISSING`, and not among the keys
+    of the users: a typo, most likely), naming the keys there are."""
+    if any(label != MISSING for label in labels):
+        return
+    from argyle_nb.analysis._labels import key_sizes
+
+    known = {k for k, *_ in key_sizes(ds, "users")} | set(ds.meta_keys)
+    bare = key if key == "meta" or not key.startswith("meta.") else key.removeprefix("meta.")
+    if bare not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ArgyleKeyError(f"no metadata key {key!r} among the users (keys: {listed})")
 
 
 def counts_of(table: pd.DataFrame, metric: str, unit: str) -> pd.DataFrame:

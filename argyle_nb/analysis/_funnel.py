@@ -8,8 +8,12 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb.analysis._common import MIN_USERS
-from argyle_nb.analysis._outcomes import Prepared, cohort_order
+from argyle_nb._sql import Params
+from argyle_nb.analysis._engine import check_metric, cohorts, require_key
+from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis._stats import add_share
+from argyle_nb.dataset import Dataset
+from argyle_nb.errors import ArgyleTypeError
 from argyle_nb.frames import require_columns
 
 #: The funnel's steps: (name, outcome of :func:`user_outcomes`); each needs the one before.
@@ -21,12 +25,20 @@ FUNNEL_STEPS: Final = (
     ("fully synced", "fully_synced"),
 )
 
+#: The column of the engine's outcomes each step counts.
+_COLUMN: Final = {
+    "with_account": "accounts",
+    "ever_connected": "ever_connected",
+    "connected": "connected",
+    "fully_synced": "fully_synced",
+}
+
 
 def cohort_funnel(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
-    availability: pd.DataFrame,
-    key: str,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
+    availability: pd.DataFrame | None = None,
+    key: str | None = None,
     *,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
@@ -51,26 +63,38 @@ def cohort_funnel(
         >>> funnel.loc["A"]["users"].tolist()
         [1, 0, 0, 0, 0]
     """  # noqa: E501
-    require_columns(users, ["id"], by="cohort_funnel", made_by="users_frame")
-    prepared = Prepared.of(
-        users, accounts, key, availability=availability, min_users=min_users, pool_small=pool_small
-    )
-    outcomes, labels = prepared.outcomes, prepared.by_user["k0"]
-    reached = pd.Series(True, index=outcomes.index)
-    per_step = {}
+    if isinstance(users, Dataset):
+        if not isinstance(accounts, str) or availability is not None or key is not None:
+            raise ArgyleTypeError("cohort_funnel takes (dataset, key)")
+        ds, key = users, accounts
+    else:
+        if not isinstance(accounts, pd.DataFrame) or availability is None or key is None:
+            raise ArgyleTypeError("cohort_funnel takes (users, accounts, availability, key)")
+        ds = Dataset.from_frames(users, accounts, availability)
+    check_metric("fully_synced", "users", ds)
+    # A user reaches a step when they reach every step before it.
+    p = Params()
+    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
+    reached, conditions = [], []
     for step, outcome in FUNNEL_STEPS:
         if outcome is not None:
-            reached = reached & outcomes[outcome]
-        per_step[step] = reached.groupby(labels.to_numpy()).sum()
-    sizes = labels.value_counts()
+            conditions.append(f"{_COLUMN[outcome]} > 0")
+        where = " and ".join(conditions) or "true"
+        reached.append(f"count(*) filter (where {where})")
+    frame = ds.sql(
+        f"with {with_} select k0, {', '.join(reached)} from cohorts group by k0", params=p.values
+    ).fetchall()
+    per_group = {str(row[0]): [int(n) for n in row[1:]] for row in frame}
+    require_key(ds, list(per_group), key)
+    sizes = pd.Series({g: counts[0] for g, counts in per_group.items()}, dtype="int64")
     order = cohort_order(sizes)
     steps = [s for s, _ in FUNNEL_STEPS]
     index = pd.MultiIndex.from_product(
         [pd.Index(order, dtype="str"), pd.Index(steps, dtype="str")], names=[key, "step"]
     )
-    counts = np.array(
-        [[int(per_step[s].get(g, 0)) for s in steps] for g in order], dtype="int64"
-    ).reshape(len(order), len(steps))
+    counts = np.array([per_group[g] for g in order], dtype="int64").reshape(
+        len(order), len(steps)
+    )
     previous = np.concatenate([np.zeros((len(order), 1), "int64"), counts[:, :-1]], axis=1)
     cohort = np.repeat(counts[:, :1], len(steps), axis=1)
     out = pd.DataFrame(

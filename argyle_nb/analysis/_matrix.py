@@ -7,19 +7,21 @@ from typing import Any, cast
 import pandas as pd
 
 from argyle_nb.analysis._common import MIN_USERS
-from argyle_nb.analysis._outcomes import Unit, cohort_counts, cohort_order, describe
+from argyle_nb.analysis._engine import check_metric, counts_of, dataset_of, tally
+from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
+from argyle_nb.dataset import Dataset
 from argyle_nb.analysis._stats import add_share
-from argyle_nb.errors import ArgyleValueError
+from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 
 #: The measures of every cell of :func:`cohort_matrix`, in order.
 MATRIX_MEASURES = ("share", "low", "high", "users", "trials")
 
 
 def cohort_matrix(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
     rows: str,
-    columns: str,
+    columns: str | None = None,
     *,
     metric: str = "connected",
     unit: Unit = "users",
@@ -36,28 +38,31 @@ def cohort_matrix(
     no accounts).
     ``matrix["share"]`` is the table to read; ``matrix["users"] < min_users`` shows
     the cells too small to trust. ``attrs["description"]`` says what the share is.
+    Takes ``(users, accounts, rows, columns)`` or ``(dataset, rows, columns)``.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
         ...      "external_metadata": {"group": "A", "region": "west"}}])
-        >>> cohort_matrix(users, accounts_frame(b"[]"), "group", "region")["users"]
+        >>> cohort_matrix(users, accounts_frame(b"[]"), "group", "region")["users"]  # doctest: +NORMALIZE_WHITESPACE
         region  west
         group
         A          1
     """
+    if isinstance(users, Dataset):
+        if not isinstance(accounts, str) or columns is not None:
+            raise ArgyleTypeError("cohort_matrix takes (dataset, rows, columns)")
+        ds = dataset_of(users, availability=availability, by="cohort_matrix")
+        rows, columns = accounts, rows
+    else:
+        if isinstance(accounts, str) or columns is None:
+            raise ArgyleTypeError("cohort_matrix takes (users, accounts, rows, columns)")
+        ds = dataset_of(users, accounts, availability, by="cohort_matrix")
     if rows == columns:
         raise ArgyleValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
-    counts = cohort_counts(
-        users,
-        accounts,
-        [rows, columns],
-        metric=metric,
-        unit=unit,
-        availability=availability,
-        min_users=min_users,
-    )
+    check_metric(metric, unit, ds)
+    counts = counts_of(tally(ds, [rows, columns], min_users=min_users), metric, unit)
     if counts.empty:
         # A MultiIndex of columns cannot hold an empty level: say so rather than return
         # a frame whose matrix["share"] fails.

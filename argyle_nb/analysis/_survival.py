@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb.analysis._common import MIN_USERS, _utc
-from argyle_nb.analysis._outcomes import Prepared, cohort_order
+from argyle_nb._sql import Params
+from argyle_nb.analysis._engine import cohorts, keyed, require_key
+from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
+from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import require_columns
 
@@ -24,55 +27,51 @@ from argyle_nb.frames import require_columns
 DEFAULT_DAYS = (1, 7, 30)
 
 
-def _as_of(
-    users: pd.DataFrame, accounts: pd.DataFrame, as_of: datetime | str | None
-) -> pd.Timestamp:
+def _as_of(ds: Dataset, as_of: datetime | str | None) -> pd.Timestamp:
+    """``as_of`` as UTC, or the latest timestamp in the data."""
     if as_of is not None:
         return _utc(as_of)
-    moments = [users["created_at"].max()]
-    moments += [accounts[c].max() for c in ("created_at", "updated_at") if c in accounts.columns]
-    known = [m for m in moments if m is not None and not pd.isna(m)]
-    if not known:
+    have = set(ds.columns("accounts"))
+    moments = ["(select max(created_at) from users)"]
+    moments += [f"(select max({c}) from accounts)" for c in ("created_at", "updated_at") if c in have]
+    (latest,) = ds.sql(f"select greatest({', '.join(moments)})").fetchall()[0]
+    if latest is None:
         raise ArgyleValueError("no timestamps in the data: give as_of")
-    return _utc(max(known))
-
-
-def _durations(outcomes: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
-    """Per user of :func:`user_outcomes`: ``days`` waited, ``connected`` (the event);
-    censored at ``now``."""
-    created = outcomes["created_at"]
-    end = outcomes["first_connected_at"].where(outcomes["first_connected_at"].notna(), now)
-    days = pd.Series((end - created).dt.total_seconds() / 86_400.0, index=outcomes.index)
-    out = pd.DataFrame(
-        {"days": days.clip(lower=0.0), "connected": outcomes["first_connected_at"].notna()},
-        index=outcomes.index,
-    )
-    # A user without a sign-up time cannot be placed on the clock.
-    return out[created.notna().to_numpy()]
+    return _utc(latest)
 
 
 def _fits(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
+    ds: Dataset,
     key: str,
     as_of: datetime | str | None,
     min_users: int,
     pool_small: bool,
 ) -> tuple[dict[str, KaplanMeier], pd.Series[Any], pd.Series[Any]]:
-    require_columns(users, ["id", "created_at"], by="time_to_connect", made_by="users_frame")
-    prepared = Prepared.of(users, accounts, key, min_users=min_users, pool_small=pool_small)
-    labels = prepared.by_user["k0"]
-    waits = _durations(prepared.outcomes, _as_of(users, accounts, as_of))
-    cohort = labels[waits.index]
+    """Per cohort: its Kaplan–Meier fit of the days from sign-up to the first connected
+    account (censored at ``as_of``), its users and its users who connected."""
+    now = _as_of(ds, as_of)
+    p = Params()
+    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
+    # A user without a sign-up time cannot be placed on the clock: counted, not timed.
+    frame = ds.sql(
+        f"with {with_} select k0, created_at is not null as timed,"
+        " first_connected_at is not null as connected, greatest(epoch(coalesce("
+        f"first_connected_at, {p(now.to_pydatetime())}::timestamptz) - created_at) / 86400.0,"
+        " 0.0) as days from cohorts",
+        params=p.values,
+    ).df()
+    labels = frame["k0"].astype("str")
     sizes = labels.value_counts()
-    fits = {
-        str(g): kaplan_meier(
-            waits["days"].to_numpy()[(cohort == g).to_numpy()],
-            waits["connected"].to_numpy()[(cohort == g).to_numpy()],
-        )
-        for g in cohort_order(sizes)
-    }
-    connected = waits.groupby(cohort.to_numpy())["connected"].sum()
+    require_key(ds, list(sizes.index), key)
+    timed = frame["timed"].to_numpy(bool)
+    days = frame["days"].to_numpy("float64")
+    events = frame["connected"].to_numpy(bool)
+    codes = labels.to_numpy(object)
+    fits = {}
+    for group in cohort_order(sizes):
+        mine = timed & (codes == group)
+        fits[str(group)] = kaplan_meier(days[mine], events[mine])
+    connected = pd.Series(events[timed]).groupby(codes[timed]).sum()
     return fits, sizes, connected
 
 
@@ -90,9 +89,9 @@ def _horizons(days: Sequence[float] | float) -> list[float]:
 
 
 def time_to_connect(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
-    key: str,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
+    key: str | None = None,
     *,
     days: Sequence[float] | float = DEFAULT_DAYS,
     as_of: datetime | str | None = None,
@@ -109,7 +108,8 @@ def time_to_connect(
     ``d`` in ``days`` the share connected within it, ``within_<d>d`` with
     ``within_<d>d_low``/``_high``, and ``small``. ``note`` says why a figure is missing
     (fewer than half connected; not followed that long; an open upper bound; too few
-    distinct waits for an interval).
+    distinct waits for an interval). Takes ``(users, accounts, key)`` or ``(dataset,
+    key)``.
 
     Example:
         >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -124,7 +124,8 @@ def time_to_connect(
         (1, 2.0)
     """
     horizons = _horizons(days)
-    fits, sizes, connected = _fits(users, accounts, key, as_of, min_users, pool_small)
+    ds, key = keyed(users, accounts, key, by="time_to_connect")
+    fits, sizes, connected = _fits(ds, key, as_of, min_users, pool_small)
     rows: list[dict[str, Any]] = []
     for group, fit in fits.items():
         median, low, high, note = fit.median()
@@ -160,9 +161,9 @@ def time_to_connect(
 
 
 def time_to_connect_curves(
-    users: pd.DataFrame,
-    accounts: pd.DataFrame,
-    key: str,
+    users: pd.DataFrame | Dataset,
+    accounts: pd.DataFrame | str,
+    key: str | None = None,
     *,
     as_of: datetime | str | None = None,
     min_users: int = MIN_USERS,
@@ -174,7 +175,8 @@ def time_to_connect_curves(
     its pointwise interval ``connected_low``/``connected_high``, and ``at_risk`` (users
     still waiting just before). The last row of a cohort is the longest wait observed.
     """
-    fits, _, _ = _fits(users, accounts, key, as_of, min_users, pool_small)
+    ds, key = keyed(users, accounts, key, by="time_to_connect_curves")
+    fits, _, _ = _fits(ds, key, as_of, min_users, pool_small)
     parts = []
     for group, fit in fits.items():
         days = np.concatenate([[0.0], fit.times, [fit.followed]])

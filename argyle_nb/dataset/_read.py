@@ -52,6 +52,8 @@ class Dataset:
     db: Any
     #: The selections (:meth:`restricted`): table -> its conditions and their values.
     where: dict[str, list[tuple[str, dict[str, Any]]]]
+    #: The metadata keys the users frame has columns of (over frames; none for an export).
+    meta_keys: tuple[str, ...] = ()
     _pin: Lock | None
     _frames: dict[str, pd.DataFrame]
 
@@ -131,6 +133,9 @@ class Dataset:
         out.where = {}
         out._frames = {}
         if users is not None:
+            from argyle_nb.frames import metadata_keys
+
+            out.meta_keys = tuple(metadata_keys(users))
             base = [c for c in users.columns if not str(c).startswith("meta")]
             # _seen: the order of the rows (the first of a user seen twice wins)
             out._frames["users"] = users[base].assign(_seen=np.arange(len(users), dtype="int64"))
@@ -211,7 +216,7 @@ class Dataset:
         out = object.__new__(Dataset)
         out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
         out._pin = self._pin  # the version stays while a selection of it lives
-        out._frames = self._frames
+        out._frames, out.meta_keys = self._frames, self.meta_keys
         out.db = self.db.cursor()
         out._attach()
         out.where = {name: list(conditions) for name, conditions in self.where.items()}

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from argyle_nb import analysis, frames
+from argyle_nb.dataset import Dataset
 from argyle_nb.models import CONNECTION_ERROR_MESSAGES, CONNECTION_STATUSES, RESOURCES
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -329,28 +330,18 @@ def test_every_share_has_its_interval(
     assert ((codes["low"] <= codes["share"]) & (codes["share"] <= codes["high"])).all()
 
 
-def test_outcomes_computed_once_serve_every_key_and_only_their_frames(
+def test_a_dataset_of_frames_counts_outcomes_once_for_every_key(
     built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
 ) -> None:
+    # What an explorer does: one dataset over the frames, many keys, metrics and units.
     users_df, accounts_df, availability_df = built
-    outcomes = analysis.Outcomes.of(users_df, accounts_df)
-    assert outcomes.users_count == users_df["id"].nunique()
-    for key in ("customer group", "region"):
-        fresh = analysis.compare_cohorts(users_df, accounts_df, key)
-        reused = analysis.compare_cohorts(users_df, accounts_df, key, outcomes=outcomes)
-        pd.testing.assert_frame_equal(reused.table, fresh.table)
-        pd.testing.assert_frame_equal(
-            analysis.metadata_groups(users_df, accounts_df, key, outcomes=outcomes),
-            analysis.metadata_groups(users_df, accounts_df, key),
-        )
-    with pytest.raises(ValueError, match="other users or accounts"):
-        analysis.compare_cohorts(users_df.copy(), accounts_df, "region", outcomes=outcomes)
-    with pytest.raises(ValueError, match="without this availability frame"):
-        analysis.compare_cohorts(
-            users_df,
-            accounts_df,
-            "region",
-            metric="fully_synced",
-            availability=availability_df,
-            outcomes=outcomes,
-        )
+    ds = Dataset.from_frames(users_df, accounts_df, availability_df)
+    for key in ("customer group", "region", "customer group"):
+        for metric, unit in (("connected", "users"), ("error", "accounts")):
+            reused = analysis.compare_cohorts(ds, key, metric=metric, unit=unit)
+            fresh = analysis.compare_cohorts(users_df, accounts_df, key, metric=metric, unit=unit)
+            pd.testing.assert_frame_equal(reused.table, fresh.table)
+    tables = ds.sql("select count(*) from duckdb_tables() where temporary").fetchall()[0][0]
+    assert tables == 1  # the users' outcomes, counted once
+    with pytest.raises(TypeError, match=r"takes \(dataset, key\)"):
+        analysis.metadata_groups(ds, accounts_df, "region")  # type: ignore[arg-type]

@@ -19,6 +19,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
+
+from argyle_nb.errors import ArgyleKeyError
 import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -192,7 +194,7 @@ BY_KEY: dict[str, Analysis] = {
 @pytest.mark.parametrize("name", list(BY_KEY))
 def test_empty_frames_name_the_unknown_key(name: str) -> None:
     # users_frame(b"[]") has no metadata columns: no key is known, and the error says so.
-    with pytest.raises(MissingColumnsError) as excinfo:
+    with pytest.raises(ArgyleKeyError) as excinfo:
         BY_KEY[name](empty(), "group")
     assert isinstance(excinfo.value, KeyError)
     assert "'group'" in message(excinfo)
@@ -222,7 +224,7 @@ UNKNOWN_KEY: dict[str, Analysis] = {
 
 @pytest.mark.parametrize("name", list(UNKNOWN_KEY))
 def test_a_key_nobody_has_names_it_and_the_known_keys(name: str) -> None:
-    with pytest.raises(MissingColumnsError) as excinfo:
+    with pytest.raises(ArgyleKeyError) as excinfo:
         UNKNOWN_KEY[name](edge(), "nobody")
     assert isinstance(excinfo.value, KeyError)
     assert "'nobody'" in message(excinfo)
