@@ -10,6 +10,7 @@ from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, MISSING
 from argyle_nb.analysis._engine import (
     check_min_users,
+    codes,
     cohorts,
     keyed,
     outcomes,
@@ -220,9 +221,8 @@ def top_codes(
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
     tally_ = ds.sql(
-        f"with {with_} select c.k0 as group, cast(a.connection_error_code as varchar) as code,"
-        " count(*) as n from cohorts c join accounts a on a.user = c.id"
-        " where a.connection_error_code is not null group by all",
+        f"with {with_} select c.k0 as group, e.code, sum(e.n) as n from cohorts c"
+        f" join {codes(ds)} e on e.user = c.id group by all",
         params=p.values,
     ).df()
     if tally_.empty:

@@ -308,7 +308,17 @@ def compare_cohorts(
     """
     ds, key = keyed(users, accounts, key, availability, by="compare_cohorts")
     check_metric(metric, unit, ds)
-    counts = counts_of(tally(ds, key, min_users=min_users, pool_small=pool_small), metric, unit)
+    counts = counts_of(
+        tally(
+            ds,
+            key,
+            min_users=min_users,
+            pool_small=pool_small,
+            with_synced=metric == "fully_synced",
+        ),
+        metric,
+        unit,
+    )
     what = describe(metric, unit)
     what = what[:1].upper() + what[1:]
     return _compare(

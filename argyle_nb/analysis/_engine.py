@@ -59,9 +59,7 @@ def dataset_of(
             )
         return data
     if not isinstance(data, pd.DataFrame):
-        raise ArgyleTypeError(
-            f"{by} takes frames or a Dataset, not {type(data).__name__}"
-        )
+        raise ArgyleTypeError(f"{by} takes frames or a Dataset, not {type(data).__name__}")
     if accounts is None:
         raise ArgyleTypeError(f"{by} needs the accounts frame beside the users frame")
     if not isinstance(accounts, pd.DataFrame):
@@ -96,7 +94,9 @@ def accounts_dataset(data: pd.DataFrame | Dataset, *, by: str) -> Dataset:
     if isinstance(data, Dataset):
         return data
     if not isinstance(data, pd.DataFrame):
-        raise ArgyleTypeError(f"{by} takes an accounts frame or a Dataset, not {type(data).__name__}")
+        raise ArgyleTypeError(
+            f"{by} takes an accounts frame or a Dataset, not {type(data).__name__}"
+        )
     return Dataset.from_frames(None, data)
 
 
@@ -105,43 +105,88 @@ def check_min_users(min_users: int) -> None:
         raise ArgyleValueError(f"min_users must be a positive whole number, not {min_users!r}")
 
 
+def _made(ds: Dataset, name: str) -> bool:
+    """Whether this dataset's cursor already holds the temporary table ``name``."""
+    found = ds.sql(
+        "select count(*) from duckdb_tables() where table_name = $name and temporary",
+        params={"name": name},
+    ).fetchall()[0][0]
+    return bool(found)
+
+
 def outcomes(ds: Dataset) -> str:
     """The name of the table of what every user of ``ds`` did, made at the first call on
     this dataset (a temporary table of its cursor): one row per user (``id``,
     ``created_at``, ``external_metadata``), how many of their accounts exist
-    (``accounts``), ever connected, are connected, are fully synced and are in error, and
-    ``first_connected_at``."""
+    (``accounts``), ever connected, are connected and are in error, and
+    ``first_connected_at``. (Fully synced accounts: :func:`synced`.)"""
     name = "_outcomes"
-    if ds.sql(
-        "select count(*) from duckdb_tables() where table_name = $name and temporary",
-        params={"name": name},
-    ).fetchall()[0][0]:
+    if _made(ds, name):
         return name
-    synced = (
-        "sync as (select account, bool_and(status = 'synced') as synced from availability"
-        " where status is not null group by account),"
-    )
-    per_account = (
-        "acc as (select a.user, cast(a.connection_status as varchar) = 'connected' as connected,"
-        " cast(a.connection_status as varchar) = 'error' as error, coalesce(a.was_connected,"
-        " false) or cast(a.connection_status as varchar) = 'connected' as ever,"
-        " cast(a.connection_status as varchar) = 'connected' and coalesce(s.synced, false)"
-        " as fully_synced, a.created_at from accounts a left join sync s on s.account = a.id),"
-    )
+    status = "cast(connection_status as varchar)"
     per_user = (
-        "per as (select user, count(*) as accounts, count(*) filter (where ever)"
-        " as ever_connected, count(*) filter (where connected) as connected,"
-        " count(*) filter (where fully_synced) as fully_synced,"
-        " count(*) filter (where error) as error,"
-        " min(created_at) filter (where ever) as first_connected_at from acc group by user)"
+        f"per as (select user, count(*) as accounts, count(*) filter (where {status} ="
+        f" 'connected' or coalesce(was_connected, false)) as ever_connected,"
+        f" count(*) filter (where {status} = 'connected') as connected,"
+        f" count(*) filter (where {status} = 'error') as error,"
+        f" min(created_at) filter (where {status} = 'connected' or coalesce(was_connected,"
+        " false)) as first_connected_at from accounts group by user)"
     )
     ds.db.execute(
-        f"create temp table {name} as with {first_users(ds)}, {synced} {per_account}"
-        f" {per_user} select u.id, u.created_at, u.external_metadata,"
+        f"create temp table {name} as with {first_users(ds)}, {per_user}"
+        " select u.id, u.created_at, u.external_metadata,"
         " coalesce(p.accounts, 0) as accounts, coalesce(p.ever_connected, 0) as ever_connected,"
-        " coalesce(p.connected, 0) as connected, coalesce(p.fully_synced, 0) as fully_synced,"
-        " coalesce(p.error, 0) as error, p.first_connected_at"
-        " from first u left join per p on p.user = u.id"
+        " coalesce(p.connected, 0) as connected, coalesce(p.error, 0) as error,"
+        " p.first_connected_at from first u left join per p on p.user = u.id"
+    )
+    return name
+
+
+def synced(ds: Dataset) -> str:
+    """The name of the table of each user's fully synced accounts (``user``,
+    ``fully_synced``: connected, with every present resource ``synced``, at least one),
+    made at the first call on this dataset; users without any are not in it."""
+    name = "_synced"
+    if _made(ds, name):
+        return name
+    ds.db.execute(
+        f"create temp table {name} as with sync as (select account from availability"
+        " where status is not null group by account"
+        " having bool_and(cast(status as varchar) = 'synced'))"
+        " select a.user, count(*) as fully_synced from accounts a semi join sync s"
+        " on s.account = a.id where cast(a.connection_status as varchar) = 'connected'"
+        " group by a.user"
+    )
+    return name
+
+
+def labels(ds: Dataset, key: str) -> str:
+    """The name of the table of every user's cohort ``label`` of ``key`` (``id``,
+    ``label``), made at the first call for this key on this dataset."""
+    import hashlib
+
+    name = "_label_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    if _made(ds, name):
+        return name
+    p = Params()
+    ds.db.execute(
+        f"create temp table {name} as with {labelled(ds, key, outcomes(ds), p=p)}"
+        " select id, label from labelled",
+        parameters=p.values,
+    )
+    return name
+
+
+def codes(ds: Dataset) -> str:
+    """The name of the table of each user's accounts per error code (``user``, ``code``,
+    ``n``), made at the first call on this dataset."""
+    name = "_codes"
+    if _made(ds, name):
+        return name
+    ds.db.execute(
+        f"create temp table {name} as select user, cast(connection_error_code as varchar)"
+        " as code, count(*) as n from accounts where connection_error_code is not null"
+        " group by all"
     )
     return name
 
@@ -180,34 +225,37 @@ def cohorts(
     *,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
+    with_synced: bool = False,
     p: Params,
 ) -> str:
-    """SQL ``with`` parts ending in ``cohorts``: every user's outcomes (:func:`outcomes`)
-    and their cohort of each key (``k0``, ``k1``); users without a key in
-    :data:`MISSING`; with ``pool_small``, the users of cohorts under ``min_users`` users
-    (but MISSING) in :data:`OTHER`."""
+    """SQL ``with`` part ``cohorts``: every user's outcomes (:func:`outcomes`, and
+    ``fully_synced`` from :func:`synced` with ``with_synced``) and their cohort of each
+    key (``k0``, ``k1``); users without a key in :data:`MISSING`; with ``pool_small``,
+    the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`."""
     names = [keys] if isinstance(keys, str) else list(keys)
     if not 1 <= len(names) <= 2:
         raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
     check_min_users(min_users)
     table = outcomes(ds)
-    parts = []
-    for i, key in enumerate(names):
-        parts.append(labelled(ds, key, table, p=p, name=f"l{i}"))
+    tables = [labels(ds, key) for key in names]
+    ks = [f"k{i}" for i in range(len(names))]
     selects = ", ".join(f"l{i}.label as k{i}" for i in range(len(names)))
-    joins = "".join(f" join l{i} using (id)" for i in range(1, len(names)))
-    out = ", ".join(parts) + f", raw_cohorts as (select o.*, {selects} from {table} o"
-    out += " join l0 using (id)" + joins + ")"
+    joins = "".join(f" join {t} l{i} on l{i}.id = o.id" for i, t in enumerate(tables))
+    extra = ""
+    if with_synced:
+        extra = ", coalesce(s.fully_synced, 0) as fully_synced"
+        joins += f" left join {synced(ds)} s on s.user = o.id"
+    raw = f"select o.*{extra}, {selects} from {table} o{joins}"
     if not pool_small:
-        return out + ", cohorts as (select * from raw_cohorts)"
+        return f"cohorts as ({raw})"
     pooled = ", ".join(
-        f"case when k{i} != {p(MISSING)} and count(*) over (partition by k{i})"
-        f" < {p(int(min_users))} then {p(OTHER)} else k{i} end as k{i}"
-        for i in range(len(names))
+        f"case when {k} != {p(MISSING)} and count(*) over (partition by {k})"
+        f" < {p(int(min_users))} then {p(OTHER)} else {k} end as {k}"
+        for k in ks
     )
-    return out + (
-        f", cohorts as (select * exclude ({', '.join(f'k{i}' for i in range(len(names)))}),"
-        f" {pooled} from raw_cohorts)"
+    return (
+        f"raw_cohorts as ({raw}), cohorts as (select * exclude ({', '.join(ks)}), {pooled}"
+        " from raw_cohorts)"
     )
 
 
@@ -217,23 +265,27 @@ def tally(
     *,
     min_users: int = MIN_USERS,
     pool_small: bool = False,
+    with_synced: bool = False,
 ) -> pd.DataFrame:
     """Per cohort of one key (or pair of cohorts of two): ``users``, and per metric of
     :data:`~argyle_nb.analysis.METRICS` the users with it (``users_<metric>``) and the
     accounts with it (``accounts_<metric>``; ``accounts_with_account`` is every account),
-    then ``small``. Indexed by the cohorts (named by the keys), in no order."""
+    then ``small``. ``fully_synced`` only ``with_synced``. Indexed by the cohorts (named
+    by the keys), in no order."""
     names = [keys] if isinstance(keys, str) else list(keys)
     p = Params()
-    with_ = cohorts(ds, names, min_users=min_users, pool_small=pool_small, p=p)
+    with_ = cohorts(
+        ds, names, min_users=min_users, pool_small=pool_small, with_synced=with_synced, p=p
+    )
     groups = ", ".join(f"k{i}" for i in range(len(names)))
     counts = ", ".join(
         f"count(*) filter (where {column} > 0) as users_{metric},"
         f" sum({column}) as accounts_{metric}"
         for metric, column in _METRIC_COLUMNS.items()
+        if with_synced or metric != "fully_synced"
     )
     frame = ds.sql(
-        f"with {with_} select {groups}, count(*) as users, {counts} from cohorts"
-        f" group by {groups}",
+        f"with {with_} select {groups}, count(*) as users, {counts} from cohorts group by {groups}",
         params=p.values,
     ).df()
     if len(names) == 1:
@@ -245,8 +297,7 @@ def tally(
             names=names,
         )
     out = pd.DataFrame(
-        {c: frame[c].fillna(0).to_numpy("int64") for c in frame.columns if c[:2] != "k0"
-         and c[:2] != "k1"},
+        {c: frame[c].fillna(0).to_numpy("int64") for c in frame.columns if c not in ("k0", "k1")},
         index=index,
     )
     for level, name in enumerate(names):
@@ -255,10 +306,10 @@ def tally(
     return out
 
 
-def require_key(ds: Dataset, labels: Any, key: str) -> None:
-    """Refuse a key no user has (no label but :data:`MISSING`, and not among the keys
-    of the users: a typo, most likely), naming the keys there are."""
-    if any(label != MISSING for label in labels):
+def require_key(ds: Dataset, found: Any, key: str) -> None:
+    """Refuse a key no user has (no label but :data:`MISSING` ``found``, and not among
+    the keys of the users: a typo, most likely), naming the keys there are."""
+    if any(label != MISSING for label in found):
         return
     from argyle_nb.analysis._labels import key_sizes
 

@@ -74,7 +74,7 @@ def cohort_funnel(
     check_metric("fully_synced", "users", ds)
     # A user reaches a step when they reach every step before it.
     p = Params()
-    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
+    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, with_synced=True, p=p)
     reached, conditions = [], []
     for step, outcome in FUNNEL_STEPS:
         if outcome is not None:
@@ -92,9 +92,7 @@ def cohort_funnel(
     index = pd.MultiIndex.from_product(
         [pd.Index(order, dtype="str"), pd.Index(steps, dtype="str")], names=[key, "step"]
     )
-    counts = np.array([per_group[g] for g in order], dtype="int64").reshape(
-        len(order), len(steps)
-    )
+    counts = np.array([per_group[g] for g in order], dtype="int64").reshape(len(order), len(steps))
     previous = np.concatenate([np.zeros((len(order), 1), "int64"), counts[:, :-1]], axis=1)
     cohort = np.repeat(counts[:, :1], len(steps), axis=1)
     out = pd.DataFrame(

@@ -62,7 +62,11 @@ def cohort_matrix(
     if rows == columns:
         raise ArgyleValueError(f"rows and columns are the same key ({rows!r}): choose two keys")
     check_metric(metric, unit, ds)
-    counts = counts_of(tally(ds, [rows, columns], min_users=min_users), metric, unit)
+    counts = counts_of(
+        tally(ds, [rows, columns], min_users=min_users, with_synced=metric == "fully_synced"),
+        metric,
+        unit,
+    )
     if counts.empty:
         # A MultiIndex of columns cannot hold an empty level: say so rather than return
         # a frame whose matrix["share"] fails.

@@ -18,6 +18,7 @@ from argyle_nb.analysis._engine import (
     dataset_of,
     keyed,
     outcomes,
+    synced,
     tally,
 )
 from argyle_nb.dataset import Dataset
@@ -74,12 +75,24 @@ def user_outcomes(
         {'accounts': {'0994b847-cc69-4d98-bc99-c5e65e762add': 0}, 'connected': {'0994b847-cc69-4d98-bc99-c5e65e762add': False}}
     """  # noqa: E501
     ds = dataset_of(users, accounts, availability, by="user_outcomes")
-    flags = [m for m in METRICS if m != "with_account" and (m != "fully_synced" or ds.has_availability)]
+    flags = [
+        m for m in METRICS if m != "with_account" and (m != "fully_synced" or ds.has_availability)
+    ]
+    joined = f"{outcomes(ds)} o"
+    if ds.has_availability:
+        joined += f" left join {synced(ds)} s on s.user = o.id"
+    values = ", ".join(
+        "coalesce(s.fully_synced, 0) > 0 as fully_synced"
+        if m == "fully_synced"
+        else f"{m} > 0 as {m}"
+        for m in flags
+    )
     frame = ds.sql(
-        f"select id, created_at, accounts, {', '.join(f'{m} > 0 as {m}' for m in flags)},"
-        f" first_connected_at from {outcomes(ds)} order by id"
+        f"select id, created_at, accounts, {values}, first_connected_at from {joined} order by id"
     ).df()
-    out = pd.DataFrame(index=pd.Index(frame["id"].astype("str").to_numpy(), dtype="str", name="user"))
+    out = pd.DataFrame(
+        index=pd.Index(frame["id"].astype("str").to_numpy(), dtype="str", name="user")
+    )
     out["created_at"] = _utc_times(frame["created_at"])
     out["accounts"] = frame["accounts"].to_numpy("int64")
     out["with_account"] = out["accounts"].to_numpy() > 0
@@ -168,7 +181,14 @@ def cohort_counts(
         ds, _ = keyed(users, frames, "", availability, by="cohort_counts")
         names = keys if keys is not None else ""
     check_metric(metric, unit, ds)
-    return counts_of(tally(ds, names, min_users=min_users, pool_small=pool_small), metric, unit)
+    table = tally(
+        ds,
+        names,
+        min_users=min_users,
+        pool_small=pool_small,
+        with_synced=metric == "fully_synced",
+    )
+    return counts_of(table, metric, unit)
 
 
 def cohort_order(users_per_cohort: pd.Series[Any]) -> list[str]:

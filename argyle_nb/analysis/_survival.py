@@ -33,7 +33,9 @@ def _as_of(ds: Dataset, as_of: datetime | str | None) -> pd.Timestamp:
         return _utc(as_of)
     have = set(ds.columns("accounts"))
     moments = ["(select max(created_at) from users)"]
-    moments += [f"(select max({c}) from accounts)" for c in ("created_at", "updated_at") if c in have]
+    moments += [
+        f"(select max({c}) from accounts)" for c in ("created_at", "updated_at") if c in have
+    ]
     (latest,) = ds.sql(f"select greatest({', '.join(moments)})").fetchall()[0]
     if latest is None:
         raise ArgyleValueError("no timestamps in the data: give as_of")
