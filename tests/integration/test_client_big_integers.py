@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from argyle_nb import dataset
+from argyle_nb import analysis
 from argyle_nb.sandbox import Sandbox
 from tests.integration.clients import client_on
 
@@ -28,7 +28,7 @@ def test_big_integers_are_created_and_read_exactly(fresh_sandbox: Sandbox, tmp_p
         users = client.users_frame()
         with client.export(tmp_path / "portfolio") as ds:
             written = dict(ds.sql("select id, external_metadata from users").fetchall())
-            groups = dataset.metadata_groups(ds, "n", min_users=1)
+            groups = analysis.metadata_groups(ds, "n", min_users=1)
     frame = dict(zip(users["id"].astype("str"), users["meta.n"], strict=True))
     for user_id, n in made.items():  # int64 values as ints, the others as their exact text
         assert frame[user_id] == (n if -(2**63) <= n < 2**63 else str(n))

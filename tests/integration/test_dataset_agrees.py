@@ -111,12 +111,12 @@ def test_each_key_makes_the_same_cohorts_on_frames_and_dataset(
     sizes = {label: len(ids) for label, ids in expected.items()}
     frames = analysis.metadata_groups(found.users, found.accounts, key, min_users=1)
     assert frames["users"].to_dict() == sizes
-    on_dataset = dataset.metadata_groups(found.ds, key, min_users=1)
+    on_dataset = analysis.metadata_groups(found.ds, key, min_users=1)
     assert on_dataset["users"].to_dict() == sizes
     for label, ids in expected.items():
         members = analysis.users_in_group(found.users, key, label)
         assert set(members["id"].astype("str")) == ids, label
-        members = dataset.users_in_group(found.ds, key, label)
+        members = analysis.users_in_group(found.ds, key, label)
         assert set(members["id"].astype("str")) == ids, label
 
 
@@ -126,7 +126,7 @@ def test_the_key_summaries_offer_the_same_keys(made: tuple[Portfolio, Any]) -> N
         name for metadata in sent.values() for name, value in _leaves(metadata) if value is not None
     )
     frames = analysis.metadata_key_summary(found.users, min_users=1)
-    on_dataset = dataset.metadata_key_summary(found.ds, min_users=1)
+    on_dataset = analysis.metadata_key_summary(found.ds, min_users=1)
     assert set(KEYS) <= set(frames.index) == set(on_dataset.index) == set(carried)
     assert on_dataset["users"].to_dict() == frames["users"].to_dict() == dict(carried)
 
@@ -139,7 +139,7 @@ def test_a_real_missing_label_is_compared_as_a_cohort_of_its_own(
     real = {label: len(ids) for label, ids in expected.items() if label != analysis.MISSING}
     assert real['"(missing)"'] == 2 and real['""(missing)""'] == 2
     frames = analysis.compare_cohorts(found.users, found.accounts, "group", min_users=1)
-    on_dataset = dataset.compare_cohorts(found.ds, "group", min_users=1)
+    on_dataset = analysis.compare_cohorts(found.ds, "group", min_users=1)
     for comparison in (frames, on_dataset):
         assert comparison.baseline == "A"  # the largest; the users without: left out
         assert comparison.table["users"].to_dict() == {

@@ -50,7 +50,7 @@ def _equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
 @pytest.mark.parametrize("pool_small", [False, True])
 def test_cohorts(same: Portfolio, key: str, pool_small: bool) -> None:
     want = analysis.metadata_groups(same.users, same.accounts, key, pool_small=pool_small)
-    got = dataset.metadata_groups(same.ds, key, pool_small=pool_small)
+    got = analysis.metadata_groups(same.ds, key, pool_small=pool_small)
     _equal(got, want)
     assert got["users"].sum() == len(same.users)
 
@@ -86,9 +86,9 @@ def test_wrong_questions_are_refused(same: Portfolio) -> None:
     with pytest.raises(KeyError, match="no column 'nope'"):
         dataset.connection_status_distribution(same.ds, by="nope")
     with pytest.raises(dataset.DatasetError, match=r"no user .* has the metadata key 'nope'"):
-        dataset.metadata_groups(same.ds, "nope")
+        analysis.metadata_groups(same.ds, "nope")
     with pytest.raises(ValueError, match="min_users"):
-        dataset.metadata_groups(same.ds, "region", min_users=0)
+        analysis.metadata_groups(same.ds, "region", min_users=0)
 
 
 def _created_bounds(accounts: pd.DataFrame) -> tuple[str, pd.Timestamp]:
@@ -154,7 +154,7 @@ def test_top_error_codes(same: Portfolio, n: int | None) -> None:
 @pytest.mark.parametrize("min_users", [30, 400])
 def test_metadata_key_summary(same: Portfolio, min_users: int) -> None:
     want = analysis.metadata_key_summary(same.users, min_users=min_users)
-    got = dataset.metadata_key_summary(same.ds, min_users=min_users)
+    got = analysis.metadata_key_summary(same.ds, min_users=min_users)
     assert len(want) >= 5 and (want["cohort"] == "poor").any() and "meta" in want.index
     _equal(got, want)
 
@@ -170,7 +170,7 @@ def test_metadata_key_summary(same: Portfolio, min_users: int) -> None:
 )
 def test_compare_cohorts(same: Portfolio, key: str, options: dict[str, object]) -> None:
     want = analysis.compare_cohorts(same.users, same.accounts, key, **options)  # type: ignore[arg-type]
-    got = dataset.compare_cohorts(same.ds, key, **options)  # type: ignore[arg-type]
+    got = analysis.compare_cohorts(same.ds, key, **options)  # type: ignore[arg-type]
     _equal(got.table, want.table)
     assert got.summary() == want.summary()
     assert (got.overall.dof, got.overall.groups) == (want.overall.dof, want.overall.groups)
@@ -179,13 +179,13 @@ def test_compare_cohorts(same: Portfolio, key: str, options: dict[str, object]) 
     if options.get("unit", "users") == "users":
         # The users metadata_groups counted give the same comparison, counted once.
         pooled = {k: v for k, v in options.items() if k == "pool_small"}
-        groups = dataset.metadata_groups(same.ds, key, **pooled)  # type: ignore[arg-type]
-        again = dataset.compare_cohorts(same.ds, key, groups=groups, **options)  # type: ignore[arg-type]
+        groups = analysis.metadata_groups(same.ds, key, **pooled)  # type: ignore[arg-type]
+        again = analysis.compare_cohorts(same.ds, key, groups=groups, **options)  # type: ignore[arg-type]
         _equal(again.table, want.table)
         assert again.summary() == want.summary()
     else:
         with pytest.raises(ValueError, match="unit='users'"):
-            dataset.compare_cohorts(same.ds, key, groups=pd.DataFrame(), **options)  # type: ignore[arg-type]
+            analysis.compare_cohorts(same.ds, key, groups=pd.DataFrame(), **options)  # type: ignore[arg-type]
 
 
 def test_users_in_group(same: Portfolio) -> None:
@@ -193,7 +193,7 @@ def test_users_in_group(same: Portfolio) -> None:
         if group is None:
             group = str(analysis.metadata_groups(same.users, same.accounts, key).index[0])
         want = analysis.users_in_group(same.users, key, group)
-        got = dataset.users_in_group(same.ds, key, group)
+        got = analysis.users_in_group(same.ds, key, group)
         assert len(got) == len(want) > 0
         # The group's users, with every metadata column they carry (the other users'
         # keys are no columns of theirs).
@@ -203,9 +203,9 @@ def test_users_in_group(same: Portfolio) -> None:
             got[carried].sort_values("id").reset_index(drop=True),
             want[carried].sort_values("id").reset_index(drop=True),
         )
-        assert len(dataset.users_in_group(same.ds, key, group, limit=7)) == min(7, len(want))
+        assert len(analysis.users_in_group(same.ds, key, group, limit=7)) == min(7, len(want))
     with pytest.raises(ValueError, match="limit"):
-        dataset.users_in_group(same.ds, "region", "x", limit=-1)
+        analysis.users_in_group(same.ds, "region", "x", limit=-1)
 
 
 @pytest.mark.parametrize(

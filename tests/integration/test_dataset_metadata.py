@@ -51,7 +51,7 @@ def odd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portfolio]:
 
 def test_the_same_keys_with_the_same_verdicts(odd: Portfolio) -> None:
     want = analysis.metadata_key_summary(odd.users, min_users=2)
-    got = dataset.metadata_key_summary(odd.ds, min_users=2)
+    got = analysis.metadata_key_summary(odd.ds, min_users=2)
     assert {"plan.tier", "plan.extra.deep", "tags", "objs", "empty", "gone", "meta"} <= set(
         want.index
     )
@@ -63,13 +63,13 @@ def test_every_key_groups_and_lists_alike(odd: Portfolio) -> None:
     for key in analysis.metadata_key_summary(odd.users).index:
         if key == "gone":  # carried by nobody (always null): no cohorts to draw
             with pytest.raises(dataset.DatasetError, match="has the metadata key"):
-                dataset.metadata_groups(odd.ds, key)
+                analysis.metadata_groups(odd.ds, key)
             continue
         want = analysis.metadata_groups(odd.users, odd.accounts, key, min_users=2)
-        got = dataset.metadata_groups(odd.ds, key, min_users=2)
+        got = analysis.metadata_groups(odd.ds, key, min_users=2)
         assert got.index.tolist() == want.index.tolist(), key
         assert got["users"].tolist() == want["users"].tolist(), key
         for group in want.index:
-            members = dataset.users_in_group(odd.ds, key, str(group))
+            members = analysis.users_in_group(odd.ds, key, str(group))
             expected = analysis.users_in_group(odd.users, key, str(group))
             assert sorted(members["id"]) == sorted(expected["id"].astype("str")), (key, group)

@@ -127,7 +127,7 @@ def test_cohorts_of_exact_numbers_agree_on_frames_and_dataset(
     frames = analysis.metadata_groups(users, accounts, key, min_users=1)
     assert frames["users"].to_dict() == expected
     with client.export(tmp_path / "portfolio") as ds:
-        assert dataset.metadata_groups(ds, key, min_users=1)["users"].to_dict() == expected
+        assert analysis.metadata_groups(ds, key, min_users=1)["users"].to_dict() == expected
 
 
 def test_link_items_reading_as_our_labels_stay_their_own_groups(
