@@ -27,6 +27,8 @@ from argyle_nb.analysis._availability import (
     availability_windows,
     plot_availability_timeline,
     plot_availability_windows,
+    scan_counts,
+    select_availability,
 )
 from argyle_nb.analysis._cohorts import (
     metadata_groups,
@@ -91,7 +93,9 @@ __all__ = [
     "plot_connection_status_distribution",
     "plot_metadata_groups",
     "plot_time_to_connect",
+    "scan_counts",
     "select_accounts",
+    "select_availability",
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",
