@@ -235,7 +235,7 @@ def availability_timeline(
         out["status"], categories=_order(out["status"], AVAILABILITY_STATUSES)
     )
     for column in ("available_from", "available_to", "updated_at"):
-        out[column] = timestamps(out[column]).to_numpy()
+        out[column] = timestamps(out[column]).array
     out["available_count"] = out["available_count"].astype("Int64")
     out["stale"] = out["stale"].astype("bool")
     return out.reset_index(drop=True)
@@ -329,7 +329,7 @@ def scan_counts(availability: pd.DataFrame | Dataset) -> pd.DataFrame:
             ),
             "accounts": counts["accounts"].to_numpy("int64"),
             "with_window": counts["with_window"].to_numpy("int64"),
-            "latest": timestamps(counts["latest"]).to_numpy(),
+            "latest": timestamps(counts["latest"]).array,
         }
     )
     return out.sort_values(["resource", "status"]).reset_index(drop=True)

@@ -55,100 +55,11 @@ def test_cohorts(same: Portfolio, key: str, pool_small: bool) -> None:
     assert got["users"].sum() == len(same.users)
 
 
-@pytest.mark.parametrize(
-    ("by", "freq"),
-    [
-        ("link_item", None),
-        ("source", None),
-        ("week", None),
-        ("month", None),
-        ("link_item", "month"),
-    ],
-)
-def test_connection_status(same: Portfolio, by: str, freq: str | None) -> None:
-    want = analysis.connection_status_distribution(same.accounts, by=by, freq=freq)
-    got = dataset.connection_status_distribution(same.ds, by=by, freq=freq)
-    _equal(got, want)
-    assert got["total"].sum() == len(same.accounts)
-    if by in ("week", "month"):
-        assert got.index.dtype == want.index.dtype
-
-
-@pytest.mark.parametrize("stale_days", [7, 30])
-def test_availability_windows(same: Portfolio, stale_days: float) -> None:
-    want = analysis.availability_windows(same.availability, stale_days=stale_days)
-    got = dataset.availability_windows(same.ds, stale_days=stale_days)
-    _equal(got, want)
-    assert got["accounts"].sum() == len(same.availability)
-
-
 def test_wrong_questions_are_refused(same: Portfolio) -> None:
-    with pytest.raises(KeyError, match="no column 'nope'"):
-        dataset.connection_status_distribution(same.ds, by="nope")
     with pytest.raises(dataset.DatasetError, match=r"no user .* has the metadata key 'nope'"):
         dataset.metadata_groups(same.ds, "nope")
     with pytest.raises(ValueError, match="min_users"):
         dataset.metadata_groups(same.ds, "region", min_users=0)
-
-
-def _created_bounds(accounts: pd.DataFrame) -> tuple[str, pd.Timestamp]:
-    """A day in the data's range, and an account's own created_at (the bound is exact)."""
-    created = accounts["created_at"].sort_values()
-    day = created.iloc[len(created) // 3].strftime("%Y-%m-%d")
-    return day, created.iloc[2 * len(created) // 3]
-
-
-def test_selected_accounts_are_the_pandas_selection(same: Portfolio) -> None:
-    items = sorted(same.accounts["link_item"].astype("str").unique())
-    sources = sorted(same.accounts["source"].dropna().astype("str").unique())
-    day, stamp = _created_bounds(same.accounts)
-    choices: list[dict[str, object]] = [
-        {},
-        {"link_item": items[0]},
-        {"link_item": items[:4], "source": sources[:1]},
-        {"created_from": day},
-        {"created_to": stamp},  # exclusive: the account created at that instant is out
-        {"created_from": stamp + pd.Timedelta(nanoseconds=1)},  # finer than stored times
-        {"created_from": stamp, "created_to": stamp + pd.Timedelta(days=30)},
-        {"link_item": items[:6], "created_from": day, "created_to": "2100-01-01"},
-        {"link_item": []},
-    ]
-    for filters in choices:
-        want = analysis.select_accounts(same.accounts, **filters)  # type: ignore[arg-type]
-        got = dataset.select_accounts(same.ds, **filters)  # type: ignore[arg-type]
-        assert got.rows("accounts") == len(want), filters
-        ids = [r[0] for r in got.sql("select id from accounts").fetchall()]
-        assert sorted(ids) == sorted(want["id"].astype("str")), filters
-        # The other tables are the whole dataset's; the selection leaves the dataset as is.
-        assert got.rows("users") == same.ds.rows("users") == len(same.users)
-        if len(want):
-            _equal(
-                dataset.connection_status_distribution(got, by="source", freq="week"),
-                analysis.connection_status_distribution(want, by="source", freq="week"),
-            )
-            _equal(dataset.top_error_codes(got), analysis.top_error_codes(want))
-        got.close()
-    assert same.ds.rows("accounts") == len(same.accounts)
-
-
-def test_selections_narrow_each_other(same: Portfolio) -> None:
-    items = sorted(same.accounts["link_item"].astype("str").unique())
-    day, _ = _created_bounds(same.accounts)
-    both = dataset.select_accounts(
-        dataset.select_accounts(same.ds, link_item=items[:5]), created_from=day
-    )
-    want = analysis.select_accounts(same.accounts, link_item=items[:5], created_from=day)
-    assert both.rows("accounts") == len(want) > 0
-    assert "accounts where" in repr(both) and f"{len(want):,} accounts" in repr(both)
-
-
-@pytest.mark.parametrize("n", [3, 10, None])
-def test_top_error_codes(same: Portfolio, n: int | None) -> None:
-    want = analysis.top_error_codes(same.accounts, n=n)
-    got = dataset.top_error_codes(same.ds, n=n)
-    assert len(analysis.top_error_codes(same.accounts, n=None)) > 3  # n cuts some off
-    _equal(got, want)
-    assert got.index.name == want.index.name
 
 
 @pytest.mark.parametrize("min_users", [30, 400])
@@ -206,52 +117,3 @@ def test_users_in_group(same: Portfolio) -> None:
         assert len(dataset.users_in_group(same.ds, key, group, limit=7)) == min(7, len(want))
     with pytest.raises(ValueError, match="limit"):
         dataset.users_in_group(same.ds, "region", "x", limit=-1)
-
-
-@pytest.mark.parametrize(
-    ("resource", "statuses", "sample", "seed"),
-    [
-        ("payouts", None, 50, 0),
-        ("payouts", ["sync_failed"], 20, 7),
-        ("activities", ["synced", "in_progress"], 30, 1),
-        ("payouts", None, None, 0),
-        ("profiles", None, 50, 0),  # no event windows: nothing to draw
-    ],
-)
-def test_availability_timeline_draws_the_pandas_sample(
-    same: Portfolio, resource: str, statuses: list[str] | None, sample: int | None, seed: int
-) -> None:
-    want = analysis.availability_timeline(
-        same.availability, resource, statuses=statuses, sample=sample, seed=seed
-    )
-    got = dataset.availability_timeline(
-        same.ds, resource, statuses=statuses, sample=sample, seed=seed
-    )
-    pd.testing.assert_frame_equal(got, want)
-
-
-def test_scan_counts_and_selected_availability(same: Portfolio) -> None:
-    av = same.availability
-    counts = dataset.scan_counts(same.ds)
-    assert counts["accounts"].sum() == len(av)
-    dated = av["available_from"].notna() & av["available_to"].notna()
-    assert counts["with_window"].sum() == int(dated.sum())
-    assert counts["latest"].max() == av["updated_at"].max()
-    per = counts.groupby("resource", observed=True)["accounts"].sum()
-    assert per.astype("int64").to_dict() == av["resource"].astype("str").value_counts().to_dict()
-    failed = dataset.select_availability(same.ds, resource="payouts", statuses=["sync_failed"])
-    rows = av[(av["resource"] == "payouts") & (av["status"] == "sync_failed")]
-    assert failed.rows("availability") == len(rows) > 0
-    want = analysis.availability_windows(rows, now=av["updated_at"].max())
-    _equal(dataset.availability_windows(failed, now=av["updated_at"].max()), want)
-
-
-def test_a_selection_is_its_own_cursor(same: Portfolio) -> None:
-    chosen = dataset.select_accounts(same.ds, source="nowhere")
-    assert chosen.rows("accounts") == 0
-    assert chosen.rows("availability") == len(same.availability)
-    chosen.close()
-    # Closing a selection leaves the dataset it came from open and whole.
-    assert same.ds.sql("select count(*) from accounts").fetchall()[0][0] == len(same.accounts)
-    with pytest.raises(dataset.DatasetError, match="no table 'payments'"):
-        same.ds.restricted("payments", "true")
