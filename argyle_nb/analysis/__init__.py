@@ -10,7 +10,8 @@ interval and says its unit (users, or accounts); cohorts are compared with
 One module per family: ``_outcomes`` (what each user and account did, and their
 cohorts), ``_stats`` (intervals, tests, Kaplan–Meier), ``_cohorts`` (key hygiene and
 cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
-(two keys), ``_connection`` (status by group or period), ``_availability``; the charts in
+(two keys), ``_connection`` (status by group or period), ``_availability``, ``_source``
+(an accounts or availability frame, or a dataset, and selections of it); the charts in
 ``_chart_status``, ``_chart_cohorts`` and ``_chart_base``.
 
 Example:

@@ -224,7 +224,7 @@ def availability_timeline(
         f" {_STALE.format(p(cutoff))} as stale from availability where {' and '.join(where)}"
     )
     if sample is not None:
-        draw = f"md5(cast({p(seed)} as varchar) || ':' || cast(account as varchar))"
+        draw = f"md5(cast({p(seed)} as varchar) || {p(':')} || cast(account as varchar))"
         rows += f" order by {draw}, account, available_from, available_to limit {p(sample)}"
     out: pd.DataFrame = ds.sql(
         f"select * from ({rows}) order by available_from, account, available_to",
