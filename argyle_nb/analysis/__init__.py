@@ -10,7 +10,8 @@ interval and says its unit (users, or accounts); cohorts are compared with
 One module per family: ``_outcomes`` (what each user and account did, and their
 cohorts), ``_stats`` (intervals, tests, Kaplan–Meier), ``_cohorts`` (key hygiene and
 cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
-(two keys), ``_connection`` (status by group or period), ``_availability``; the charts in
+(two keys), ``_connection`` (status by group or period), ``_availability``, ``_source``
+(an accounts or availability frame, or a dataset, and selections of it); the charts in
 ``_chart_status``, ``_chart_cohorts`` and ``_chart_base``.
 
 Example:
@@ -27,6 +28,8 @@ from argyle_nb.analysis._availability import (
     availability_windows,
     plot_availability_timeline,
     plot_availability_windows,
+    scan_counts,
+    select_availability,
 )
 from argyle_nb.analysis._cohorts import (
     metadata_groups,
@@ -87,7 +90,9 @@ __all__ = [
     "plot_connection_status_distribution",
     "plot_metadata_groups",
     "plot_time_to_connect",
+    "scan_counts",
     "select_accounts",
+    "select_availability",
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",

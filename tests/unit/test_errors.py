@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 import argyle_nb
-from argyle_nb import analysis, dataset, envelope, frames
+from argyle_nb import analysis, envelope, frames
 from argyle_nb.client import ArgyleClient, RetryPolicy
 from argyle_nb.dataset import Dataset, DatasetError
 from argyle_nb.envelope import EnvelopeError
@@ -261,13 +261,13 @@ def _bad_calls(
         ),
         (
             "a dataset grouped by an unknown column",
-            lambda: dataset.connection_status_distribution(ds, by="nope"),
+            lambda: analysis.connection_status_distribution(ds, by="nope"),
             KeyError,
             "no column 'nope'",
         ),
         (
             "a dataset's availability by an unknown column",
-            lambda: dataset.availability_windows(ds, by="nope"),
+            lambda: analysis.availability_windows(ds, by="nope"),
             KeyError,
             "no column 'nope'",
         ),

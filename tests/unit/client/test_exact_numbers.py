@@ -139,7 +139,7 @@ def test_link_items_reading_as_our_labels_stay_their_own_groups(
     on_frames = analysis.connection_status_distribution(client.accounts_frame())
     assert on_frames["total"].to_dict() == expected
     with client.export(tmp_path / "portfolio") as ds:
-        on_dataset = dataset.connection_status_distribution(ds)
+        on_dataset = analysis.connection_status_distribution(ds)
     assert on_dataset["total"].to_dict() == expected
 
 
