@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 __all__ = ["Params", "quote"]
@@ -46,8 +47,6 @@ class Params:
             return known
         name = f"p{len(self.values)}"
         self.values[name] = value
-        try:
+        with contextlib.suppress(TypeError):  # a list: not hashable
             self._seen[(type(value), value)] = f"${name}"
-        except TypeError:
-            pass
         return f"${name}"

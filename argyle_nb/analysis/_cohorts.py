@@ -7,7 +7,7 @@ from typing import Any, Final
 import pandas as pd
 
 from argyle_nb._sql import Params
-from argyle_nb.analysis._common import MIN_USERS, MISSING
+from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import (
     check_min_users,
     codes,

@@ -11,7 +11,6 @@ from argyle_nb._html import escape, styled
 from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
 from argyle_nb.analysis._engine import check_metric, counts_of, keyed, tally
 from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
-from argyle_nb.dataset import Dataset
 from argyle_nb.analysis._stats import (
     Independence,
     add_share,
@@ -22,6 +21,7 @@ from argyle_nb.analysis._stats import (
     two_group_tests,
     wilson,
 )
+from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleKeyError, ArgyleValueError
 
 _TABLE_COLUMNS = (

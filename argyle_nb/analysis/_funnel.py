@@ -7,8 +7,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb._sql import Params
+from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import check_metric, cohorts, require_key
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis._stats import add_share
@@ -76,7 +76,7 @@ def cohort_funnel(
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, with_synced=True, p=p)
     reached, conditions = [], []
-    for step, outcome in FUNNEL_STEPS:
+    for _, outcome in FUNNEL_STEPS:
         if outcome is not None:
             conditions.append(f"{_COLUMN[outcome]} > 0")
         where = " and ".join(conditions) or "true"

@@ -9,8 +9,8 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import check_metric, counts_of, dataset_of, tally
 from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
-from argyle_nb.dataset import Dataset
 from argyle_nb.analysis._stats import add_share
+from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 
 #: The measures of every cell of :func:`cohort_matrix`, in order.
@@ -45,7 +45,8 @@ def cohort_matrix(
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
         ...      "external_metadata": {"group": "A", "region": "west"}}])
-        >>> cohort_matrix(users, accounts_frame(b"[]"), "group", "region")["users"]  # doctest: +NORMALIZE_WHITESPACE
+        >>> matrix = cohort_matrix(users, accounts_frame(b"[]"), "group", "region")
+        >>> matrix["users"]  # doctest: +NORMALIZE_WHITESPACE
         region  west
         group
         A          1

@@ -29,13 +29,13 @@ def dataset_for(
     the frame as one (scanned in place). A column missing is named, with what makes it."""
     made_by = f"{table}_frame"
     if isinstance(data, Dataset):
-        have = set(data.columns(table))
-        missing = [c for c in needs if c not in have]
-        if missing and table == "availability" and not data.has_availability:
+        if table == "availability" and not data.has_availability:
             raise MissingColumnsError(
                 f"{by} needs the availability: this dataset has none"
                 " (Dataset.from_frames(users, accounts, availability))"
             )
+        have = set(data.columns(table))
+        missing = [c for c in needs if c not in have]
         if missing:
             names = ", ".join(repr(c) for c in missing)
             raise MissingColumnsError(
@@ -46,8 +46,8 @@ def dataset_for(
     require_columns(data, needs, by=by, made_by=made_by)
     if table == "accounts":
         return accounts_dataset(data, by=by)
-    # Each row's position, as the accounts have theirs: a selection gives back its rows.
-    return Dataset.from_frames(None, None, data.assign(**{ROW: np.arange(len(data))}))
+    # Each row has its position (_seen): a selection gives back the frame's rows.
+    return Dataset.from_frames(None, None, data)
 
 
 def has_column(ds: Dataset, table: str, column: str) -> None:

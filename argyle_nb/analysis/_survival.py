@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from argyle_nb.analysis._common import MIN_USERS, _utc
 from argyle_nb._sql import Params
+from argyle_nb.analysis._common import MIN_USERS, _utc
 from argyle_nb.analysis._engine import cohorts, keyed, require_key
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier

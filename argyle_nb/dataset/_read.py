@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from argyle_nb._sql import quote
 from argyle_nb.dataset._lock import Lock, lock
 from argyle_nb.dataset._manifest import COLUMNS, MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
-from argyle_nb.provenance import ATTRS_KEY
-from argyle_nb._sql import quote
-from argyle_nb.provenance import Provenance
+from argyle_nb.provenance import ATTRS_KEY, Provenance
 
 __all__ = ["Dataset"]
 
@@ -83,8 +83,6 @@ class Dataset:
         users: pd.DataFrame | None,
         accounts: pd.DataFrame | None,
         availability: pd.DataFrame | None = None,
-        *,
-        threads: int | None = None,
     ) -> Dataset:
         """A dataset over frames in memory: the same object as an exported dataset, its
         tables DuckDB relations over the frames (scanned in place, not copied).
@@ -129,7 +127,7 @@ class Dataset:
         out.manifest = Manifest(
             version="frames", written_at=datetime.now(UTC), lists=lists, parts=[]
         )
-        out.db = _connect(None, threads)
+        out.db = _shared().cursor()
         out.where = {}
         out._frames = {}
         if users is not None:
@@ -140,26 +138,25 @@ class Dataset:
             # _seen: the order of the rows (the first of a user seen twice wins)
             out._frames["users"] = users[base].assign(_seen=np.arange(len(users), dtype="int64"))
         if accounts is not None:
-            out._frames["accounts"] = accounts.assign(
-                _seen=np.arange(len(accounts), dtype="int64")
-            )
+            out._frames["accounts"] = accounts.assign(_seen=np.arange(len(accounts), dtype="int64"))
         if availability is not None:
-            out._frames["availability"] = availability
+            out._frames["availability"] = availability.assign(
+                _seen=np.arange(len(availability), dtype="int64")
+            )
         out._attach()
         return out
 
     def _attach(self) -> None:
-        """Each table as the view ``all_<table>`` of this cursor, over its Parquet files
-        or its frame, and the view ``<table>`` over that (which a selection replaces with
-        its rows). Views made from relations, and frames DuckDB scans, belong to the cursor
-        that made them: each cursor attaches its own."""
+        """Each table as the view ``all_<table>`` of this cursor, over its Parquet files,
+        its frame, or an empty frame of its columns; and the view ``<table>`` over that
+        (which a selection replaces with its rows). Frames are registered in this cursor
+        alone, under temporary views, so they are let go with it."""
         for table in TABLES:
             files = self.files(table)
-            frame = self._frames.get(table)
             if files:
                 # union_by_name: a later part may know a status or resource an earlier did
                 # not; _seen: the order the walk saw the rows in (file, then row).
-                read = self.db.read_parquet(
+                read = self.db.read_parquet(  # noqa: F841 (read by name in the SQL below)
                     files, union_by_name=True, filename=True, file_row_number=True
                 )
                 rel = self.db.sql(
@@ -167,20 +164,23 @@ class Dataset:
                     " filename) * 4294967296 + file_row_number as _seen from read",
                     params={"files": files},
                 )
-            elif frame is not None:
-                rel = self.db.from_df(frame)
+                source = f"_all_{table}_{next(_VIEWS)}"
+                rel.create_view(source)
             else:
-                rel = self.db.sql(_EMPTY[table])
-            self._name(rel, f"all_{table}")
+                frame = self._frames.get(table)
+                self.db.register(f"_frame_{table}", _empty(table) if frame is None else frame)
+                source = f"_frame_{table}"
+            self.db.execute(f"create or replace temp view all_{table} as select * from {source}")
             self.db.execute(f"create or replace temp view {table} as select * from all_{table}")
 
-    def _name(self, rel: Any, name: str) -> None:
+    def _name(self, rel: Any, name: str) -> str:
         """The relation ``rel`` as the view ``name`` of this cursor only (a relation's own
         view is seen by every cursor: it is named uniquely, and a temporary view of this
-        cursor names it)."""
+        cursor names it); the unique name."""
         unique = f"_{name}_{next(_VIEWS)}"
         rel.create_view(unique)
         self.db.execute(f"create or replace temp view {name} as select * from {unique}")
+        return unique
 
     @property
     def in_memory(self) -> bool:
@@ -221,11 +221,14 @@ class Dataset:
         out._attach()
         out.where = {name: list(conditions) for name, conditions in self.where.items()}
         out.where.setdefault(table, []).append((condition, dict(params or {})))
-        for name in TABLES:
+        made = []
+        for name, conditions in out.where.items():
             rel = out.db.sql(f"select * from all_{name}")
-            for where, values in out.where.get(name, []):
+            for where, values in conditions:
                 rel = out.db.sql(f"select * from rel where {where}", params=values or None)
-            out._name(rel, name)
+            made.append(out._name(rel, name))
+        # A relation's view belongs to the database, not the cursor: it goes with `out`.
+        weakref.finalize(out, _drop_views, out.db, made)
         return out
 
     def sql(self, query: str, params: Any = None) -> Any:
@@ -316,6 +319,29 @@ class Dataset:
 _VIEWS = itertools.count()
 
 
+def _drop_views(db: Any, names: list[str]) -> None:
+    """Drop the views ``names`` (a selection's, when it is let go)."""
+    import duckdb
+
+    for name in names:
+        try:
+            db.execute(f"drop view if exists {name}")
+        except duckdb.Error:  # the database was closed first: nothing left to drop
+            return
+
+
+#: The DuckDB database every dataset over frames counts in: one per process, each
+#: dataset in a cursor of its own (its frames and tables belong to its cursor alone).
+#: A database costs 15-35 ms to open, a cursor nothing.
+_SHARED: list[Any] = []
+
+
+def _shared() -> Any:
+    if not _SHARED:
+        _SHARED.append(_connect(None, None))
+    return _SHARED[0]
+
+
 def _connect(memory_limit: str | None, threads: int | None) -> Any:
     """A DuckDB database in memory, spilling to the temporary folder past its limit."""
     import tempfile
@@ -358,16 +384,18 @@ def _pinned(path: Path) -> tuple[Path, Lock | None]:
     raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
 
 
-#: An empty table of each kind: a list with no records still has its columns.
-_EMPTY: dict[str, str] = {
-    "users": "select null::varchar as id, null::timestamptz as created_at,"
-    " null::varchar as external_metadata, null::bigint as _seen limit 0",
-    "accounts": "select null::varchar as id, null::varchar as user, null::varchar as link_item,"
-    " null::varchar as connection_status, null::varchar as connection_error_code,"
-    " null::timestamptz as created_at, null::boolean as was_connected, null::bigint as _seen"
-    " limit 0",
-    "availability": "select null::varchar as account, null::varchar as resource,"
-    " null::varchar as status limit 0",
-    "rejected": "select null::varchar as endpoint, null::varchar as error, null::varchar as raw"
-    " limit 0",
-}
+def _empty(table: str) -> pd.DataFrame:
+    """An empty table of each kind, with the columns and types the frames give it (a list
+    with no records still has its columns)."""
+    from argyle_nb import frames
+    from argyle_nb.quarantine import rejected_frame
+
+    if table == "users":
+        out = frames.users_frame(b"[]")
+    elif table == "accounts":
+        out = frames.accounts_frame(b"[]")
+    elif table == "availability":
+        out = frames.availability_frame(b"[]")
+    else:
+        return rejected_frame([])
+    return out.assign(_seen=np.zeros(0, dtype="int64"))

@@ -341,7 +341,9 @@ def test_a_dataset_of_frames_counts_outcomes_once_for_every_key(
             reused = analysis.compare_cohorts(ds, key, metric=metric, unit=unit)
             fresh = analysis.compare_cohorts(users_df, accounts_df, key, metric=metric, unit=unit)
             pd.testing.assert_frame_equal(reused.table, fresh.table)
-    made = [r[0] for r in ds.sql("select table_name from duckdb_tables() where temporary").fetchall()]
+    made = [
+        r[0] for r in ds.sql("select table_name from duckdb_tables() where temporary").fetchall()
+    ]
     # the users' outcomes counted once, and each key's labels once
     assert made.count("_outcomes") == 1 and len(made) == 1 + 2
     with pytest.raises(TypeError, match=r"takes \(dataset, key\)"):
