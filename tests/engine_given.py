@@ -99,6 +99,8 @@ class Build:
         self.engine = engine
         self.folder = folder
         self.opened: list[Dataset] = []
+        #: Records a page of an export.
+        self.per_page = 3
 
     def __call__(self, users: list[dict[str, Any]], accounts: list[dict[str, Any]]) -> Given:
         made = frames.users_frame(orjson.dumps(users))
@@ -110,7 +112,7 @@ class Build:
             from tests.unit.dataset.exports import write_records
 
             path = self.folder / f"export{len(self.opened)}"
-            write_records(path, users, accounts, per_page=3)
+            write_records(path, users, accounts, per_page=self.per_page)
             ds = Dataset(path)
         if ds is not None:
             self.opened.append(ds)

@@ -18,7 +18,17 @@ from hypothesis import strategies as st
 
 from argyle_nb import analysis
 from tests import raw_reference as ref
-from tests.engine_given import ENGINES, ODD_KEY, Build, account, building, messy, user, user_id
+from tests.engine_given import (
+    ENGINES,
+    ODD_KEY,
+    Build,
+    Given,
+    account,
+    building,
+    messy,
+    user,
+    user_id,
+)
 
 
 @pytest.fixture(params=ENGINES)
@@ -43,6 +53,15 @@ def expected_users(users: list[dict[str, Any]], key: str) -> dict[str, int]:
 def assert_users_as_the_loop(groups: pd.DataFrame, users: list[dict[str, Any]], key: str) -> None:
     """The cohorts, their users and their order as the plain loop has them."""
     assert list(group_users(groups).items()) == list(expected_users(users, key).items())
+
+
+def check_members(data: Given, users: list[dict[str, Any]], key: str) -> None:
+    """``users_in_group`` of every cohort: its users as the plain loop has them, each
+    once, in the order the records list them."""
+    cohort_of = ref.labels(users, key)
+    for group in dict.fromkeys(cohort_of.values()):
+        members = data.of_users(analysis.users_in_group, key, group)
+        assert list(members["id"]) == [u for u, g in cohort_of.items() if g == group], group
 
 
 def check_groups(
@@ -90,6 +109,14 @@ def test_metadata_groups_counts_every_cohort_as_the_raw_records_say(
     check_groups(data.cohort(analysis.metadata_groups, key, min_users=2), users, accounts, key, 2)
 
 
+@pytest.mark.parametrize("key", ["group", "score", "flag", "region.zone", ODD_KEY])
+def test_users_in_group_lists_every_cohort_as_the_raw_records_say(
+    build_or_export: Build, key: str
+) -> None:
+    users, accounts = messy()
+    check_members(build_or_export(users, accounts), users, key)
+
+
 # -- 1. a user seen twice: once, the first record wins -----------------------------------
 
 
@@ -100,6 +127,20 @@ def test_a_user_seen_twice_counts_once_in_the_cohort_of_its_first_record(build: 
     assert group_users(groups) == {"basic": 1, "gold": 1}
     assert int(groups.loc["gold", "accounts"]) == 2  # its accounts once, not once per record
     check_groups(groups, users, accounts, "plan")
+
+
+def test_users_seen_twice_pages_apart_count_in_their_first_cohort_every_time(
+    build_or_export: Build,
+) -> None:
+    # An export holds each page batch in its own file, read in parallel: the first record
+    # must win by the order the walk saw them, not by whichever thread answers first.
+    n = 3000
+    users = [user(i, {"plan": "first"}) for i in range(n)]
+    users += [user(i, {"plan": "second"}) for i in range(n)]
+    build_or_export.per_page = 500
+    data = build_or_export(users, [])
+    for _ in range(3):
+        assert group_users(data.cohort(analysis.metadata_groups, "plan")) == {"first": n}
 
 
 def test_users_in_group_lists_a_user_seen_twice_once_in_its_first_cohort(build: Build) -> None:
@@ -125,7 +166,8 @@ def test_key_summary_counts_a_user_seen_twice_once(build: Build) -> None:
 def test_labels_of_text_numbers_booleans_arrays_and_missing(build: Build) -> None:
     values: list[Any] = ["west", 7, True, False, [1, "a"], None, {"x": 1}, "west", 7]
     users = [user(i, {"k": v}) for i, v in enumerate(values)] + [user(50, {"other": 1})]
-    groups = build(users, []).cohort(analysis.metadata_groups, "k")
+    data = build(users, [])
+    groups = data.cohort(analysis.metadata_groups, "k")
     assert group_users(groups) == {
         "7": 2,
         "west": 2,
@@ -135,14 +177,17 @@ def test_labels_of_text_numbers_booleans_arrays_and_missing(build: Build) -> Non
         "(missing)": 3,  # null, an object, and no key at all
     }
     assert_users_as_the_loop(groups, users, "k")
+    check_members(data, users, "k")
 
 
 def test_a_key_of_ints_and_floats_labels_its_ints_as_floats(build: Build) -> None:
     values: list[Any] = [2, 2.0, 2.5, 3, None]
     users = [user(i, {"k": v}) for i, v in enumerate(values)]
-    groups = build(users, []).cohort(analysis.metadata_groups, "k")
+    data = build(users, [])
+    groups = data.cohort(analysis.metadata_groups, "k")
     assert group_users(groups) == {"2.0": 2, "2.5": 1, "3.0": 1, "(missing)": 1}
     assert_users_as_the_loop(groups, users, "k")
+    check_members(data, users, "k")
 
 
 def test_a_key_of_ints_alone_keeps_them_ints(build: Build) -> None:
@@ -177,6 +222,7 @@ def test_a_dotted_key_is_found_nested_and_flat(build: Build) -> None:
     groups = data.cohort(analysis.metadata_groups, "a.b")
     assert group_users(groups) == {"1": 2, "2": 1, "(missing)": 2}
     assert_users_as_the_loop(groups, users, "a.b")
+    check_members(data, users, "a.b")
     summary = data.of_users(analysis.metadata_key_summary)
     assert int(summary.loc["a.b", "users"]) == 3
     assert int(summary.loc["a.b", "values"]) == 2
@@ -195,10 +241,7 @@ def test_keys_with_quotes_backslashes_and_dots(build: Build, key: str) -> None:
     groups = data.cohort(analysis.metadata_groups, key)
     assert group_users(groups) == {"flat": 2, "deep": 1, "(missing)": 1}
     assert_users_as_the_loop(groups, users, key)
-    assert list(data.of_users(analysis.users_in_group, key, "flat")["id"]) == [
-        user_id(1),
-        user_id(3),
-    ]
+    check_members(data, users, key)
 
 
 # -- 4. the missing group, unknown users, users without accounts ---------------------------
@@ -237,54 +280,6 @@ def test_pool_small_pools_small_cohorts_into_other_but_never_the_missing(build: 
 
 
 # -- the other cohort analyses over the same records --------------------------------------
-
-COMPARED = [
-    ("connected", "users"),
-    ("connected", "accounts"),
-    ("ever_connected", "users"),
-    ("ever_connected", "accounts"),
-    ("error", "users"),
-    ("error", "accounts"),
-    ("with_account", "users"),
-    ("fully_synced", "users"),
-    ("fully_synced", "accounts"),
-]
-
-
-@pytest.mark.parametrize(("metric", "unit"), COMPARED)
-def test_compare_cohorts_counts_as_the_raw_records_say(
-    build: Build, metric: str, unit: str
-) -> None:
-    users, accounts = messy()
-    data = build(users, accounts)
-    extra = data.with_availability() if metric == "fully_synced" else {}
-    result = data.cohort(
-        analysis.compare_cohorts,
-        "group",
-        metric=metric,
-        unit=unit,
-        baseline=analysis.REST,
-        include_missing=True,
-        min_users=2,
-        **extra,
-    )
-    table = result.table
-    expected = ref.counts(users, accounts, "group", metric, unit)
-    assert list(table.index) == list(expected)
-    got = {str(g): (int(r.users), int(r.trials), int(r.successes)) for g, r in table.iterrows()}
-    assert got == expected
-
-
-def test_compare_cohorts_leaves_out_the_missing_group_and_tests_against_the_largest(
-    build: Build,
-) -> None:
-    users, accounts = messy()
-    result = build(users, accounts).cohort(analysis.compare_cohorts, "group", min_users=2)
-    expected = ref.counts(users, accounts, "group", "connected", "users")
-    assert result.baseline == "A"  # the largest cohort
-    assert result.left_out == ("(missing)",)
-    assert list(result.table.index) == [g for g in expected if g not in ("A", "(missing)")]
-    assert (int(result.table["baseline_trials"].iloc[0])) == expected["A"][1]
 
 
 @pytest.mark.parametrize(("metric", "unit"), [("connected", "users"), ("error", "accounts")])

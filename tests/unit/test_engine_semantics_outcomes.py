@@ -1,7 +1,8 @@
 """What users and accounts did, as the cohort analyses count it, on frames and on a dataset
 alike, pinned against plain loops over the raw JSON records (tests/raw_reference.py):
-ever connected, fully synced, the funnel's steps, and the time to connect (first
-connection, censoring at ``as_of``). Labels and cohorts: test_engine_semantics.py."""
+the counts of every metric and unit of compare_cohorts, ever connected, fully synced,
+the funnel's steps, and the time to connect (first connection, censoring at ``as_of``).
+Labels and cohorts: test_engine_semantics.py."""
 
 from __future__ import annotations
 
@@ -65,6 +66,58 @@ def expected(
 ) -> dict[str, tuple[int, int]]:
     counted = ref.counts(users, accounts, key, metric, unit)
     return {g: (trials, k) for g, (_, trials, k) in counted.items()}
+
+
+# -- compare_cohorts: every metric and unit over the same records ------------------------
+
+
+COMPARED = [
+    ("connected", "users"),
+    ("connected", "accounts"),
+    ("ever_connected", "users"),
+    ("ever_connected", "accounts"),
+    ("error", "users"),
+    ("error", "accounts"),
+    ("with_account", "users"),
+    ("fully_synced", "users"),
+    ("fully_synced", "accounts"),
+]
+
+
+@pytest.mark.parametrize(("metric", "unit"), COMPARED)
+def test_compare_cohorts_counts_as_the_raw_records_say(
+    build: Build, metric: str, unit: str
+) -> None:
+    users, accounts = messy()
+    data = build(users, accounts)
+    extra = data.with_availability() if metric == "fully_synced" else {}
+    result = data.cohort(
+        analysis.compare_cohorts,
+        "group",
+        metric=metric,
+        unit=unit,
+        baseline=analysis.REST,
+        include_missing=True,
+        min_users=2,
+        **extra,
+    )
+    table = result.table
+    expected = ref.counts(users, accounts, "group", metric, unit)
+    assert list(table.index) == list(expected)
+    got = {str(g): (int(r.users), int(r.trials), int(r.successes)) for g, r in table.iterrows()}
+    assert got == expected
+
+
+def test_compare_cohorts_leaves_out_the_missing_group_and_tests_against_the_largest(
+    build: Build,
+) -> None:
+    users, accounts = messy()
+    result = build(users, accounts).cohort(analysis.compare_cohorts, "group", min_users=2)
+    expected = ref.counts(users, accounts, "group", "connected", "users")
+    assert result.baseline == "A"  # the largest cohort
+    assert result.left_out == ("(missing)",)
+    assert list(result.table.index) == [g for g in expected if g not in ("A", "(missing)")]
+    assert (int(result.table["baseline_trials"].iloc[0])) == expected["A"][1]
 
 
 # -- 5. ever connected, fully synced, the funnel -----------------------------------------
