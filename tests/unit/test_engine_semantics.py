@@ -129,18 +129,18 @@ def test_a_user_seen_twice_counts_once_in_the_cohort_of_its_first_record(build: 
     check_groups(groups, users, accounts, "plan")
 
 
-def test_users_seen_twice_pages_apart_count_in_their_first_cohort_every_time(
+def test_users_seen_twice_pages_apart_count_in_their_first_cohort(
     build_or_export: Build,
 ) -> None:
-    # An export holds each page batch in its own file, read in parallel: the first record
-    # must win by the order the walk saw them, not by whichever thread answers first.
+    # An export holds each page batch in its own file (60 here), read in parallel: the
+    # first record must win by the order the walk saw them, not by whichever thread
+    # answers first (DuckDB's any_value got about half of them wrong).
     n = 3000
     users = [user(i, {"plan": "first"}) for i in range(n)]
     users += [user(i, {"plan": "second"}) for i in range(n)]
-    build_or_export.per_page = 500
+    build_or_export.per_page = 100
     data = build_or_export(users, [])
-    for _ in range(3):
-        assert group_users(data.cohort(analysis.metadata_groups, "plan")) == {"first": n}
+    assert group_users(data.cohort(analysis.metadata_groups, "plan")) == {"first": n}
 
 
 def test_a_second_record_does_not_change_how_the_others_are_labelled(build: Build) -> None:
