@@ -1,7 +1,8 @@
 """What users and accounts did, as the cohort analyses count it, on frames and on a dataset
 alike, pinned against plain loops over the raw JSON records (tests/raw_reference.py):
-the counts of every metric and unit of compare_cohorts, ever connected, fully synced,
-the funnel's steps, and the time to connect (first connection, censoring at ``as_of``).
+the counts of every metric and unit of compare_cohorts, the cells of cohort_matrix, the
+key summary, ever connected, fully synced, the funnel's steps, and the time to connect
+(first connection, censoring at ``as_of``).
 Labels and cohorts: test_engine_semantics.py."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from argyle_nb import analysis
 from tests import raw_reference as ref
-from tests.engine_given import AS_OF, ENGINES, Build, account, building, messy, user
+from tests.engine_given import AS_OF, ENGINES, ODD_KEY, Build, account, building, messy, user
 
 
 @pytest.fixture(params=ENGINES)
@@ -118,6 +119,63 @@ def test_compare_cohorts_leaves_out_the_missing_group_and_tests_against_the_larg
     assert result.left_out == ("(missing)",)
     assert list(result.table.index) == [g for g in expected if g not in ("A", "(missing)")]
     assert (int(result.table["baseline_trials"].iloc[0])) == expected["A"][1]
+
+
+# -- the other cohort analyses over the same records --------------------------------------
+
+
+@pytest.mark.parametrize(("metric", "unit"), [("connected", "users"), ("error", "accounts")])
+def test_cohort_matrix_counts_each_cell_as_the_raw_records_say(
+    build: Build, metric: str, unit: str
+) -> None:
+    users, accounts = messy()
+    matrix = build(users, accounts).cohort(
+        analysis.cohort_matrix, "group", "flag", metric=metric, unit=unit, min_users=2
+    )
+    rows = ref.labels(users, "group")
+    columns = ref.labels(users, "flag")
+    owned = ref.user_accounts(users, accounts)
+    cells: dict[tuple[str, str], list[int]] = {}
+    for uid in rows:
+        cell = cells.setdefault((rows[uid], columns[uid]), [0, 0, 0])
+        cell[0] += 1
+        if unit == "users":
+            cell[1] += 1
+            cell[2] += ref.user_outcome(owned[uid], metric)
+        else:
+            cell[1] += len(owned[uid])
+            cell[2] += sum(ref.account_outcome(a)[metric] for a in owned[uid])
+    row_sizes: dict[str, int] = {}
+    column_sizes: dict[str, int] = {}
+    for (r, c), (n, _, _) in cells.items():
+        row_sizes[r] = row_sizes.get(r, 0) + n
+        column_sizes[c] = column_sizes.get(c, 0) + n
+    assert [str(g) for g in matrix.index] == ref.cohort_order(row_sizes)
+    assert [str(g) for g in matrix["users"].columns] == ref.cohort_order(column_sizes)
+    for r in row_sizes:
+        for c in column_sizes:
+            n, trials, successes = cells.get((r, c), [0, 0, 0])
+            assert int(matrix["users"].loc[r, c]) == n, (r, c)
+            assert int(matrix["trials"].loc[r, c]) == trials, (r, c)
+            share = matrix["share"].loc[r, c]
+            if trials:
+                assert float(share) == pytest.approx(successes / trials), (r, c)
+            else:
+                assert pd.isna(share), (r, c)
+
+
+def test_metadata_key_summary_counts_users_values_and_median_group(build: Build) -> None:
+    users, accounts = messy()
+    summary = build(users, accounts).of_users(analysis.metadata_key_summary)
+    for key in ("group", "score", "flag", "tags", "region.zone", ODD_KEY):
+        present = [g for g in ref.labels(users, key).values() if g != ref.MISSING]
+        sizes = sorted(present.count(g) for g in set(present))
+        middle = len(sizes) // 2
+        median = sizes[middle] if len(sizes) % 2 else (sizes[middle - 1] + sizes[middle]) / 2
+        row = summary.loc[key]
+        assert (int(row["users"]), int(row["values"])) == (len(present), len(sizes)), key
+        assert float(row["median_group"]) == pytest.approx(median), key
+        assert float(row["share"]) == pytest.approx(len(present) / len(ref.first_users(users)))
 
 
 # -- 5. ever connected, fully synced, the funnel -----------------------------------------
