@@ -54,12 +54,27 @@ def write_version(
     path: Path, users: int, *, step: Callable[[str], object] | None = None, per_page: int = 4
 ) -> Path:
     """Export a version of ``users`` users to ``path``; its folder."""
+    return write_records(
+        path, user_records(users), account_records(users), step=step, per_page=per_page
+    )
+
+
+def write_records(
+    path: Path,
+    users: list[dict[str, Any]],
+    accounts: list[dict[str, Any]],
+    *,
+    step: Callable[[str], object] | None = None,
+    per_page: int = 4,
+) -> Path:
+    """Export these user and account records (as the API would list them, ``per_page``
+    a page, in this order) to ``path``; the version's folder."""
     writer = DatasetWriter(path, now=_now, batch_pages=1, step=step)
     try:
         provenance = {}
         for endpoint, build, records in (
-            ("/v1/users", users_batch, user_records(users)),
-            ("/v1/accounts", accounts_batch, account_records(users)),
+            ("/v1/users", users_batch, users),
+            ("/v1/accounts", accounts_batch, accounts),
         ):
             lists = writer.list(endpoint, "test", build)
             lists.begin(1)
