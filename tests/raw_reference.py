@@ -69,7 +69,9 @@ def raw_value(user: dict[str, Any], key: str) -> Any:
 
 
 def _present(value: Any) -> bool:
-    return value is not _ABSENT and value is not None and not isinstance(value, dict)
+    """A value of the key: not absent, not null, not an object holding keys of its own
+    (an empty object is a value, ``{}``, as the users frame's column holds it)."""
+    return value is not _ABSENT and value is not None and not (isinstance(value, dict) and value)
 
 
 def _is_number(value: Any) -> bool:

