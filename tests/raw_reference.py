@@ -64,8 +64,12 @@ def _lookup(value: Any, parts: list[str]) -> Any:
 
 
 def raw_value(user: dict[str, Any], key: str) -> Any:
-    """The value of the metadata key ``key`` in a user record (``_ABSENT`` if none)."""
-    return _lookup(user.get("external_metadata"), key.split("."))
+    """The value of the metadata key ``key`` in a user record (``_ABSENT`` if none); the
+    key ``meta`` is metadata that is not an object."""
+    metadata = user.get("external_metadata")
+    if key == "meta":
+        return _ABSENT if isinstance(metadata, dict) else metadata
+    return _lookup(metadata, key.split("."))
 
 
 def _present(value: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from argyle_nb import analysis, dataset
+from argyle_nb import analysis
 from argyle_nb.client import ArgyleClient
 from tests.integration.portfolios import Portfolio, portfolio
 

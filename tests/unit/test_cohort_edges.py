@@ -19,14 +19,12 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
-
-from argyle_nb.errors import ArgyleKeyError
 import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from argyle_nb import analysis, frames
-from argyle_nb.frames import MissingColumnsError
+from argyle_nb.errors import ArgyleKeyError
 
 SIGN_UP = datetime(2026, 1, 1, tzinfo=UTC)
 AS_OF = "2026-03-01T00:00:00Z"

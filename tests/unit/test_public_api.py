@@ -86,8 +86,6 @@ ANALYSIS = {
     "REST",
     "CohortComparison",
     "Independence",
-    "Outcomes",
-    "account_outcomes",
     "availability_timeline",
     "availability_windows",
     "cohort_counts",
@@ -139,10 +137,6 @@ DATASET = {
     "Manifest",
     "Part",
     "ServedPage",
-    "compare_cohorts",
-    "metadata_groups",
-    "metadata_key_summary",
-    "users_in_group",
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from argyle_nb import analysis, dataset
+from argyle_nb import analysis
 from argyle_nb.client import ArgyleClient
 from tests.hostile import Reply, Request, json_reply, serve
 from tests.unit.test_frames import sandbox
