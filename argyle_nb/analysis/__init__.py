@@ -1,14 +1,19 @@
 """The analyses the toolkit exists for: metadata cohorts, connection health, availability windows.
 
-Each analysis takes frames from :mod:`argyle_nb.frames` and returns a DataFrame ready to
-plot; its ``plot_*`` companion draws that frame as the Altair chart the explorers show
+Each analysis takes frames from :mod:`argyle_nb.frames`, or a
+:class:`~argyle_nb.dataset.Dataset` in their place (an export, or
+``Dataset.from_frames(users, accounts, availability)``), and returns a DataFrame ready to
+plot: ``metadata_groups(users, accounts, "customer group")`` and
+``metadata_groups(ds, "customer group")`` count alike, in one engine (DuckDB); its ``plot_*`` companion draws that frame as the Altair chart the explorers show
 (interactive offline with tooltips; PNG, SVG or PDF offline via vl-convert).
 Nothing here fetches data or keeps state. Every share comes with its 95% Wilson
 interval and says its unit (users, or accounts); cohorts are compared with
 :func:`compare_cohorts`, which says in words which differ and which do not.
 
-One module per family: ``_outcomes`` (what each user and account did, and their
-cohorts), ``_stats`` (intervals, tests, Kaplan–Meier), ``_cohorts`` (key hygiene and
+One module per family: ``_engine`` (the one engine that counts: DuckDB over frames or a
+dataset, what every user did, counted once per dataset), ``_labels`` (cohort labels, in
+SQL), ``_outcomes`` (metrics, outcomes and cohorts), :mod:`~argyle_nb.analysis.stats`
+(public: intervals, tests, Kaplan–Meier, on counts), ``_cohorts`` (key hygiene and
 cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
 (two keys), ``_connection`` (status by group or period), ``_availability``, ``_source``
 (an accounts or availability frame, or a dataset, and selections of it); the charts in
@@ -53,7 +58,8 @@ from argyle_nb.analysis._outcomes import (
     cohort_labels,
     user_outcomes,
 )
-from argyle_nb.analysis._stats import Independence
+from argyle_nb.analysis import stats
+from argyle_nb.analysis.stats import Independence
 from argyle_nb.analysis._survival import (
     plot_time_to_connect,
     time_to_connect,
@@ -93,6 +99,7 @@ __all__ = [
     "scan_counts",
     "select_accounts",
     "select_availability",
+    "stats",
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",

@@ -37,7 +37,7 @@ from argyle_nb.analysis._source import (
     timestamps,
     utc_bound,
 )
-from argyle_nb.analysis._stats import wilson
+from argyle_nb.analysis.stats import wilson
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import require_columns

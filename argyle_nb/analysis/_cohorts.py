@@ -19,7 +19,7 @@ from argyle_nb.analysis._engine import (
 )
 from argyle_nb.analysis._labels import key_sizes, labelled
 from argyle_nb.analysis._outcomes import cohort_order
-from argyle_nb.analysis._stats import add_share
+from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
 from argyle_nb.envelope import loads_json
 from argyle_nb.errors import ArgyleValueError

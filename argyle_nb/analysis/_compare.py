@@ -11,7 +11,7 @@ from argyle_nb._html import escape, styled
 from argyle_nb.analysis._common import CONFIDENCE, MIN_USERS, MISSING, OTHER, REST
 from argyle_nb.analysis._engine import check_metric, counts_of, keyed, tally
 from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
-from argyle_nb.analysis._stats import (
+from argyle_nb.analysis.stats import (
     Independence,
     add_share,
     format_p,

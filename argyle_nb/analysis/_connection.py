@@ -25,7 +25,7 @@ import pandas as pd
 from argyle_nb._sql import Params, quote
 from argyle_nb.analysis._labels import group_label
 from argyle_nb.analysis._source import dataset_for, has_column, one_of, selected, utc_bound
-from argyle_nb.analysis._stats import wilson
+from argyle_nb.analysis.stats import wilson
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import require_columns

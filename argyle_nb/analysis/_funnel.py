@@ -11,7 +11,7 @@ from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import check_metric, cohorts, require_key
 from argyle_nb.analysis._outcomes import cohort_order
-from argyle_nb.analysis._stats import add_share
+from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError
 from argyle_nb.frames import require_columns

@@ -9,7 +9,7 @@ import pandas as pd
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import check_metric, counts_of, dataset_of, tally
 from argyle_nb.analysis._outcomes import Unit, cohort_order, describe
-from argyle_nb.analysis._stats import add_share
+from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 

@@ -18,7 +18,7 @@ from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, _utc
 from argyle_nb.analysis._engine import cohorts, keyed, require_key
 from argyle_nb.analysis._outcomes import cohort_order
-from argyle_nb.analysis._stats import KaplanMeier, kaplan_meier
+from argyle_nb.analysis.stats import KaplanMeier, kaplan_meier
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
 from argyle_nb.frames import require_columns

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from argyle_nb import analysis, frames
-from argyle_nb.analysis._stats import holm
+from argyle_nb.analysis.stats import holm
 
 
 def test_wilson_intervals_of_newcombe_table_1() -> None:

@@ -1,6 +1,19 @@
 """The statistics behind every share: Wilson intervals, two-group comparisons with their
 tests and Holm's adjustment, an overall test of independence, Kaplan–Meier curves.
 
+Engine-neutral: every function here takes counts (numbers or arrays) or durations, never
+frames or a dataset; the analyses count in DuckDB and hand their counts here. Use them
+on counts of your own too.
+
+References: Wilson (1927), "Probable inference, the law of succession, and statistical
+inference", JASA 22; Newcombe (1998), "Interval estimation for the difference between
+independent proportions", Statistics in Medicine 17 (method 10, the hybrid score
+interval); the score test of two proportions (Miettinen and Nurminen 1985, without the
+small-sample correction); Fisher's exact test; Holm (1979), "A simple sequentially
+rejective multiple test procedure", Scand. J. Statist. 6; Pearson's chi-square test of
+independence; Kaplan and Meier (1958), with Greenwood's variance and the log-log
+interval, and the Brookmeyer–Crowley (1982) interval of the median.
+
 Thin, vectorised wrappers over statsmodels and scipy: nothing here re-derives what
 they compute, but the log-log transform of a Kaplan–Meier curve's pointwise interval
 (statsmodels gives the Greenwood standard error, not the interval) and Holm's
@@ -22,6 +35,20 @@ from argyle_nb.analysis._common import CONFIDENCE
 if TYPE_CHECKING:
     from statsmodels.duration.survfunc import SurvfuncRight
 
+__all__ = [
+    "MIN_EXPECTED",
+    "Independence",
+    "KaplanMeier",
+    "add_share",
+    "format_p",
+    "format_share",
+    "holm",
+    "independence",
+    "kaplan_meier",
+    "two_group_tests",
+    "wilson",
+]
+
 # scipy and statsmodels (about a second to import) load when a statistic is computed,
 # not when the package, an export or a dataset is opened.
 
@@ -38,7 +65,13 @@ def _z(confidence: float) -> float:
 def wilson(
     successes: Any, trials: Any, confidence: float = CONFIDENCE
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Wilson score interval of ``successes / trials`` (arrays); NaN where ``trials`` is 0."""
+    """Wilson score interval of ``successes / trials`` (arrays); NaN where ``trials`` is 0.
+
+    Example:
+        >>> low, high = wilson([12], [40])
+        >>> round(float(low[0]), 4), round(float(high[0]), 4)
+        (0.1807, 0.4543)
+    """
     k = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
     low = np.full(np.shape(n), np.nan)
@@ -61,6 +94,12 @@ def add_share(
     """Add ``<name>_share``, ``<name>_low`` and ``<name>_high`` (Wilson) to ``frame``.
 
     Where ``trials`` is 0 the three are missing (``pd.NA``): there is nothing to share.
+
+    Example:
+        >>> frame = pd.DataFrame({"k": [12, 0], "n": [40, 0]})
+        >>> add_share(frame, "connected", "k", "n")
+        >>> frame["connected_share"].tolist()
+        [0.3, <NA>]
     """
     k = frame[successes].to_numpy("float64")
     n = frame[trials].to_numpy("float64")
@@ -97,6 +136,11 @@ def two_group_tests(
     test is the score test, or Fisher's exact test where a cell of the 2x2 table expects
     fewer than :data:`MIN_EXPECTED`. Rows where either group is empty have no result
     (``test`` says why).
+
+    Example:
+        >>> out = two_group_tests([30], [100], [45], [100])
+        >>> round(float(out.loc[0, "difference"]), 2), out.loc[0, "test"]
+        (-0.15, 'score')
     """
     k1, n1, k2, n2 = (np.asarray(a, dtype="float64") for a in (k1, n1, k2, n2))
     size = len(n1)
@@ -152,6 +196,10 @@ def holm(p_values: pd.Series[Any]) -> pd.Series[Any]:
     The same numbers as ``statsmodels.stats.multitest.multipletests(p, method="holm")``
     (a test holds them equal), written out because that function runs a full garbage
     collection on every call: 0.1 s here, more in a notebook holding large frames.
+
+    Example:
+        >>> holm(pd.Series([0.01, 0.04, 0.03])).round(2).tolist()
+        [0.03, 0.06, 0.06]
     """
     out = pd.Series(np.nan, index=p_values.index, dtype="float64")
     present = p_values.notna().to_numpy()
@@ -197,7 +245,12 @@ class Independence:
 
 
 def independence(successes: np.ndarray[Any, Any], trials: np.ndarray[Any, Any]) -> Independence:
-    """Chi-square test of independence over the groups with at least one trial."""
+    """Chi-square test of independence over the groups with at least one trial.
+
+    Example:
+        >>> independence([30, 45, 40], [100, 100, 100]).dof
+        2
+    """
     k = np.asarray(successes, dtype="float64")
     n = np.asarray(trials, dtype="float64")
     keep = n > 0
@@ -228,6 +281,7 @@ def format_p(p: float) -> str:
 
 
 def format_share(share: float) -> str:
+    """``30.0%``."""
     return f"{share:.1%}"
 
 
@@ -284,7 +338,13 @@ class KaplanMeier:
 def kaplan_meier(
     durations: np.ndarray[Any, Any], events: np.ndarray[Any, Any], confidence: float = CONFIDENCE
 ) -> KaplanMeier:
-    """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed)."""
+    """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed).
+
+    Example:
+        >>> fit = kaplan_meier([1.0, 2.0, 2.0, 4.0], [True, True, False, True])
+        >>> [round(float(s), 3) for s in fit.share]
+        [0.25, 0.5, 1.0]
+    """
     durations = np.asarray(durations, dtype="float64")
     events = np.asarray(events, dtype=bool)
     empty = np.array([], dtype="float64")
