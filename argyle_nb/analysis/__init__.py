@@ -4,8 +4,9 @@ Each analysis takes frames from :mod:`argyle_nb.frames`, or a
 :class:`~argyle_nb.dataset.Dataset` in their place (an export, or
 ``Dataset.from_frames(users, accounts, availability)``), and returns a DataFrame ready to
 plot: ``metadata_groups(users, accounts, "customer group")`` and
-``metadata_groups(ds, "customer group")`` count alike, in one engine (DuckDB); its ``plot_*`` companion draws that frame as the Altair chart the explorers show
-(interactive offline with tooltips; PNG, SVG or PDF offline via vl-convert).
+``metadata_groups(ds, "customer group")`` count alike, in one engine (DuckDB). Its
+``plot_*`` companion draws that frame as the Altair chart the explorers show (interactive
+offline with tooltips; PNG, SVG or PDF offline via vl-convert).
 Nothing here fetches data or keeps state. Every share comes with its 95% Wilson
 interval and says its unit (users, or accounts); cohorts are compared with
 :func:`compare_cohorts`, which says in words which differ and which do not.
@@ -28,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+from argyle_nb.analysis import stats
 from argyle_nb.analysis._availability import (
     availability_timeline,
     availability_windows,
@@ -58,13 +60,12 @@ from argyle_nb.analysis._outcomes import (
     cohort_labels,
     user_outcomes,
 )
-from argyle_nb.analysis import stats
-from argyle_nb.analysis.stats import Independence
 from argyle_nb.analysis._survival import (
     plot_time_to_connect,
     time_to_connect,
     time_to_connect_curves,
 )
+from argyle_nb.analysis.stats import Independence
 from argyle_nb.frames import metadata_keys
 
 __all__ = [

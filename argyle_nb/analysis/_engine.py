@@ -28,7 +28,7 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, MISSING, OTHER
-from argyle_nb.analysis._labels import labelled
+from argyle_nb.analysis._labels import label_of, picked
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleKeyError, ArgyleTypeError, ArgyleValueError
 
@@ -168,12 +168,20 @@ def labels(ds: Dataset, key: str) -> str:
     name = "_label_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if _made(ds, name):
         return name
-    p = Params()
+    # The metadata is read once: each user's value of the key, then its label.
+    ask = Params()
     ds.db.execute(
-        f"create temp table {name} as with {labelled(ds, key, outcomes(ds), p=p)}"
-        " select id, label from labelled",
+        f"create or replace temp table _picked as select id, {picked(key, ask)}"
+        f" from {outcomes(ds)}",
+        parameters=ask.values,
+    )
+    p = Params()
+    label = label_of(ds, key, "_picked", {}, p)
+    ds.db.execute(
+        f"create temp table {name} as select id, {label} as label from _picked",
         parameters=p.values,
     )
+    ds.db.execute("drop table _picked")
     return name
 
 

@@ -11,6 +11,8 @@ or flat (``{"a.b": ..}``), as :func:`~argyle_nb.frames.users_frame` names its co
 
 from __future__ import annotations
 
+from typing import Any
+
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MISSING, RESERVED_LABEL
 from argyle_nb.dataset import Dataset
@@ -117,40 +119,42 @@ def labelled(
 ) -> str:
     """SQL ``with`` part ``name``: the columns ``keep`` of the rows of ``source`` (which
     has ``external_metadata`` as JSON text) and the cohort ``label`` of each for ``key``
-    (the rule of this module). Whether the key holds floats is asked first, so no part of
-    the query is read twice."""
-    member = key.removeprefix("meta.") if key != "meta" else ""
-    # "meta" is metadata that is not an object; a key's object value is split into keys.
-    split = "" if not member else " and json_array_length(json_keys(_v)) > 0"
+    (the rule of this module). Whether the key holds floats is asked first."""
     ask = Params()
-    value, asked = _value(member, p), _value(member, ask)
-    frac, other = _kinds(
-        "cast(_v as varchar)", "json_type(_v)", "json_array_length(json_keys(_v)) = 0"
-    )
-    # Only a key holding doubles may be one of floats: most keys are asked no more.
-    (doubles,) = ds.sql(
-        f"select bool_or(json_type({asked}) = 'DOUBLE') from {source}", params=ask.values
-    ).fetchall()[0]
-    (floats,) = (
-        ds.sql(
-            f"select bool_or({frac}) and not bool_or({other})"
-            f" from (select {asked} as _v from {source})",
-            params=ask.values,
-        ).fetchall()[0]
-        if doubles
-        else (False,)
-    )
-    floaty = "true" if floats else "false"
-    label = (
-        f"case when _v is null or json_type(_v) = 'NULL'"
-        f" or (json_type(_v) = 'OBJECT'{split}) then {p(MISSING)}"
-        f" when json_type(_v) = 'VARCHAR' then {text_label(_TEXT.format('_v'), p)}"
-        f" when ({floaty} and json_type(_v) in ('UBIGINT', 'BIGINT')) or {frac}"
-        f" then {_float_text('_v')} else cast(_v as varchar) end"
-    )
+    asked = f"(select {picked(key, ask)} from {source})"
+    label = label_of(ds, key, asked, ask.values, p)
     return (
-        f"{name}_v as (select {keep}, {value} as _v from {source}),"
+        f"{name}_v as (select {keep}, {picked(key, p)} from {source}),"
         f" {name} as (select {keep}, {label} as label from {name}_v)"
+    )
+
+
+def picked(key: str, p: Params) -> str:
+    """SQL select items: the JSON value ``_v`` of ``key`` in ``external_metadata`` and its
+    JSON type ``_t`` (what :func:`label_of` labels)."""
+    value = _value(key.removeprefix("meta.") if key != "meta" else "", p)
+    return f"{value} as _v, json_type({value}) as _t"
+
+
+def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Params) -> str:
+    """SQL: the cohort label of a row holding ``_v`` and ``_t`` (:func:`picked`), for the
+    rows of ``values`` (a table or subquery of them, with ``params``): whether the key
+    holds floats is asked of them first (only a key holding doubles may; most keys are
+    asked no more)."""
+    # "meta" is metadata that is not an object; a key's object value is split into keys.
+    split = " and json_array_length(json_keys(_v)) > 0" if key != "meta" else ""
+    frac, other = _kinds("cast(_v as varchar)", "_t", "json_array_length(json_keys(_v)) = 0")
+    (floats,) = ds.sql(
+        f"select case when bool_or(_t = 'DOUBLE') then bool_or({frac}) and not bool_or({other})"
+        f" else false end from {values}",
+        params=params or None,
+    ).fetchall()[0]
+    floaty = "true" if floats else "false"
+    return (
+        f"case when _v is null or _t = 'NULL' or (_t = 'OBJECT'{split}) then {p(MISSING)}"
+        f" when _t = 'VARCHAR' then {text_label(_TEXT.format('_v'), p)}"
+        f" when ({floaty} and _t in ('UBIGINT', 'BIGINT')) or {frac}"
+        f" then {_float_text('_v')} else cast(_v as varchar) end"
     )
 
 
