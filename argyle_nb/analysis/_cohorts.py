@@ -12,6 +12,7 @@ from argyle_nb.analysis._engine import (
     check_min_users,
     codes,
     cohorts,
+    first_users,
     keyed,
     outcomes,
     require_key,
@@ -61,11 +62,10 @@ def metadata_key_summary(
     """
     ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
     check_min_users(min_users)
-    table = outcomes(ds)
-    (total,) = ds.sql(f"select count(*) from {table}").fetchall()[0]
+    (total,) = ds.sql(f"select count(*) from {outcomes(ds)}").fetchall()[0]
     rows = [
         judge_key(key, present, values, median, int(total), min_users)
-        for key, _, present, values, median in key_sizes(ds, table)
+        for key, _, present, values, median in key_sizes(ds, first_users(ds))
     ]
     return finish_key_summary(rows)
 
@@ -260,8 +260,7 @@ def users_in_group(
     ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
     p = Params()
     keep = "id, created_at, employers_connected, data_providers_connected, external_metadata, _seen"
-    once = "(select * from users qualify row_number() over (partition by id order by _seen) = 1)"
-    with_ = labelled(ds, key, once, p=p, keep=keep)
+    with_ = labelled(ds, key, first_users(ds), p=p, keep=keep)
     cap = "" if limit is None else f" limit {p(int(limit))}"
     rows = ds.sql(
         f"with {with_} select id, strftime(created_at at time zone 'UTC',"

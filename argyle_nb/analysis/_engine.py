@@ -106,18 +106,18 @@ def check_min_users(min_users: int) -> None:
 
 
 def _made(ds: Dataset, name: str) -> bool:
-    """Whether this dataset's cursor already holds the temporary table ``name``."""
-    found = ds.sql(
-        "select count(*) from duckdb_tables() where table_name = $name and temporary",
-        params={"name": name},
-    ).fetchall()[0][0]
-    return bool(found)
+    """Whether this dataset's cursor already holds the temporary table ``name`` (which
+    the caller then makes: it is noted as made)."""
+    if name in ds.scratch:
+        return True
+    ds.scratch[name] = True
+    return False
 
 
 def outcomes(ds: Dataset) -> str:
     """The name of the table of what every user of ``ds`` did, made at the first call on
     this dataset (a temporary table of its cursor): one row per user (``id``,
-    ``created_at``, ``external_metadata``), how many of their accounts exist
+    ``created_at``), how many of their accounts exist
     (``accounts``), ever connected, are connected and are in error, and
     ``first_connected_at``. (Fully synced accounts: :func:`synced`.)"""
     name = "_outcomes"
@@ -133,8 +133,9 @@ def outcomes(ds: Dataset) -> str:
         " false)) as first_connected_at from accounts group by user)"
     )
     ds.db.execute(
-        f"create temp table {name} as with {first_users(ds)}, {per_user}"
-        " select u.id, u.created_at, u.external_metadata,"
+        f"create temp table {name} as with first as (select * from {first_users(ds)}),"
+        f" {per_user}"
+        " select u.id, u.created_at,"
         " coalesce(p.accounts, 0) as accounts, coalesce(p.ever_connected, 0) as ever_connected,"
         " coalesce(p.connected, 0) as connected, coalesce(p.error, 0) as error,"
         " p.first_connected_at from first u left join per p on p.user = u.id"
@@ -172,7 +173,7 @@ def labels(ds: Dataset, key: str) -> str:
     ask = Params()
     ds.db.execute(
         f"create or replace temp table _picked as select id, {picked(key, ask)}"
-        f" from {outcomes(ds)}",
+        f" from {first_users(ds)}",
         parameters=ask.values,
     )
     p = Params()
@@ -200,16 +201,16 @@ def codes(ds: Dataset) -> str:
 
 
 def first_users(ds: Dataset) -> str:
-    """SQL ``with`` part ``first``: each user once, the first record the walk saw. An
-    export's users are unique unless a walk never held still: only then is the costly
-    ordering done."""
-    rows, users = ds.sql("select count(*), count(distinct id) from users").fetchall()[0]
-    if rows == users:
-        return "first as (select id, created_at, external_metadata from users)"
-    return (
-        "first as (select id, created_at, external_metadata from users"
-        " qualify row_number() over (partition by id order by _seen) = 1)"
-    )
+    """SQL: the users, each once, the first record the walk saw (a table name or a
+    subquery). An export's users are unique unless a walk never held still: only then is
+    the costly ordering done (asked once per dataset)."""
+    unique = ds.scratch.get("unique users")
+    if unique is None:
+        rows, users = ds.sql("select count(*), count(distinct id) from users").fetchall()[0]
+        unique = ds.scratch["unique users"] = rows == users
+    if unique:
+        return "users"
+    return "(select * from users qualify row_number() over (partition by id order by _seen) = 1)"
 
 
 def check_metric(metric: str, unit: str, ds: Dataset) -> None:

@@ -55,25 +55,31 @@ def _fits(
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
     # A user without a sign-up time cannot be placed on the clock: counted, not timed.
-    frame = ds.sql(
-        f"with {with_} select k0, created_at is not null as timed,"
-        " first_connected_at is not null as connected, greatest(epoch(coalesce("
-        f"first_connected_at, {p(now.to_pydatetime())}::timestamptz) - created_at) / 86400.0,"
-        " 0.0) as days from cohorts",
+    # Numbers only come into Python (the cohort as its rank): a million users are 17 MB.
+    arrays = ds.sql(
+        f"with {with_} select dense_rank() over (order by k0) - 1 as cohort,"
+        " created_at is not null as timed, first_connected_at is not null as connected,"
+        f" greatest(epoch(coalesce(first_connected_at, {p(now.to_pydatetime())}::timestamptz)"
+        " - created_at) / 86400.0, 0.0) as days from cohorts",
         params=p.values,
-    ).df()
-    labels = frame["k0"].astype("str")
-    sizes = labels.value_counts()
-    require_key(ds, list(sizes.index), key)
-    timed = frame["timed"].to_numpy(bool)
-    days = frame["days"].to_numpy("float64")
-    events = frame["connected"].to_numpy(bool)
-    codes = labels.to_numpy(object)
+    ).fetchnumpy()
+    q = Params()
+    named = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=q)
+    listed = ds.sql(f"with {named} select distinct k0 from cohorts order by 1", params=q.values)
+    names = [str(row[0]) for row in listed.fetchall()]
+    codes = np.asarray(arrays["cohort"], dtype="int64")
+    timed = np.asarray(arrays["timed"], dtype=bool)
+    days = np.asarray(arrays["days"], dtype="float64")
+    events = np.asarray(arrays["connected"], dtype=bool)
+    sizes = pd.Series(np.bincount(codes, minlength=len(names)), index=names, dtype="int64")
+    require_key(ds, names, key)
     fits = {}
     for group in cohort_order(sizes):
-        mine = timed & (codes == group)
+        mine = timed & (codes == names.index(str(group)))
         fits[str(group)] = kaplan_meier(days[mine], events[mine])
-    connected = pd.Series(events[timed]).groupby(codes[timed]).sum()
+    connected = pd.Series(
+        np.bincount(codes[timed & events], minlength=len(names)), index=names, dtype="int64"
+    )
     return fits, sizes, connected
 
 

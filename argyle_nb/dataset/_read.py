@@ -54,6 +54,9 @@ class Dataset:
     where: dict[str, list[tuple[str, dict[str, Any]]]]
     #: The metadata keys the users frame has columns of (over frames; none for an export).
     meta_keys: tuple[str, ...] = ()
+    #: What the analyses keep of this dataset: the temporary tables they made in its
+    #: cursor (what every user did, each key's labels) and facts about the data.
+    scratch: dict[str, Any]
     _pin: Lock | None
     _frames: dict[str, pd.DataFrame]
 
@@ -74,6 +77,7 @@ class Dataset:
             raise
         self.db = _connect(memory_limit, threads)
         self.where = {}
+        self.scratch = {}
         self._frames = {}
         self._attach()
 
@@ -129,6 +133,7 @@ class Dataset:
         )
         out.db = _shared().cursor()
         out.where = {}
+        out.scratch = {}
         out._frames = {}
         if users is not None:
             from argyle_nb.frames import metadata_keys
@@ -217,6 +222,7 @@ class Dataset:
         out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
         out._pin = self._pin  # the version stays while a selection of it lives
         out._frames, out.meta_keys = self._frames, self.meta_keys
+        out.scratch = {}  # a cursor of its own: its own tables
         out.db = self.db.cursor()
         out._attach()
         out.where = {name: list(conditions) for name, conditions in self.where.items()}
