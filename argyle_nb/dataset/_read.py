@@ -120,10 +120,12 @@ class Dataset:
                 frame, COLUMNS[table], by="Dataset.from_frames", made_by=f"{table}_frame"
             )
         lists: dict[str, dict[str, Any]] = {}
-        for endpoint, frame in (("/v1/users", users), ("/v1/accounts", accounts)):
+        # Availability was listed from /v1/accounts too: its frame says so without accounts.
+        listed = (("/v1/users", users), ("/v1/accounts", accounts), ("/v1/accounts", availability))
+        for endpoint, frame in listed:
             said = None if frame is None else frame.attrs.get(ATTRS_KEY)
             if isinstance(said, dict):
-                lists[endpoint] = said
+                lists.setdefault(endpoint, said)
         out = object.__new__(cls)
         out.path = None
         out.folder = None
@@ -272,8 +274,9 @@ class Dataset:
         return None
 
     def columns(self, table: str) -> list[str]:
-        """The columns of ``table``."""
-        return [str(row[0]) for row in self.sql(f"describe {table}").fetchall()]
+        """The columns of ``table`` (not the row order ``_seen`` the dataset keeps)."""
+        names = [str(row[0]) for row in self.sql(f"describe {table}").fetchall()]
+        return [name for name in names if name != "_seen"]
 
     def distinct(self, table: str, column: str) -> list[str]:
         """The values of ``column`` in ``table``, as text, sorted, missing left out (what

@@ -6,9 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import analysis, dataset
+from argyle_nb import analysis
 from argyle_nb.dataset import Dataset
-from argyle_nb.widgets._base import Clock, _Explorer, _ops, _options, _rows, _widgets
+from argyle_nb.widgets._base import Clock, _Explorer, _widgets, as_dataset
 
 # ---------------------------------------------------------------------------
 # Availability
@@ -24,8 +24,9 @@ class AvailabilityExplorer(_Explorer):
 
     Args:
         availability: an :func:`~argyle_nb.frames.availability_frame`, or a
-            :class:`~argyle_nb.dataset.Dataset` (every count is made in DuckDB; only the
-            summary and the sampled windows are in pandas).
+            :class:`~argyle_nb.dataset.Dataset` (an export bigger than memory). Either
+            way every count is made in DuckDB; only the summary and the sampled windows
+            are in pandas.
         resource: the resource shown first (default: ``payouts`` if it has windows, else
             the first resource that has).
         sample: how many accounts the timeline draws (a seeded sample).
@@ -34,6 +35,7 @@ class AvailabilityExplorer(_Explorer):
         now: the reference time (default: the latest ``updated_at`` of the data).
 
     Attributes:
+        data: the :class:`~argyle_nb.dataset.Dataset` shown (the frame as one).
         resource: a Dropdown; statuses: a SelectMultiple (nothing selected: all).
         table: :func:`~argyle_nb.analysis.availability_windows` of the chosen resource's
             rows with the chosen statuses.
@@ -55,13 +57,12 @@ class AvailabilityExplorer(_Explorer):
     ) -> None:
         super().__init__(clock)
         w = _widgets()
-        self.availability = availability
-        self._analysis = _ops(availability)
-        self._track(availability=availability)
+        self.data = as_dataset("AvailabilityExplorer", availability, "availability")
+        self._track(self.data, "availability")
         self.sample = sample
         self.seed = seed
         self.stale_days = stale_days
-        present, with_windows, statuses, latest = _offered(availability)
+        present, with_windows, statuses, latest = _offered(self.data)
         if now is not None:
             self.now: pd.Timestamp | None = pd.Timestamp(now)
         else:
@@ -98,18 +99,14 @@ class AvailabilityExplorer(_Explorer):
             have = ", ".join(self.without_windows) or "none"
             self._empty(f"No resource has event windows to draw (resources present: {have}).")
             return
-        rows = _scans(self.availability, resource, statuses)
-        if not _rows(rows, "availability"):
+        rows = analysis.select_availability(self.data, resource=resource, statuses=statuses)
+        if not rows.rows("availability"):
             chosen = ", ".join(statuses or [])
             self._empty(f"No {resource} scans with the status {chosen}.")
             return
-        summary = self._analysis.availability_windows(
-            rows, stale_days=self.stale_days, now=self.now
-        )
-        if isinstance(rows, Dataset):
-            rows.close()
-        timeline = self._analysis.availability_timeline(
-            self.availability,
+        summary = analysis.availability_windows(rows, stale_days=self.stale_days, now=self.now)
+        timeline = analysis.availability_timeline(
+            self.data,
             resource,
             statuses=statuses,
             sample=self.sample,
@@ -156,42 +153,13 @@ class AvailabilityExplorer(_Explorer):
         return f"resource={self.resource.value!r}, {len(self.chart_data)} windows drawn"
 
 
-def _offered(
-    availability: pd.DataFrame | Dataset,
-) -> tuple[list[str], set[str], list[str], Any]:
+def _offered(data: Dataset) -> tuple[list[str], set[str], list[str], Any]:
     """The resources present (in category order), those with event windows, the
     statuses present and the latest ``updated_at``."""
-    if isinstance(availability, Dataset):
-        counts = dataset.scan_counts(availability)
-        per = counts.groupby("resource", observed=True)[["accounts", "with_window"]].sum()
-        present = [str(r) for r in per.index if per.loc[r, "accounts"] > 0]
-        dated = {str(r) for r in per.index if per.loc[r, "with_window"] > 0}
-        seen = counts.loc[counts["accounts"] > 0, "status"]
-        statuses = [str(c) for c in seen.cat.categories if c in set(seen)]
-        return present, dated, statuses, counts["latest"].max()
-    tally = availability["resource"].astype("str").value_counts()
-    present = [r for r in _category_order(availability["resource"]) if tally.get(r, 0) > 0]
-    when = availability["available_from"].notna() & availability["available_to"].notna()
-    dated = set(availability.loc[when.to_numpy(), "resource"].astype("str"))
-    statuses = _category_order(availability["status"])
-    return present, dated, statuses, availability["updated_at"].max()
-
-
-def _scans(
-    availability: pd.DataFrame | Dataset, resource: str, statuses: list[str] | None
-) -> pd.DataFrame | Dataset:
-    """The scans of ``resource`` with one of ``statuses`` (``None``: any)."""
-    if isinstance(availability, Dataset):
-        return dataset.select_availability(availability, resource=resource, statuses=statuses)
-    # Categorical against a value: no text column of half a million rows is made.
-    rows = availability[(availability["resource"] == resource).to_numpy(bool)]
-    if statuses is not None:
-        rows = rows[rows["status"].astype("str").isin(statuses).to_numpy()]
-    return rows
-
-
-def _category_order(values: pd.Series[Any]) -> list[str]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = {str(v) for v in values.dropna().unique()}
-        return [str(c) for c in values.cat.categories if str(c) in present]
-    return _options(values)
+    counts = analysis.scan_counts(data)
+    per = counts.groupby("resource", observed=True)[["accounts", "with_window"]].sum()
+    present = [str(r) for r in per.index if per.loc[r, "accounts"] > 0]
+    dated = {str(r) for r in per.index if per.loc[r, "with_window"] > 0}
+    seen = counts.loc[counts["accounts"] > 0, "status"]
+    statuses = [str(c) for c in seen.cat.categories if c in set(seen)]
+    return present, dated, statuses, counts["latest"].max()

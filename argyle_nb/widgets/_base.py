@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import analysis, dataset
 from argyle_nb._html import escape
 from argyle_nb.dataset import Dataset
-from argyle_nb.provenance import Provenance, format_age, provenance_of
+from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
+from argyle_nb.provenance import Provenance, format_age
 
 MAX_CHART_ROWS = 30
 #: Most rows one HTML table shows.
@@ -56,26 +56,23 @@ Clock = Callable[[], datetime]
 _ENDPOINTS = {"users": "/v1/users", "accounts": "/v1/accounts", "availability": "/v1/accounts"}
 
 
-def _source_line(frames: dict[str, pd.DataFrame | Dataset], now: datetime) -> str:
-    """``Data: accounts: 1,334 from the embedded sandbox, 2 min old`` for tracked frames
-    (``accounts: 1,334 from the embedded sandbox (an exported dataset), ...`` for a
-    dataset's tables)."""
+def _source_line(data: Dataset, tables: tuple[str, ...], now: datetime) -> str:
+    """``Data: accounts: 1,334 from the embedded sandbox, 2 min old`` for the ``tables``
+    of ``data`` (``... from the embedded sandbox (an exported dataset), ...`` for an
+    export)."""
     parts: list[str] = []
     unknown: list[str] = []
-    for name, frame in frames.items():
+    for name in tables:
         found: Provenance | None
         try:
-            if isinstance(frame, Dataset):
-                found = frame.provenance(_ENDPOINTS[name])
-            else:
-                found = provenance_of(frame)
+            found = data.provenance(_ENDPOINTS[name])
         except ValueError:
             found = None
         if found is None:
             unknown.append(name)
             continue
-        # As for frames: the records the list served (availability: of the accounts).
-        kind = " (an exported dataset)" if isinstance(frame, Dataset) else ""
+        # The records the list served (availability: of the accounts).
+        kind = "" if data.in_memory else " (an exported dataset)"
         text = (
             f"{name}: {found.records:,} from the {found.environment}{kind}, "
             f"{format_age(found.age(now))} old"
@@ -90,6 +87,27 @@ def _source_line(frames: dict[str, pd.DataFrame | Dataset], now: datetime) -> st
     return "Data: " + "; ".join(parts) if parts else ""
 
 
+def as_dataset(
+    explorer: str, given: pd.DataFrame | Dataset, table: str, **others: pd.DataFrame | None
+) -> Dataset:
+    """What an explorer shows, as the one :class:`~argyle_nb.dataset.Dataset` every
+    analysis counts in: ``given`` itself when it is a dataset, else the ``table`` frame
+    ``given`` and the ``others`` frames (by table) as a dataset over them, scanned in
+    place. Made once, when the explorer opens."""
+    if isinstance(given, Dataset):
+        if any(frame is not None for frame in others.values()):
+            raise ArgyleValueError(
+                f"a dataset holds its users, accounts and availability: pass {explorer}(ds)"
+            )
+        return given
+    if not isinstance(given, pd.DataFrame):
+        raise ArgyleTypeError(f"{explorer} shows frames or a Dataset, not {type(given).__name__}")
+    frames: dict[str, pd.DataFrame | None] = {"users": None, "accounts": None, "availability": None}
+    frames.update(others)
+    frames[table] = given
+    return Dataset.from_frames(frames["users"], frames["accounts"], frames["availability"])
+
+
 class _Explorer:
     """What every explorer shares: the root widget, the shown data and the display hooks."""
 
@@ -101,7 +119,7 @@ class _Explorer:
         #: Where the data shown came from and how old it is (from the frames' provenance).
         self.data_source: str = ""
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._tracked: dict[str, pd.DataFrame | Dataset] = {}
+        self._tracked: tuple[Dataset, tuple[str, ...]] | None = None
         self._source = w.HTML()
         self._message = w.HTML()
         from argyle_nb.widgets._charts import jupyter_chart
@@ -121,14 +139,16 @@ class _Explorer:
         self._message.value = _message_html(text, error=error)
         self._show_source()
 
-    def _track(self, **frames: pd.DataFrame | Dataset) -> None:
-        """Name the frames whose provenance the explorer shows."""
-        self._tracked = frames
+    def _track(self, data: Dataset, *tables: str) -> None:
+        """Name the tables of ``data`` whose provenance the explorer shows."""
+        self._tracked = (data, tables)
         self._show_source()
 
     def _show_source(self) -> None:
         """Re-draw the provenance line: the data's age grows while the explorer is open."""
-        self.data_source = _source_line(self._tracked, self._clock())
+        self.data_source = (
+            "" if self._tracked is None else _source_line(*self._tracked, self._clock())
+        )
         self._source.value = (
             f'<span class="argyle-source" style="color:#666">{escape(self.data_source)}</span>'
             if self.data_source
@@ -214,27 +234,3 @@ class _Explorer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self._summary()}>"
-
-
-def _options(values: pd.Series[Any]) -> list[str]:
-    return sorted({str(v) for v in values.dropna().unique()})
-
-
-def _ops(data: pd.DataFrame | Dataset) -> Any:
-    """The analyses for ``data``: :mod:`argyle_nb.dataset`'s (in DuckDB) for a dataset,
-    :mod:`argyle_nb.analysis`'s (pandas) for a frame; they share names and arguments."""
-    return dataset if isinstance(data, Dataset) else analysis
-
-
-def _rows(data: pd.DataFrame | Dataset, table: str) -> int:
-    """Rows of a frame, or of the dataset's ``table``."""
-    return data.rows(table) if isinstance(data, Dataset) else len(data)
-
-
-def _columns(data: pd.DataFrame | Dataset, table: str) -> list[str]:
-    return data.columns(table) if isinstance(data, Dataset) else [str(c) for c in data.columns]
-
-
-def _values(data: pd.DataFrame | Dataset, table: str, column: str) -> list[str]:
-    """The values of ``column``, as text, sorted (what a filter offers)."""
-    return data.distinct(table, column) if isinstance(data, Dataset) else _options(data[column])

@@ -14,14 +14,11 @@ from argyle_nb.frames import ACCOUNT_COLUMNS
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
     Clock,
-    _columns,
     _draw,
     _Explorer,
     _html_table,
-    _ops,
-    _rows,
-    _values,
     _widgets,
+    as_dataset,
 )
 from argyle_nb.widgets._charts import jupyter_chart
 
@@ -35,16 +32,17 @@ class ConnectionExplorer(_Explorer):
 
     Args:
         accounts: an :func:`~argyle_nb.frames.accounts_frame`, or a
-            :class:`~argyle_nb.dataset.Dataset` (a portfolio bigger than memory: every
-            count is made in DuckDB, and only the tables shown are in pandas).
+            :class:`~argyle_nb.dataset.Dataset` (an export bigger than memory). Either
+            way every count is made in DuckDB, and only the tables shown are in pandas.
         by: the column the status distribution groups by (``link_item`` by default).
 
     Attributes:
         link_item, source: SelectMultiple filters (nothing selected: no filter).
         created_from, created_before: DatePickers (UTC; the end is exclusive).
         by, freq: Dropdowns of the distribution's grouping and the over-time period.
-        selected: the accounts matching the filters (for a dataset: the dataset
-            restricted to them, see :func:`~argyle_nb.dataset.select_accounts`).
+        data: the :class:`~argyle_nb.dataset.Dataset` shown (the frame as one).
+        selected: the dataset restricted to the accounts matching the filters (see
+            :func:`~argyle_nb.analysis.select_accounts`).
         table / chart_data: :func:`~argyle_nb.analysis.connection_status_distribution`
             of the selection (the chart draws the largest groups).
         errors: :func:`~argyle_nb.analysis.top_error_codes` of the selection.
@@ -60,29 +58,30 @@ class ConnectionExplorer(_Explorer):
     ) -> None:
         super().__init__(clock)
         w = _widgets()
-        self.accounts = accounts
-        self._analysis = _ops(accounts)
-        self._total = _rows(accounts, "accounts")
-        self._track(accounts=accounts)
-        self.selected: pd.DataFrame | Dataset = accounts
+        self.data = as_dataset("ConnectionExplorer", accounts, "accounts")
+        self._total = self.data.rows("accounts")
+        self._track(self.data, "accounts")
+        self.selected: Dataset = self.data
         self._selected_count = 0
         self.errors: pd.DataFrame = pd.DataFrame()
         self.over_time: pd.DataFrame = pd.DataFrame()
         layout = w.Layout(width="260px", height="110px")
         self.link_item = w.SelectMultiple(
-            options=_values(accounts, "accounts", "link_item"),
+            options=self.data.distinct("accounts", "link_item"),
             description="Link item",
             layout=layout,
         )
         self.source = w.SelectMultiple(
-            options=_values(accounts, "accounts", "source"), description="Source", layout=layout
+            options=self.data.distinct("accounts", "source"),
+            description="Source",
+            layout=layout,
         )
         self.created_from = w.DatePicker(description="From")
         self.created_before = w.DatePicker(description="Before")
         # Grouping by a status field (an error code) would be circular: every code is 100%
         # error. Offered: where accounts come from, and cohort columns attached to them.
         own = set(ACCOUNT_COLUMNS)
-        have = _columns(accounts, "accounts")
+        have = self.data.columns("accounts")
         cohorts = [c for c in have if c not in own and c != "external_metadata"]
         choices = [c for c in ("link_item", "source") if c in have] + cohorts
         if by not in choices:
@@ -138,11 +137,9 @@ class ConnectionExplorer(_Explorer):
         }
 
     def _update(self) -> None:
-        selected = self._analysis.select_accounts(self.accounts, **self._filters())
-        if isinstance(self.selected, Dataset) and self.selected is not self.accounts:
-            self.selected.close()  # the previous selection's DuckDB cursor
-        self.selected = selected
-        count = _rows(selected, "accounts")
+        selected = analysis.select_accounts(self.data, **self._filters())
+        self.selected = selected  # the previous selection's views go with it
+        count = selected.rows("accounts")
         self._selected_count = count
         if not count:
             self.errors = pd.DataFrame()
@@ -157,21 +154,19 @@ class ConnectionExplorer(_Explorer):
         filters = tuple(sorted(map(str, self._filters().items())))
         # Each chart is redrawn only when what it shows changes.
         if (filters, self.by.value) != self._dist_drawn_for:
-            dist = self._analysis.connection_status_distribution(selected, by=self.by.value)
+            dist = analysis.connection_status_distribution(selected, by=self.by.value)
             self._show_table(dist)
             drawn = dist.head(MAX_CHART_ROWS)
             self._show_chart(self._draw_distribution, drawn)
             self._dist_drawn_for = (filters, self.by.value)
-        self.errors = self._analysis.top_error_codes(selected, n=10)
+        self.errors = analysis.top_error_codes(selected, n=10)
         self._errors.value = (
             _html_table(self.errors) if len(self.errors) else "<i>No error codes.</i>"
         )
         # The over-time chart depends on the filters and the period, not on the grouping.
         drawn_for = (filters, self.freq.value)
         if drawn_for != self._time_drawn_for:
-            self.over_time = self._analysis.connection_status_distribution(
-                selected, by=self.freq.value
-            )
+            self.over_time = analysis.connection_status_distribution(selected, by=self.freq.value)
             self._show_time(self.over_time.tail(MAX_CHART_ROWS))
             self._time_drawn_for = drawn_for
         periods = len(self.over_time)

@@ -6,55 +6,62 @@ from typing import Any
 
 import pandas as pd
 
-from argyle_nb import analysis, dataset
+from argyle_nb import analysis
 from argyle_nb._html import escape
 from argyle_nb.dataset import Dataset
-from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
-from argyle_nb.frames import metadata_keys
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.widgets._base import (
     MAX_CHART_ROWS,
     MAX_GROUP_OPTIONS,
     Clock,
+    _draw,
     _Explorer,
-    _rows,
     _widgets,
+    as_dataset,
 )
-from argyle_nb.widgets._charts import COHORT_SELECTION
+from argyle_nb.widgets._charts import COHORT_SELECTION, jupyter_chart
 from argyle_nb.widgets._tables import TablePager
 
-# ---------------------------------------------------------------------------
-# Metadata cohorts
-# ---------------------------------------------------------------------------
+#: The explorer's tabs, in order.
+TABS = ("Shares", "Funnel", "Time to connect")
 
 
 class MetadataExplorer(_Explorer):
-    """Pick a metadata key, see its cohorts (shares with intervals, and which differ, in
-    words), pick a cohort, see its users.
+    """Pick a metadata key, see its cohorts: the shares with their intervals and which
+    differ, in words; the funnel from signing up to fully synced; the time to connect.
+    Pick a cohort (or click its bar), see its users.
 
     Keys that make good cohorts come first (see
     :func:`~argyle_nb.analysis.metadata_key_summary`); keys that are ids, single-valued
-    or mostly missing are offered after them, marked as such.
+    or mostly missing are offered after them, marked as such. The funnel and the time to
+    connect are computed when their tab is shown.
 
     Args:
         users: a :func:`~argyle_nb.frames.users_frame`, or a
-            :class:`~argyle_nb.dataset.Dataset` (then no ``accounts``: the dataset has
-            them; every count is made in DuckDB, and a group's users are listed up to
-            :data:`MAX_LISTED`).
-        accounts: an :func:`~argyle_nb.frames.accounts_frame` (with frames).
+            :class:`~argyle_nb.dataset.Dataset` (an export bigger than memory, or
+            ``Dataset.from_frames``; then nothing else: the dataset has the accounts).
+            Either way every count is made in DuckDB.
+        accounts: an :func:`~argyle_nb.frames.accounts_frame` (with a users frame).
         key: the key shown first (default: the best cohort key).
+        availability: an :func:`~argyle_nb.frames.availability_frame` (with frames; the
+            funnel's last step, fully synced, needs it).
 
     Attributes:
+        data: the :class:`~argyle_nb.dataset.Dataset` shown (the frames as one).
         key, group: the Dropdowns (set ``.value`` to drive the explorer from code).
+        tabs: the Tab of :data:`TABS` (set ``.selected_index`` to show one).
         groups: the full :func:`~argyle_nb.analysis.metadata_groups` of the key.
         comparison: the :func:`~argyle_nb.analysis.compare_cohorts` of the key.
         table: the groups shown (users, connected users' share with its interval,
             accounts and their shares, small).
         chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
-        group_users: the users of the chosen group (of a dataset: the first
-            :data:`MAX_LISTED`).
+        funnel: the :func:`~argyle_nb.analysis.cohort_funnel` of the key (once shown).
+        waits, waits_curves: the :func:`~argyle_nb.analysis.time_to_connect` of the key
+            and its curves (once shown).
+        group_users: the users of the chosen group (the first :data:`MAX_LISTED`).
     """
 
-    #: Most users of a dataset's group listed (a group may hold millions).
+    #: Most users of a group listed (a group may hold millions).
     MAX_LISTED = 10_000
 
     TABLE_COLUMNS = (
@@ -74,37 +81,33 @@ class MetadataExplorer(_Explorer):
         accounts: pd.DataFrame | None = None,
         key: str | None = None,
         *,
+        availability: pd.DataFrame | None = None,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(clock)
         w = _widgets()
-        self.users = users
-        self.accounts: pd.DataFrame | Dataset
-        self._outcomes: analysis.Outcomes | None = None
-        summary: pd.DataFrame | None
-        if isinstance(users, Dataset):
-            if accounts is not None:
-                raise ArgyleValueError("a dataset holds its accounts: pass MetadataExplorer(ds)")
-            self.accounts = users
-            self._track(users=users, accounts=users)
-            summary = dataset.metadata_key_summary(users)
-        else:
-            if accounts is None:
-                raise ArgyleValueError("MetadataExplorer(users, accounts) needs the accounts frame")
-            self.accounts = accounts
-            self._track(users=users, accounts=accounts)
-            # What every user did, once: a new key then costs only its labels.
-            self._outcomes = analysis.Outcomes.of(users, accounts) if "id" in users else None
-            summary = analysis.metadata_key_summary(users) if metadata_keys(users) else None
-        self._users_count = _rows(users, "users")
+        if isinstance(users, pd.DataFrame) and accounts is None:
+            raise ArgyleValueError("MetadataExplorer(users, accounts) needs the accounts frame")
+        self.data = as_dataset(
+            "MetadataExplorer", users, "users", accounts=accounts, availability=availability
+        )
+        self._track(self.data, "users", "accounts")
+        summary = analysis.metadata_key_summary(self.data)
+        self._users_count = self.data.rows("users")
         self.groups: pd.DataFrame = pd.DataFrame()
         self.comparison: analysis.CohortComparison | None = None
         self.group_users: pd.DataFrame = pd.DataFrame()
+        self.funnel: pd.DataFrame = pd.DataFrame()
+        self.waits: pd.DataFrame = pd.DataFrame()
+        self.waits_curves: pd.DataFrame = pd.DataFrame()
+        #: The funnel and time-to-connect charts shown (Altair charts), ``None`` for none.
+        self.funnel_chart: Any = None
+        self.waits_chart: Any = None
+        self._shown: dict[int, str | None] = {}  # tab -> the key it shows
         options: list[tuple[str, str]] = []
-        if summary is not None:
-            for k, row in summary.iterrows():
-                poor = row["cohort"] != "good"
-                options.append((f"{k} (poor cohort: {row['reason']})" if poor else str(k), str(k)))
+        for k, row in summary.iterrows():
+            poor = row["cohort"] != "good"
+            options.append((f"{k} (poor cohort: {row['reason']})" if poor else str(k), str(k)))
         if key is None and options:
             key = options[0][1]
         self.key = w.Dropdown(
@@ -114,17 +117,30 @@ class MetadataExplorer(_Explorer):
         self._words = w.HTML()
         self._users = w.HTML()
         self._members = TablePager("cohort_users")
+        self._funnel_note, self._waits_note = w.HTML(), w.HTML()
+        self._funnel_chart, self._waits_chart = jupyter_chart(), jupyter_chart()
+        self._funnel_table, self._waits_table = (
+            TablePager("cohort_funnel"),
+            TablePager("time_to_connect"),
+        )
+        self.tabs = w.Tab(
+            children=[
+                w.VBox([self._words, self._chart, self._table]),
+                w.VBox([self._funnel_note, self._funnel_chart, self._funnel_table.widget]),
+                w.VBox([self._waits_note, self._waits_chart, self._waits_table.widget]),
+            ],
+            titles=TABS,
+        )
         self.key.observe(lambda _: self._update(), names="value")
         self.group.observe(lambda _: self._update_group(), names="value")
+        self.tabs.observe(lambda _: self._show_tab(), names="selected_index")
         self.widget = w.VBox(
             [
                 w.HTML("<b>Metadata cohorts</b>"),
                 self._source,
                 self.key,
                 self._message,
-                self._words,
-                self._chart,
-                self._table,
+                self.tabs,
                 self.group,
                 self._users,
                 self._members.widget,
@@ -136,25 +152,15 @@ class MetadataExplorer(_Explorer):
         key = self.key.value
         self.comparison = None
         self._words.value = ""
+        self._shown = {}
+        self.groups = pd.DataFrame()
         if key is None:
-            self.groups = pd.DataFrame()
-            self._show_table(pd.DataFrame())
-            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame())
-            self.group.options = []
-            self._say("No metadata keys among these users: nothing to group by.")
+            self._no_groups("No metadata keys among these users: nothing to group by.")
             return
-        if isinstance(self.users, Dataset):
-            groups = dataset.metadata_groups(self.users, key)
-        else:
-            groups = analysis.metadata_groups(
-                self.users, self._frame(), key, outcomes=self._outcomes
-            )
+        groups = analysis.metadata_groups(self.data, key)
         self.groups = groups
         if groups.empty:
-            self._show_table(pd.DataFrame())
-            self._show_chart(analysis.plot_metadata_groups, pd.DataFrame())
-            self.group.options = []
-            self._say(f"No users to group by {key!r}.")
+            self._no_groups(f"No users to group by {key!r}.")
             return
         self._show_table(groups[list(self.TABLE_COLUMNS)])
         self._show_comparison(key)
@@ -168,24 +174,86 @@ class MetadataExplorer(_Explorer):
         self.group.options = [str(g) for g in groups.index[:MAX_GROUP_OPTIONS]]
         self.group.value = None
         self._update_group()
+        self._show_tab()
+
+    def _no_groups(self, text: str) -> None:
+        self._show_table(pd.DataFrame())
+        self._show_chart(analysis.plot_metadata_groups, pd.DataFrame())
+        self.group.options = []
+        self._say(text)
+        self._show_tab()
+
+    def _too_many(self) -> str | None:
+        """Why the cohorts of the key are not compared one by one (``None``: they are)."""
+        plain = int((self.groups.index != analysis.MISSING).sum())
+        if plain > MAX_CHART_ROWS:
+            return f"{plain:,} cohorts: too many to compare one by one (is this key an id?)."
+        return None
 
     def _show_comparison(self, key: str) -> None:
         """Which cohorts differ from the largest, in words (too many cohorts: say so)."""
-        plain = int((self.groups.index != analysis.MISSING).sum())
-        if plain > MAX_CHART_ROWS:
-            self._words.value = (
-                f"<i>{plain:,} cohorts: too many to compare one by one (is this key an id?).</i>"
-            )
+        too_many = self._too_many()
+        if too_many:
+            self._words.value = f"<i>{escape(too_many)}</i>"
             return
-        if isinstance(self.users, Dataset):
-            self.comparison = dataset.compare_cohorts(self.users, key, groups=self.groups)
-        else:
-            self.comparison = analysis.compare_cohorts(
-                self.users, self._frame(), key, outcomes=self._outcomes
-            )
+        self.comparison = analysis.compare_cohorts(self.data, key)
         lines = self.comparison.summary().split("\n")
         items = "".join(f"<li>{escape(line.strip())}</li>" for line in lines[1:])
         self._words.value = f"<div>{escape(lines[0])}<ul>{items}</ul></div>"
+
+    def _show_tab(self) -> None:
+        """Compute and draw the tab shown, once per key."""
+        tab = self.tabs.selected_index
+        key = self.key.value
+        if tab is None or tab == 0 or self._shown.get(tab, "") == key:
+            return
+        self._shown[tab] = key
+        if tab == 1:
+            self._show_funnel(key)
+        else:
+            self._show_waits(key)
+
+    def _show_funnel(self, key: str | None) -> None:
+        self.funnel = pd.DataFrame()
+        why = self._why_not(key)
+        if why is None and not self.data.has_availability:
+            why = (
+                "The funnel's last step (fully synced) needs the availability:"
+                " MetadataExplorer(users, accounts, availability=availability)."
+            )
+        if why is None and key is not None:
+            self.funnel = analysis.cohort_funnel(self.data, key)
+        self._funnel_note.value = "" if why is None else f"<i>{escape(why)}</i>"
+        self.funnel_chart = (
+            analysis.plot_cohort_funnel(self.funnel, title=f"From sign-up to synced, by {key}")
+            if len(self.funnel)
+            else None
+        )
+        _draw(self._funnel_chart, self.funnel_chart)
+        self._funnel_table.show(self.funnel.reset_index() if len(self.funnel) else self.funnel)
+
+    def _show_waits(self, key: str | None) -> None:
+        self.waits = self.waits_curves = pd.DataFrame()
+        why = self._why_not(key)
+        if why is None and key is not None:
+            self.waits = analysis.time_to_connect(self.data, key)
+            self.waits_curves = analysis.time_to_connect_curves(self.data, key)
+        self._waits_note.value = "" if why is None else f"<i>{escape(why)}</i>"
+        self.waits_chart = (
+            analysis.plot_time_to_connect(
+                self.waits_curves, title=f"Users connected, by days since sign-up, by {key}"
+            )
+            if len(self.waits_curves)
+            else None
+        )
+        _draw(self._waits_chart, self.waits_chart)
+        self._waits_table.show(self.waits)
+
+    def _why_not(self, key: str | None) -> str | None:
+        """Why the key's funnel or time to connect is not shown (``None``: it is)."""
+        if key is None or self.groups.empty:
+            return "No cohorts to show."
+        return self._too_many()
 
     def _clicked(self, change: dict[str, Any]) -> None:
         """A cohort clicked in the chart: choose it in the Group dropdown (lists its users)."""
@@ -200,14 +268,8 @@ class MetadataExplorer(_Explorer):
             self._members.show(pd.DataFrame())
             self._users.value = "<i>Choose a group to list its users.</i>"
             return
-        if isinstance(self.users, Dataset):
-            total = int(self.groups.loc[group, "users"]) if group in self.groups.index else 0
-            chosen = dataset.users_in_group(
-                self.users, self.key.value, group, limit=self.MAX_LISTED
-            )
-        else:
-            chosen = analysis.users_in_group(self.users, self.key.value, group)
-            total = len(chosen)
+        total = int(self.groups.loc[group, "users"]) if group in self.groups.index else 0
+        chosen = analysis.users_in_group(self.data, self.key.value, group, limit=self.MAX_LISTED)
         self.group_users = chosen
         # One column per metadata key the group's users carry (not raw JSON), in pages.
         meta = [c for c in chosen.columns if str(c).startswith("meta") and chosen[c].notna().any()]
@@ -219,12 +281,6 @@ class MetadataExplorer(_Explorer):
             title += f" (the first {len(chosen):,} listed)"
         self._users.value = title + ("" if total else " — none")
         self._members.show(listing)
-
-    def _frame(self) -> pd.DataFrame:
-        """The accounts frame (the explorer shows frames, not a dataset)."""
-        if not isinstance(self.accounts, pd.DataFrame):
-            raise ArgyleTypeError("the explorer shows a dataset, not frames")
-        return self.accounts
 
     def _summary(self) -> str:
         return f"key={self.key.value!r}, {len(self.groups)} groups"

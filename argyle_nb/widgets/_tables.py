@@ -4,8 +4,6 @@ words; long tables in pages, sortable, and exportable as CSV.
 
 Example:
     >>> import pandas as pd
-
-from argyle_nb._html import styled
     >>> frame = pd.DataFrame({"users": [1795], "connected_share": [0.708],
     ...                       "connected_low": [0.687], "connected_high": [0.729]},
     ...                      index=pd.Index(["lending"], name="customer group"))

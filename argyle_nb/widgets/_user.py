@@ -11,7 +11,14 @@ from argyle_nb.errors import ArgyleError
 
 if TYPE_CHECKING:
     from argyle_nb.client import ArgyleClient
-from argyle_nb.widgets._base import MAX_TABLE_ROWS, Clock, _Explorer, _html_table, _widgets
+from argyle_nb.widgets._base import (
+    MAX_TABLE_ROWS,
+    Clock,
+    _Explorer,
+    _html_table,
+    _widgets,
+    as_dataset,
+)
 
 # ---------------------------------------------------------------------------
 # One user
@@ -49,7 +56,8 @@ class UserInspector(_Explorer):
         w = _widgets()
         self.client = client
         self.users = users if users is not None else client.users_frame(progress=False)
-        self._track(users=self.users)
+        # The users' provenance, as every explorer shows it (a dataset over the frame).
+        self._track(as_dataset("UserInspector", self.users, "users"), "users")
         self.user_id: str | None = None
         self.availability: pd.DataFrame = pd.DataFrame()
         self.windows: pd.DataFrame = pd.DataFrame()

@@ -71,14 +71,15 @@ def test_connection_explorer(both: Portfolio) -> None:
         assert (lake.chart is None) == (frames.chart is None)
     assert "No accounts match" not in lake.message
     assert isinstance(lake.selected, Dataset)
-    assert lake.selected.rows("accounts") == len(frames.selected)
+    assert lake.selected.rows("accounts") == frames.selected.rows("accounts")
     assert repr(lake) == repr(frames)
     assert "(an exported dataset)" in lake.data_source
     assert f"accounts: {len(both.accounts):,} from the embedded sandbox" in lake.data_source
 
 
 def test_metadata_explorer(both: Portfolio) -> None:
-    frames, lake = MetadataExplorer(both.users, both.accounts), MetadataExplorer(both.ds)
+    frames = MetadataExplorer(both.users, both.accounts, availability=both.availability)
+    lake = MetadataExplorer(both.ds)
     assert lake.key.options == frames.key.options
     for key in ["region", "customer group", "internal user id", frames.key.options[0][1]]:
         frames.key.value = lake.key.value = key
@@ -87,6 +88,11 @@ def test_metadata_explorer(both: Portfolio) -> None:
         _same(lake.chart_data, frames.chart_data)
         assert lake._words.value == frames._words.value
         assert lake.group.options == frames.group.options
+    for tab in (1, 2):  # the funnel, the time to connect
+        frames.tabs.selected_index = lake.tabs.selected_index = tab
+        _same(lake.funnel, frames.funnel)
+        _same(lake.waits, frames.waits)
+    assert not lake.funnel.empty and not lake.waits.empty
     frames.key.value = lake.key.value = "region"
     for group in [frames.group.options[0], MISSING]:
         frames.group.value = lake.group.value = group
@@ -98,7 +104,7 @@ def test_metadata_explorer(both: Portfolio) -> None:
     total = int(lake.groups.loc[frames.group.options[1], "users"])
     assert len(lake.group_users) == 5 < total
     assert f"{total:,} users in" in lake._users.value and "the first 5 listed" in lake._users.value
-    with pytest.raises(ValueError, match="holds its accounts"):
+    with pytest.raises(ValueError, match="holds its users, accounts"):
         MetadataExplorer(both.ds, both.accounts)
 
 

@@ -152,6 +152,44 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     )
 
 
+def test_metadata_explorer_shows_the_funnel_and_time_to_connect_when_asked(data: Data) -> None:
+    explorer = MetadataExplorer(
+        data.users, data.accounts, key="customer group", availability=data.availability
+    )
+    assert explorer.funnel.empty and explorer.waits.empty  # computed when their tab shows
+    groups = data.users["meta.customer group"].map(label)
+    by_user = groups.groupby(data.users["id"].astype(str)).first()
+    explorer.tabs.selected_index = 1
+    steps = explorer.funnel["users"].unstack()
+    assert steps["users"].to_dict() == by_user.value_counts().to_dict()
+    # Ever connected: users with an account that was connected (a plain loop).
+    ever: dict[str, set[str]] = {}
+    pairs = zip(data.accounts["user"].astype(str), data.accounts["was_connected"], strict=True)
+    for user, was in pairs:
+        if bool(was) and user in by_user.index:
+            ever.setdefault(by_user[user], set()).add(user)
+    assert steps["ever connected"].to_dict() == {g: len(ever.get(g, ())) for g in steps.index}
+    assert explorer.funnel_chart is not None
+    explorer.tabs.selected_index = 2
+    assert explorer.waits["connected"].to_dict() == steps["ever connected"].to_dict()
+    assert explorer.waits_chart is not None and not explorer.waits_curves.empty
+    # Another key: the tab shown follows it.
+    explorer.key.value = "region"
+    assert explorer.waits.index.name == "region" and explorer.funnel.index.names[0] != "region"
+    explorer.tabs.selected_index = 1
+    assert explorer.funnel.index.names[0] == "region"
+
+
+def test_metadata_explorer_says_the_funnel_needs_the_availability(data: Data) -> None:
+    explorer = MetadataExplorer(data.users, data.accounts, key="customer group")
+    explorer.tabs.selected_index = 1
+    assert explorer.funnel.empty and explorer.funnel_chart is None
+    assert "needs the availability" in explorer._funnel_note.value
+    explorer.key.value = "internal user id"  # an id: too many cohorts to draw
+    explorer.tabs.selected_index = 2
+    assert explorer.waits.empty and "too many to compare" in explorer._waits_note.value
+
+
 def test_metadata_explorer_caps_the_chart_but_not_the_table(data: Data) -> None:
     explorer = MetadataExplorer(data.users, data.accounts, key="internal user id")
     n_values = data.users["meta.internal user id"].nunique() + 1  # plus (missing)
@@ -162,6 +200,7 @@ def test_metadata_explorer_caps_the_chart_but_not_the_table(data: Data) -> None:
 
 def test_metadata_explorer_without_keys_says_so(data: Data) -> None:
     plain = data.users[[c for c in data.users.columns if not c.startswith("meta")]]
+    plain = plain.assign(external_metadata=None)  # no user carries metadata
     explorer = MetadataExplorer(plain, data.accounts)
     assert explorer.table.empty and explorer.chart_data.empty
     assert "No metadata keys" in explorer.message
@@ -211,7 +250,7 @@ def test_connection_explorer_filters_by_link_item_and_dates(data: Data) -> None:
     start_day = middle.date()
     explorer.created_from.value = start_day
     since = chosen[chosen["created_at"] >= pd.Timestamp(start_day, tz="UTC")]
-    assert len(explorer.selected) == len(since)
+    assert explorer.selected.rows("accounts") == len(since)
     assert explorer.table["total"].sum() == len(since)
     assert f"{len(since)} of {len(accounts)}" in explorer.message
 
@@ -245,7 +284,7 @@ def test_connection_explorer_empty_filter_message(data: Data) -> None:
     assert explorer.message.startswith("No accounts match")
     explorer.created_from.value = None
     explorer.created_before.value = date(2000, 1, 1)
-    assert explorer.selected.empty and "No accounts match" in explorer.message
+    assert explorer.selected.rows("accounts") == 0 and "No accounts match" in explorer.message
     explorer.created_before.value = None
     assert explorer.table["total"].sum() == len(data.accounts)
 
@@ -438,8 +477,15 @@ def test_an_explorer_writes_its_view_as_csv_spreadsheets_cannot_run(
     import csv
 
     users = data.users.copy()
-    users["meta.customer group"] = users["meta.customer group"].astype(object)
-    users.loc[users.index[:40], "meta.customer group"] = '=HYPERLINK("http://x.example","y")'
+    formula = '=HYPERLINK("http://x.example","y")'
+
+    def planted(text: str | None) -> str:
+        meta = orjson.loads(text) if isinstance(text, str) else None
+        meta = meta if isinstance(meta, dict) else {}
+        return orjson.dumps({**meta, "customer group": formula}).decode()
+
+    first = users.index[:40]
+    users.loc[first, "external_metadata"] = users.loc[first, "external_metadata"].map(planted)
     explorer = MetadataExplorer(users, data.accounts, key="customer group")
     path = explorer.to_csv(tmp_path / "view.csv")
     with path.open(newline="", encoding="utf-8") as f:
