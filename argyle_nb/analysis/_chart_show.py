@@ -70,7 +70,9 @@ def jupyter_chart(chart: Any | None = None) -> Any:
     import altair
 
     _offline()
-    return altair.JupyterChart(chart or altair.Chart().mark_point(), embed_options=EMBED_OPTIONS)
+    # No chart yet: one of no data, which draws no mark (a bare Chart() draws one point).
+    empty = altair.Chart({"values": []}).mark_point()
+    return altair.JupyterChart(chart or empty, embed_options=EMBED_OPTIONS)
 
 
 @functools.cache

@@ -60,7 +60,11 @@ def metadata_key_summary(
         >>> metadata_key_summary(users)[["users", "cohort", "reason"]].to_dict("records")
         [{'users': 1, 'cohort': 'poor', 'reason': 'a single value'}]
     """
-    ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
+    ds = (
+        users
+        if isinstance(users, Dataset)
+        else Dataset.from_frames(users, None, by="metadata_key_summary")
+    )
     check_min_users(min_users)
     (total,) = ds.sql(f"select count(*) from {outcomes(ds)}").fetchall()[0]
     rows = [
@@ -257,7 +261,11 @@ def users_in_group(
         raise ArgyleValueError(f"limit must be a whole number of users, not {limit!r}")
     if isinstance(users, pd.DataFrame):
         require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
-    ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
+    ds = (
+        users
+        if isinstance(users, Dataset)
+        else Dataset.from_frames(users, None, by="users_in_group")
+    )
     p = Params()
     keep = "id, created_at, employers_connected, data_providers_connected, external_metadata, _seen"
     with_ = labelled(ds, key, first_users(ds), p=p, keep=keep)

@@ -58,13 +58,9 @@ def dataset_of(
                 f"{by}: a Dataset holds its accounts and availability: pass it alone"
             )
         return data
-    if not isinstance(data, pd.DataFrame):
-        raise ArgyleTypeError(f"{by} takes frames or a Dataset, not {type(data).__name__}")
     if accounts is None:
         raise ArgyleTypeError(f"{by} needs the accounts frame beside the users frame")
-    if not isinstance(accounts, pd.DataFrame):
-        raise ArgyleTypeError(f"{by}: accounts must be a DataFrame, not {type(accounts).__name__}")
-    return Dataset.from_frames(data, accounts, availability)
+    return Dataset.from_frames(data, accounts, availability, by=by)
 
 
 def keyed(
@@ -97,7 +93,7 @@ def accounts_dataset(data: pd.DataFrame | Dataset, *, by: str) -> Dataset:
         raise ArgyleTypeError(
             f"{by} takes an accounts frame or a Dataset, not {type(data).__name__}"
         )
-    return Dataset.from_frames(None, data)
+    return Dataset.from_frames(None, data, by=by)
 
 
 def check_min_users(min_users: int) -> None:

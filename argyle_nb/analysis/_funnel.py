@@ -70,7 +70,7 @@ def cohort_funnel(
     else:
         if not isinstance(accounts, pd.DataFrame) or availability is None or key is None:
             raise ArgyleTypeError("cohort_funnel takes (users, accounts, availability, key)")
-        ds = Dataset.from_frames(users, accounts, availability)
+        ds = Dataset.from_frames(users, accounts, availability, by="cohort_funnel")
     check_metric("fully_synced", "users", ds)
     # A user reaches a step when they reach every step before it.
     p = Params()

@@ -131,7 +131,11 @@ def cohort_labels(
         >>> cohort_labels(users, "group", pool_small=True).tolist()
         ['(other)']
     """
-    ds = users if isinstance(users, Dataset) else Dataset.from_frames(users, None)
+    ds = (
+        users
+        if isinstance(users, Dataset)
+        else Dataset.from_frames(users, None, by="cohort_labels")
+    )
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
     frame = ds.sql(f"with {with_} select id, k0 from cohorts order by id", params=p.values).df()

@@ -47,7 +47,7 @@ def dataset_for(
     if table == "accounts":
         return accounts_dataset(data, by=by)
     # Each row has its position (_seen): a selection gives back the frame's rows.
-    return Dataset.from_frames(None, None, data)
+    return Dataset.from_frames(None, None, data, by=by)
 
 
 def has_column(ds: Dataset, table: str, column: str) -> None:

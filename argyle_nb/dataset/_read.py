@@ -87,6 +87,8 @@ class Dataset:
         users: pd.DataFrame | None,
         accounts: pd.DataFrame | None,
         availability: pd.DataFrame | None = None,
+        *,
+        by: str = "Dataset.from_frames",
     ) -> Dataset:
         """A dataset over frames in memory: the same object as an exported dataset, its
         tables DuckDB relations over the frames (scanned in place, not copied).
@@ -94,7 +96,9 @@ class Dataset:
         Every analysis takes a dataset where it takes frames; build one to run many
         analyses (or an explorer) on the same frames without preparing them each time.
         A frame given as ``None`` is an empty table; ``availability`` missing: what needs
-        it (``fully_synced``) says so.
+        it (``fully_synced``) says so. A frame without the columns its ``*_frame`` makes
+        raises :class:`~argyle_nb.frames.MissingColumnsError` naming them and ``by`` (the
+        analysis that was given the frames).
 
         Example:
             >>> from argyle_nb.frames import users_frame, accounts_frame
@@ -110,15 +114,8 @@ class Dataset:
 
         given = {"users": users, "accounts": accounts, "availability": availability}
         for table, frame in given.items():
-            if frame is None:
-                continue
-            if not isinstance(frame, pd.DataFrame):
-                raise DatasetError(
-                    f"Dataset.from_frames: {table} must be a DataFrame, not {type(frame).__name__}"
-                )
-            require_columns(
-                frame, COLUMNS[table], by="Dataset.from_frames", made_by=f"{table}_frame"
-            )
+            if frame is not None:
+                require_columns(frame, COLUMNS[table], by=by, made_by=f"{table}_frame")
         lists: dict[str, dict[str, Any]] = {}
         # Availability was listed from /v1/accounts too: its frame says so without accounts.
         listed = (("/v1/users", users), ("/v1/accounts", accounts), ("/v1/accounts", availability))

@@ -105,7 +105,9 @@ def as_dataset(
     frames: dict[str, pd.DataFrame | None] = {"users": None, "accounts": None, "availability": None}
     frames.update(others)
     frames[table] = given
-    return Dataset.from_frames(frames["users"], frames["accounts"], frames["availability"])
+    return Dataset.from_frames(
+        frames["users"], frames["accounts"], frames["availability"], by=explorer
+    )
 
 
 class _Explorer:

@@ -123,6 +123,8 @@ class MetadataExplorer(_Explorer):
             TablePager("cohort_funnel"),
             TablePager("time_to_connect"),
         )
+        _draw(self._funnel_chart, None)  # drawn when their tab is first shown
+        _draw(self._waits_chart, None)
         self.tabs = w.Tab(
             children=[
                 w.VBox([self._words, self._chart, self._table]),

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from argyle_nb import analysis, frames
 from argyle_nb.client import ArgyleClient, RetryPolicy
-from argyle_nb.errors import ArgyleError, ResponseFormatError
+from argyle_nb.errors import ArgyleError, ArgyleKeyError, ResponseFormatError
 from argyle_nb.frames import FrameError, MissingColumnsError
 from argyle_nb.models import MAX_METADATA_DEPTH, User
 from argyle_nb.quarantine import RejectedRecord, RejectedRecordsWarning
@@ -120,7 +120,7 @@ def test_a_frame_without_the_columns_is_named(
 
 def test_an_unknown_metadata_key_is_named_with_the_known_ones() -> None:
     users = frames.users_frame([user(1, external_metadata={"group": "A"})])
-    with pytest.raises(MissingColumnsError, match=r"no metadata key 'nope'.*group"):
+    with pytest.raises(ArgyleKeyError, match=r"no metadata key 'nope'.*group"):
         analysis.users_in_group(users, "nope", "A")
 
 
