@@ -211,6 +211,19 @@ def test_the_explorers_on_a_dataset_in_jupyterlab(
                 playwright.expect(metadata).to_contain_text("users in", timeout=30_000)
                 page.mouse.move(0, 0)
                 metadata.screenshot(path=str(artifacts / "metadata_explorer_dataset.png"))
+                # The funnel and the time to connect, each drawn when its tab is chosen.
+                tabs = [
+                    ("Funnel", "From sign-up to synced", "funnel"),
+                    ("Time to connect", "Users connected, by days since sign-up", "waits"),
+                ]
+                for title, heading, name in tabs:
+                    metadata.locator(".lm-TabBar-tab", has_text=title).click()
+                    drawn = metadata.locator(".vega-embed svg", has_text=heading)
+                    playwright.expect(drawn).to_be_visible(timeout=30_000)
+                    marks = drawn.locator(".mark-rect path, .mark-line path, .mark-area path")
+                    playwright.expect(marks).not_to_have_count(0, timeout=10_000)
+                    shot = artifacts / f"metadata_explorer_{name}_dataset.png"
+                    metadata.screenshot(path=str(shot))
 
                 connection = cells.nth(2)
                 said = connection.locator(".argyle-message").first
