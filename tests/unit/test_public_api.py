@@ -205,6 +205,13 @@ def test_the_dataset_and_analysis_packages_load_no_statistics_nor_charts() -> No
     """scipy and statsmodels load when a statistic is computed, the charts when drawn."""
     assert _loaded("from argyle_nb.dataset import Dataset", HEAVY) == []
     assert _loaded("import argyle_nb.analysis, argyle_nb.dataset", HEAVY) == []
+    # Exporting and opening a dataset (of frames too) is storage: no statistics, no charts.
+    opened = (
+        "import argyle_nb.client._export\nfrom argyle_nb.dataset import Dataset\n"
+        "from argyle_nb.frames import accounts_frame, users_frame\n"
+        "Dataset.from_frames(users_frame(b'[]'), accounts_frame(b'[]')).rows('users')"
+    )
+    assert _loaded(opened, HEAVY) == []
     # ...and do load when one is (the probe can see them).
     computed = "from argyle_nb.analysis.stats import wilson\nwilson([1], [2])"
     assert "statsmodels" in _loaded(computed, HEAVY)
