@@ -204,6 +204,26 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
 _WAITS = {1 / 24: "1 hour", 1: "1 day", 7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 #: The left edge of the log axis: 15 minutes.
 _FIRST = 1 / 24 / 4
+#: Most points drawn of one cohort's curve (a million users have half a million waits).
+MAX_CURVE_POINTS = 400
+
+
+def thinned(days: np.ndarray[Any, Any], last: float) -> np.ndarray[Any, Any]:
+    """The rows of one step curve (``days`` ascending) to draw: its first and last, and
+    at each of :data:`MAX_CURVE_POINTS` log-spaced times the step in force then, so the
+    curve drawn is exact at each of those times.
+
+    Example:
+        >>> thinned(np.arange(10.0), 9.0).tolist()
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        >>> len(thinned(np.linspace(0.01, 100, 100_000), 100.0)) <= MAX_CURVE_POINTS + 2
+        True
+    """
+    if len(days) <= MAX_CURVE_POINTS:
+        return np.arange(len(days))
+    grid = np.geomspace(_FIRST, max(last, _FIRST * 2), MAX_CURVE_POINTS)
+    steps = np.searchsorted(days, grid, side="right") - 1
+    return np.unique(np.concatenate([[0], steps[steps >= 0], [len(days) - 1]]))
 
 
 def _wait(days: float) -> str:
@@ -220,6 +240,12 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
     a = alt()
     key = str(curves.columns[0])
     cohorts = [str(c) for c in dict.fromkeys(curves[key])]
+    last_day = float(curves["days"].max())
+    kept = [
+        part.iloc[thinned(part["days"].to_numpy(float), last_day)]
+        for _, part in curves.groupby(key, sort=False, observed=True)
+    ]
+    curves = pd.concat(kept) if kept else curves
     risk = curves["at_risk"] if "at_risk" in curves.columns else pd.Series(np.nan, curves.index)
     rows = [
         {

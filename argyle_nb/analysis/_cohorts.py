@@ -14,7 +14,6 @@ from argyle_nb.analysis._engine import (
     cohorts,
     first_users,
     keyed,
-    outcomes,
     require_key,
     tally,
 )
@@ -66,10 +65,11 @@ def metadata_key_summary(
         else Dataset.from_frames(users, None, by="metadata_key_summary")
     )
     check_min_users(min_users)
-    (total,) = ds.sql(f"select count(*) from {outcomes(ds)}").fetchall()[0]
+    users_once = first_users(ds)
+    (total,) = ds.sql(f"select count(*) from {users_once}").fetchall()[0]
     rows = [
         judge_key(key, present, values, median, int(total), min_users)
-        for key, _, present, values, median in key_sizes(ds, first_users(ds))
+        for key, _, present, values, median in key_sizes(ds, users_once)
     ]
     return finish_key_summary(rows)
 

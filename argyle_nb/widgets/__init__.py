@@ -1,8 +1,10 @@
 """Interactive explorers for JupyterLab, built from standard ipywidgets and Altair.
 
-Each explorer is a class: build it from frames (or a client) and put it last in a cell
-to display it. The numbers come from :mod:`argyle_nb.analysis`; the explorers only
-filter, pick and draw. What is shown is exposed for scripts and tests: ``.table`` (the
+Each explorer is a class: build it from frames or a :class:`~argyle_nb.dataset.Dataset`
+(an export bigger than memory) and put it last in a cell to display it. Either way it
+turns what it was given into one dataset when it opens, and every number comes from
+:mod:`argyle_nb.analysis` counting in it (one engine, DuckDB); the explorers only filter,
+pick and draw. What is shown is exposed for scripts and tests: ``.table`` (the
 DataFrame in the table), ``.chart_data`` (the DataFrame drawn), ``.message`` (the
 line of text under the controls), ``.data_source`` (where the frames came from and how
 old they are, from their provenance: the line under the title) and ``.widget`` (the root

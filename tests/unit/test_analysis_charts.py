@@ -181,6 +181,33 @@ def test_funnel_draws_each_step_of_each_cohort(built: Built) -> None:
         assert r["cohort users"] == funnel.loc[(cohort, "users"), "users"]
 
 
+def test_a_long_curve_is_drawn_by_its_steps_at_a_few_hundred_times() -> None:
+    """Half a million waits would make a chart of half a million points (a frozen
+    browser): each curve is drawn at most ~400 points, exact where it is drawn."""
+    n = 50_000
+    days = [i / 500 for i in range(n)]  # waits from 0 to 100 days
+    curves = pd.DataFrame(
+        {
+            "channel": ["a"] * n,
+            "days": days,
+            "connected_share": [i / n for i in range(n)],
+            "connected_low": [i / n / 2 for i in range(n)],
+            "connected_high": [min(1.0, 2 * i / n) for i in range(n)],
+            "at_risk": [n - i for i in range(n)],
+        }
+    )
+    rows = _values(analysis.plot_time_to_connect(curves, bands=False).to_dict())
+    assert 100 < len(rows) <= 402
+    drawn = sorted(rows, key=lambda r: r["days"])
+    assert drawn[-1]["share"] == pytest.approx((n - 1) / n)  # the last step is drawn
+    for r in drawn:
+        if r["days"] == 1 / 96:
+            continue  # waits under 15 minutes are drawn at the axis' start
+        # The step in force at each drawn time, from the full curve (a plain scan).
+        i = max(j for j in range(n) if days[j] <= r["days"] + 1e-12)
+        assert r["share"] == pytest.approx(i / n)
+
+
 def test_time_to_connect_draws_each_curve(built: Built) -> None:
     users, accounts, _ = built
     curves = analysis.time_to_connect_curves(users, accounts, "acquisition channel")
