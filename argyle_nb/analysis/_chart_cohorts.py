@@ -204,8 +204,9 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
 _WAITS = {1 / 24: "1 hour", 1: "1 day", 7: "7 days", 30: "30 days", 90: "90 days", 365: "1 year"}
 #: The left edge of the log axis: 15 minutes.
 _FIRST = 1 / 24 / 4
-#: Most points drawn of one cohort's curve (a million users have half a million waits).
-MAX_CURVE_POINTS = 400
+#: Most points drawn of one cohort's curve (a million users have half a million waits;
+#: the chart is 520 pixels wide).
+MAX_CURVE_POINTS = 200
 
 
 def thinned(days: np.ndarray[Any, Any], last: float) -> np.ndarray[Any, Any]:
@@ -239,7 +240,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
     :func:`~argyle_nb.analysis.time_to_connect_curves` (log time axis, 95% bands)."""
     a = alt()
     key = str(curves.columns[0])
-    cohorts = [str(c) for c in dict.fromkeys(curves[key])]
+    cohorts = [str(c) for c in curves[key].unique()]
     last_day = float(curves["days"].max())
     kept = [
         part.iloc[thinned(part["days"].to_numpy(float), last_day)]

@@ -187,8 +187,10 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
         f" then {text_label(_TEXT.format('t.value'), p)}"
         " else cast(t.value as varchar) end"
     )
+    # (a "[" in a quoted key name is no array: only paths with one are looked at closer)
     outside_arrays = (
-        "not contains(regexp_replace(t.fullkey, '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[')"
+        "case when contains(t.fullkey, '[') then not contains(regexp_replace(t.fullkey,"
+        " '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[') else true end"
     )
     # Counted per value first (a streaming aggregate: no window over the users' leaves),
     # then per dotted key (a flat "a.b" and a nested a.b are one key, as in the frames),

@@ -50,8 +50,13 @@ def _fits(
     pool_small: bool,
 ) -> tuple[dict[str, KaplanMeier], pd.Series[Any], pd.Series[Any]]:
     """Per cohort: its Kaplan–Meier fit of the days from sign-up to the first connected
-    account (censored at ``as_of``), its users and its users who connected."""
+    account (censored at ``as_of``), its users and its users who connected. Kept in the
+    dataset's scratch: the table and the curves of one key fit once."""
     now = _as_of(ds, as_of)
+    kept = f"fits of {key!r} as of {now.isoformat()}, {min_users}, {pool_small}"
+    if kept in ds.scratch:
+        found: tuple[dict[str, KaplanMeier], pd.Series[Any], pd.Series[Any]] = ds.scratch[kept]
+        return found
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
     # A user without a sign-up time cannot be placed on the clock: counted, not timed.
@@ -80,6 +85,7 @@ def _fits(
     connected = pd.Series(
         np.bincount(codes[timed & events], minlength=len(names)), index=names, dtype="int64"
     )
+    ds.scratch[kept] = (fits, sizes, connected)
     return fits, sizes, connected
 
 

@@ -183,7 +183,7 @@ def test_funnel_draws_each_step_of_each_cohort(built: Built) -> None:
 
 def test_a_long_curve_is_drawn_by_its_steps_at_a_few_hundred_times() -> None:
     """Half a million waits would make a chart of half a million points (a frozen
-    browser): each curve is drawn at most ~400 points, exact where it is drawn."""
+    browser): each curve is drawn at most ~200 points, exact where it is drawn."""
     n = 50_000
     days = [i / 500 for i in range(n)]  # waits from 0 to 100 days
     curves = pd.DataFrame(
@@ -197,7 +197,7 @@ def test_a_long_curve_is_drawn_by_its_steps_at_a_few_hundred_times() -> None:
         }
     )
     rows = _values(analysis.plot_time_to_connect(curves, bands=False).to_dict())
-    assert 100 < len(rows) <= 402
+    assert 100 < len(rows) <= 202
     drawn = sorted(rows, key=lambda r: r["days"])
     assert drawn[-1]["share"] == pytest.approx((n - 1) / n)  # the last step is drawn
     for r in drawn:
@@ -211,6 +211,8 @@ def test_a_long_curve_is_drawn_by_its_steps_at_a_few_hundred_times() -> None:
 def test_time_to_connect_draws_each_curve(built: Built) -> None:
     users, accounts, _ = built
     curves = analysis.time_to_connect_curves(users, accounts, "acquisition channel")
+    # Curves of up to 200 steps are drawn whole (longer ones: see the test above).
+    curves = curves.groupby("acquisition channel", sort=False).head(150)
     rows = _values(analysis.plot_time_to_connect(curves).to_dict())
     assert len(rows) == len(curves)
     for r, (_, c) in zip(rows, curves.iterrows(), strict=True):
