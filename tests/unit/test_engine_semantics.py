@@ -272,6 +272,20 @@ def test_keys_with_quotes_backslashes_and_dots(build: Build, key: str) -> None:
     check_members(data, users, key)
 
 
+def test_a_bracket_in_a_key_name_is_no_array(build: Build) -> None:
+    users = [
+        user(1, {"slot[0]": "x", "tags": ["p", "q"]}),
+        user(2, {"slot[0]": "y", "tags": ["p"]}),
+        user(3, {"slot[0]": "x"}),
+    ]
+    summary = build(users, []).of_users(analysis.metadata_key_summary)
+    # A plain count: users carrying each key (an array is one value, never keys).
+    carried = {k: sum(k in u["external_metadata"] for u in users) for k in ("slot[0]", "tags")}
+    assert {k: int(summary.loc[k, "users"]) for k in carried} == carried
+    assert int(summary.loc["slot[0]", "values"]) == 2
+    assert set(summary.index) == {"slot[0]", "tags"}
+
+
 # -- 4. the missing group, unknown users, users without accounts ---------------------------
 
 
