@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import weakref
@@ -390,6 +391,7 @@ def _pinned(path: Path) -> tuple[Path, Lock | None]:
     raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
 
 
+@functools.cache  # made once a process: DuckDB only reads it
 def _empty(table: str) -> pd.DataFrame:
     """An empty table of each kind, with the columns and types the frames give it (a list
     with no records still has its columns)."""
