@@ -7,7 +7,6 @@ to connect: test_engine_semantics_outcomes.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +23,10 @@ from tests.engine_given import (
     Build,
     Given,
     account,
-    building,
     messy,
     user,
     user_id,
 )
-
-
-@pytest.fixture(params=ENGINES)
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Build]:
-    yield from building(request.param, tmp_path)
-
-
-@pytest.fixture(params=(*ENGINES, "export"))
-def build_or_export(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Build]:
-    yield from building(request.param, tmp_path)
 
 
 def group_users(groups: pd.DataFrame) -> dict[str, int]:

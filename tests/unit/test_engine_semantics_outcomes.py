@@ -7,8 +7,6 @@ Labels and cohorts: test_engine_semantics.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,17 +14,7 @@ import pytest
 
 from argyle_nb import analysis
 from tests import raw_reference as ref
-from tests.engine_given import AS_OF, ENGINES, ODD_KEY, Build, account, building, messy, user
-
-
-@pytest.fixture(params=ENGINES)
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Build]:
-    yield from building(request.param, tmp_path)
-
-
-@pytest.fixture(params=(*ENGINES, "export"))
-def build_or_export(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Build]:
-    yield from building(request.param, tmp_path)
+from tests.engine_given import AS_OF, ODD_KEY, Build, account, messy, user
 
 
 def one_user_per_case(cases: dict[str, list[dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
