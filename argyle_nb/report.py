@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from argyle_nb._html import escape
+from argyle_nb._kernels import kernel_manager_class
 from argyle_nb.errors import ArgyleRuntimeError, ArgyleValueError
 
 #: nbformat and nbconvert are untyped: used through ``Any``.
@@ -327,6 +328,7 @@ def run_notebook(
             progress_bar=False,
             execution_timeout=timeout,
             store_widget_state=False,  # nbclient's: what widgets hold stays in the kernel
+            kernel_manager_class=kernel_manager_class(),  # IPC: no "over TCP" warning
         )
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])"

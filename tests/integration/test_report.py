@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import html
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +41,8 @@ FETCH = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:ht
 class Report:
     code: int
     folder: Path
+    #: What the command and its kernels wrote to standard error.
+    stderr: str
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
         for name in ENVIRONMENT:  # the kernels inherit this: no keys, so the embedded sandbox
             env.delenv(name, raising=False)
         paths = [str(NOTEBOOKS / name) for name in RUN]
-        code = main(["report", *paths, "--users", str(USERS), "--out", str(out), "--date", DAY])
-    yield Report(code, out / DAY)
+        # The kernels inherit file descriptor 2: what they print is read there.
+        errors = out / "stderr.txt"
+        saved = os.dup(2)
+        try:
+            with errors.open("wb") as sink:
+                os.dup2(sink.fileno(), 2)
+                args = ["report", *paths, "--users", str(USERS), "--out", str(out)]
+                code = main([*args, "--date", DAY])
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    yield Report(code, out / DAY, errors.read_text(encoding="utf-8", errors="replace"))
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +95,17 @@ def output_of(page: str, code: str) -> list[str]:
     matches = [texts for source, texts in cells(page) if code in source]
     assert len(matches) == 1, f"one cell runs {code!r}"
     return matches[0]
+
+
+def test_the_kernels_listen_on_no_network_port_and_say_nothing_of_it(report: Report) -> None:
+    """ipykernel warns of eavesdropping on kernels over TCP: report kernels use IPC
+    sockets, so the warning's cause is gone, and their socket files go with them."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    assert report.code == 0
+    assert "without encryption" not in report.stderr
+    assert "eavesdropping" not in report.stderr
+    assert not list(Path(jupyter_runtime_dir()).glob("argyle-kernel-*"))
 
 
 def test_the_dated_folder_holds_every_report_and_the_index(report: Report) -> None:
