@@ -1,10 +1,13 @@
 """The ``argyle-nb`` command.
 
-``argyle-nb lab`` starts the embedded sandbox (demo dataset) and opens JupyterLab on
-``notebooks/`` with ARGYLE_BASE_URL, ARGYLE_API_KEY_ID and ARGYLE_API_KEY_SECRET set;
+``argyle-nb lab`` starts the embedded sandbox (demo dataset) and opens JupyterLab on the
+notebooks with ARGYLE_BASE_URL, ARGYLE_API_KEY_ID and ARGYLE_API_KEY_SECRET set;
 ``argyle-nb sandbox serve`` runs a sandbox in the foreground; ``argyle-nb report`` executes
 the notebooks into ``reports/<YYYY-MM-DD>/``, one offline HTML report each and an index;
-``argyle-nb export PATH`` writes the portfolio as a Parquet dataset in bounded memory.
+``argyle-nb export PATH`` writes the portfolio as a Parquet dataset in bounded memory;
+``argyle-nb notebooks DIR`` copies the notebooks that ship with the package into DIR.
+Without a ``notebooks/`` folder where they run, ``lab`` and ``report`` use the packaged
+notebooks, copied into ``./argyle_nb_notebooks`` (a user's edits are kept).
 """
 
 from __future__ import annotations
@@ -18,12 +21,46 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _folder(command: str, given: str | None) -> Path | None:
+    """The notebooks folder of ``command`` (see :func:`argyle_nb.packaged.notebooks_for`),
+    what was done to have it said; ``None`` when it could not be had (said why)."""
+    from argyle_nb.errors import ArgyleError
+    from argyle_nb.packaged import notebooks_for
+
+    try:
+        folder, said = notebooks_for(given)
+    except (ArgyleError, OSError) as exc:
+        print(f"argyle-nb {command}: {exc}", file=sys.stderr)
+        return None
+    for line in said:
+        print(f"argyle-nb {command}: {line}", flush=True)
+    return folder
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from argyle_nb.errors import ArgyleError
+    from argyle_nb.packaged import copy_notebooks
+
+    try:
+        said = copy_notebooks(Path(args.folder))
+    except (ArgyleError, OSError) as exc:
+        print(f"argyle-nb notebooks: {exc}", file=sys.stderr)
+        return 2
+    for line in said:
+        print(f"argyle-nb notebooks: {line}")
+    print(f"argyle-nb notebooks: open them with: argyle-nb lab --notebooks {args.folder}")
+    return 0
+
+
 def _lab(args: argparse.Namespace) -> int:
     from argyle_nb.lab import run_lab
 
+    folder = _folder("lab", args.notebooks)
+    if folder is None:
+        return 2
     try:
         return run_lab(
-            Path(args.notebooks),
+            folder,
             db=Path(args.db) if args.db else None,
             users=args.users,
             seed=args.seed,
@@ -45,11 +82,15 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.notebook:
         paths = [Path(p) for p in args.notebook]
+        folder: Path | None = None
     else:
-        paths = sorted(Path(args.notebooks).glob("*.ipynb"))
+        folder = _folder("report", args.notebooks)
+        if folder is None:
+            return 2
+        paths = sorted(folder.glob("*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
     if missing or not paths:
-        where = ", ".join(missing) or f"{args.notebooks}/*.ipynb"
+        where = ", ".join(missing) or f"{folder}/*.ipynb"
         print(f"argyle-nb report: no notebook at {where}", file=sys.stderr)
         return 2
 
@@ -113,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``argyle-nb``."""
     parser = argparse.ArgumentParser(prog="argyle-nb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    from argyle_nb.packaged import COPIES
     from argyle_nb.sandbox import DEMO_SEED, DEMO_USERS
 
     lab = commands.add_parser(
@@ -123,7 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         "screen (opens no browser then). Ctrl-C stops both.",
         epilog="JupyterLab options go after --, e.g. argyle-nb lab -- --port 9999 --ip 0.0.0.0",
     )
-    lab.add_argument("--notebooks", default="notebooks", help="folder to open (default: notebooks)")
+    lab.add_argument(
+        "--notebooks",
+        help="folder to open (default: ./notebooks, else the packaged notebooks copied into "
+        f"./{COPIES}, your edits kept)",
+    )
     lab.add_argument(
         "--db",
         help="keep the sandbox's data in this SQLite file across sessions "
@@ -157,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "notebook", nargs="*", help="notebooks to run (default: every notebook in --notebooks)"
     )
-    report.add_argument("--notebooks", default="notebooks", help="default: notebooks")
+    report.add_argument(
+        "--notebooks", help=f"default: ./notebooks, else the packaged notebooks in ./{COPIES}"
+    )
     report.add_argument("--out", default="reports", help="reports go to OUT/YYYY-MM-DD/")
     report.add_argument(
         "--base-url",
@@ -173,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=600, help="seconds a cell may run (default: 600)"
     )
     report.set_defaults(run=_report)
+    notebooks = commands.add_parser(
+        "notebooks",
+        help="copy the tutorial notebooks that ship with argyle_nb into a folder",
+        description="Copy the packaged notebooks into FOLDER. A notebook you edited is never "
+        "overwritten: a newer packaged version goes beside it as NAME.new.ipynb.",
+    )
+    notebooks.add_argument("folder", help="where the notebooks go (made if missing)")
+    notebooks.set_defaults(run=_notebooks)
     export = commands.add_parser(
         "export",
         help="write every user and account as a Parquet dataset, in bounded memory",

@@ -12,6 +12,7 @@ import itertools
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def _commands() -> list[list[str]]:
 
 
 def test_every_shell_command_shown_exists_with_its_options() -> None:
-    checked = {"argyle-nb": 0, "make": 0, "python": 0}
+    checked = {"argyle-nb": 0, "make": 0, "pip": 0, "python": 0}
     for words in _commands():
         program = Path(words[0]).name
         if program == "argyle-nb":
@@ -112,9 +113,16 @@ def test_every_shell_command_shown_exists_with_its_options() -> None:
             from argyle_nb.sandbox.command import build_parser
 
             build_parser().parse_args(words[3:])
+        elif program == "pip" and words[1] == "install":
+            # the package and extra named are this project's (tests/integration/test_wheel.py
+            # installs the built wheel so)
+            project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+            (wanted,) = words[2:]
+            name, _, extra = wanted.rstrip("]").partition("[")
+            assert name == project["name"] and extra in project["optional-dependencies"]
         elif program.startswith("python") and words[1:3] == ["-m", "pytest"]:
             continue  # the live run needs Argyle keys: tests/integration/test_two_targets.py
         else:
             pytest.fail(f"README shows a command this test does not know: {shlex.join(words)}")
         checked[program if program in checked else "python"] += 1
-    assert checked["argyle-nb"] >= 2 and checked["make"] >= 3, checked
+    assert checked["argyle-nb"] >= 4 and checked["make"] >= 3 and checked["pip"] == 1, checked

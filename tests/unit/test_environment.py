@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 #: conda-forge names that differ from the PyPI names.
-CONDA_NAME = {"duckdb": "python-duckdb"}
+CONDA_NAME = {"duckdb": "python-duckdb", "build": "python-build"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
