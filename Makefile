@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: lab test lint bench fuzz venv browser notebooks report clean
+.PHONY: lab test lint bench fuzz venv browser notebooks report docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ browser:
 		|| echo "could not install chromium: the browser test will skip (and fail in CI)"; \
 	fi
 
+## make docs: build the documentation site into site/ and serve it on http://127.0.0.1:8000
+## (make test builds it with --strict: a broken reference or link fails)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
 ## make notebooks: execute the notebooks and store only the outputs nbval checks
 notebooks: $(STAMP)
 	$(BIN)/python -m tests.notebook_outputs
@@ -59,4 +65,4 @@ report: $(STAMP)
 	$(BIN)/argyle-nb report $(REPORT_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info site

@@ -1,6 +1,6 @@
 """argyle_nb: explore Argyle payroll-connectivity data from JupyterLab.
 
-Example:
+Examples:
     >>> import argyle_nb
     >>> client = argyle_nb.connect()          # doctest: +SKIP
     >>> accounts = client.accounts_frame()    # doctest: +SKIP

@@ -13,7 +13,7 @@ inline specs, the report pages) passes data through one of three functions:
   U+2029 as ``\\u`` escapes, so no value can end the script (``</script>``), open a script
   data state (``<!--``) or break a line of JavaScript.
 
-Example:
+Examples:
     >>> escape('<img src=x onerror="alert(1)">')
     '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
     >>> script_json({"name": "</script><!--"})

@@ -7,7 +7,7 @@ act on. A kernel on IPC listens on Unix sockets (files only this user can open, 
 Jupyter's runtime folder, removed when it stops): nothing on the network, so no warning,
 because no cause. Windows has no IPC transport: there the kernels stay on TCP.
 
-Example:
+Examples:
     >>> manager = kernel_manager_class()
     >>> manager.__name__ in ("IPCKernelManager", "AsyncKernelManager")
     True

@@ -6,7 +6,7 @@ placeholders; what came from a user or the data (a metadata key, a group, a stat
 date) reaches DuckDB as a parameter, and a column name (a metadata key may hold quotes,
 dots and backslashes) as a quoted identifier.
 
-Example:
+Examples:
     >>> p = Params()
     >>> "select " + quote('meta.a"b') + " from users where id = " + p("x")
     'select "meta.a""b" from users where id = $p0'

@@ -8,7 +8,7 @@ next page. Nothing in a page is trusted beyond its shape: ``count`` must be a wh
 ``>= 0`` (or absent), ``next``/``previous`` strings (or null), ``results`` an array. The
 records themselves are judged later, one by one, by whoever reads them.
 
-Example:
+Examples:
     >>> page = parse_list_page(b'{"count": 3, "next": "https://h/v1/users?limit=2&offset=2",'
     ...                        b' "previous": null, "results": [{"id": "a"}, {"id": "b"}]}')
     >>> page.count, page.next, page.ids()
@@ -59,7 +59,7 @@ class ExactNumber(str):
     as text, and :func:`dumps_json` writes it back as the very number it was, so
     ``external_metadata`` (in frames, exports and datasets) keeps the exact value.
 
-    Example:
+    Examples:
         >>> loads_json(b'{"n": 123456789012345678901234567890, "x": 0.5}')
         {'n': ExactNumber('123456789012345678901234567890'), 'x': 0.5}
         >>> dumps_json(loads_json(b'[123456789012345678901234567890]'))
@@ -114,7 +114,7 @@ def loads_json(raw: bytes | bytearray | memoryview | str) -> Any:
     beyond 64 bits). Raises :class:`orjson.JSONDecodeError` (a ``ValueError``) when
     ``raw`` is not JSON; ``NaN`` and ``Infinity`` are not JSON.
 
-    Example:
+    Examples:
         >>> loads_json(b'[9223372036854775807, 9223372036854775808, 1e400]')
         [9223372036854775807, ExactNumber('9223372036854775808'), ExactNumber('1e400')]
     """
@@ -203,7 +203,7 @@ def dumps_json(value: Any) -> bytes:
     """``value`` as compact JSON (orjson), an :class:`ExactNumber` written as the number
     it is (raises ``TypeError`` for what JSON cannot hold).
 
-    Example:
+    Examples:
         >>> dumps_json({"n": ExactNumber("1e400"), "s": "1e400"})
         b'{"n":1e400,"s":"1e400"}'
     """
@@ -249,7 +249,7 @@ def _link(data: dict[str, Any], name: str) -> str | None:
 def parse_list_page(raw: bytes | bytearray | memoryview | str) -> ListPage:
     """Decode one list page (envelope or bare array); :class:`EnvelopeError` if it is not one.
 
-    Example:
+    Examples:
         >>> parse_list_page(b'{"count": -1, "results": []}')
         Traceback (most recent call last):
         ...
@@ -306,7 +306,7 @@ def unrepresentable(record: Any) -> str | None:
     """Why a record of a leniently decoded page (:attr:`ListPage.lenient`) cannot be
     represented, or None when it can.
 
-    Example:
+    Examples:
         >>> unrepresentable({"name": "ok"}), unrepresentable({"name": chr(0xDCFF)})
         (None, 'holds text that is not valid UTF-8')
         >>> unrepresentable({"n": 2**70})

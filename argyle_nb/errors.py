@@ -44,7 +44,7 @@ models' own validation (pydantic's ``ValidationError``, a ``ValueError``, when a
 built by hand), a ``TimeoutError`` when the embedded sandbox does not start in time, and
 ``AttributeError`` for a name a module does not have.
 
-Example:
+Examples:
     >>> err = error_for_status(404, b'{"detail": "Not found."}', "GET", "/v1/users/x")
     >>> type(err).__name__, err.status, err.detail
     ('NotFoundError', 404, 'Not found.')
@@ -123,7 +123,7 @@ class ArgyleError(Exception):
 class ArgyleValueError(ArgyleError, ValueError):
     """A bad value: an argument out of range or of an unknown kind (also a ``ValueError``).
 
-    Example:
+    Examples:
         >>> err = ArgyleValueError("alpha must be a number between 0 and 1, not 2")
         >>> isinstance(err, ValueError), str(err)
         (True, 'alpha must be a number between 0 and 1, not 2')
@@ -135,7 +135,7 @@ class ArgyleKeyError(ArgyleError, KeyError):
 
     Its message reads as written (a plain ``KeyError`` would show its quoted repr).
 
-    Example:
+    Examples:
         >>> print(ArgyleKeyError("no metadata key 'plan' among the users"))
         no metadata key 'plan' among the users
     """
@@ -256,7 +256,7 @@ def error_for_status(
 ) -> ArgyleError:
     """The error for an answer with a failing ``status`` and body ``content``.
 
-    Example:
+    Examples:
         >>> err = error_for_status(400, b'{"user": ["Must be a valid UUID."]}', "POST", "/v1/t")
         >>> err.field_errors
         {'user': ['Must be a valid UUID.']}

@@ -16,7 +16,7 @@ printed). The news and update pop-ups are off for this Lab only (a page config o
 ``JUPYTER_CONFIG_PATH``; the user's own Jupyter settings are not touched). Anything after
 ``--`` goes to JupyterLab as it is: ``argyle-nb lab -- --port 9999``.
 
-Example:
+Examples:
     >>> command = jupyterlab_command(Path("notebooks"), ["--port", "9999"], euid=0,
     ...                              open_browser=False)
     >>> "--allow-root" in command, "--no-browser" in command, command[-2:]
@@ -209,7 +209,8 @@ def run_lab(
     Args:
         notebooks: the folder Lab opens (it must exist).
         db: the sandbox's SQLite file, kept after Lab stops; None: a temporary one.
-        users, seed: the demo data of a new (empty) database.
+        users: the demo users of a new (empty) database.
+        seed: the seed of that demo data.
         extra: JupyterLab options passed through.
         out: where the banner goes.
     """

@@ -15,7 +15,7 @@ mislead an analysis:
   ``Account.data_partner``, ``Availability.finances``) are parsed and warn with a
   ``DeprecationWarning`` when read.
 
-Example:
+Examples:
     >>> from argyle_nb.models import User
     >>> user = User.model_validate_json(
     ...     b'{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",'
@@ -174,7 +174,7 @@ def metadata_depth(value: Any, *, limit: int = MAX_METADATA_DEPTH) -> int:
     """How many levels of objects and arrays ``value`` nests (a scalar is 0), counted
     without recursion and only up to ``limit + 1``: a deep value costs nothing to refuse.
 
-    Example:
+    Examples:
         >>> metadata_depth({"a": [1, {"b": 2}]}), metadata_depth("x")
         (3, 0)
     """
@@ -397,7 +397,7 @@ class Page(BaseModel, Generic[T]):
     Reads the envelope ``{"count", "next", "previous", "results"}`` and also a bare
     JSON array (then ``count`` is the array's length and there is no next page).
 
-    Example:
+    Examples:
         >>> Page[User].model_validate_json(b"[]").results
         []
     """

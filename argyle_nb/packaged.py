@@ -7,7 +7,7 @@ the user's and remembers what it wrote (``.argyle_nb_notebooks.json``: each file
 SHA-256), so that a later copy never overwrites a notebook the user has edited: a newer
 packaged version goes beside it, and the message says so.
 
-Example:
+Examples:
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp()) / "mine"
     >>> said = copy_notebooks(folder)

@@ -7,7 +7,7 @@ green for what worked (``connected``, ``synced``), vermillion for what failed
 ``in_progress``), grey for anything else. Cohorts, which mean nothing good or bad, take
 the other colours of the palette in turn (blue first).
 
-Example:
+Examples:
     >>> status_colour("connected"), status_colour("error"), status_colour("who knows")
     ('#009E73', '#D55E00', '#999999')
     >>> cohort_colours(2)

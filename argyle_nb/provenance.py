@@ -7,7 +7,7 @@ sandbox, Argyle's sandbox or production), when the fetch ran, how many pages cam
 the cache, when the oldest page was served, when the first one expires, and how many
 records were rejected (:mod:`argyle_nb.quarantine`). :func:`provenance_of` reads it back.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime, timedelta
     >>> t = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     >>> p = Provenance(endpoint="/v1/users", base_url="https://api-sandbox.argyle.com/v1",
@@ -76,7 +76,7 @@ def environment_of(base_url: str, *, embedded: bool = False) -> str:
     :data:`SANDBOX_HEADER` (``embedded=True``), Argyle's sandbox or production by host,
     else ``"custom (<host>)"``.
 
-    Example:
+    Examples:
         >>> environment_of("https://api.argyle.com/v1")
         'Argyle production'
         >>> environment_of("http://127.0.0.1:8765/v1", embedded=True)
@@ -93,7 +93,7 @@ def environment_of(base_url: str, *, embedded: bool = False) -> str:
 def utc_or_none(value: Any) -> datetime | None:
     """``value`` as an aware UTC datetime (a naive one is read as UTC), or None if not one.
 
-    Example:
+    Examples:
         >>> utc_or_none(datetime(2026, 1, 1)), utc_or_none("2026-01-01")
         (datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezone.utc), None)
     """
@@ -105,7 +105,7 @@ def utc_or_none(value: Any) -> datetime | None:
 def format_age(age: timedelta) -> str:
     """A short, rounded age: ``"42 s"``, ``"3 min"``, ``"2 h"``, ``"5 days"``.
 
-    Example:
+    Examples:
         >>> format_age(timedelta(seconds=200)), format_age(timedelta(days=2, hours=3))
         ('3 min', '2 days')
     """
@@ -129,7 +129,7 @@ class ServedPages:
     by page (their bytes are not kept): where each was read, how many came from the cache,
     when the oldest and the newest were served, and when the first expires.
 
-    Example:
+    Examples:
         >>> from datetime import UTC, datetime
         >>> pages = ServedPages()
         >>> pages.add("/v1/users?limit=200&offset=0", from_cache=True,
@@ -175,10 +175,12 @@ class Provenance:
         base_url: the API's base URL.
         environment: ``"embedded sandbox"``, ``"Argyle sandbox"``, ``"Argyle production"``
             or ``"custom (<host>)"`` (:func:`environment_of`).
-        fetch_started, fetch_finished: when the client began and ended the fetch (UTC).
+        fetch_started: when the client began the fetch (UTC).
+        fetch_finished: when the client ended the fetch (UTC).
         pages: pages read; ``pages_from_cache`` of them were answered by the cache.
-        served_from, served_to: when the oldest and the newest page were served by the
-            API (a cached page was served when it was first fetched).
+        served_from: when the oldest page was served by the API (a cached page was
+            served when it was first fetched).
+        served_to: when the newest page was served by the API.
         expires_at: when the first of these pages expires in the cache (None: none does).
         records: records in the table; ``rejected``: records set aside as invalid.
         passes: how many times the list was read (more than one when it changed while
@@ -215,7 +217,7 @@ class Provenance:
     def describe(self, now: datetime | None = None) -> str:
         """One line for people: how many records, from where, how old, what was left out.
 
-        Example:
+        Examples:
             >>> p = Provenance.from_attrs(_EXAMPLE)
             >>> print(p.describe(now=p.fetch_finished))
             1000 records from the Argyle sandbox (https://api-sandbox.argyle.com/v1/users), \
@@ -287,7 +289,7 @@ oldest 3 min old; 5 of 5 pages from the cache, first expiry 2026-11-23 12:02:00 
 def provenance_of(frame: pd.DataFrame) -> Provenance | None:
     """The provenance of a frame the client built, or None when it carries none.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> provenance_of(pd.DataFrame()) is None
         True

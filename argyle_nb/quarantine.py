@@ -7,7 +7,7 @@ aside as a :class:`RejectedRecord` and go on with the rest; the client gathers t
 ``client.rejected`` (a DataFrame, :func:`rejected_frame`) and warns with
 :class:`RejectedRecordsWarning`.
 
-Example:
+Examples:
     >>> record = RejectedRecord(page=0, index=3, raw='{"id": 42}', error="id: not a UUID")
     >>> record.id is None, record.where
     (True, 'record 3 of page 0')
@@ -119,7 +119,7 @@ class RejectedRecord:
 def rejected_frame(records: Iterable[RejectedRecord]) -> pd.DataFrame:
     """The rejected records as a DataFrame with :data:`REJECTED_COLUMNS`.
 
-    Example:
+    Examples:
         >>> rejected_frame([]).columns.tolist()[:3]
         ['endpoint', 'read_by', 'url']
     """

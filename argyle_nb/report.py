@@ -11,7 +11,7 @@ and an ``index.html`` listing them with their parameters and when they ran.
 No file there keeps widget state (it holds what widgets held: a user token made in the
 ``UserInspector``): papermill collects none, and any left in a notebook is dropped.
 
-Example:
+Examples:
     >>> from datetime import datetime
     >>> from pathlib import Path
     >>> folder, runs = run_report(                                      # doctest: +SKIP

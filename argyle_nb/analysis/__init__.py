@@ -20,7 +20,7 @@ cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_m
 (an accounts or availability frame, or a dataset, and selections of it); the charts in
 ``_chart_status``, ``_chart_cohorts`` and ``_chart_base``.
 
-Example:
+Examples:
     >>> from argyle_nb import frames, analysis
     >>> accounts = frames.accounts_frame(b"[]")
     >>> analysis.connection_status_distribution(accounts, by="link_item").shape

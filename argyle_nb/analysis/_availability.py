@@ -76,7 +76,7 @@ def availability_windows(
     ``stale_low``, ...). Groups of ``by`` by label (missing: :data:`MISSING`), then
     resources in the documented order.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import availability_frame
         >>> availability_windows(availability_frame(b"[]")).empty
         True
@@ -153,7 +153,7 @@ def plot_availability_windows(windows: pd.DataFrame, *, title: str | None = None
     accounts, share, 95% interval and the row's stale share. Returns an Altair chart;
     an empty ``windows`` gives a chart that says so.
 
-    Example:
+    Examples:
         >>> plot_availability_windows(availability_windows(availability))  # doctest: +SKIP
     """
     from argyle_nb.analysis._chart_base import empty_chart
@@ -198,7 +198,7 @@ def availability_timeline(
     whose ``md5("<seed>:<account>")`` comes first, so the same ``seed`` draws the same
     accounts on frames and on a dataset.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import availability_frame
         >>> availability_timeline(availability_frame(b"[]")).empty
         True
@@ -285,7 +285,7 @@ def select_availability(
     :class:`~argyle_nb.dataset.Dataset`, the dataset with only those scans (the other
     tables unchanged; nothing is read until it is queried).
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import availability_frame
         >>> len(select_availability(availability_frame(b"[]"), resource="payouts"))
         0
@@ -306,7 +306,7 @@ def scan_counts(availability: pd.DataFrame | Dataset) -> pd.DataFrame:
     ``availability`` is an availability frame or a :class:`~argyle_nb.dataset.Dataset`;
     rows without a resource or a status are left out.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import availability_frame
         >>> list(scan_counts(availability_frame(b"[]")).columns)
         ['resource', 'status', 'accounts', 'with_window', 'latest']
@@ -349,7 +349,7 @@ def plot_availability_timeline(timeline: pd.DataFrame, *, title: str | None = No
     updated. Returns the Altair chart the AvailabilityExplorer shows; an empty
     ``timeline`` gives a chart that says so.
 
-    Example:
+    Examples:
         >>> timeline = availability_timeline(availability, "payouts")  # doctest: +SKIP
         >>> plot_availability_timeline(timeline).save("payouts.svg")  # doctest: +SKIP
     """

@@ -214,7 +214,7 @@ def thinned(days: np.ndarray[Any, Any], last: float) -> np.ndarray[Any, Any]:
     at each of :data:`MAX_CURVE_POINTS` log-spaced times the step in force then, so the
     curve drawn is exact at each of those times.
 
-    Example:
+    Examples:
         >>> thinned(np.arange(10.0), 9.0).tolist()
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
         >>> len(thinned(np.linspace(0.01, 100, 100_000), 100.0)) <= MAX_CURVE_POINTS + 2

@@ -12,7 +12,7 @@ shows a chart as
 
 Altair's own default would load Vega from a CDN.
 
-Example:
+Examples:
     >>> EMBED_OPTIONS["renderer"]
     'svg'
 """

@@ -51,7 +51,7 @@ def metadata_key_summary(
     an object, at most :data:`~argyle_nb.frames.MAX_META_COLUMNS` (those most users
     carry). Takes a users frame or a dataset.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -169,7 +169,7 @@ def metadata_groups(
     users not in ``users`` are left out. A share of nothing (a cohort without accounts) is
     missing. Takes ``(users, accounts, key)`` or ``(dataset, key)``.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -249,7 +249,7 @@ def users_in_group(
     key) as a :func:`~argyle_nb.frames.users_frame`, the first ``limit`` of them in the
     order they were listed (all: ``None``). Takes a users frame or a dataset.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -300,7 +300,7 @@ def plot_metadata_groups(groups: pd.DataFrame, *, title: str | None = None) -> A
     MetadataExplorer then lists its users). Returns the Altair chart the explorer shows;
     an empty ``groups`` gives a chart that says so.
 
-    Example:
+    Examples:
         >>> groups = metadata_groups(users, accounts, "customer group")  # doctest: +SKIP
         >>> plot_metadata_groups(groups).save("groups.png")  # doctest: +SKIP
     """

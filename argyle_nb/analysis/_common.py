@@ -35,7 +35,7 @@ def text_labels(labels: pd.Series[Any]) -> pd.Series[str]:
     a real ``"(missing)"`` is the cohort ``'"(missing)"'`` and never merges with the users
     that lack the key (one more pair of quotes: no two values share a label).
 
-    Example:
+    Examples:
         >>> text_labels(pd.Series(["(missing)", '"(other)"', "A"])).tolist()
         ['"(missing)"', '""(other)""', 'A']
     """

@@ -297,7 +297,7 @@ def compare_cohorts(
     key)`` or ``(dataset, key)``: ``compare_cohorts(ds, key, metric="error",
     unit="accounts")``.
 
-    Example:
+    Examples:
         >>> from argyle_nb import connect                                 # doctest: +SKIP
         >>> client = connect()                                            # doctest: +SKIP
         >>> users, accounts = client.users_frame(), client.accounts_frame()  # doctest: +SKIP
@@ -350,7 +350,7 @@ def compare_proportions(
     :func:`connection_status_distribution` (``successes="error", trials="total"``), or
     counts of your own. ``description`` names the share in the summary's first line.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> counts = pd.DataFrame({"k": [30, 10, 45], "n": [100, 100, 150]},
         ...                       index=pd.Index(["a", "b", "c"], name="group"))

@@ -55,7 +55,7 @@ def connection_status_distribution(
     without a status are left out. Groups are ordered by total, then by label (periods
     by time).
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import accounts_frame
         >>> list(connection_status_distribution(accounts_frame(b"[]")).columns)[:4]
         ['connecting', 'connected', 'error', 'total']
@@ -177,7 +177,7 @@ def select_accounts(
     and ``created_to`` exclusive; naive times are UTC. An account without a link item
     (source, creation time) matches no filter on it.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import accounts_frame
         >>> select_accounts(accounts_frame(b"[]"), link_item="uber", created_from="2024-01").shape
         (0, 17)
@@ -211,7 +211,7 @@ def top_error_codes(accounts: pd.DataFrame | Dataset, n: int | None = 10) -> pd.
     often, the first by name among as frequent ones; else the documented one). The most
     frequent code first (as frequent ones by name); ``n`` of them (``None``: all).
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import accounts_frame
         >>> top_error_codes(accounts_frame(b"[]")).empty
         True
@@ -267,7 +267,7 @@ def plot_connection_status_distribution(dist: pd.DataFrame, *, title: str | None
     it offline with ``.save("chart.png")``, ``.svg``, ``.pdf`` or ``.html``); an empty
     ``dist`` gives a chart that says so.
 
-    Example:
+    Examples:
         >>> dist = connection_status_distribution(accounts, by="link_item")  # doctest: +SKIP
         >>> plot_connection_status_distribution(dist).save("status.png")  # doctest: +SKIP
         >>> from argyle_nb.frames import accounts_frame

@@ -54,7 +54,7 @@ def cohort_funnel(
     a conversion is missing (the first step has no previous step; no user reached the
     previous one).
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame, availability_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -135,7 +135,7 @@ def plot_cohort_funnel(funnel: pd.DataFrame, *, title: str | None = None) -> Any
     from the previous step. Returns an Altair chart; an empty ``funnel`` gives a chart
     that says so.
 
-    Example:
+    Examples:
         >>> funnel = cohort_funnel(users, accounts, availability, "region")  # doctest: +SKIP
         >>> plot_cohort_funnel(funnel)  # doctest: +SKIP
     """

@@ -40,7 +40,7 @@ def cohort_matrix(
     the cells too small to trust. ``attrs["description"]`` says what the share is.
     Takes ``(users, accounts, rows, columns)`` or ``(dataset, rows, columns)``.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -100,7 +100,7 @@ def plot_cohort_matrix(matrix: pd.DataFrame, *, title: str | None = None) -> Any
     each cell's 95% interval. Returns an Altair chart; a matrix without cells gives a
     chart that says so.
 
-    Example:
+    Examples:
         >>> matrix = cohort_matrix(users, accounts, "region", "channel")  # doctest: +SKIP
         >>> plot_cohort_matrix(matrix).save("matrix.pdf")  # doctest: +SKIP
     """

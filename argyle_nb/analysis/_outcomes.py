@@ -67,7 +67,7 @@ def user_outcomes(
     who never connected. Accounts of users not in ``users`` are left out; a user id
     seen twice counts once (its first record). Takes frames or a dataset.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01"}])
@@ -121,7 +121,7 @@ def cohort_labels(
     :data:`OTHER`, so that no user is dropped and no tiny cohort is shown as its own.
     Takes a users frame or a dataset.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
@@ -166,7 +166,7 @@ def cohort_counts(
     user is in exactly one cohort, so the users add up to all users. Takes
     ``(users, accounts, keys)`` or ``(dataset, keys)``.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",

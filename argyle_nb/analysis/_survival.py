@@ -125,7 +125,7 @@ def time_to_connect(
     distinct waits for an interval). Takes ``(users, accounts, key)`` or ``(dataset,
     key)``.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame
         >>> users = users_frame([
         ...     {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2026-01-01",
@@ -230,7 +230,7 @@ def plot_time_to_connect(
     and the users still waiting. Returns an Altair chart; empty ``curves`` give a chart
     that says so.
 
-    Example:
+    Examples:
         >>> curves = time_to_connect_curves(users, accounts, "region")  # doctest: +SKIP
         >>> plot_time_to_connect(curves, bands=False)  # doctest: +SKIP
     """

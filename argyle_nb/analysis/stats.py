@@ -67,7 +67,7 @@ def wilson(
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Wilson score interval of ``successes / trials`` (arrays); NaN where ``trials`` is 0.
 
-    Example:
+    Examples:
         >>> low, high = wilson([12], [40])
         >>> round(float(low[0]), 4), round(float(high[0]), 4)
         (0.1807, 0.4543)
@@ -95,7 +95,7 @@ def add_share(
 
     Where ``trials`` is 0 the three are missing (``pd.NA``): there is nothing to share.
 
-    Example:
+    Examples:
         >>> frame = pd.DataFrame({"k": [12, 0], "n": [40, 0]})
         >>> add_share(frame, "connected", "k", "n")
         >>> frame["connected_share"].tolist()
@@ -137,7 +137,7 @@ def two_group_tests(
     fewer than :data:`MIN_EXPECTED`. Rows where either group is empty have no result
     (``test`` says why).
 
-    Example:
+    Examples:
         >>> out = two_group_tests([30], [100], [45], [100])
         >>> round(float(out.loc[0, "difference"]), 2), out.loc[0, "test"]
         (-0.15, 'score')
@@ -197,7 +197,7 @@ def holm(p_values: pd.Series[Any]) -> pd.Series[Any]:
     (a test holds them equal), written out because that function runs a full garbage
     collection on every call: 0.1 s here, more in a notebook holding large frames.
 
-    Example:
+    Examples:
         >>> holm(pd.Series([0.01, 0.04, 0.03])).round(2).tolist()
         [0.03, 0.06, 0.06]
     """
@@ -247,7 +247,7 @@ class Independence:
 def independence(successes: np.ndarray[Any, Any], trials: np.ndarray[Any, Any]) -> Independence:
     """Chi-square test of independence over the groups with at least one trial.
 
-    Example:
+    Examples:
         >>> independence([30, 45, 40], [100, 100, 100]).dof
         2
     """
@@ -340,7 +340,7 @@ def kaplan_meier(
 ) -> KaplanMeier:
     """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed).
 
-    Example:
+    Examples:
         >>> fit = kaplan_meier([1.0, 2.0, 2.0, 4.0], [True, True, False, True])
         >>> [round(float(s), 3) for s in fit.share]
         [0.25, 0.5, 1.0]

@@ -24,7 +24,7 @@
 * **Report** (:meth:`ArgyleCache.report`): per endpoint, what is cached, how old it is,
   when it expires, and what an offline session would miss.
 
-Example:
+Examples:
     >>> cache = ArgyleCache.create("https://api-sandbox.argyle.com/v1", "my-key-id",
     ...                            "my-secret", backend="memory")
     >>> cache.info().responses

@@ -54,7 +54,7 @@ def secret_fingerprint(key_secret: str) -> str:
     It goes into the cache's partition, so a wrong secret never reads what the right one
     cached; the secret itself is never stored.
 
-    Example:
+    Examples:
         >>> len(secret_fingerprint("s3cret")), secret_fingerprint("a") == secret_fingerprint("b")
         (32, False)
     """
@@ -65,7 +65,7 @@ def namespace(base_url: str, key_id: str, key_secret: str) -> str:
     """A short, stable digest of the base URL, the key id and the secret's fingerprint: the
     cache's partition.
 
-    Example:
+    Examples:
         >>> url = "https://api.argyle.com/v1"
         >>> namespace(url + "/", "a", "s") == namespace(url, "a", "s")
         True
@@ -106,7 +106,7 @@ def expiry_table(base_url: str) -> dict[re.Pattern[str], Any]:
     ``GET /users``, ``GET /accounts`` (pages)   :data:`LIST_EXPIRY`
     ==========================================  =======================
 
-    Example:
+    Examples:
         >>> from requests_cache.policy.expiration import get_url_expiration
         >>> table = expiry_table("https://api.argyle.com/v1")
         >>> get_url_expiration("https://api.argyle.com/v1/accounts?limit=200&offset=0", table)

@@ -50,7 +50,8 @@ class CacheReportRow:
         cached: entries held (pages, or objects).
         expected: entries the endpoint has, where the cache can tell (a list's first page
             gives its count), else None.
-        oldest, newest: when the oldest and newest entries were served (UTC).
+        oldest: when the oldest entry was served (UTC).
+        newest: when the newest entry was served (UTC).
         expires: the earliest expiry among them; ``expired``: how many have expired
             (an offline session still reads expired entries).
         offline: what an offline session would miss here, or ``"complete"``.

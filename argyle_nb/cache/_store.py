@@ -195,7 +195,7 @@ class ArgyleCache:
         The lists the notebooks read (:data:`NOTEBOOK_LISTS`) always have a row, cached or
         not; a list is complete offline when every page its first page counts is held.
 
-        Example:
+        Examples:
             >>> client.cache.report()   # doctest: +SKIP
             cache of http://127.0.0.1:41823/v1
             endpoint            cached        oldest  first expiry  offline
@@ -243,7 +243,7 @@ class ArgyleCache:
     def summary(self) -> str:
         """``memory, 12 responses, oldest 3 min``: what ``repr(client)`` shows.
 
-        Example:
+        Examples:
             >>> cache = ArgyleCache.create("https://api.argyle.com/v1", "k", "s", backend="memory")
             >>> cache.summary()
             'memory, 0 responses'
@@ -267,7 +267,7 @@ class ArgyleCache:
         copy another client prefetched for offline work. ``everything=True`` empties the
         whole file, every key pair's entries.
 
-        Example:
+        Examples:
             >>> client.cache.clear()   # doctest: +SKIP
             14
         """

@@ -31,7 +31,7 @@ every record that existed for the whole fetch comes exactly once; when the list 
 and a second read cannot vouch for it either, a
 :class:`~argyle_nb.provenance.ListChangedWarning` says so.
 
-Example:
+Examples:
     >>> import argyle_nb
     >>> client = argyle_nb.connect()                      # doctest: +SKIP
     argyle_nb: no API key configured: started the embedded sandbox ...

@@ -55,8 +55,8 @@ class ArgyleClient(Requester):
     """A cached, retrying client of the Argyle API v1.
 
     Args:
-        key_id, key_secret: the API key pair (default: ``ARGYLE_API_KEY_ID`` and
-            ``ARGYLE_API_KEY_SECRET``).
+        key_id: the API key's id (default: ``ARGYLE_API_KEY_ID``).
+        key_secret: the API key's secret (default: ``ARGYLE_API_KEY_SECRET``).
         base_url: default ``ARGYLE_BASE_URL``, else Argyle's sandbox URL. Only its origin
             (scheme, host, port) is ever contacted: links and redirects elsewhere are refused.
         cache: ``"sqlite"`` (default) or ``"memory"``.
@@ -71,10 +71,12 @@ class ArgyleClient(Requester):
         strict: raise :class:`~argyle_nb.errors.InvalidRecordsError` when a record of a
             list fails validation, instead of setting it aside in :attr:`rejected` with
             a :class:`~argyle_nb.quarantine.RejectedRecordsWarning`.
-        sleep, random, clock, now: injectable for tests (``time.sleep``,
-            ``random.random``, ``time.monotonic``, and the UTC wall clock of provenance).
+        sleep: how the client waits between retries (``time.sleep``; tests inject).
+        random: the retries' jitter (``random.random``; tests inject).
+        clock: the monotonic clock of deadlines (``time.monotonic``; tests inject).
+        now: the UTC wall clock of provenance (tests inject).
 
-    Example:
+    Examples:
         >>> client = ArgyleClient("key-id", "secret", cache="memory")
         >>> client.base_url, "secret" in repr(client)
         ('https://api-sandbox.argyle.com/v1', False)
@@ -246,7 +248,7 @@ class ArgyleClient(Requester):
         ``rejected`` (the records set aside, with their reasons). ``batch_pages`` pages
         (default :data:`~argyle_nb.dataset.BATCH_PAGES`) make one part file.
 
-        Example:
+        Examples:
             >>> ds = client.export("portfolio")                          # doctest: +SKIP
             >>> ds.sql("select count(*) from accounts").fetchall()       # doctest: +SKIP
         """
@@ -275,7 +277,7 @@ class ArgyleClient(Requester):
         record's position, its id when it has one, what was wrong, the raw JSON and when
         it was set aside. A new read of a list by the same method replaces those rows.
 
-        Example:
+        Examples:
             >>> client.rejected[["url", "error"]]   # doctest: +SKIP
         """
         return self._quarantine.frame_of_rejected()
@@ -291,7 +293,7 @@ class ArgyleClient(Requester):
         :meth:`ArgyleCache.report() <argyle_nb.cache.ArgyleCache.report>`: what is
         cached, how old, until when, and what an offline session would still miss.
 
-        Example:
+        Examples:
             >>> report = client.prefetch()   # doctest: +SKIP
             >>> client.cache.offline = True  # doctest: +SKIP
             >>> client.accounts_frame()      # doctest: +SKIP

@@ -32,7 +32,7 @@ def connect(
     without a key is an error (the embedded sandbox picks its own address).
     ``options`` go to :class:`ArgyleClient`.
 
-    Example:
+    Examples:
         >>> client = connect()   # doctest: +SKIP
         argyle_nb: no API key configured: started the embedded sandbox ...
     """

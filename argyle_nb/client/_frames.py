@@ -48,7 +48,7 @@ class _Read:
 class FrameSink:
     """A :class:`~argyle_nb.client._passes.PassSink` that builds the frame of ``table``.
 
-    Example:
+    Examples:
         >>> sink = FrameSink("users")
         >>> sink.begin(0)
         >>> frame, rejected, kept = sink.result(Walk())

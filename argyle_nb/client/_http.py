@@ -10,7 +10,7 @@ body is read by :class:`LimitedAdapter` itself, in chunks, inflated (``gzip``,
 ``deflate``) with a bound on each step, so neither a huge body nor a small gzip that
 inflates to gigabytes is ever held beyond the cap.
 
-Example:
+Examples:
     >>> adapter = LimitedAdapter(max_bytes=1024)
     >>> adapter.max_bytes
     1024

@@ -5,7 +5,7 @@
 Each function names what one kind of write changes, and nothing else: the objects (by
 path) and the lists (by path and filter) whose cached pages no longer tell the truth.
 
-Example:
+Examples:
     >>> what = user_deleted("u1", ["a1"])
     >>> what.objects
     ('/users/u1', '/accounts/a1')

@@ -15,7 +15,7 @@ when the list changed under it.
   :data:`MAX_PASSES` passes in all; the first clean pass is the result. If none is, the
   passes are merged, each id once, and the walk says it could not vouch for them.
 
-Example:
+Examples:
     >>> offset_template("https://h/v1/users?limit=200&offset=0",
     ...                 "https://h/v1/users?limit=200&offset=200")(400)
     'https://h/v1/users?limit=200&offset=400'
@@ -99,7 +99,8 @@ class Paginator:
         base_url: only links on its origin are followed.
         executor: runs concurrent page fetches (None: one page at a time).
         workers: pages in flight at once with ``executor``.
-        max_pages, max_passes: the walk's bounds.
+        max_pages: the most pages one pass reads.
+        max_passes: the most passes the walk makes.
     """
 
     def __init__(

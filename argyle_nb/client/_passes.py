@@ -171,7 +171,7 @@ def _compact(record_id: str) -> int | str:
     its 128-bit number, about 40 bytes less a record; anything else (another case, other
     hyphens) as it is, so two different ids never become one.
 
-    Example:
+    Examples:
         >>> _compact("0994b847-cc69-4d98-bc99-c5e65e762add") == 0x0994B847CC694D98BC99C5E65E762ADD
         True
         >>> _compact("0994B847-CC69-4D98-BC99-C5E65E762ADD")

@@ -11,7 +11,7 @@ class Progress:
     """A tqdm bar that appears once a walk reaches its second page (or at once, with
     ``always``): a one-page list shows none. Its ``total`` may grow as lists say their size.
 
-    Example:
+    Examples:
         >>> bar = Progress("GET /users", show=False)
         >>> bar.update(); bar.update(); bar.n
         2

@@ -59,7 +59,7 @@ class Requester:
         (:data:`~argyle_nb.provenance.SANDBOX_URL_VARIABLE`), Argyle's by host; a custom
         URL becomes ``"embedded sandbox"`` when its first answer carries the sandbox's mark.
 
-        Example:
+        Examples:
             >>> from argyle_nb.client import ArgyleClient
             >>> ArgyleClient("k", "s", base_url="https://api.argyle.com/v1",
             ...              cache="memory").environment

@@ -77,7 +77,7 @@ class Users:
         """Every user, as :class:`~argyle_nb.models.User` models (the whole list is read,
         and checked for changes while it was read, before the first is yielded).
 
-        Example:
+        Examples:
             >>> [u.id for u in client.users.list()][:1]   # doctest: +SKIP
             [UUID('0994b847-cc69-4d98-bc99-c5e65e762add')]
         """
@@ -90,7 +90,7 @@ class Users:
     def get(self, id: str | uuid.UUID) -> User:
         """One user. Raises :class:`~argyle_nb.errors.NotFoundError` when there is none.
 
-        Example:
+        Examples:
             >>> client.users.get("0994b847-cc69-4d98-bc99-c5e65e762add")   # doctest: +SKIP
         """
         return self._api.get_object(f"/users/{as_uuid(id, 'id')}", User)
@@ -98,7 +98,7 @@ class Users:
     def create(self, *, external_metadata: Any = None) -> NewUser:
         """Create a user (with optional JSON metadata); returns its id and a user token.
 
-        Example:
+        Examples:
             >>> client.users.create(external_metadata={"group": "A"}).id   # doctest: +SKIP
         """
         check_json(external_metadata)
@@ -112,7 +112,7 @@ class Users:
     def update(self, id: str | uuid.UUID, *, external_metadata: Any) -> User:
         """Replace a user's ``external_metadata``; returns the updated user.
 
-        Example:
+        Examples:
             >>> client.users.update(user_id, external_metadata={"group": "B"})   # doctest: +SKIP
         """
         user_id = as_uuid(id, "id")
@@ -126,7 +126,7 @@ class Users:
     def delete(self, id: str | uuid.UUID) -> None:
         """Delete a user and all of their accounts.
 
-        Example:
+        Examples:
             >>> client.users.delete(user_id)   # doctest: +SKIP
         """
         user_id = as_uuid(id, "id")
@@ -149,7 +149,7 @@ class UserTokens:
     def create(self, user_id: str | uuid.UUID) -> UserToken:
         """A new access token for Argyle Link for an existing user.
 
-        Example:
+        Examples:
             >>> client.user_tokens.create(user_id).access   # doctest: +SKIP
         """
         body = {"user": as_uuid(user_id, "user_id")}
@@ -172,7 +172,7 @@ class Accounts:
     ) -> Iterator[Account]:
         """Every account (of ``user`` when given), as :class:`~argyle_nb.models.Account`.
 
-        Example:
+        Examples:
             >>> sum(1 for _ in client.accounts.list())   # doctest: +SKIP
             612
         """
@@ -183,7 +183,7 @@ class Accounts:
     ) -> builtins.list[bytes]:
         """Every page of ``GET /accounts`` as the raw JSON bytes served.
 
-        Example:
+        Examples:
             >>> pages = client.accounts.pages()   # doctest: +SKIP
         """
         return self._api.list_bodies("/accounts", account_filter(user), progress)
@@ -195,7 +195,7 @@ class Accounts:
     def delete(self, id: str | uuid.UUID) -> None:
         """Delete an account and everything Argyle holds for it.
 
-        Example:
+        Examples:
             >>> client.accounts.delete(account_id)   # doctest: +SKIP
         """
         account_id = as_uuid(id, "id")

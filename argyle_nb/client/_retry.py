@@ -20,7 +20,7 @@ RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or None.
 
-    Example:
+    Examples:
         >>> parse_retry_after("3")
         3.0
         >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0)
@@ -53,7 +53,7 @@ class RetryPolicy:
     ``min(backoff_max, backoff_base * 2**(n-1))`` scaled by a jitter in ``[0.5, 1)``; a
     ``Retry-After`` from the server is a floor (capped at ``max_retry_after``).
 
-    Example:
+    Examples:
         >>> policy = RetryPolicy(backoff_base=1.0, backoff_max=4.0)
         >>> [policy.delay(n, None, lambda: 0.0) for n in (1, 2, 3, 4)]
         [0.5, 1.0, 2.0, 2.0]

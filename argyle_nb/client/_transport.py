@@ -5,7 +5,7 @@ Everything the resources and the paginator send goes through :meth:`Transport.re
 the client's one narrow interface to HTTP. Swap it in a test by building the client's
 ``Transport`` over another session.
 
-Example:
+Examples:
     >>> Limits().timeout, Limits().max_response_bytes
     (60.0, 67108864)
     >>> same_origin("https://api.argyle.com/v1/users?x=1", "https://api.argyle.com/v1")

@@ -39,7 +39,7 @@ class Dataset:
     Attributes:
         folder: the version read; manifest: its :class:`Manifest`.
 
-    Example:
+    Examples:
         >>> ds = Dataset("portfolio")                                   # doctest: +SKIP
         >>> ds.sql("select count(*) from accounts").fetchall()           # doctest: +SKIP
     """
@@ -101,7 +101,7 @@ class Dataset:
         raises :class:`~argyle_nb.frames.MissingColumnsError` naming them and ``by`` (the
         analysis that was given the frames).
 
-        Example:
+        Examples:
             >>> from argyle_nb.frames import users_frame, accounts_frame
             >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
             ...     "created_at": "2020-01-01", "external_metadata": {"group": "A"}}])

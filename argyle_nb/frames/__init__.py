@@ -21,7 +21,7 @@ builders, a batch of pages at a time), ``_builder`` (:class:`FrameBuilder`: a fr
 from pages as they arrive), ``_metadata`` (users' metadata on other frames), ``_parquet``
 (export) and ``_errors``.
 
-Example:
+Examples:
     >>> import argyle_nb.frames as af
     >>> page = (b'[{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",'
     ...         b' "user": "53fe928d-9c6a-460b-b5ac-19d67304d106",'

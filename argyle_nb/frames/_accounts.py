@@ -156,7 +156,7 @@ def accounts_frame(source: Source, *, rejected: list[RejectedRecord] | None = No
     records (``users.pages()`` handed here by mistake) raise :class:`FrameError`, even with
     ``rejected``: "these look like user records ...; use users_frame".
 
-    Example:
+    Examples:
         >>> page = b'{"count": 0, "next": null, "previous": null, "results": []}'
         >>> accounts_frame(page).shape
         (0, 17)
@@ -179,7 +179,7 @@ def availability_frame(
     resources' documented order. ``rejected`` works as in :func:`accounts_frame`, judging
     ``id``, ``user``, ``created_at`` and ``availability``.
 
-    Example:
+    Examples:
         >>> page = (b'[{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",'
         ...         b' "user": "53fe928d-9c6a-460b-b5ac-19d67304d106",'
         ...         b' "created_at": "2019-11-27T15:55:56Z",'
@@ -202,7 +202,7 @@ def accounts_and_availability(
     ``rejected`` works as in :func:`accounts_frame`; an account is left out when either
     table could not show it.
 
-    Example:
+    Examples:
         >>> accounts, availability = accounts_and_availability(b"[]")
         >>> len(accounts), len(availability)
         (0, 0)

@@ -33,7 +33,7 @@ class FrameBuilder:
     client hands each page over as it is fetched. ``rejected`` works as in the builders
     (a record's ``page`` counts the pages added).
 
-    Example:
+    Examples:
         >>> builder = FrameBuilder("accounts")
         >>> builder.add(b'{"count": 1, "next": null, "previous": null, "results": ['
         ...     b'{"id": "ac81e2bc-2157-4535-8ca4-fb1f068df1fc",'
@@ -104,7 +104,7 @@ def merge_passes(
     What a list that changed in every read is made of: nothing the service served is lost,
     and what it served last wins.
 
-    Example:
+    Examples:
         >>> old = pd.DataFrame({"id": ["a", "b"], "n": [1, 1]})
         >>> new = pd.DataFrame({"id": ["b", "c"], "n": [2, 2]})
         >>> frame, added = merge_passes([old, new], "accounts")

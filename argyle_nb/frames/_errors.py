@@ -26,7 +26,7 @@ class MissingColumnsError(FrameError, ArgyleKeyError):
 def require_columns(frame: object, columns: Iterable[str], *, by: str, made_by: str) -> None:
     """Raise :class:`MissingColumnsError` unless ``frame`` is a DataFrame with ``columns``.
 
-    Example:
+    Examples:
         >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], by="f", made_by="g")
         Traceback (most recent call last):
         ...

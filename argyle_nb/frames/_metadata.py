@@ -25,7 +25,7 @@ def attach_metadata(
     key, so a cohort is one call away. Rows whose user is unknown, or has no such key,
     get a missing value. The frame's index and row order are kept.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame
         >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
         ...     "created_at": "2019-11-27T15:56:50Z", "external_metadata": {"group": "A"}}])
@@ -76,7 +76,7 @@ def _meta_name(key: str) -> str:
 def metadata_keys(users: pd.DataFrame) -> list[str]:
     """The metadata keys present in a :func:`users_frame`, dotted, without the prefix.
 
-    Example:
+    Examples:
         >>> from argyle_nb.frames import users_frame
         >>> metadata_keys(users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
         ...     "created_at": "2019-11-27T15:56:50Z", "external_metadata": {"a": {"b": 1}}}]))

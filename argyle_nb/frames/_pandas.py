@@ -97,7 +97,7 @@ assert tuple(AVAILABILITY_KINDS) == AVAILABILITY_COLUMNS
 class Columns:
     """The chunks of one frame's columns, a batch at a time; :meth:`frame` makes it pandas.
 
-    Example:
+    Examples:
         >>> import pyarrow as pa
         >>> columns = Columns({"status": Column("category", ("connected",))})
         >>> columns.add({"status": pa.array(["error", None])})

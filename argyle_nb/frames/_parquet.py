@@ -62,7 +62,7 @@ def to_parquet(
     mixed JSON shapes) are written as JSON text. ``df.attrs`` (a fetched table's
     provenance) is stored too, and comes back with the frame. Returns the files written.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from argyle_nb.frames import accounts_frame
         >>> with tempfile.TemporaryDirectory() as tmp:
@@ -98,7 +98,7 @@ def read_parquet(path: str | PathLike[str]) -> pd.DataFrame | dict[str, pd.DataF
     columns of arrays); this also restores them as Arrow lists. A directory gives a
     dict of frames by file stem.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from argyle_nb.frames import accounts_frame
         >>> with tempfile.TemporaryDirectory() as tmp:

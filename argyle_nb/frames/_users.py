@@ -124,7 +124,7 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
     whatever ``rejected`` is ("these look like account records (have 'user',
     'connection'); use accounts_frame"); an empty page is an empty frame.
 
-    Example:
+    Examples:
         >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
         ...     "created_at": "2019-11-27T15:56:50.583233",
         ...     "external_metadata": {"address": {"state": "NY"}, "group_id": "A5"}}])

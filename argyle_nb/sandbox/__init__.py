@@ -6,7 +6,7 @@ injection for resilience tests. Start it from Python, from the shell
 (``argyle-nb sandbox serve`` or ``python -m argyle_nb.sandbox``), or let
 ``argyle-nb lab`` start the demo dataset for JupyterLab.
 
-Example:
+Examples:
     >>> import requests
     >>> from argyle_nb.sandbox import DEMO_SEED, start
     >>> with start(users=50, seed=DEMO_SEED) as sandbox:              # doctest: +SKIP

@@ -14,7 +14,7 @@ Bodies are JSON or form-encoded, as :mod:`argyle_nb.sandbox.parsing` describes; 
 answers 5xx: what the parser, the models or the store refuse answers 400, a busy
 database 503.
 
-Example:
+Examples:
     >>> parse_count("25", name="limit", default=10, minimum=1, maximum=200)
     25
     >>> parse_count("5000", name="limit", default=10, minimum=1, maximum=200)
@@ -129,7 +129,8 @@ class SandboxApp:
 
     Args:
         store: where users and accounts live.
-        key_id, key_secret: the API key pair of HTTP Basic auth.
+        key_id: the API key's id (HTTP Basic auth's user).
+        key_secret: the API key's secret (HTTP Basic auth's password).
         clock: "now" of the sandbox (created_at, tokens, the 30-day sweep).
         faults: faults to inject from the start (change them with :attr:`faults`).
         body_timeout: seconds a request body may take to arrive (then 408).

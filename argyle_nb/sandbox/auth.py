@@ -1,6 +1,6 @@
 """HTTP Basic auth with an API key id (username) and secret (password), as Argyle does.
 
-Example:
+Examples:
     >>> check = BasicAuth.__new__(BasicAuth)
     >>> check._expected = ("id", "secret")
     >>> check.accepts(b"Basic aWQ6c2VjcmV0")

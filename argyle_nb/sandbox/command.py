@@ -8,7 +8,7 @@ the key secret only when it is the public demo one; a secret given by flag or en
 (often a real key) is masked, as the sandbox's repr does, so it never reaches a terminal
 or a CI log.
 
-Example:
+Examples:
     >>> args = build_parser().parse_args(["--users", "100", "--seed", "3", "--port", "0"])
     >>> (args.users, args.seed, args.host)
     (100, 3, '127.0.0.1')

@@ -8,7 +8,7 @@ Both the synthetic-data generator and the store build users here, so a user's
 
 each without repeats, oldest account first.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> iso(datetime(2022, 4, 22, 14, 12, 56, 723775, tzinfo=UTC))
     '2022-04-22T14:12:56.723775Z'

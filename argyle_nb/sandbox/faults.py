@@ -3,7 +3,7 @@
 :class:`Faults` says what to inject; :class:`FaultInjector` is the ASGI middleware that
 does it. Faults apply to the API paths (``/v1/...``) only, never to ``/openapi.json``.
 
-Example:
+Examples:
     >>> Faults(rate_limit=0.2, retry_after=2).rate_limit
     0.2
     >>> Faults(server_error=1.5)
@@ -78,7 +78,7 @@ class Faults:
     def corrupts(self, record_id: str) -> bool:
         """Whether the record with this id is served corrupt (stable for a seed).
 
-        Example:
+        Examples:
             >>> faults = Faults(corrupt=0.5, seed=1)
             >>> faults.corrupts("a") == faults.corrupts("a")
             True
@@ -104,7 +104,7 @@ class Faults:
         """Which field the record's damage hits (``"shape"``: the whole record), when
         :meth:`corrupts` picks it: fixed by the id and the seed.
 
-        Example:
+        Examples:
             >>> faults = Faults(corrupt=1.0, seed=2)
             >>> faults.damage("accounts", "some-id") in DAMAGED_FIELDS["accounts"]
             True

@@ -12,7 +12,7 @@ Starlette's :class:`~starlette.middleware.trustedhost.TrustedHostMiddleware` dec
 (it parses ``Host``, IPv6 literals included, and knows ``*.example.com`` patterns);
 :class:`HostGuard` only gives its refusal the API's JSON shape.
 
-Example:
+Examples:
     >>> allowed_hosts("0.0.0.0", ["box.local", "10.0.0.7", "fe80::1"])
     ['localhost', '127.0.0.1', '[::1]', 'box.local', '10.0.0.7', '[fe80::1]']
     >>> allowed_hosts("192.168.1.5", [])

@@ -6,7 +6,7 @@ operation can answer (including the injected faults 429/500/503), the limit poli
 nested at most :data:`~argyle_nb.models.MAX_METADATA_DEPTH` levels) and the
 Django-REST-style error bodies.
 
-Example:
+Examples:
     >>> doc = openapi_document()
     >>> sorted(doc["paths"])
     ['/v1/accounts', '/v1/accounts/{id}', '/v1/user-tokens', '/v1/users', '/v1/users/{id}']

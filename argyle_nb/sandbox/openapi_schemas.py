@@ -3,7 +3,7 @@
 Split from :mod:`argyle_nb.sandbox.openapi` (which has the paths, parameters and
 responses) so that each stays small.
 
-Example:
+Examples:
     >>> schemas = component_schemas()
     >>> schemas["User"]["required"][:2], ref("User")
     (['id', 'created_at'], {'$ref': '#/components/schemas/User'})

@@ -21,7 +21,7 @@ Bodies, as DRF's default parsers read them:
 DRF ``JSONField`` reads form input (``external_metadata={"a": 1}``), and text that is not
 JSON answers ``{"external_metadata": ["Value must be valid JSON."]}``.
 
-Example:
+Examples:
     >>> parse_count("5000", name="limit", default=10, minimum=1, maximum=200)
     200
     >>> decode_body(b"user=0994b847-cc69-4d98-bc99-c5e65e762add", FORM_TYPE)
@@ -94,7 +94,7 @@ class Form(dict[str, str]):
 def parse_uuid(text: str) -> str | None:
     """The canonical form of a UUID string, or None when ``text`` is not one.
 
-    Example:
+    Examples:
         >>> parse_uuid("0994B847-CC69-4D98-BC99-C5E65E762ADD")
         '0994b847-cc69-4d98-bc99-c5e65e762add'
     """

@@ -1,6 +1,6 @@
 """Run a sandbox in the background: :func:`start` and the :class:`Sandbox` handle.
 
-Example:
+Examples:
     >>> from argyle_nb.sandbox import start
     >>> with start(users=20, seed=1) as sandbox:                     # doctest: +SKIP
     ...     import requests
@@ -214,8 +214,10 @@ def start(
         db: the SQLite file (kept); None: a fresh temporary file removed by ``stop()``.
         users: fill an *empty* database with this many synthetic users (seeded by ``seed``).
         seed: seed of the synthetic data.
-        host, port: where to listen (port 0: any free port).
-        key_id, key_secret: the API key pair (default: the demo pair).
+        host: the address to listen on.
+        port: the port to listen on (0: any free port).
+        key_id: the API key's id (default: the demo pair's).
+        key_secret: the API key's secret (default: the demo pair's).
         faults: faults to inject from the start.
         clock: the sandbox's "now" (default: :func:`utc_now`); tests pass their own.
         request_timeout: seconds (default 10) a client has to send a request head, and

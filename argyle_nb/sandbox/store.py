@@ -9,7 +9,7 @@ transaction, so they agree.
 Order of every list: newest ``created_at`` first, ties broken by descending id; or, on
 request (``ascending``), its exact reverse: oldest first, ties by ascending id.
 
-Example:
+Examples:
     >>> import tempfile, os
     >>> from datetime import UTC, datetime
     >>> path = os.path.join(tempfile.mkdtemp(), "demo.sqlite")

@@ -49,7 +49,7 @@ The story (effects a cohort analysis should find; :data:`STORY` holds the figure
   ``internalTracking_groupClassification``; ``group_id``; the text metadata
   ``User group A-D``. Differences between them are sampling noise.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> now = datetime(2026, 1, 1, tzinfo=UTC)
     >>> first = list(generate(3, seed=42, now=now))

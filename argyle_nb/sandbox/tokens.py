@@ -1,6 +1,6 @@
 """User tokens: HS256 JWTs shaped like the seed page's example, signed per sandbox.
 
-Example:
+Examples:
     >>> from datetime import UTC, datetime
     >>> issuer = TokenIssuer(secret="s" * 32, client_id="0d9b5bf3-97fa-4757-a136-b2a03d171414")
     >>> now = datetime(2026, 1, 1, tzinfo=UTC)

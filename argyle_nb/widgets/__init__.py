@@ -10,7 +10,7 @@ line of text under the controls), ``.data_source`` (where the frames came from a
 old they are, from their provenance: the line under the title) and ``.widget`` (the root
 widget).
 
-Example:
+Examples:
     >>> import argyle_nb
     >>> from argyle_nb.widgets import MetadataExplorer
     >>> client = argyle_nb.connect()                                   # doctest: +SKIP

@@ -36,7 +36,8 @@ class AvailabilityExplorer(_Explorer):
 
     Attributes:
         data: the :class:`~argyle_nb.dataset.Dataset` shown (the frame as one).
-        resource: a Dropdown; statuses: a SelectMultiple (nothing selected: all).
+        resource: the Dropdown of resources.
+        statuses: a SelectMultiple of scan statuses (nothing selected: all).
         table: :func:`~argyle_nb.analysis.availability_windows` of the chosen resource's
             rows with the chosen statuses.
         without_windows: the resources present that have no event windows.

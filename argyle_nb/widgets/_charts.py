@@ -10,7 +10,7 @@ JavaScript comes from vl-convert, not a CDN), which reports clicks back to Pytho
 static page (``argyle-nb report``) :func:`chart_html` gives the chart as inline SVG,
 made live by one inline copy of Vega (:func:`vega_script`).
 
-Example:
+Examples:
     >>> EMBED_OPTIONS["renderer"]
     'svg'
 """

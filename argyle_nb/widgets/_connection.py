@@ -37,14 +37,18 @@ class ConnectionExplorer(_Explorer):
         by: the column the status distribution groups by (``link_item`` by default).
 
     Attributes:
-        link_item, source: SelectMultiple filters (nothing selected: no filter).
-        created_from, created_before: DatePickers (UTC; the end is exclusive).
-        by, freq: Dropdowns of the distribution's grouping and the over-time period.
+        link_item: a SelectMultiple filter of link items (nothing selected: no filter).
+        source: a SelectMultiple filter of sources (nothing selected: no filter).
+        created_from: a DatePicker, the first day of ``created_at`` kept (UTC).
+        created_before: a DatePicker, the day after the last kept (UTC; exclusive).
+        by: a Dropdown of the distribution's grouping.
+        freq: a Dropdown of the over-time period.
         data: the :class:`~argyle_nb.dataset.Dataset` shown (the frame as one).
         selected: the dataset restricted to the accounts matching the filters (see
             :func:`~argyle_nb.analysis.select_accounts`).
-        table / chart_data: :func:`~argyle_nb.analysis.connection_status_distribution`
-            of the selection (the chart draws the largest groups).
+        table: :func:`~argyle_nb.analysis.connection_status_distribution` of the
+            selection.
+        chart_data: the largest groups of ``table``, drawn.
         errors: :func:`~argyle_nb.analysis.top_error_codes` of the selection.
         over_time: the distribution per ``freq`` period of ``created_at``.
     """

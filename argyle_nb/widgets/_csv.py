@@ -8,7 +8,7 @@ tab or a carriage return, gets a leading ``'``; every field is quoted and quotes
 field are doubled, so a line break inside a cell never splits a row. Numbers stay
 numbers (a negative number is not a formula).
 
-Example:
+Examples:
     >>> import pandas as pd
     >>> print(csv_text(pd.DataFrame({"cohort": ["=1+1", "ok"], "users": [3, -1]})), end="")
     "","cohort","users"

@@ -48,7 +48,8 @@ class MetadataExplorer(_Explorer):
 
     Attributes:
         data: the :class:`~argyle_nb.dataset.Dataset` shown (the frames as one).
-        key, group: the Dropdowns (set ``.value`` to drive the explorer from code).
+        key: the Dropdown of metadata keys (set ``.value`` to drive it from code).
+        group: the Dropdown of the key's groups (set ``.value`` to list its users).
         tabs: the Tab of :data:`TABS` (set ``.selected_index`` to show one).
         groups: the full :func:`~argyle_nb.analysis.metadata_groups` of the key.
         comparison: the :func:`~argyle_nb.analysis.compare_cohorts` of the key.
@@ -56,8 +57,8 @@ class MetadataExplorer(_Explorer):
             accounts and their shares, small).
         chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
         funnel: the :func:`~argyle_nb.analysis.cohort_funnel` of the key (once shown).
-        waits, waits_curves: the :func:`~argyle_nb.analysis.time_to_connect` of the key
-            and its curves (once shown).
+        waits: the :func:`~argyle_nb.analysis.time_to_connect` of the key (once shown).
+        waits_curves: its :func:`~argyle_nb.analysis.time_to_connect_curves`.
         group_users: the users of the chosen group (the first :data:`MAX_LISTED`).
     """
 

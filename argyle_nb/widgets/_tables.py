@@ -2,7 +2,7 @@
 missing values as a dash, numbers right-aligned with thousands separators, headers in
 words; long tables in pages, sortable, and exportable as CSV.
 
-Example:
+Examples:
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"users": [1795], "connected_share": [0.708],
     ...                       "connected_low": [0.687], "connected_high": [0.729]},
@@ -176,8 +176,11 @@ class TablePager:
     """A table widget: pages of :data:`PAGE_ROWS`, sortable by any column, CSV download.
 
     Attributes:
-        frame: the table shown (unformatted); sort_by: a Dropdown of its columns;
-        previous, next: Buttons; widget: the box to put in an explorer.
+        frame: the table shown (unformatted).
+        sort_by: a Dropdown of its columns.
+        previous: the Button to the previous page.
+        next: the Button to the next page.
+        widget: the box to put in an explorer.
     """
 
     def __init__(self, name: str) -> None:

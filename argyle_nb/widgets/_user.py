@@ -36,13 +36,20 @@ class UserInspector(_Explorer):
         users: the users to search (default: ``client.users_frame()``).
 
     Attributes:
-        search: a Text (id prefix or metadata text); matches: a Dropdown of user ids.
+        search: a Text (id prefix or metadata text).
+        matches: a Dropdown of the user ids found.
         metadata: a Textarea of the user's metadata as JSON.
-        save, token_button, confirm, cancel: Buttons.
-        user_id, table (the user's accounts), availability (the user's rows of
-        :func:`~argyle_nb.frames.availability_frame`), windows (the same, one row per
-        account and resource, as shown: link item, status, the window's dates, events,
-        last scan), token, pending.
+        save: the Button that saves the metadata (after a confirmation).
+        token_button: the Button that creates a user token (after a confirmation).
+        confirm: the Button that confirms a pending write.
+        cancel: the Button that cancels it.
+        user_id: the user shown.
+        table: the user's accounts.
+        availability: the user's rows of :func:`~argyle_nb.frames.availability_frame`.
+        windows: the same, one row per account and resource, as shown: link item,
+            status, the window's dates, events, last scan.
+        token: the user token created last.
+        pending: the write waiting for a confirmation.
     """
 
     def __init__(
