@@ -227,6 +227,10 @@ def _explorers(work: Path) -> None:
 
     # Once a process: the charts' JavaScript bundled offline (quoted apart).
     timed("bundle charts' JavaScript", altair.JupyterChart.enable_offline)
+    # Once a process too: the first statistic imports scipy and statsmodels (quoted apart).
+    from argyle_nb.analysis.stats import wilson
+
+    timed("load the statistics", lambda: wilson([1], [2]))
     with dataset.Dataset(work, memory_limit=DUCKDB_MEMORY, threads=2) as ds:
         connection: Any = timed("connection: open", lambda: widgets.ConnectionExplorer(ds))
         timed(
