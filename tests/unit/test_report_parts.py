@@ -325,8 +325,9 @@ def test_cli_parses_the_report_options() -> None:
     from argyle_nb.cli import build_parser
 
     args = build_parser().parse_args(["report"])
+    # no --notebooks: ./notebooks, else the packaged ones (argyle_nb.packaged.notebooks_for)
     assert (args.notebooks, args.out, args.users, args.seed, args.base_url, args.date) == (
-        "notebooks",
+        None,
         "reports",
         None,
         None,
