@@ -276,8 +276,13 @@ def tally(
     :data:`~argyle_nb.analysis.METRICS` the users with it (``users_<metric>``) and the
     accounts with it (``accounts_<metric>``; ``accounts_with_account`` is every account),
     then ``small``. ``fully_synced`` only ``with_synced``. Indexed by the cohorts (named
-    by the keys), in no order."""
+    by the keys), in no order. Kept in the dataset's scratch: the analyses of one key
+    (its groups, their comparison, an explorer's choices) count it once."""
     names = [keys] if isinstance(keys, str) else list(keys)
+    kept = f"tally of {names!r}, {min_users!r}, {pool_small!r}, {with_synced!r}"
+    if kept in ds.scratch:
+        found: pd.DataFrame = ds.scratch[kept]
+        return found.copy()
     p = Params()
     with_ = cohorts(
         ds, names, min_users=min_users, pool_small=pool_small, with_synced=with_synced, p=p
@@ -308,7 +313,8 @@ def tally(
     for level, name in enumerate(names):
         require_key(ds, out.index.get_level_values(level), name)
     out["small"] = (out["users"] < min_users).to_numpy()
-    return out
+    ds.scratch[kept] = out
+    return out.copy()
 
 
 def require_key(ds: Dataset, found: Any, key: str) -> None:
