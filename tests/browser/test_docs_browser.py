@@ -1,21 +1,17 @@
 """The documentation site in Chromium: the home page, a reference page and a notebook page
-render (navigation, signatures, code, stored outputs, charts), screenshotted."""
+render (navigation, signatures, code, stored outputs), screenshotted."""
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from tests.browser.lab import CHROMIUM_FLAGS, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.docs_site import build_site
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -26,15 +22,7 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.mark.browser
 def test_the_site_reads_well(chromium: Path, artifacts: Path, tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
-    site = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        capture_output=True,
-        check=True,
-        timeout=600,
-    )
+    site = build_site(tmp_path / "site")
     handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

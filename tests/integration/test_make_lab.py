@@ -81,12 +81,25 @@ def _private_dirs(home: Path) -> dict[str, str]:
 @contextmanager
 def make_lab(home: Path) -> Iterator[Lab]:
     port = free_port()
+    command = ["make", "-s", "lab", f"LAB_ARGS=--port={port} --ServerApp.port_retries=0"]
+    with started_lab(command, ROOT, home) as lab:
+        yield lab
+
+
+@contextmanager
+def started_lab(
+    command: list[str], cwd: Path, home: Path, *, path: Path | None = None
+) -> Iterator[Lab]:
+    """``command`` (a Lab with its sandbox) started in ``cwd`` in its own process group,
+    Jupyter's folders under ``home``, no Argyle key (``path``: first on ``PATH``); the
+    group stopped by its PID at the end."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGYLE_", "JUPYTER"))}
     env.update(_private_dirs(home))
-    command = ["make", "-s", "lab", f"LAB_ARGS=--port={port} --ServerApp.port_retries=0"]
+    if path is not None:
+        env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -9,7 +9,6 @@ notebooks DIR`` copies the notebooks. Everything started is stopped by PID.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tarfile
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.lab import free_port, stop_group
-from tests.integration.test_make_lab import Lab, _group, _private_dirs, _run_tutorial_start
+from tests.browser.lab import free_port
+from tests.integration.test_make_lab import Lab, _group, _run_tutorial_start, started_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -91,27 +90,13 @@ def test_the_installed_command_copies_the_notebooks(installed: Path, tmp_path: P
 
 @pytest.fixture
 def lab_in_an_empty_folder(installed: Path, tmp_path: Path) -> Iterator[tuple[Lab, Path]]:
-    folder, home = tmp_path / "work", tmp_path / "home"
+    folder = tmp_path / "work"
     folder.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGYLE_", "JUPYTER"))}
-    env.update(_private_dirs(home))
-    env["PATH"] = f"{installed}{os.pathsep}{env.get('PATH', '')}"
-    port = free_port()
-    process = subprocess.Popen(
-        [installed / "argyle-nb", "lab", "--", f"--port={port}", "--ServerApp.port_retries=0"],
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: stopped below by this PID
-    )
-    try:
-        yield Lab(process), folder
-    finally:
-        stop_group(process)
-        assert _group(process.pid) == []
+    lab_args = ["--", f"--port={free_port()}", "--ServerApp.port_retries=0"]
+    command = [str(installed / "argyle-nb"), "lab", *lab_args]
+    with started_lab(command, folder, tmp_path / "home", path=installed) as lab:
+        yield lab, folder
+    assert _group(lab.process.pid) == []
 
 
 def test_argyle_nb_lab_from_the_wheel_opens_the_packaged_notebooks(
