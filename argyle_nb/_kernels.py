@@ -16,11 +16,16 @@ Examples:
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
-__all__ = ["kernel_manager_class"]
+__all__ = ["MAX_SOCKET_FOLDER", "kernel_manager_class"]
+
+#: The longest folder the kernels' sockets go in: a socket's path (folder, name and the
+#: port number jupyter adds) must fit in the 107 bytes Unix allows.
+MAX_SOCKET_FOLDER = 70
 
 
 def kernel_manager_class() -> type[Any]:
@@ -45,6 +50,10 @@ def kernel_manager_class() -> type[Any]:
             # The sockets' common path prefix: <runtime>/argyle-kernel-<id>-<n> (jupyter
             # removes them when the kernel stops). Never relative: not in the cwd.
             runtime = Path(jupyter_runtime_dir())
+            if len(str(runtime)) > MAX_SOCKET_FOLDER:
+                # A Unix socket's path has at most 107 bytes: a long runtime folder
+                # (a deep $HOME) gets a short private one instead.
+                runtime = Path(tempfile.mkdtemp(prefix="argyle-kernels-"))
             runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
             return str(runtime / f"argyle-kernel-{uuid.uuid4().hex[:12]}")
 
