@@ -51,6 +51,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     with pytest.MonkeyPatch.context() as env:
         for name in ENVIRONMENT:  # the kernels inherit this: no keys, so the embedded sandbox
             env.delenv(name, raising=False)
+        # The kernels' sockets go in a runtime folder of this run's own (none of another's).
+        env.setenv("JUPYTER_RUNTIME_DIR", str(out / "runtime"))
         paths = [str(NOTEBOOKS / name) for name in RUN]
         # The kernels inherit file descriptor 2: what they print is read there.
         errors = out / "stderr.txt"
@@ -100,12 +102,12 @@ def output_of(page: str, code: str) -> list[str]:
 def test_the_kernels_listen_on_no_network_port_and_say_nothing_of_it(report: Report) -> None:
     """ipykernel warns of eavesdropping on kernels over TCP: report kernels use IPC
     sockets, so the warning's cause is gone, and their socket files go with them."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
     assert report.code == 0
     assert "without encryption" not in report.stderr
     assert "eavesdropping" not in report.stderr
-    assert not list(Path(jupyter_runtime_dir()).glob("argyle-kernel-*"))
+    runtime = report.folder.parent / "runtime"
+    assert runtime.is_dir()  # the kernels' sockets were there...
+    assert not list(runtime.glob("argyle-kernel-*"))  # ...and went with them
 
 
 def test_the_dated_folder_holds_every_report_and_the_index(report: Report) -> None:
