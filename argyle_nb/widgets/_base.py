@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,23 +56,31 @@ Clock = Callable[[], datetime]
 _ENDPOINTS = {"users": "/v1/users", "accounts": "/v1/accounts", "availability": "/v1/accounts"}
 
 
-def _source_line(data: Dataset, tables: tuple[str, ...], now: datetime) -> str:
-    """``Data: accounts: 1,334 from the embedded sandbox, 2 min old`` for the ``tables``
-    of ``data`` (``... from the embedded sandbox (an exported dataset), ...`` for an
+def provenances(data: Dataset, *tables: str) -> dict[str, Provenance | None]:
+    """Where each of ``tables`` of ``data`` was listed from (``None``: not known)."""
+    found: dict[str, Provenance | None] = {}
+    for name in tables:
+        try:
+            found[name] = data.provenance(_ENDPOINTS[name])
+        except ValueError:
+            found[name] = None
+    return found
+
+
+def _source_line(
+    sources: Mapping[str, Provenance | None], now: datetime, *, exported: bool = False
+) -> str:
+    """``Data: accounts: 1,334 from the embedded sandbox, 2 min old`` for each table's
+    provenance (``... from the embedded sandbox (an exported dataset), ...`` for an
     export)."""
     parts: list[str] = []
     unknown: list[str] = []
-    for name in tables:
-        found: Provenance | None
-        try:
-            found = data.provenance(_ENDPOINTS[name])
-        except ValueError:
-            found = None
+    for name, found in sources.items():
         if found is None:
             unknown.append(name)
             continue
         # The records the list served (availability: of the accounts).
-        kind = "" if data.in_memory else " (an exported dataset)"
+        kind = " (an exported dataset)" if exported else ""
         text = (
             f"{name}: {found.records:,} from the {found.environment}{kind}, "
             f"{format_age(found.age(now))} old"
@@ -121,7 +129,8 @@ class _Explorer:
         #: Where the data shown came from and how old it is (from the frames' provenance).
         self.data_source: str = ""
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
-        self._tracked: tuple[Dataset, tuple[str, ...]] | None = None
+        self._sources: dict[str, Provenance | None] = {}
+        self._exported = False
         self._source = w.HTML()
         self._message = w.HTML()
         from argyle_nb.widgets._charts import jupyter_chart
@@ -143,14 +152,18 @@ class _Explorer:
 
     def _track(self, data: Dataset, *tables: str) -> None:
         """Name the tables of ``data`` whose provenance the explorer shows."""
-        self._tracked = (data, tables)
+        self._track_sources(provenances(data, *tables), exported=not data.in_memory)
+
+    def _track_sources(
+        self, sources: dict[str, Provenance | None], *, exported: bool = False
+    ) -> None:
+        """Show where each table came from (``None``: not known)."""
+        self._sources, self._exported = sources, exported
         self._show_source()
 
     def _show_source(self) -> None:
         """Re-draw the provenance line: the data's age grows while the explorer is open."""
-        self.data_source = (
-            "" if self._tracked is None else _source_line(*self._tracked, self._clock())
-        )
+        self.data_source = _source_line(self._sources, self._clock(), exported=self._exported)
         self._source.value = (
             f'<span class="argyle-source" style="color:#666">{escape(self.data_source)}</span>'
             if self.data_source

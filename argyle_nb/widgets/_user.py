@@ -8,6 +8,7 @@ import orjson
 import pandas as pd
 
 from argyle_nb.errors import ArgyleError
+from argyle_nb.provenance import provenance_of
 
 if TYPE_CHECKING:
     from argyle_nb.client import ArgyleClient
@@ -17,7 +18,6 @@ from argyle_nb.widgets._base import (
     _Explorer,
     _html_table,
     _widgets,
-    as_dataset,
 )
 
 # ---------------------------------------------------------------------------
@@ -63,8 +63,7 @@ class UserInspector(_Explorer):
         w = _widgets()
         self.client = client
         self.users = users if users is not None else client.users_frame(progress=False)
-        # The users' provenance, as every explorer shows it (a dataset over the frame).
-        self._track(as_dataset("UserInspector", self.users, "users"), "users")
+        self._track_sources({"users": provenance_of(self.users)})
         self.user_id: str | None = None
         self.availability: pd.DataFrame = pd.DataFrame()
         self.windows: pd.DataFrame = pd.DataFrame()
