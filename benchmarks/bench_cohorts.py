@@ -28,7 +28,11 @@ Target (issue 26): each of ``metadata_groups``, ``compare_cohorts``, ``cohort_fu
 scratch at each call, 3.0x, 2.6x, 3.4x, 3.2x, 4.0x (registering the frames, what every
 user did and the key's labels cost about 0.1 s of it); on one dataset of them (what every
 user did and the key's labels kept, the analysis counted: ``_forget``) 0.8x, 0.5x, 0.6x,
-1.4x, 0.8x.
+1.4x, 0.8x. Then, with the frames registered as Arrow tables in batches (scanned on both
+cores), the dataset an analysis makes of its frames counted once (views, the key labelled
+where the outcomes are read, no temporary tables copied) and the Kaplan–Meier cohorts
+fetched in one query: plain groupby 0.041 s; on the frames 2.3x, 1.8x, 2.4x, 2.1x, 2.5x
+(0.094, 0.075, 0.099, 0.087, 0.101 s); on one dataset 0.8x, 0.6x, 0.6x, 1.6x, 0.9x.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from argyle_nb.analysis._engine import (
     codes,
     cohorts,
     first_users,
+    frames_dataset,
     keyed,
     require_key,
     tally,
@@ -62,7 +63,7 @@ def metadata_key_summary(
     ds = (
         users
         if isinstance(users, Dataset)
-        else Dataset.from_frames(users, None, by="metadata_key_summary")
+        else frames_dataset(users, None, by="metadata_key_summary")
     )
     check_min_users(min_users)
     users_once = first_users(ds)
@@ -223,7 +224,7 @@ def top_codes(
 ) -> pd.Series[str]:
     """The most frequent ``connection_error_code`` per cohort of ``key`` (ties by name)."""
     p = Params()
-    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
+    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, with_outcomes=False, p=p)
     tally_ = ds.sql(
         f"with {with_} select c.k0 as group, e.code, sum(e.n) as n from cohorts c"
         f" join {codes(ds)} e on e.user = c.id group by all",
@@ -261,11 +262,7 @@ def users_in_group(
         raise ArgyleValueError(f"limit must be a whole number of users, not {limit!r}")
     if isinstance(users, pd.DataFrame):
         require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
-    ds = (
-        users
-        if isinstance(users, Dataset)
-        else Dataset.from_frames(users, None, by="users_in_group")
-    )
+    ds = users if isinstance(users, Dataset) else frames_dataset(users, None, by="users_in_group")
     p = Params()
     keep = "id, created_at, employers_connected, data_providers_connected, external_metadata, _seen"
     with_ = labelled(ds, key, first_users(ds), p=p, keep=keep)

@@ -60,7 +60,19 @@ def dataset_of(
         return data
     if accounts is None:
         raise ArgyleTypeError(f"{by} needs the accounts frame beside the users frame")
-    return Dataset.from_frames(data, accounts, availability, by=by)
+    return frames_dataset(data, accounts, availability, by=by)
+
+
+def frames_dataset(
+    users: pd.DataFrame | None,
+    accounts: pd.DataFrame | None,
+    availability: pd.DataFrame | None = None,
+    *,
+    by: str,
+) -> Dataset:
+    """The frames an analysis named ``by`` was given, as a dataset counted once
+    (:func:`once`)."""
+    return once(Dataset.from_frames(users, accounts, availability, by=by))
 
 
 def keyed(
@@ -93,7 +105,7 @@ def accounts_dataset(data: pd.DataFrame | Dataset, *, by: str) -> Dataset:
         raise ArgyleTypeError(
             f"{by} takes an accounts frame or a Dataset, not {type(data).__name__}"
         )
-    return Dataset.from_frames(None, data, by=by)
+    return frames_dataset(None, data, by=by)
 
 
 def check_min_users(min_users: int) -> None:
@@ -101,13 +113,31 @@ def check_min_users(min_users: int) -> None:
         raise ArgyleValueError(f"min_users must be a positive whole number, not {min_users!r}")
 
 
-def _made(ds: Dataset, name: str) -> bool:
-    """Whether this dataset's cursor already holds the temporary table ``name`` (which
-    the caller then makes: it is noted as made)."""
-    if name in ds.scratch:
-        return True
-    ds.scratch[name] = True
-    return False
+#: The mark of a dataset counted once (:func:`once`).
+_ONCE: Final = "counted once"
+
+
+def once(ds: Dataset) -> Dataset:
+    """Mark ``ds`` as counted once: the dataset an analysis made of the frames it was
+    given, which goes when the analysis returns. Its per-user tables (:func:`outcomes`,
+    :func:`labels`...) are then views, computed where a query reads them, rather than
+    temporary tables computed and copied ahead for the next analysis."""
+    ds.scratch[_ONCE] = True
+    return ds
+
+
+def _kept(ds: Dataset, name: str, query: str, params: dict[str, Any] | None = None) -> str:
+    """The table ``name`` of ``query``'s rows, made at the first call on this dataset (a
+    temporary table of its cursor; a view on a dataset counted once): the name to read."""
+    found: str | None = ds.scratch.get(name)
+    if found is None:
+        if _ONCE in ds.scratch:
+            found = ds.view(query, params)
+        else:
+            ds.db.execute(f"create temp table {name} as {query}", parameters=params or None)
+            found = name
+        ds.scratch[name] = found
+    return found
 
 
 def outcomes(ds: Dataset) -> str:
@@ -116,9 +146,14 @@ def outcomes(ds: Dataset) -> str:
     ``created_at``), how many of their accounts exist
     (``accounts``), ever connected, are connected and are in error, and
     ``first_connected_at``. (Fully synced accounts: :func:`synced`.)"""
-    name = "_outcomes"
-    if _made(ds, name):
-        return name
+    if "_outcomes" in ds.scratch:
+        return str(ds.scratch["_outcomes"])
+    return _kept(ds, "_outcomes", _outcomes_sql(ds))
+
+
+def _outcomes_sql(ds: Dataset, also: str = "") -> str:
+    """SQL: the rows of :func:`outcomes`, with the users' columns ``also`` (``,
+    u.external_metadata``) after them."""
     status = "cast(connection_status as varchar)"
     per_user = (
         f"per as (select user, count(*) as accounts, count(*) filter (where {status} ="
@@ -128,33 +163,29 @@ def outcomes(ds: Dataset) -> str:
         f" min(created_at) filter (where {status} = 'connected' or coalesce(was_connected,"
         " false)) as first_connected_at from accounts group by user)"
     )
-    ds.db.execute(
-        f"create temp table {name} as with first as (select * from {first_users(ds)}),"
-        f" {per_user}"
+    return (
+        f"with first as (select * from {first_users(ds)}), {per_user}"
         " select u.id, u.created_at,"
         " coalesce(p.accounts, 0) as accounts, coalesce(p.ever_connected, 0) as ever_connected,"
         " coalesce(p.connected, 0) as connected, coalesce(p.error, 0) as error,"
-        " p.first_connected_at from first u left join per p on p.user = u.id"
+        f" p.first_connected_at{also} from first u left join per p on p.user = u.id"
     )
-    return name
 
 
 def synced(ds: Dataset) -> str:
     """The name of the table of each user's fully synced accounts (``user``,
     ``fully_synced``: connected, with every present resource ``synced``, at least one),
     made at the first call on this dataset; users without any are not in it."""
-    name = "_synced"
-    if _made(ds, name):
-        return name
-    ds.db.execute(
-        f"create temp table {name} as with sync as (select account from availability"
+    return _kept(
+        ds,
+        "_synced",
+        "with sync as (select account from availability"
         " where status is not null group by account"
         " having bool_and(cast(status as varchar) = 'synced'))"
         " select a.user, count(*) as fully_synced from accounts a semi join sync s"
         " on s.account = a.id where cast(a.connection_status as varchar) = 'connected'"
-        " group by a.user"
+        " group by a.user",
     )
-    return name
 
 
 def labels(ds: Dataset, key: str) -> str:
@@ -163,37 +194,35 @@ def labels(ds: Dataset, key: str) -> str:
     import hashlib
 
     name = "_label_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    if _made(ds, name):
-        return name
-    # The metadata is read once: each user's value of the key, then its label.
+    if name in ds.scratch:
+        return str(ds.scratch[name])
+    # Each user's value of the key, then its label: the metadata is read once for the
+    # table (a dataset counted once reads it where it is read).
     ask = Params()
-    ds.db.execute(
-        f"create or replace temp table _picked as select id, {picked(key, ask)}"
-        f" from {first_users(ds)}",
-        parameters=ask.values,
-    )
+    values = f"select id, {picked(key, ask)} from {first_users(ds)}"
+    if _ONCE in ds.scratch:
+        source = ds.view(values, ask.values)
+    else:
+        source = "_picked"
+        ds.db.execute(f"create or replace temp table {source} as {values}", parameters=ask.values)
     p = Params()
-    label = label_of(ds, key, "_picked", {}, p)
-    ds.db.execute(
-        f"create temp table {name} as select id, {label} as label from _picked",
-        parameters=p.values,
-    )
-    ds.db.execute("drop table _picked")
-    return name
+    label = label_of(ds, key, source, {}, p)
+    found = _kept(ds, name, f"select id, {label} as label from {source}", p.values)
+    if source == "_picked":
+        ds.db.execute("drop table _picked")
+    return found
 
 
 def codes(ds: Dataset) -> str:
     """The name of the table of each user's accounts per error code (``user``, ``code``,
     ``n``), made at the first call on this dataset."""
-    name = "_codes"
-    if _made(ds, name):
-        return name
-    ds.db.execute(
-        f"create temp table {name} as select user, cast(connection_error_code as varchar)"
+    return _kept(
+        ds,
+        "_codes",
+        "select user, cast(connection_error_code as varchar)"
         " as code, count(*) as n from accounts where connection_error_code is not null"
-        " group by all"
+        " group by all",
     )
-    return name
 
 
 def first_users(ds: Dataset) -> str:
@@ -231,26 +260,36 @@ def cohorts(
     min_users: int = MIN_USERS,
     pool_small: bool = False,
     with_synced: bool = False,
+    with_outcomes: bool = True,
     p: Params,
 ) -> str:
     """SQL ``with`` part ``cohorts``: every user's outcomes (:func:`outcomes`, and
     ``fully_synced`` from :func:`synced` with ``with_synced``) and their cohort of each
     key (``k0``, ``k1``); users without a key in :data:`MISSING`; with ``pool_small``,
-    the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`."""
+    the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`.
+    Without ``with_outcomes``: each user's ``id`` and cohorts alone (nothing counted)."""
     names = [keys] if isinstance(keys, str) else list(keys)
     if not 1 <= len(names) <= 2:
         raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
     check_min_users(min_users)
-    table = outcomes(ds)
-    tables = [labels(ds, key) for key in names]
     ks = [f"k{i}" for i in range(len(names))]
-    selects = ", ".join(f"l{i}.label as k{i}" for i in range(len(names)))
-    joins = "".join(f" join {t} l{i} on l{i}.id = o.id" for i, t in enumerate(tables))
-    extra = ""
-    if with_synced:
-        extra = ", coalesce(s.fully_synced, 0) as fully_synced"
-        joins += f" left join {synced(ds)} s on s.user = o.id"
-    raw = f"select o.*{extra}, {selects} from {table} o{joins}"
+    if _ONCE in ds.scratch:
+        raw = _cohorts_once(ds, names, with_synced=with_synced, with_outcomes=with_outcomes, p=p)
+    else:
+        tables = [labels(ds, key) for key in names]
+        selects = ", ".join(f"l{i}.label as k{i}" for i in range(len(names)))
+        joins = "".join(f" join {t} l{i} on l{i}.id = l0.id" for i, t in enumerate(tables) if i)
+        if not with_outcomes:
+            raw = f"select l0.id, {selects} from {tables[0]} l0{joins}"
+        else:
+            extra = ""
+            if with_synced:
+                extra = ", coalesce(s.fully_synced, 0) as fully_synced"
+                joins += f" left join {synced(ds)} s on s.user = o.id"
+            raw = (
+                f"select o.*{extra}, {selects} from {tables[0]} l0"
+                f" join {outcomes(ds)} o on o.id = l0.id{joins}"
+            )
     if not pool_small:
         return f"cohorts as ({raw})"
     pooled = ", ".join(
@@ -261,6 +300,31 @@ def cohorts(
     return (
         f"raw_cohorts as ({raw}), cohorts as (select * exclude ({', '.join(ks)}), {pooled}"
         " from raw_cohorts)"
+    )
+
+
+def _cohorts_once(
+    ds: Dataset, names: list[str], *, with_synced: bool, with_outcomes: bool, p: Params
+) -> str:
+    """SQL: the rows of :func:`cohorts` (before pooling) on a dataset counted once: each
+    key labelled where the users' outcomes are read (no table of labels to join)."""
+    source = f"({_outcomes_sql(ds, ', u.external_metadata')})" if with_outcomes else "users"
+    if not with_outcomes:
+        source = f"(select id, external_metadata from {first_users(ds)})"
+    for i, key in enumerate(names):
+        ask = Params()
+        label = label_of(
+            ds, key, f"(select {picked(key, ask)} from {first_users(ds)})", ask.values, p
+        )
+        source = (
+            f"(select * exclude (_v, _t), {label} as k{i}"
+            f" from (select *, {picked(key, p)} from {source}))"
+        )
+    if not with_synced:
+        return f"select * exclude (external_metadata) from {source}"
+    return (
+        "select o.* exclude (external_metadata), coalesce(s.fully_synced, 0) as fully_synced"
+        f" from {source} o left join {synced(ds)} s on s.user = o.id"
     )
 
 

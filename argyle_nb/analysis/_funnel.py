@@ -9,7 +9,7 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
-from argyle_nb.analysis._engine import check_metric, cohorts, require_key
+from argyle_nb.analysis._engine import check_metric, cohorts, frames_dataset, require_key
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
@@ -70,7 +70,7 @@ def cohort_funnel(
     else:
         if not isinstance(accounts, pd.DataFrame) or availability is None or key is None:
             raise ArgyleTypeError("cohort_funnel takes (users, accounts, availability, key)")
-        ds = Dataset.from_frames(users, accounts, availability, by="cohort_funnel")
+        ds = frames_dataset(users, accounts, availability, by="cohort_funnel")
     check_metric("fully_synced", "users", ds)
     # A user reaches a step when they reach every step before it.
     p = Params()

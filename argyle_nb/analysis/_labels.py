@@ -140,15 +140,25 @@ def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Para
     """SQL: the cohort label of a row holding ``_v`` and ``_t`` (:func:`picked`), for the
     rows of ``values`` (a table or subquery of them, with ``params``): whether the key
     holds floats is asked of them first (only a key holding doubles may; most keys are
-    asked no more)."""
+    asked no more), once per dataset."""
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = " and json_array_length(json_keys(_v)) > 0" if key != "meta" else ""
     frac, other = _kinds("cast(_v as varchar)", "_t", "json_array_length(json_keys(_v)) = 0")
-    (floats,) = ds.sql(
-        f"select case when bool_or(_t = 'DOUBLE') then bool_or({frac}) and not bool_or({other})"
-        f" else false end from {values}",
-        params=params or None,
-    ).fetchall()[0]
+    asked = f"floats of {key!r} in {values} {sorted(params.items())!r}"
+    floats = ds.scratch.get(asked)
+    if floats is None:
+        # Most keys hold no double: they are asked no more than that (the closer look at
+        # each value costs twice the first).
+        (floats,) = ds.sql(
+            f"select coalesce(bool_or(_t = 'DOUBLE'), false) from {values}",
+            params=params or None,
+        ).fetchall()[0]
+        if floats:
+            (floats,) = ds.sql(
+                f"select bool_or({frac}) and not bool_or({other}) from {values}",
+                params=params or None,
+            ).fetchall()[0]
+        ds.scratch[asked] = bool(floats)
     floaty = "true" if floats else "false"
     return (
         f"case when _v is null or _t = 'NULL' or (_t = 'OBJECT'{split}) then {p(MISSING)}"

@@ -16,6 +16,7 @@ from argyle_nb.analysis._engine import (
     cohorts,
     counts_of,
     dataset_of,
+    frames_dataset,
     keyed,
     outcomes,
     synced,
@@ -131,11 +132,7 @@ def cohort_labels(
         >>> cohort_labels(users, "group", pool_small=True).tolist()
         ['(other)']
     """
-    ds = (
-        users
-        if isinstance(users, Dataset)
-        else Dataset.from_frames(users, None, by="cohort_labels")
-    )
+    ds = users if isinstance(users, Dataset) else frames_dataset(users, None, by="cohort_labels")
     p = Params()
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, p=p)
     frame = ds.sql(f"with {with_} select id, k0 from cohorts order by id", params=p.values).df()

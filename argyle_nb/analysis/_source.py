@@ -12,7 +12,7 @@ import pandas as pd
 
 from argyle_nb._sql import Params, quote
 from argyle_nb.analysis._common import _utc
-from argyle_nb.analysis._engine import accounts_dataset
+from argyle_nb.analysis._engine import accounts_dataset, frames_dataset
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleKeyError, ArgyleTypeError, ArgyleValueError
 from argyle_nb.frames import MissingColumnsError, require_columns
@@ -47,7 +47,7 @@ def dataset_for(
     if table == "accounts":
         return accounts_dataset(data, by=by)
     # Each row has its position (_seen): a selection gives back the frame's rows.
-    return Dataset.from_frames(None, None, data, by=by)
+    return frames_dataset(None, None, data, by=by)
 
 
 def has_column(ds: Dataset, table: str, column: str) -> None:

@@ -107,8 +107,8 @@ def add_share(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
     for suffix, values in (("share", share), ("low", low), ("high", high)):
-        frame[f"{name}_{suffix}"] = pd.array(values, dtype="Float64")
-        frame.loc[n == 0, f"{name}_{suffix}"] = pd.NA
+        none = (n == 0) | np.isnan(values)
+        frame[f"{name}_{suffix}"] = pd.arrays.FloatingArray(np.where(none, 0.0, values), none)
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from argyle_nb._sql import quote
 from argyle_nb.dataset._lock import Lock, lock
@@ -55,11 +56,11 @@ class Dataset:
     where: dict[str, list[tuple[str, dict[str, Any]]]]
     #: The metadata keys the users frame has columns of (over frames; none for an export).
     meta_keys: tuple[str, ...] = ()
-    #: What the analyses keep of this dataset: the temporary tables they made in its
+    #: What the analyses keep of this dataset: the temporary tables or views they made in its
     #: cursor (what every user did, each key's labels) and facts about the data.
     scratch: dict[str, Any]
     _pin: Lock | None
-    _frames: dict[str, pd.DataFrame]
+    _frames: dict[str, pa.Table]
 
     def __init__(
         self,
@@ -140,14 +141,11 @@ class Dataset:
 
             out.meta_keys = tuple(metadata_keys(users))
             base = [c for c in users.columns if not str(c).startswith("meta")]
-            # _seen: the order of the rows (the first of a user seen twice wins)
-            out._frames["users"] = users[base].assign(_seen=np.arange(len(users), dtype="int64"))
+            out._frames["users"] = _scannable(users[base])
         if accounts is not None:
-            out._frames["accounts"] = accounts.assign(_seen=np.arange(len(accounts), dtype="int64"))
+            out._frames["accounts"] = _scannable(accounts)
         if availability is not None:
-            out._frames["availability"] = availability.assign(
-                _seen=np.arange(len(availability), dtype="int64")
-            )
+            out._frames["availability"] = _scannable(availability)
         out._attach()
         return out
 
@@ -171,12 +169,26 @@ class Dataset:
                 )
                 source = f"_all_{table}_{next(_VIEWS)}"
                 rel.create_view(source)
+                self.db.execute(
+                    f"create or replace temp view all_{table} as select * from {source}"
+                )
             else:
                 frame = self._frames.get(table)
-                self.db.register(f"_frame_{table}", _empty(table) if frame is None else frame)
-                source = f"_frame_{table}"
-            self.db.execute(f"create or replace temp view all_{table} as select * from {source}")
+                self.db.register(f"all_{table}", _empty(table) if frame is None else frame)
             self.db.execute(f"create or replace temp view {table} as select * from all_{table}")
+
+    def view(self, query: str, params: dict[str, Any] | None = None) -> str:
+        """The rows of ``query`` (its values as ``$name`` placeholders of ``params``) as a
+        view under a name of its own, which this returns: nothing is read until a query
+        reads it, each time it does. The view goes when this dataset is let go."""
+        unique = f"_view_{next(_VIEWS)}"
+        self.sql(query, params=params or None).create_view(unique)
+        views: list[str] | None = self.__dict__.get("_views")
+        if views is None:
+            views = self.__dict__["_views"] = []
+            weakref.finalize(self, _drop_views, self.db, views)
+        views.append(unique)
+        return unique
 
     def _name(self, rel: Any, name: str) -> str:
         """The relation ``rel`` as the view ``name`` of this cursor only (a relation's own
@@ -391,8 +403,32 @@ def _pinned(path: Path) -> tuple[Path, Lock | None]:
     raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
 
 
+#: Rows per batch of a frame's Arrow table: DuckDB scans the batches on every core.
+_BATCH_ROWS = 16_384
+
+
+def _scannable(frame: pd.DataFrame) -> pa.Table:
+    """A frame as DuckDB scans it fastest, with the row positions ``_seen`` (the first
+    record of a user seen twice wins): an Arrow table in batches (its text columns not
+    copied), the types an export's Parquet has (categories as text). A column of
+    Python objects Arrow cannot hold as one type (numbers and text mixed, in a column a
+    user added) is read as text."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        mixed = {
+            column: frame[column].map(lambda v: v if v is None or v != v else str(v))
+            for column in frame.columns
+            if frame[column].dtype == object
+        }
+        table = pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False, nthreads=1)
+    seen = pa.array(np.arange(len(frame), dtype="int64"))
+    table = table.append_column("_seen", seen)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema=table.schema)
+
+
 @functools.cache  # made once a process: DuckDB only reads it
-def _empty(table: str) -> pd.DataFrame:
+def _empty(table: str) -> pa.Table | pd.DataFrame:
     """An empty table of each kind, with the columns and types the frames give it (a list
     with no records still has its columns)."""
     from argyle_nb import frames
@@ -406,4 +442,4 @@ def _empty(table: str) -> pd.DataFrame:
         out = frames.availability_frame(b"[]")
     else:
         return rejected_frame([])
-    return out.assign(_seen=np.zeros(0, dtype="int64"))
+    return _scannable(out)

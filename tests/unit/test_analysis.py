@@ -348,3 +348,57 @@ def test_a_dataset_of_frames_counts_outcomes_once_for_every_key(
     assert made.count("_outcomes") == 1 and len(made) == 1 + 2
     with pytest.raises(TypeError, match=r"takes \(dataset, key\)"):
         analysis.metadata_groups(ds, accounts_df, "region")  # type: ignore[arg-type]
+
+
+def _views() -> set[str]:
+    """The views of the database every dataset over frames shares."""
+    probe = Dataset.from_frames(None, None)
+    return {str(r[0]) for r in probe.sql("select view_name from duckdb_views()").fetchall()}
+
+
+def test_analyses_of_frames_leave_nothing_behind(
+    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    # A notebook calls analyses on frames all day: what each counted in goes with it.
+    import gc
+
+    users_df, accounts_df, availability_df = built
+    gc.collect()
+    before = _views()
+    for _ in range(3):
+        analysis.metadata_groups(users_df, accounts_df, "customer group")
+        analysis.cohort_funnel(users_df, accounts_df, availability_df, "region")
+        analysis.cohort_matrix(users_df, accounts_df, "customer group", "region")
+        analysis.time_to_connect(users_df, accounts_df, "region", as_of=NOW)
+    gc.collect()
+    assert _views() == before
+
+
+def test_a_dataset_view_is_read_by_its_name_and_goes_with_the_dataset() -> None:
+    import gc
+
+    ds = Dataset.from_frames(None, None)
+    name = ds.view("select $n as n", {"n": 7})
+    assert ds.sql(f"select n from {name}").fetchall() == [(7,)]
+    assert name in _views()
+    del ds
+    gc.collect()
+    assert name not in _views()
+
+
+def test_a_column_arrow_cannot_hold_still_counts(
+    built: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    # A column a user added, of numbers, text and lists mixed: pandas holds it, Arrow does not.
+    users_df, accounts_df, _ = built
+    noted = accounts_df.assign(
+        note=[[1] if i % 3 == 2 else 1 if i % 2 else "text" for i in range(len(accounts_df))]
+    )
+    ds = Dataset.from_frames(users_df, noted)
+    assert "note" in ds.columns("accounts")
+    (rows,) = ds.sql("select count(*) from accounts where note = 'text'").fetchall()[0]
+    assert rows == sum(1 for value in noted["note"] if value == "text")
+    (lists,) = ds.sql("select count(*) from accounts where note = '[1]'").fetchall()[0]
+    assert lists == sum(1 for value in noted["note"] if value == [1])
+    plain = analysis.metadata_groups(users_df, accounts_df, "region")
+    pd.testing.assert_frame_equal(analysis.metadata_groups(users_df, noted, "region"), plain)
