@@ -43,12 +43,12 @@ def group_label(column: str, p: Params) -> str:
 #: SQL: the text of a JSON string value.
 _TEXT = "json_extract_string({}, '$')"
 
-#: SQL: the dotted key of a leaf's DuckDB path ``$.a."b.c"`` (``a.b.c``; ``meta`` for ``$``),
-#: as :func:`~argyle_nb.frames.users_frame` names its column: quoted members unquoted and
+#: SQL: the dotted key of a leaf's DuckDB path ``$.a."b.c"`` (``a.b.c``), as
+#: :func:`~argyle_nb.frames.users_frame` names its column: quoted members unquoted and
 #: unescaped (plain members hold no quote nor backslash).
 _DOTTED = (
-    "case when fullkey = '$' then 'meta' else regexp_replace(regexp_replace("
-    r"""substr(fullkey, 3), '"((?:[^"\\]|\\.)*)"', '\1', 'g'), '\\(.)', '\1', 'g') end"""
+    "regexp_replace(regexp_replace("
+    r"""substr(fullkey, 3), '"((?:[^"\\]|\\.)*)"', '\1', 'g'), '\\(.)', '\1', 'g')"""
 )
 
 
@@ -190,30 +190,54 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
     metadata that is not an object.
     """
     p = Params()
+
+    def label(value: str, kind: str) -> str:
+        return (
+            f"case when {kind} = 'NULL' then {p(MISSING)} when {kind} = 'VARCHAR'"
+            f" then {text_label(_TEXT.format(value), p)} else cast({value} as varchar) end"
+        )
+
     # Leaves of the metadata: values whose parent is an object and which are no object
-    # themselves (or an empty one), outside arrays; the root when it is no object.
-    label = (
-        f"case when t.type = 'NULL' then {p(MISSING)} when t.type = 'VARCHAR'"
-        f" then {text_label(_TEXT.format('t.value'), p)}"
-        " else cast(t.value as varchar) end"
-    )
+    # themselves (or an empty one), outside arrays; the root when it is no object. Most
+    # metadata is a flat object (no "{" but its first) or no object: its leaves are read
+    # off its keys and values; the rest is walked (json_tree).
+    meta = "ltrim(f.external_metadata, ' ' || chr(9) || chr(10) || chr(13))"  # JSON's spaces
+    is_object = f"starts_with({meta}, '{{')"
+    nested = f"{is_object} and contains(substr({meta}, 2), '{{')"
     # (a "[" in a quoted key name is no array: only paths with one are looked at closer)
     outside_arrays = (
         "case when contains(t.fullkey, '[') then not contains(regexp_replace(t.fullkey,"
         " '\"([^\"\\\\]|\\\\.)*\"', '', 'g'), '[') else true end"
+    )
+    walked = (
+        f"select {_DOTTED} as fullkey, t.type, {label('t.value', 't.type')} as label,"
+        f" count(*) as n from {source} f, json_tree(f.external_metadata) t"
+        f" where f.external_metadata is not null and {nested}"
+        " and t.fullkey != '$'"
+        " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
+        f" and {outside_arrays} group by all"
+    )
+    flat = (
+        f"select fullkey, type, {label('value', 'type')} as label, count(*) as n"
+        " from (select *, json_type(value) as type from (select"
+        " unnest(json_keys(f.external_metadata)) as fullkey,"
+        " unnest(json_extract(f.external_metadata, '$.*')) as value"
+        f" from {source} f where f.external_metadata is not null and {is_object}"
+        f" and not ({nested}))) group by all"
+    )
+    root = (
+        f"select 'meta' as fullkey, type, {label('value', 'type')} as label, count(*) as n"
+        " from (select json_extract(f.external_metadata, '$') as value, json_type(value)"
+        f" as type from {source} f where f.external_metadata is not null and not {is_object})"
+        " where type != 'NULL' group by all"
     )
     # Counted per value first (a streaming aggregate: no window over the users' leaves),
     # then per dotted key (a flat "a.b" and a nested a.b are one key, as in the frames),
     # and the integers of a key that holds floats (and no text) are relabelled as floats.
     frac, other = _kinds("label", "type", "true")  # object leaves are empty objects
     leaves = (
-        f"with raw as (select t.fullkey, t.type, {label} as label,"
-        f" count(*) as n from {source} f, json_tree(f.external_metadata) t"
-        " where f.external_metadata is not null and json_type(f.external_metadata) != 'NULL'"
-        " and ((t.fullkey = '$' and t.type != 'OBJECT') or (t.fullkey != '$'"
-        " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
-        f" and {outside_arrays})) group by all),"
-        f" kinds as (select {_DOTTED} as fullkey, label, n,"
+        f"with raw as ({walked} union all {flat} union all {root}),"
+        " kinds as (select fullkey, label, n,"
         f" type in ('UBIGINT', 'BIGINT') and not {other} as whole, {frac} as frac,"
         f" {other} as other from raw),"
         " keyed as (select *, bool_or(frac) over (partition by fullkey)"

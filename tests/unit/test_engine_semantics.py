@@ -7,6 +7,8 @@ to connect: test_engine_semantics_outcomes.py."""
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +366,67 @@ def test_metadata_groups_equals_the_plain_loop_on_random_records(
         check_groups(groups, users, accounts, key, 3)
     finally:
         made.close()
+
+
+# -- the key summary against a plain walk of the metadata ---------------------------------
+
+_LEAF = st.one_of(
+    st.sampled_from(["x", "y", "{x", "a {b}", " {", 1, 7, True, False, None, [1, {"z": 1}], {}]),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+_NESTED = st.recursive(
+    _LEAF,
+    lambda inner: st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+    max_leaves=6,
+)
+# metadata: an object of nested keys (and one flat dotted key), or no object at all
+_METADATA = st.one_of(
+    st.dictionaries(st.sampled_from(["a", "b", "c", "d.e"]), _NESTED, max_size=4),
+    _LEAF,
+)
+
+
+def _leaves(meta: Any, prefix: str | None = None) -> list[tuple[str, Any]]:
+    """The plain walk: (dotted key, value) of every leaf; ``meta`` for no object."""
+    if not isinstance(meta, dict):
+        return [("meta", meta)] if prefix is None else [(prefix, meta)]
+    out: list[tuple[str, Any]] = []
+    for key, value in meta.items():
+        name = key if prefix is None else f"{prefix}.{key}"
+        if isinstance(value, dict) and value:
+            out += _leaves(value, name)
+        else:
+            out.append((name, value))
+    return out
+
+
+@pytest.mark.property
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata=st.lists(_METADATA, min_size=1, max_size=12))
+def test_key_summary_equals_a_plain_walk_of_random_metadata(
+    engine: str, tmp_path: Path, metadata: list[Any]
+) -> None:
+    import json
+
+    users = [user(i, meta) for i, meta in enumerate(metadata)]
+    per_value: dict[str, Counter[str]] = {}
+    for u in users:
+        if u.get("external_metadata") is None:
+            continue  # no metadata: no keys
+        for name, value in _leaves(u["external_metadata"]):
+            label = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            per_value.setdefault(name, Counter())
+            if value is not None:
+                per_value[name][label] += 1
+    made = Build(engine, tmp_path)
+    try:
+        summary = made(users, []).of_users(analysis.metadata_key_summary)
+    finally:
+        made.close()
+    assert set(summary.index) == set(per_value)
+    for name, values in per_value.items():
+        assert int(summary.loc[name, "users"]) == sum(values.values()), name
+        assert int(summary.loc[name, "values"]) == len(values), name
+        median = statistics.median(values.values()) if values else 0.0
+        assert summary.loc[name, "median_group"] == pytest.approx(median), name
