@@ -138,13 +138,14 @@ def picked(key: str, p: Params) -> str:
 
 def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Params) -> str:
     """SQL: the cohort label of a row holding ``_v`` and ``_t`` (:func:`picked`), for the
-    rows of ``values`` (a table or subquery of them, with ``params``): whether the key
-    holds floats is asked of them first (only a key holding doubles may; most keys are
-    asked no more), once per dataset."""
+    rows of ``values`` (a table or subquery of them, with ``params``: the picked values
+    of every user of the dataset, each once): whether the key holds floats is asked of
+    them first (only a key holding doubles may; most keys are asked no more), once per
+    dataset."""
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = " and json_array_length(json_keys(_v)) > 0" if key != "meta" else ""
     frac, other = _kinds("cast(_v as varchar)", "_t", "json_array_length(json_keys(_v)) = 0")
-    asked = f"floats of {key!r} in {values} {sorted(params.items())!r}"
+    asked = f"floats of {key!r}"
     floats = ds.scratch.get(asked)
     if floats is None:
         # Most keys hold no double: they are asked no more than that (the closer look at
@@ -201,6 +202,7 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
     # themselves (or an empty one), outside arrays; the root when it is no object. Most
     # metadata is a flat object (no "{" but its first) or no object: its leaves are read
     # off its keys and values; the rest is walked (json_tree).
+    text = f"(select cast(external_metadata as varchar) as external_metadata from {source})"
     meta = "ltrim(f.external_metadata, ' ' || chr(9) || chr(10) || chr(13))"  # JSON's spaces
     is_object = f"starts_with({meta}, '{{')"
     nested = f"{is_object} and contains(substr({meta}, 2), '{{')"
@@ -211,7 +213,7 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
     )
     walked = (
         f"select {_DOTTED} as fullkey, t.type, {label('t.value', 't.type')} as label,"
-        f" count(*) as n from {source} f, json_tree(f.external_metadata) t"
+        f" count(*) as n from {text} f, json_tree(f.external_metadata) t"
         f" where f.external_metadata is not null and {nested}"
         " and t.fullkey != '$'"
         " and (t.type != 'OBJECT' or json_array_length(json_keys(t.value)) = 0)"
@@ -222,13 +224,13 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
         " from (select *, json_type(value) as type from (select"
         " unnest(json_keys(f.external_metadata)) as fullkey,"
         " unnest(json_extract(f.external_metadata, '$.*')) as value"
-        f" from {source} f where f.external_metadata is not null and {is_object}"
+        f" from {text} f where f.external_metadata is not null and {is_object}"
         f" and not ({nested}))) group by all"
     )
     root = (
         f"select 'meta' as fullkey, type, {label('value', 'type')} as label, count(*) as n"
         " from (select json_extract(f.external_metadata, '$') as value, json_type(value)"
-        f" as type from {source} f where f.external_metadata is not null and not {is_object})"
+        f" as type from {text} f where f.external_metadata is not null and not {is_object})"
         " where type != 'NULL' group by all"
     )
     # Counted per value first (a streaming aggregate: no window over the users' leaves),

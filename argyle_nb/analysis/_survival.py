@@ -29,9 +29,12 @@ DEFAULT_DAYS = (1, 7, 30)
 
 
 def _as_of(ds: Dataset, as_of: datetime | str | None) -> pd.Timestamp:
-    """``as_of`` as UTC, or the latest timestamp in the data."""
+    """``as_of`` as UTC, or the latest timestamp in the data (asked once per dataset)."""
     if as_of is not None:
         return _utc(as_of)
+    if "latest time" in ds.scratch:
+        found: pd.Timestamp = ds.scratch["latest time"]
+        return found
     have = set(ds.columns("accounts"))
     moments = ["(select max(created_at) from users)"]
     moments += [
@@ -40,6 +43,7 @@ def _as_of(ds: Dataset, as_of: datetime | str | None) -> pd.Timestamp:
     (latest,) = ds.sql(f"select greatest({', '.join(moments)})").fetchall()[0]
     if latest is None:
         raise ArgyleValueError("no timestamps in the data: give as_of")
+    ds.scratch["latest time"] = _utc(latest)
     return _utc(latest)
 
 
