@@ -139,31 +139,36 @@ def picked(key: str, p: Params) -> str:
 def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Params) -> str:
     """SQL: the cohort label of a row holding ``_v`` and ``_t`` (:func:`picked`), for the
     rows of ``values`` (a table or subquery of them, with ``params``: the picked values
-    of every user of the dataset, each once): whether the key holds floats is asked of
-    them first (only a key holding doubles may; most keys are asked no more), once per
-    dataset."""
+    of every user of the dataset, each once): the JSON types the key holds are asked of
+    them first, once per dataset (a key of text alone is labelled by the text rule alone;
+    whether a key's integers read as floats is asked only of a key holding doubles)."""
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = " and json_array_length(json_keys(_v)) > 0" if key != "meta" else ""
     frac, other = _kinds("cast(_v as varchar)", "_t", "json_array_length(json_keys(_v)) = 0")
-    asked = f"floats of {key!r}"
-    floats = ds.scratch.get(asked)
-    if floats is None:
-        # Most keys hold no double: they are asked no more than that (the closer look at
-        # each value costs twice the first).
-        (floats,) = ds.sql(
-            f"select coalesce(bool_or(_t = 'DOUBLE'), false) from {values}",
+    asked = f"kinds of {key!r}"
+    if asked not in ds.scratch:
+        # The JSON types the key holds; only a key holding doubles is looked at closer
+        # (whether its integers read as floats: that costs twice the first question).
+        (kinds,) = ds.sql(
+            f"select list(distinct _t) filter (where _t is not null) from {values}",
             params=params or None,
         ).fetchall()[0]
-        if floats:
+        kinds = frozenset(kinds or ())
+        floats = False
+        if "DOUBLE" in kinds:
             (floats,) = ds.sql(
                 f"select bool_or({frac}) and not bool_or({other}) from {values}",
                 params=params or None,
             ).fetchall()[0]
-        ds.scratch[asked] = bool(floats)
+        ds.scratch[asked] = (kinds, bool(floats))
+    kinds, floats = ds.scratch[asked]
+    text = text_label(_TEXT.format("_v"), p)
+    if kinds <= {"VARCHAR", "NULL"}:  # most keys: text alone
+        return f"case when _t = 'VARCHAR' then {text} else {p(MISSING)} end"
     floaty = "true" if floats else "false"
     return (
         f"case when _v is null or _t = 'NULL' or (_t = 'OBJECT'{split}) then {p(MISSING)}"
-        f" when _t = 'VARCHAR' then {text_label(_TEXT.format('_v'), p)}"
+        f" when _t = 'VARCHAR' then {text}"
         f" when ({floaty} and _t in ('UBIGINT', 'BIGINT')) or {frac}"
         f" then {_float_text('_v')} else cast(_v as varchar) end"
     )
