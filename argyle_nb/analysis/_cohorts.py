@@ -15,10 +15,11 @@ from argyle_nb.analysis._engine import (
     first_users,
     frames_dataset,
     keyed,
+    labels,
     require_key,
     tally,
 )
-from argyle_nb.analysis._labels import key_sizes, labelled
+from argyle_nb.analysis._labels import key_sizes
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
@@ -264,13 +265,12 @@ def users_in_group(
         require_columns(users, ["id"], by="users_in_group", made_by="users_frame")
     ds = users if isinstance(users, Dataset) else frames_dataset(users, None, by="users_in_group")
     p = Params()
-    keep = "id, created_at, employers_connected, data_providers_connected, external_metadata, _seen"
-    with_ = labelled(ds, key, first_users(ds), p=p, keep=keep)
     cap = "" if limit is None else f" limit {p(int(limit))}"
     rows = ds.sql(
-        f"with {with_} select id, strftime(created_at at time zone 'UTC',"
-        " '%Y-%m-%dT%H:%M:%S.%fZ'), employers_connected, data_providers_connected,"
-        f" external_metadata from labelled where label = {p(str(group))} order by _seen{cap}",
+        "select u.id, strftime(u.created_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ'),"
+        " u.employers_connected, u.data_providers_connected, u.external_metadata"
+        f" from {first_users(ds)} u semi join {labels(ds, key)} l on l._seen = u._seen"
+        f" and l.label = {p(str(group))} order by u._seen{cap}",
         params=p.values,
     ).fetchall()
     if not rows:

@@ -142,7 +142,7 @@ def _kept(ds: Dataset, name: str, query: str, params: dict[str, Any] | None = No
 
 def outcomes(ds: Dataset) -> str:
     """The name of the table of what every user of ``ds`` did, made at the first call on
-    this dataset (a temporary table of its cursor): one row per user (``id``,
+    this dataset (a temporary table of its cursor): one row per user (``id``, ``_seen``,
     ``created_at``), how many of their accounts exist
     (``accounts``), ever connected, are connected and are in error, and
     ``first_connected_at``. (Fully synced accounts: :func:`synced`.)"""
@@ -165,7 +165,7 @@ def _outcomes_sql(ds: Dataset, also: str = "") -> str:
     )
     return (
         f"with first as (select * from {first_users(ds)}), {per_user}"
-        " select u.id, u.created_at,"
+        " select u.id, u._seen, u.created_at,"
         " coalesce(p.accounts, 0) as accounts, coalesce(p.ever_connected, 0) as ever_connected,"
         " coalesce(p.connected, 0) as connected, coalesce(p.error, 0) as error,"
         f" p.first_connected_at{also} from first u left join per p on p.user = u.id"
@@ -189,8 +189,8 @@ def synced(ds: Dataset) -> str:
 
 
 def labels(ds: Dataset, key: str) -> str:
-    """The name of the table of every user's cohort ``label`` of ``key`` (``id``,
-    ``label``), made at the first call for this key on this dataset."""
+    """The name of the table of every user's cohort ``label`` of ``key`` (``_seen``, the
+    user's row, and ``label``), made at the first call for this key on this dataset."""
     import hashlib
 
     name = "_label_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -199,7 +199,7 @@ def labels(ds: Dataset, key: str) -> str:
     # Each user's value of the key, then its label: the metadata is read once for the
     # table (a dataset counted once reads it where it is read).
     ask = Params()
-    values = f"select id, {picked(key, ask)} from {first_users(ds)}"
+    values = f"select _seen, {picked(key, ask)} from {first_users(ds)}"
     if _ONCE in ds.scratch:
         source = ds.view(values, ask.values)
     else:
@@ -207,7 +207,7 @@ def labels(ds: Dataset, key: str) -> str:
         ds.db.execute(f"create or replace temp table {source} as {values}", parameters=ask.values)
     p = Params()
     label = label_of(ds, key, source, {}, p)
-    found = _kept(ds, name, f"select id, {label} as label from {source}", p.values)
+    found = _kept(ds, name, f"select _seen, {label} as label from {source}", p.values)
     if source == "_picked":
         ds.db.execute("drop table _picked")
     return found
@@ -278,18 +278,19 @@ def cohorts(
     else:
         tables = [labels(ds, key) for key in names]
         selects = ", ".join(f"l{i}.label as k{i}" for i in range(len(names)))
-        joins = "".join(f" join {t} l{i} on l{i}.id = l0.id" for i, t in enumerate(tables) if i)
-        if not with_outcomes:
-            raw = f"select l0.id, {selects} from {tables[0]} l0{joins}"
-        else:
-            extra = ""
-            if with_synced:
-                extra = ", coalesce(s.fully_synced, 0) as fully_synced"
-                joins += f" left join {synced(ds)} s on s.user = o.id"
-            raw = (
-                f"select o.*{extra}, {selects} from {tables[0]} l0"
-                f" join {outcomes(ds)} o on o.id = l0.id{joins}"
-            )
+        # (labels and outcomes are joined on the user's row, a number: not on the id)
+        joins = "".join(
+            f" join {t} l{i} on l{i}._seen = l0._seen" for i, t in enumerate(tables) if i
+        )
+        extra = ""
+        if with_synced:
+            extra = ", coalesce(s.fully_synced, 0) as fully_synced"
+            joins += f" left join {synced(ds)} s on s.user = o.id"
+        kept = "o.*" if with_outcomes else "o.id"
+        raw = (
+            f"select {kept}{extra}, {selects} from {tables[0]} l0"
+            f" join {outcomes(ds)} o on o._seen = l0._seen{joins}"
+        )
     if not pool_small:
         return f"cohorts as ({raw})"
     pooled = ", ".join(

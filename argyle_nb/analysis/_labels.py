@@ -114,21 +114,6 @@ def _json_path(members: list[str]) -> str:
     return "$" + "".join('."' + m.replace("\\", "\\\\").replace('"', '\\"') + '"' for m in members)
 
 
-def labelled(
-    ds: Dataset, key: str, source: str, *, p: Params, name: str = "labelled", keep: str = "id"
-) -> str:
-    """SQL ``with`` part ``name``: the columns ``keep`` of the rows of ``source`` (which
-    has ``external_metadata`` as JSON text) and the cohort ``label`` of each for ``key``
-    (the rule of this module). Whether the key holds floats is asked first."""
-    ask = Params()
-    asked = f"(select {picked(key, ask)} from {source})"
-    label = label_of(ds, key, asked, ask.values, p)
-    return (
-        f"{name}_v as (select {keep}, {picked(key, p)} from {source}),"
-        f" {name} as (select {keep}, {label} as label from {name}_v)"
-    )
-
-
 def picked(key: str, p: Params) -> str:
     """SQL select items: the JSON value ``_v`` of ``key`` in ``external_metadata`` and its
     JSON type ``_t`` (what :func:`label_of` labels)."""

@@ -62,8 +62,9 @@ class MetadataExplorer(_Explorer):
         group_users: the users of the chosen group (the first :data:`MAX_LISTED`).
     """
 
-    #: Most users of a group listed (a group may hold millions).
-    MAX_LISTED = 10_000
+    #: Most users of a group listed (a group may hold millions; all of them:
+    #: :func:`~argyle_nb.analysis.users_in_group`).
+    MAX_LISTED = 2_000
 
     TABLE_COLUMNS = (
         "users",
