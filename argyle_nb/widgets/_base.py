@@ -33,7 +33,9 @@ def _draw(view: Any, chart: Any | None) -> None:
     if chart is None:
         view.layout.display = "none"
         return
-    view.chart = chart
+    from argyle_nb.widgets._charts import show_in
+
+    show_in(view, chart)
     view.layout.display = None
 
 

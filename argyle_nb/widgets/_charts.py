@@ -22,9 +22,16 @@ import json
 from typing import Any
 
 from argyle_nb.analysis._chart_base import COHORT_SELECTION
-from argyle_nb.analysis._chart_show import EMBED_OPTIONS, jupyter_chart, static_html
+from argyle_nb.analysis._chart_show import EMBED_OPTIONS, jupyter_chart, show_in, static_html
 
-__all__ = ["COHORT_SELECTION", "EMBED_OPTIONS", "chart_html", "jupyter_chart", "vega_script"]
+__all__ = [
+    "COHORT_SELECTION",
+    "EMBED_OPTIONS",
+    "chart_html",
+    "jupyter_chart",
+    "show_in",
+    "vega_script",
+]
 
 
 @functools.cache

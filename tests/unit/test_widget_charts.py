@@ -124,3 +124,26 @@ def test_an_explorer_chart_is_tweaked_and_saved_offline(built: Built, tmp_path: 
     png = (tmp_path / "chart.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(png[16:20], "big") > 2 * 900  # 900 wide, drawn at 2x
+
+
+def test_a_chart_shown_is_not_validated_again_and_stays_as_it_was(built: Built) -> None:
+    import altair as alt
+
+    from argyle_nb.widgets._charts import jupyter_chart, show_in
+
+    users, accounts, _ = built
+    chart = analysis.plot_metadata_groups(
+        analysis.metadata_groups(users, accounts, "customer group")
+    )
+    view = jupyter_chart()
+    show_in(view, chart)
+    assert view.spec == chart.to_dict()  # the same spec, validated here
+    assert view._selection_types == {"cohort": "point"}  # the click still reaches Python
+    # A spec Altair would refuse is shown as it is; the chart's own to_dict still refuses.
+    wrong = alt.Chart({"values": [{"x": 1}]}).mark_point().encode(x="x:Q")
+    wrong["width"] = "very wide"
+    shown = jupyter_chart()
+    show_in(shown, wrong)
+    assert shown.spec["width"] == "very wide"
+    with pytest.raises(alt.utils.schemapi.SchemaValidationError):
+        wrong.to_dict()
