@@ -267,7 +267,7 @@ def cohorts(
     ``fully_synced`` from :func:`synced` with ``with_synced``) and their cohort of each
     key (``k0``, ``k1``); users without a key in :data:`MISSING`; with ``pool_small``,
     the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`.
-    Without ``with_outcomes``: each user's ``id`` and cohorts alone (nothing counted)."""
+    Without ``with_outcomes``: each user's ``id`` and cohorts alone (no outcome columns)."""
     names = [keys] if isinstance(keys, str) else list(keys)
     if not 1 <= len(names) <= 2:
         raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
@@ -309,9 +309,11 @@ def _cohorts_once(
 ) -> str:
     """SQL: the rows of :func:`cohorts` (before pooling) on a dataset counted once: each
     key labelled where the users' outcomes are read (no table of labels to join)."""
-    source = f"({_outcomes_sql(ds, ', u.external_metadata')})" if with_outcomes else "users"
-    if not with_outcomes:
-        source = f"(select id, external_metadata from {first_users(ds)})"
+    source = (
+        f"({_outcomes_sql(ds, ', u.external_metadata')})"
+        if with_outcomes
+        else f"(select id, external_metadata from {first_users(ds)})"
+    )
     for i, key in enumerate(names):
         ask = Params()
         label = label_of(

@@ -61,6 +61,8 @@ class Dataset:
     scratch: dict[str, Any]
     _pin: Lock | None
     _frames: dict[str, pa.Table]
+    #: The views :meth:`view` made (dropped with the dataset).
+    _views: list[str]
 
     def __init__(
         self,
@@ -183,9 +185,9 @@ class Dataset:
         reads it, each time it does. The view goes when this dataset is let go."""
         unique = f"_view_{next(_VIEWS)}"
         self.sql(query, params=params or None).create_view(unique)
-        views: list[str] | None = self.__dict__.get("_views")
-        if views is None:
-            views = self.__dict__["_views"] = []
+        views: list[str] | None = getattr(self, "_views", None)
+        if views is None:  # the first view: dropped with the dataset
+            views = self._views = []
             weakref.finalize(self, _drop_views, self.db, views)
         views.append(unique)
         return unique
