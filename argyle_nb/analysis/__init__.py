@@ -52,6 +52,7 @@ from argyle_nb.analysis._connection import (
     select_accounts,
     top_error_codes,
 )
+from argyle_nb.analysis._engine import facts
 from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
@@ -87,6 +88,7 @@ __all__ = [
     "compare_cohorts",
     "compare_proportions",
     "connection_status_distribution",
+    "facts",
     "metadata_groups",
     "metadata_key_summary",
     "metadata_keys",

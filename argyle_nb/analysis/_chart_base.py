@@ -127,7 +127,7 @@ def empty_chart(title: str, message: str) -> Any:
     """A chart with nothing to draw that says why (``message``, centred in grey)."""
     a = alt()
     chart = (
-        a.Chart(a.Data(values=[{"message": title_text(message)}]))
+        a.Chart(a.InlineData(values=[{"message": title_text(message)}]))
         .mark_text(color=NEUTRAL, fontSize=14)
         .encode(text="message:N")
         .properties(width=WIDTH, height=3 * ROW)

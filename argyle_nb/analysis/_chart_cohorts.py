@@ -112,7 +112,7 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
     users = int(groups["users"].sum())
     overall = int(groups["connected_users"].sum()) / max(users, 1)
     line = (
-        a.Chart(a.Data(values=[{"share": overall, "shown": pct(overall), "users": users}]))
+        a.Chart(a.InlineData(values=[{"share": overall, "shown": pct(overall), "users": users}]))
         .mark_rule(color=NEUTRAL, strokeDash=[5, 4])
         .encode(
             x="share:Q",
@@ -123,7 +123,7 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
         )
     )
     chart = a.layer(
-        bars, points.add_params(pick), sizes, line, data=a.Data(values=rows)
+        bars, points.add_params(pick), sizes, line, data=a.InlineData(values=rows)
     ).properties(width=WIDTH, height=height(len(rows)))
     default = f"Users with an account connected now, by {key!r} (dashed: all users; hollow: small)"
     return finish(chart, title or default)
@@ -196,7 +196,7 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
     bars = base.mark_rule(strokeWidth=1.5).encode(
         y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(1.0), a.value(0.15))
     )
-    chart = a.layer(bars, lines, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
+    chart = a.layer(bars, lines, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
 
 
@@ -306,7 +306,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
             y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(shade), a.value(0.0))
         )
         layers.insert(0, band)
-    chart = a.layer(*layers, data=a.Data(values=rows)).properties(width=WIDTH, height=300)
+    chart = a.layer(*layers, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Time from sign-up to first connected account")
 
 
@@ -390,7 +390,7 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
         .encode(text="text:N", color=colour)
     )
     cell = 90
-    chart = a.layer(cells, small, text, italic, data=a.Data(values=rows)).properties(
+    chart = a.layer(cells, small, text, italic, data=a.InlineData(values=rows)).properties(
         width=max(cell * len(cols_order), 120), height=height(len(rows_order), row=34)
     )
     description = matrix.attrs.get("description", "share")

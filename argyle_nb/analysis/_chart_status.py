@@ -46,7 +46,7 @@ def _stacked(
         r["label"] = f"{r['group']} ({written[r['group']]})"
     pick = a.selection_point(name=STATUS_SELECTION, fields=["status"], bind="legend")
     bars = (
-        a.Chart(a.Data(values=rows))
+        a.Chart(a.InlineData(values=rows))
         .mark_bar(height={"band": 0.8})
         .encode(
             x=a.X(
@@ -218,7 +218,7 @@ def timeline_chart(timeline: pd.DataFrame, *, title: str | None = None) -> Any:
     statuses = [s for s in _SCAN_ORDER if s in present] + sorted(set(present) - set(_SCAN_ORDER))
     accounts = len({r["account"] for r in rows})
     chart = (
-        a.Chart(a.Data(values=rows))
+        a.Chart(a.InlineData(values=rows))
         .mark_rule(strokeWidth=3)
         .encode(
             x=a.X(

@@ -14,12 +14,12 @@ from argyle_nb.analysis._engine import (
     cohorts,
     first_users,
     frames_dataset,
+    key_sizes,
     keyed,
     labels,
     require_key,
     tally,
 )
-from argyle_nb.analysis._labels import key_sizes
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
@@ -71,7 +71,7 @@ def metadata_key_summary(
     (total,) = ds.sql(f"select count(*) from {users_once}").fetchall()[0]
     rows = [
         judge_key(key, present, values, median, int(total), min_users)
-        for key, _, present, values, median in key_sizes(ds, users_once)
+        for key, _, present, values, median in key_sizes(ds)
     ]
     return finish_key_summary(rows)
 

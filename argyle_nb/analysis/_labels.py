@@ -16,7 +16,6 @@ from typing import Any
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MISSING, RESERVED_LABEL
 from argyle_nb.dataset import Dataset
-from argyle_nb.frames._schema import MAX_META_COLUMNS
 
 
 def text_label(text: str, p: Params) -> str:
@@ -170,11 +169,11 @@ def _value(member: str, p: Params) -> str:
     return f"list_filter(json_extract(external_metadata, {p(paths)}), lambda x: x is not null)[1]"
 
 
-def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]]:
-    """Per metadata key of the users of ``source`` (one row per user, with
-    ``external_metadata``): the key, users carrying it (missing values included), users
-    with a value, distinct values, and the median users per value; at most
-    :data:`~argyle_nb.frames.MAX_META_COLUMNS` keys, those most users carry (then by name).
+def key_sizes_sql(source: str) -> tuple[str, dict[str, Any]]:
+    """SQL and its values: per metadata key of the users of ``source`` (one row per user,
+    with ``external_metadata``): ``fullkey``, users carrying it (``carried``, missing
+    values included), users with a value (``present``), distinct values (``n_values``),
+    and the median users per value (``median``).
 
     The keys are those :func:`~argyle_nb.frames.users_frame` makes columns of: every leaf
     of the metadata objects (nested objects dotted, arrays as values), ``meta`` for
@@ -239,13 +238,11 @@ def key_sizes(ds: Dataset, source: str) -> list[tuple[str, int, int, int, float]
         " from keyed group by all)"
     )
     missing = p(MISSING)
-    named = ds.sql(
+    query = (
         f"{leaves} select fullkey, sum(n) as carried,"
         f" coalesce(sum(n) filter (where label != {missing}), 0) as present,"
         f" count(*) filter (where label != {missing}) as n_values,"
         f" coalesce(median(n) filter (where label != {missing}), 0) as median"
-        " from sizes group by fullkey",
-        params=p.values,
-    ).fetchall()
-    chosen = sorted(named, key=lambda row: (-row[1], row[0]))[:MAX_META_COLUMNS]
-    return [(str(k), int(c), int(pr), int(v), float(m)) for k, c, pr, v, m in chosen]
+        " from sizes group by fullkey"
+    )
+    return query, p.values

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, _utc
-from argyle_nb.analysis._engine import cohorts, keyed, require_key
+from argyle_nb.analysis._engine import cohorts, keyed, latest_time, require_key
 from argyle_nb.analysis._outcomes import cohort_order
 from argyle_nb.analysis.stats import KaplanMeier, kaplan_meier
 from argyle_nb.dataset import Dataset
@@ -35,12 +35,7 @@ def _as_of(ds: Dataset, as_of: datetime | str | None) -> pd.Timestamp:
     if "latest time" in ds.scratch:
         found: pd.Timestamp = ds.scratch["latest time"]
         return found
-    have = set(ds.columns("accounts"))
-    moments = ["(select max(created_at) from users)"]
-    moments += [
-        f"(select max({c}) from accounts)" for c in ("created_at", "updated_at") if c in have
-    ]
-    (latest,) = ds.sql(f"select greatest({', '.join(moments)})").fetchall()[0]
+    latest = latest_time(ds)
     if latest is None:
         raise ArgyleValueError("no timestamps in the data: give as_of")
     ds.scratch["latest time"] = _utc(latest)

@@ -67,6 +67,7 @@ def export(
     """Walk users and accounts into a new version of the dataset at ``path``; make it
     current when both are written. On any failure the dataset is left as it was, and the
     error says so."""
+    from argyle_nb import analysis
     from argyle_nb.dataset import Dataset, DatasetWriter
     from argyle_nb.dataset._write import accounts_batch, users_batch
 
@@ -95,7 +96,8 @@ def export(
             )
             provenance[lists.endpoint] = found
             _warn(found, noun)
-        writer.commit(provenance)
+        # What the analyses start from, derived once and stored with the version.
+        writer.commit(provenance, facts=analysis.facts)
     except BaseException as exc:
         writer.abort()
         exc.add_note(

@@ -20,6 +20,7 @@ __all__ = [
     "REEXPORT",
     "TABLES",
     "DatasetError",
+    "Fact",
     "Manifest",
     "Part",
 ]
@@ -65,8 +66,29 @@ class Part(BaseModel):
         return value
 
 
+class Fact(BaseModel):
+    """A table derived from a version's records when it was written (what every user did,
+    the metadata keys' sizes...: :func:`~argyle_nb.analysis.facts`), so the analyses of
+    the version read it rather than compute it: its name, file and rows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^_?[a-z][a-z0-9_]*$", max_length=64)
+    rows: int = Field(ge=0)
+
+    @property
+    def file(self) -> str:
+        """Its path in the version."""
+        return f"{FACTS}/{self.name}.parquet"
+
+
+#: The folder of a version's facts (:class:`Fact`).
+FACTS: Final = "facts"
+
+
 class Manifest(BaseModel):
-    """A version: its name, when it was written, each list's provenance and its files."""
+    """A version: its name, when it was written, each list's provenance, its files and
+    the facts derived from them (none in a version written before facts were kept)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -75,6 +97,7 @@ class Manifest(BaseModel):
     written_at: datetime
     lists: dict[str, dict[str, Any]]
     parts: list[Part]
+    facts: list[Fact] = []
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -101,7 +124,42 @@ class Manifest(BaseModel):
             raise DatasetError(f"{file} is damaged: {at}: {first['msg']}") from None
         for part in manifest.parts:
             _check(folder, manifest.version, part)
+        for fact in manifest.facts:
+            _check_fact(folder, manifest.version, fact)
         return manifest
+
+
+def _footer(file: Path) -> tuple[pq.FileMetaData, dict[str, Any]]:
+    """A Parquet file's footer and what argyle_nb wrote in it (``{}``: nothing)."""
+    try:
+        footer = pq.read_metadata(file)
+        said = orjson.loads((footer.metadata or {}).get(b"argyle_nb", b"null"))
+    except FileNotFoundError:
+        raise DatasetError(
+            f"{file.parent.parent} is incomplete: {file} is missing; {REEXPORT}"
+        ) from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(
+            f"{file} is not a readable Parquet file ({reason}); {REEXPORT}"
+        ) from None
+    return footer, said if isinstance(said, dict) else {}
+
+
+def _check_fact(folder: Path, version: str, fact: Fact) -> None:
+    """``fact`` is what the manifest says: a Parquet file of that fact, version and rows."""
+    file = folder / fact.file
+    footer, said = _footer(file)
+    if (said.get("fact"), said.get("version")) != (fact.name, version):
+        raise DatasetError(
+            f"{file} holds the fact {said.get('fact')} of version {said.get('version')}, but "
+            f"{folder / MANIFEST} lists it as {fact.name} of version {version}; {REEXPORT}"
+        )
+    if footer.num_rows != fact.rows:
+        raise DatasetError(
+            f"{file} holds {footer.num_rows:,} rows, but {folder / MANIFEST} says "
+            f"{fact.rows:,}; {REEXPORT}"
+        )
 
 
 def _check(folder: Path, version: str, part: Part) -> None:
@@ -112,18 +170,11 @@ def _check(folder: Path, version: str, part: Part) -> None:
         raise DatasetError(
             f"{folder / MANIFEST} lists {part.file} under the table {part.table}; {REEXPORT}"
         )
+    footer, said = _footer(file)
     try:
-        footer = pq.read_metadata(file)
-        said = orjson.loads((footer.metadata or {}).get(b"argyle_nb", b"null"))
         names = footer.schema.to_arrow_schema().names
-    except FileNotFoundError:
-        raise DatasetError(f"{folder} is incomplete: {file} is missing; {REEXPORT}") from None
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(
-            f"{file} is not a readable Parquet file ({reason}); {REEXPORT}"
-        ) from None
-    said = said if isinstance(said, dict) else {}
+    except (ValueError, pa.ArrowException) as exc:
+        raise DatasetError(f"{file} has an unreadable schema ({exc}); {REEXPORT}") from None
     wrote = (said.get("table"), said.get("endpoint"), said.get("version"))
     if wrote != (part.table, part.endpoint, version):
         raise DatasetError(

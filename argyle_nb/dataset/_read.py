@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import functools
-import itertools
 import os
 import weakref
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from argyle_nb._sql import quote
-from argyle_nb.dataset._lock import Lock, lock
+from argyle_nb.dataset._lock import Lock
 from argyle_nb.dataset._manifest import COLUMNS, MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
+from argyle_nb.dataset._open import (
+    _VIEWS,
+    _connect,
+    _drop_views,
+    _empty,
+    _pinned,
+    _scannable,
+    _shared,
+)
 from argyle_nb.provenance import ATTRS_KEY, Provenance
 
 __all__ = ["Dataset"]
@@ -84,6 +90,19 @@ class Dataset:
         self.scratch = {}
         self._frames = {}
         self._attach()
+
+    @classmethod
+    def _being_written(cls, folder: Path, manifest: Manifest, memory_limit: str) -> Dataset:
+        """The version a writer is writing in ``folder`` (not yet current, not pinned),
+        its manifest ``manifest`` (which :meth:`Manifest.read` would check)."""
+        out = object.__new__(cls)
+        out.path = out.folder = folder
+        out._pin = None
+        out.manifest = manifest
+        out.db = _connect(memory_limit, None)
+        out.where, out.scratch, out._frames = {}, {}, {}
+        out._attach()
+        return out
 
     @classmethod
     def from_frames(
@@ -201,6 +220,26 @@ class Dataset:
         self.db.execute(f"create or replace temp view {name} as select * from {unique}")
         return unique
 
+    def stored(self, name: str) -> str | None:
+        """The view of the fact ``name`` this version stores (:class:`~argyle_nb.dataset.
+        Fact`: a table derived from its records when it was written), ``None`` if it stores
+        none by that name, or if this dataset is a selection (the fact is of all rows)."""
+        if self.where:
+            return None
+        fact = next((f for f in self.manifest.facts if f.name == name), None)
+        if fact is None or self.folder is None:
+            return None
+        view: str | None = self.scratch.get(f"stored {name}")
+        if view is None:
+            import duckdb
+
+            try:
+                view = self._name(self.db.read_parquet(str(self.folder / fact.file)), "fact")
+            except duckdb.Error as exc:  # the file went after the dataset was opened
+                raise DatasetError(self._damage(str(exc)) or str(exc)) from None
+            self.scratch[f"stored {name}"] = view
+        return view
+
     @property
     def in_memory(self) -> bool:
         """Whether this dataset is over frames in memory (:meth:`from_frames`)."""
@@ -277,8 +316,9 @@ class Dataset:
                 f"this dataset's version {self.manifest.version} ({self.folder}) was removed "
                 f"after it was opened: open the dataset again (Dataset({str(self.path)!r}))"
             )
-        for part in self.manifest.parts:
-            file = self.folder / part.file
+        files = [p.file for p in self.manifest.parts] + [f.file for f in self.manifest.facts]
+        for name in files:
+            file = self.folder / name
             if not file.is_file():
                 return f"{file} was removed after the dataset was opened; {REEXPORT}"
             if str(file) in error:
@@ -334,114 +374,3 @@ class Dataset:
         if self.in_memory:
             return f"<Dataset of frames{where}: {counts}>"
         return f"<Dataset {self.path} (version {self.manifest.version}{where}): {counts}>"
-
-
-#: Numbers of the views of relations (unique within the process).
-_VIEWS = itertools.count()
-
-
-def _drop_views(db: Any, names: list[str]) -> None:
-    """Drop the views ``names`` (a selection's, when it is let go)."""
-    import duckdb
-
-    for name in names:
-        try:
-            db.execute(f"drop view if exists {name}")
-        except duckdb.Error:  # the database was closed first: nothing left to drop
-            return
-
-
-#: The DuckDB database every dataset over frames counts in: one per process, each
-#: dataset in a cursor of its own (its frames and tables belong to its cursor alone).
-#: A database costs 15-35 ms to open, a cursor nothing.
-_SHARED: list[Any] = []
-
-
-def _shared() -> Any:
-    if not _SHARED:
-        _SHARED.append(_connect(None, None))
-    return _SHARED[0]
-
-
-def _connect(memory_limit: str | None, threads: int | None) -> Any:
-    """A DuckDB database in memory, spilling to the temporary folder past its limit."""
-    import tempfile
-
-    import duckdb
-
-    config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
-    if memory_limit is not None:
-        config["memory_limit"] = memory_limit
-    if threads is not None:
-        config["threads"] = int(threads)
-    return duckdb.connect(config=config)
-
-
-def _pinned(path: Path) -> tuple[Path, Lock | None]:
-    """The version folder ``path`` leads to, and its manifest held shared (no export
-    removes it while held); ``None`` on a file system without locks, or if the folder has
-    no manifest (which :meth:`Manifest.read` then reports)."""
-    for _ in range(20):
-        if not path.exists():
-            if path.is_symlink():
-                raise DatasetError(
-                    f"{path} leads to {os.readlink(path)}, which is gone: export the dataset "
-                    "again (client.export or argyle-nb export)"
-                )
-            raise DatasetError(f"there is no dataset at {path}: run client.export() first")
-        folder = path.resolve()
-        try:
-            pin = lock(folder / MANIFEST, shared=True)
-        except DatasetError:
-            return folder, None
-        except OSError:
-            if path.resolve() != folder:
-                continue  # an export replaced the version meanwhile
-            return folder, None
-        assert pin is not None
-        if not pin.removed():
-            return folder, pin
-        pin.release()  # an export removed that version as it was opened: the next one
-    raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
-
-
-#: Rows per batch of a frame's Arrow table: DuckDB scans the batches on every core.
-_BATCH_ROWS = 16_384
-
-
-def _scannable(frame: pd.DataFrame) -> pa.Table:
-    """A frame as DuckDB scans it fastest, with the row positions ``_seen`` (the first
-    record of a user seen twice wins): an Arrow table in batches (its text columns not
-    copied), the types an export's Parquet has (categories as text). A column of
-    Python objects Arrow cannot hold as one type (numbers and text mixed, in a column a
-    user added) is read as text."""
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        mixed = {
-            column: frame[column].map(lambda v: v if v is None or v != v else str(v))
-            for column in frame.columns
-            if frame[column].dtype == object
-        }
-        table = pa.Table.from_pandas(frame.assign(**mixed), preserve_index=False, nthreads=1)
-    seen = pa.array(np.arange(len(frame), dtype="int64"))
-    table = table.append_column("_seen", seen)
-    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema=table.schema)
-
-
-@functools.cache  # made once a process: DuckDB only reads it
-def _empty(table: str) -> pa.Table | pd.DataFrame:
-    """An empty table of each kind, with the columns and types the frames give it (a list
-    with no records still has its columns)."""
-    from argyle_nb import frames
-    from argyle_nb.quarantine import rejected_frame
-
-    if table == "users":
-        out = frames.users_frame(b"[]")
-    elif table == "accounts":
-        out = frames.accounts_frame(b"[]")
-    elif table == "availability":
-        out = frames.availability_frame(b"[]")
-    else:
-        return rejected_frame([])
-    return _scannable(out)

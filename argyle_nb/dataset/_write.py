@@ -38,6 +38,7 @@ import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 
+from argyle_nb.dataset._facts import Derive, write_facts
 from argyle_nb.dataset._lock import Lock, held_here, lock
 from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
 from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
@@ -176,11 +177,13 @@ class DatasetWriter:
         self.lists[endpoint] = writer
         return writer
 
-    def commit(self, provenance: dict[str, Provenance]) -> Path:
+    def commit(self, provenance: dict[str, Provenance], facts: Derive | None = None) -> Path:
         """Make this version current (one atomic rename); returns its folder.
 
-        The versions that are neither the new one, nor the one it replaced, nor open in
-        a :class:`~argyle_nb.dataset.Dataset` are removed.
+        ``facts`` derives the tables stored with the version (see
+        :mod:`argyle_nb.dataset._facts`), before it is made current. The versions that are
+        neither the new one, nor the one it replaced, nor open in a
+        :class:`~argyle_nb.dataset.Dataset` are removed.
         """
         parts = [part for writer in self.lists.values() for part in writer.parts]
         manifest = Manifest(
@@ -189,6 +192,9 @@ class DatasetWriter:
             lists={endpoint: p.to_attrs() for endpoint, p in provenance.items()},
             parts=parts,
         )
+        if facts is not None:
+            derived = write_facts(self.folder, manifest, facts)
+            manifest = manifest.model_copy(update={"facts": derived})
         (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest.model_dump(mode="json")))
         self._step("written")
         with self._locked():

@@ -95,6 +95,7 @@ ANALYSIS = {
     "compare_cohorts",
     "compare_proportions",
     "connection_status_distribution",
+    "facts",
     "metadata_groups",
     "metadata_key_summary",
     "metadata_keys",

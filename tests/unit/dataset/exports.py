@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from argyle_nb.dataset import Dataset, DatasetWriter, ServedPage
+from argyle_nb.dataset._facts import Derive
 from argyle_nb.dataset._write import accounts_batch, users_batch
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -66,9 +67,11 @@ def write_records(
     *,
     step: Callable[[str], object] | None = None,
     per_page: int = 4,
+    facts: Derive | None = None,
 ) -> Path:
     """Export these user and account records (as the API would list them, ``per_page``
-    a page, in this order) to ``path``; the version's folder."""
+    a page, in this order) to ``path``, with the facts ``facts`` derives (as
+    ``client.export`` does with :func:`argyle_nb.analysis.facts`); the version's folder."""
     writer = DatasetWriter(path, now=_now, batch_pages=1, step=step)
     try:
         provenance = {}
@@ -88,7 +91,7 @@ def write_records(
                 fetch_started=started,
                 fetch_finished=started,
             )
-        return writer.commit(provenance)
+        return writer.commit(provenance, facts=facts)
     except BaseException:
         writer.abort()
         raise
