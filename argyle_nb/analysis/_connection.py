@@ -272,7 +272,8 @@ def plot_connection_status_distribution(dist: pd.DataFrame, *, title: str | None
         >>> plot_connection_status_distribution(dist).save("status.png")  # doctest: +SKIP
         >>> from argyle_nb.frames import accounts_frame
         >>> none = connection_status_distribution(accounts_frame(b"[]"))
-        >>> plot_connection_status_distribution(none).to_dict()["data"]["values"]
+        >>> spec = plot_connection_status_distribution(none).to_dict()
+        >>> spec["datasets"][spec["data"]["name"]]
         [{'message': 'no accounts to show'}]
     """
     from argyle_nb.analysis._chart_base import empty_chart

@@ -64,8 +64,10 @@ def _fits(
     table = ds.sql(
         f"with {with_} select k0, created_at is not null as timed,"
         " first_connected_at is not null as connected,"
-        f" greatest(epoch(coalesce(first_connected_at, {p(now.to_pydatetime())}::timestamptz)"
-        " - created_at) / 86400.0, 0.0) as days from cohorts",
+        # (microseconds apart, then days: one rounding, and no interval to build)
+        " greatest((epoch_us(coalesce(first_connected_at,"
+        f" {p(now.to_pydatetime())}::timestamptz)) - epoch_us(created_at)) / 86400e6, 0.0)"
+        " as days from cohorts",
         params=p.values,
     ).to_arrow_table()
     coded = pc.dictionary_encode(table.column("k0")).combine_chunks()

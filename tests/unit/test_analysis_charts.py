@@ -15,6 +15,7 @@ import pytest
 import vl_convert
 
 from argyle_nb import analysis, frames, palette
+from tests.specs import spec_rows
 from tests.synthetic import Built, synthetic_frames
 
 #: Width of the data area of every chart (argyle_nb.analysis._chart_base.WIDTH).
@@ -28,9 +29,9 @@ def built() -> Built:
 
 def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """Every row of data the chart draws, over its layers."""
-    rows: list[dict[str, Any]] = list(spec.get("data", {}).get("values", []))
+    rows = spec_rows(spec)
     for layer in spec.get("layer", []):
-        rows += layer.get("data", {}).get("values", [])
+        rows += spec_rows(spec, layer)
     return rows
 
 

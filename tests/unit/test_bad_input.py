@@ -23,6 +23,7 @@ from argyle_nb.frames import FrameError, MissingColumnsError
 from argyle_nb.models import MAX_METADATA_DEPTH, User
 from argyle_nb.quarantine import RejectedRecord, RejectedRecordsWarning
 from tests.hostile import Reply, Request, json_reply, serve
+from tests.specs import spec_rows
 
 UID = "0994b847-cc69-4d98-bc99-c5e65e762add"
 ACCOUNT = {
@@ -135,7 +136,7 @@ def test_empty_frames_plot_as_an_empty_chart_that_says_so() -> None:
         analysis.plot_availability_timeline(analysis.availability_timeline(availability)),
     ]
     for chart in charts:
-        [row] = chart.to_dict()["data"]["values"]
+        [row] = spec_rows(chart.to_dict())
         assert row["message"].startswith("no ")
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from argyle_nb import analysis, frames
 from argyle_nb.errors import ArgyleKeyError
+from tests.specs import spec_rows
 
 SIGN_UP = datetime(2026, 1, 1, tzinfo=UTC)
 AS_OF = "2026-03-01T00:00:00Z"
@@ -289,7 +290,7 @@ def test_zero_users_matrix_is_a_clear_error() -> None:
 def assert_says_empty(chart: Any) -> None:
     spec = chart.to_dict()
     assert spec["title"]
-    texts = [row["message"] for row in spec["data"]["values"]]
+    texts = [row["message"] for row in spec_rows(spec)]
     assert any(t.startswith("no ") and t.endswith(" to show") for t in texts), texts
     assert "<svg" in vl_convert.vegalite_to_svg(spec)
 

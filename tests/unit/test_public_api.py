@@ -156,6 +156,7 @@ DATASET = {
     "Dataset",
     "DatasetError",
     "DatasetWriter",
+    "Fact",
     "Manifest",
     "Part",
     "ServedPage",

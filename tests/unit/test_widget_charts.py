@@ -13,6 +13,7 @@ from argyle_nb import analysis
 from argyle_nb.report import external_references
 from argyle_nb.widgets import AvailabilityExplorer, ConnectionExplorer, MetadataExplorer
 from argyle_nb.widgets._charts import EMBED_OPTIONS, chart_html, vega_script
+from tests.specs import spec_rows
 from tests.synthetic import Built, synthetic_frames
 
 
@@ -26,10 +27,9 @@ def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _values(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for layer in _layers(spec):
-        rows += layer.get("data", {}).get("values", [])
-    return rows or spec["data"]["values"]
+    """The rows of the spec's layers' own data, or else of its top level."""
+    rows = [row for layer in _layers(spec) for row in spec_rows(spec, layer)]
+    return rows or spec_rows(spec)
 
 
 def test_each_explorer_shows_the_analysis_chart(built: Built) -> None:

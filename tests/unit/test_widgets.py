@@ -20,6 +20,7 @@ from argyle_nb.widgets import (
     MetadataExplorer,
     UserInspector,
 )
+from tests.specs import spec_rows
 
 MISSING = "(missing)"
 
@@ -128,7 +129,7 @@ def test_metadata_explorer_follows_the_key_and_group(data: Data) -> None:
     assert list(explorer.chart_data.index) == list(explorer.table.index)
     # The widget shows the new chart: its cohorts are the region's.
     assert explorer._chart.spec != before and explorer._chart.chart is explorer.chart
-    drawn = {r["cohort"] for r in explorer._chart.spec["data"]["values"]}
+    drawn = {r["cohort"] for r in spec_rows(explorer._chart.spec)}
     assert drawn == {str(g) for g in explorer.chart_data.index}
     assert "region" in explorer.message
     assert explorer.table.index[-1] == MISSING  # the missing group comes last
