@@ -228,7 +228,7 @@ def top_codes(
     with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, with_outcomes=False, p=p)
     tally_ = ds.sql(
         f"with {with_} select c.k0 as group, e.code, sum(e.n) as n from cohorts c"
-        f" join {codes(ds)} e on e.user = c.id group by all",
+        f" join {codes(ds)} e on e._seen = c._seen group by all",
         params=p.values,
     ).df()
     if tally_.empty:

@@ -203,6 +203,10 @@ def labels(ds: Dataset, key: str) -> str:
     name = "_label_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if name in ds.scratch:
         return str(ds.scratch[name])
+    stored = ds.stored(name)  # a cohort key's labels, stored by the export (facts)
+    if stored is not None:
+        ds.scratch[name] = stored
+        return stored
     # Each user's value of the key, then its label: the metadata is read once for the
     # table (a dataset counted once reads it where it is read).
     ask = Params()
@@ -221,16 +225,19 @@ def labels(ds: Dataset, key: str) -> str:
 
 
 def codes(ds: Dataset) -> str:
-    """The name of the table of each user's accounts per error code (``user``, ``code``,
-    ``n``), made at the first call on this dataset."""
-    return _kept(ds, "_codes", _CODES)
+    """The name of the table of each user's accounts per error code (``_seen``, the
+    user's row, ``code`` and ``n``; accounts of users not listed left out), made at the
+    first call on this dataset."""
+    return _kept(ds, "_codes", _codes_sql(ds))
 
 
-#: SQL: the rows of :func:`codes`.
-_CODES: Final = (
-    "select user, cast(connection_error_code as varchar) as code, count(*) as n"
-    " from accounts where connection_error_code is not null group by all"
-)
+def _codes_sql(ds: Dataset) -> str:
+    """SQL: the rows of :func:`codes`."""
+    return (
+        "select u._seen, cast(a.connection_error_code as varchar) as code, count(*) as n"
+        f" from accounts a join {first_users(ds)} u on u.id = a.user"
+        " where a.connection_error_code is not null group by all"
+    )
 
 
 def key_sizes(ds: Dataset) -> list[tuple[str, int, int, int, float]]:
@@ -261,24 +268,35 @@ def latest_time(ds: Dataset) -> Any:
     return ds.sql(f"select * from {_kept(ds, '_latest', _latest_sql(ds))}").fetchall()[0][0]
 
 
+#: The most values of a key whose labels an export stores (a key of more is an id, not a
+#: cohort: its labels are computed when an analysis asks for them).
+STORED_LABELS_VALUES: Final = 1_000
+
+
 def facts(ds: Dataset) -> dict[str, Any]:
     """The tables the analyses of ``ds`` start from, as DuckDB relations by name: whether
     no user is listed twice, what every user did (:func:`outcomes`), their fully synced
     accounts (:func:`synced`) and error codes (:func:`codes`), the metadata keys' sizes
-    (:func:`key_sizes`) and the latest time in the data (:func:`latest_time`).
+    (:func:`key_sizes`), the latest time in the data (:func:`latest_time`), and the
+    labels (:func:`labels`) of every key of at most :data:`STORED_LABELS_VALUES` values.
 
     ``client.export`` stores them with each version it writes (see
     :class:`~argyle_nb.dataset.Fact`), and the analyses of that version read them instead
     of computing them again: about a second for a million users."""
     query, params = key_sizes_sql(first_users(ds))
-    return {
+    found = {
         "_unique_users": ds.sql(_UNIQUE),
         "_outcomes": ds.sql(_outcomes_sql(ds)),
         "_synced": ds.sql(_SYNCED),
-        "_codes": ds.sql(_CODES),
+        "_codes": ds.sql(_codes_sql(ds)),
         "_key_sizes": ds.sql(query, params=params),
         "_latest": ds.sql(_latest_sql(ds)),
     }
+    for key, _, _, values, _ in key_sizes(ds):
+        if values <= STORED_LABELS_VALUES:
+            table = labels(ds, key)
+            found[table] = ds.sql(f"select * from {table}")
+    return found
 
 
 #: SQL: whether no user is listed twice (one row).
@@ -327,7 +345,8 @@ def cohorts(
     ``fully_synced`` from :func:`synced` with ``with_synced``) and their cohort of each
     key (``k0``, ``k1``); users without a key in :data:`MISSING`; with ``pool_small``,
     the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`.
-    Without ``with_outcomes``: each user's ``id`` and cohorts alone (no outcome columns)."""
+    Without ``with_outcomes``: each user's row (``_seen``) and cohorts alone (no outcome
+    columns)."""
     names = [keys] if isinstance(keys, str) else list(keys)
     if not 1 <= len(names) <= 2:
         raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
@@ -346,11 +365,10 @@ def cohorts(
         if with_synced:
             extra = ", coalesce(s.fully_synced, 0) as fully_synced"
             joins += f" left join {synced(ds)} s on s.user = o.id"
-        kept = "o.*" if with_outcomes else "o.id"
-        raw = (
-            f"select {kept}{extra}, {selects} from {tables[0]} l0"
-            f" join {outcomes(ds)} o on o._seen = l0._seen{joins}"
-        )
+        if with_outcomes or with_synced:
+            joins = f" join {outcomes(ds)} o on o._seen = l0._seen{joins}"
+        kept = "o.*" if with_outcomes else "l0._seen"
+        raw = f"select {kept}{extra}, {selects} from {tables[0]} l0{joins}"
     if not pool_small:
         return f"cohorts as ({raw})"
     pooled = ", ".join(
@@ -372,7 +390,7 @@ def _cohorts_once(
     source = (
         f"({_outcomes_sql(ds, ', u.external_metadata')})"
         if with_outcomes
-        else f"(select id, external_metadata from {first_users(ds)})"
+        else f"(select _seen, external_metadata from {first_users(ds)})"
     )
     for i, key in enumerate(names):
         ask = Params()

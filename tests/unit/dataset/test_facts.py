@@ -5,6 +5,7 @@ the part files, and absent from versions written without them."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import statistics
 from collections import Counter, defaultdict
@@ -62,9 +63,14 @@ def _stored(ds: Dataset, name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _label_fact(key: str) -> str:
+    return "_label_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
 def test_the_manifest_lists_the_facts(exported: tuple[Path, Any, Any]) -> None:
     with Dataset(exported[0]) as ds:
-        assert {fact.name for fact in ds.manifest.facts} == FACTS
+        labels = {_label_fact("group"), _label_fact("n")}  # the keys of the metadata
+        assert {fact.name for fact in ds.manifest.facts} == FACTS | labels
         for fact in ds.manifest.facts:
             assert (ds.folder / fact.file).is_file()  # type: ignore[operator]
 
@@ -97,7 +103,10 @@ def test_what_every_user_did_is_a_plain_loop_over_the_records(
             for column in ("accounts", "connected", "error", "ever_connected"):
                 assert got[column] == counted[column], (user, column)
         assert {r["user"]: r["fully_synced"] for r in _stored(ds, "_synced")} == dict(synced)
-        assert {(r["user"], r["code"]): r["n"] for r in _stored(ds, "_codes")} == dict(codes)
+        per_user = ds.sql(
+            f"select u.id, e.code, e.n from {ds.stored('_codes')} e join users u using (_seen)"
+        )
+        assert {(user, code): n for user, code, n in per_user.fetchall()} == dict(codes)
         assert _stored(ds, "_unique_users") == [{"unique_users": True}]
         (latest,) = _stored(ds, "_latest")
     moments = [u["created_at"] for u in users] + [
@@ -123,14 +132,31 @@ def test_the_keys_sizes_are_a_plain_count_of_the_metadata(
         assert got[key]["median"] == statistics.median(counts.values())
 
 
-def test_the_analyses_read_the_stored_facts(tmp_path: Path) -> None:
+def test_each_users_label_is_a_plain_reading_of_their_metadata(
+    exported: tuple[Path, list[dict[str, Any]], Any],
+) -> None:
+    with Dataset(exported[0]) as ds:
+        for key in ("group", "n"):
+            stored = ds.stored(_label_fact(key))
+            rows = ds.sql(f"select u.id, l.label from users u join {stored} l using (_seen)")
+            got = dict(rows.fetchall())
+            want = {
+                u["id"]: str(u["external_metadata"].get(key, analysis.MISSING))
+                for u in exported[1]
+                if u["id"] != "not-a-uuid"
+            }
+            assert got == want, key
+
+
+@pytest.mark.parametrize("fact", ["_outcomes", _label_fact("group")])
+def test_the_analyses_read_the_stored_facts(tmp_path: Path, fact: str) -> None:
     users, accounts = _records(12, seed=4)
     folder = write_records(tmp_path / "portfolio", users, accounts, facts=analysis.facts)
     with Dataset(tmp_path / "portfolio") as ds:
-        (folder / "facts" / "_outcomes.parquet").unlink()
+        (folder / "facts" / f"{fact}.parquet").unlink()
         with pytest.raises(DatasetError) as raised:
-            analysis.user_outcomes(ds)
-    assert "_outcomes.parquet was removed" in str(raised.value)
+            analysis.metadata_groups(ds, "group")
+    assert f"{fact}.parquet was removed" in str(raised.value)
 
 
 def test_a_selection_counts_its_own_rows_not_the_stored_facts(
