@@ -39,7 +39,12 @@ metadata read off its keys for the key summary: plain groupby 0.044 s; on the fr
 0.6x, 0.5x, 1.4x, 0.9x; metadata_key_summary 4.6x -> 2.5x (0.110 s). With labels keyed
 by the user's row: plain groupby 0.054 s; on the frames 2.0x, 1.5x, 1.8x, 1.6x, 2.0x
 (0.109, 0.080, 0.098, 0.086, 0.106 s); on one dataset 0.6x, 0.4x, 0.3x, 1.0x, 0.6x. (The
-plain groupby itself ranges 0.041-0.056 s from run to run on this machine.)
+plain groupby itself ranges 0.041-0.056 s from run to run on this machine.) With time
+to connect's days counted from microseconds apart and error codes keyed by the user's row
+(2026-12-07): plain groupby 0.041 s; on the frames 2.2x, 1.7x, 2.4x, 1.8x, 2.1x (0.090,
+0.071, 0.099, 0.073, 0.087 s); on one dataset 0.6x, 0.5x, 0.4x, 0.6x, 0.6x. What an
+analysis of frames pays before it counts: registering the frames 11 ms, asking whether
+users are unique 7 ms.
 """
 
 from __future__ import annotations
