@@ -77,6 +77,12 @@ def _sandbox_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _sandbox_advance(args: argparse.Namespace) -> int:
+    from argyle_nb.sandbox.command import advance_command
+
+    return advance_command(args)
+
+
 def _report(args: argparse.Namespace) -> int:
     from argyle_nb.report import NotebookRun, run_report
 
@@ -197,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(serve)
     serve.set_defaults(run=_sandbox_serve)
+    forward = sandbox_commands.add_parser(
+        "advance",
+        help="move a sandbox's clock forward: its users and accounts live those days",
+        description="Move the sandbox of a database forward (see argyle_nb.sandbox.living): "
+        "new users sign up and connect, connections are lost and come back, scans run. "
+        "A sandbox serving the database answers from the new state at once.",
+    )
+    forward.add_argument("--db", required=True, help="the sandbox's SQLite file")
+    forward.add_argument("--days", type=_whole, default=1, help="days to advance (default 1)")
+    forward.set_defaults(run=_sandbox_advance)
     report = commands.add_parser(
         "report", help="execute the notebooks into dated, offline HTML reports"
     )

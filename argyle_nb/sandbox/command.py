@@ -28,7 +28,7 @@ from argyle_nb.errors import ArgyleValueError
 from argyle_nb.sandbox.faults import Faults
 from argyle_nb.sandbox.server import _SECRET_MASK, DEMO_KEY_ID, DEMO_KEY_SECRET, start
 
-__all__ = ["add_arguments", "build_parser", "credentials", "main", "serve"]
+__all__ = ["add_arguments", "advance_command", "build_parser", "credentials", "main", "serve"]
 
 
 def _fraction(text: str) -> float:
@@ -179,3 +179,37 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m argyle_nb.sandbox``."""
     return serve(build_parser().parse_args(argv))
+
+
+def advance_command(args: argparse.Namespace) -> int:
+    """``argyle-nb sandbox advance --db PATH --days N``: advance the sandbox of a database
+    and say what happened; 2 when there is no sandbox database there."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from argyle_nb.sandbox.living import advance, sandbox_now
+    from argyle_nb.sandbox.store import Store
+
+    path = Path(args.db).expanduser()
+    if not path.is_file():
+        print(f"argyle-nb sandbox advance: no sandbox database at {path}", file=sys.stderr)
+        return 2
+    store = Store(path)
+    try:
+        if store.is_empty():
+            print(f"argyle-nb sandbox advance: {path} holds no users", file=sys.stderr)
+            return 2
+        happened = advance(store, args.days, datetime.now(UTC))
+        now = sandbox_now(store, datetime.now(UTC))
+        users, accounts = store.counts()
+    except ArgyleValueError as exc:
+        print(f"argyle-nb sandbox advance: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    said = ", ".join(f"{n:,} {what}" for what, n in happened.items() if what != "days")
+    print(
+        f"advanced {happened['days']} day(s) to {now:%Y-%m-%d %H:%M} UTC: {said}; "
+        f"now {users:,} users and {accounts:,} accounts"
+    )
+    return 0

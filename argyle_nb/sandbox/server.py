@@ -37,6 +37,7 @@ from argyle_nb.sandbox.limits import (
     REQUEST_TIMEOUT,
     guarded_protocol,
 )
+from argyle_nb.sandbox.living import advance, sandbox_now
 from argyle_nb.sandbox.store import Store
 from argyle_nb.sandbox.synth import generate
 
@@ -73,8 +74,10 @@ class Sandbox:
         key_secret: str,
         db_path: Path,
         temp_dir: Path | None,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._app = app
+        self._wall = wall
         self._server = server
         self._thread = thread
         self.base_url = base_url
@@ -116,6 +119,18 @@ class Sandbox:
     def sweep(self) -> int:
         """Remove never-connected accounts older than 30 days now (sandbox clock)."""
         return self._app.sweep(force=True)
+
+    def now(self) -> datetime:
+        """The sandbox's "now": the clock it was started with, plus the days advanced."""
+        return self._app.clock()
+
+    def advance(self, days: int = 1) -> dict[str, int]:
+        """Move the sandbox forward ``days`` days: new users sign up and connect,
+        connections are lost and come back, scans run, the incident of the story starts
+        and ends (see :mod:`argyle_nb.sandbox.living`); it answers from the new state at
+        once. Returns what happened (``signups``, ``connected``, ``failed``, ``lost``,
+        ``removed``, ``days``)."""
+        return advance(self.store, days, self._wall())
 
     def decode_token(self, token: str) -> dict[str, object]:
         """Verify a user token of this sandbox and return its claims."""
@@ -219,7 +234,8 @@ def start(
         key_id: the API key's id (default: the demo pair's).
         key_secret: the API key's secret (default: the demo pair's).
         faults: faults to inject from the start.
-        clock: the sandbox's "now" (default: :func:`utc_now`); tests pass their own.
+        clock: the wall clock (default: :func:`utc_now`; tests pass their own): the
+            sandbox's "now" is it plus the days the sandbox was advanced.
         request_timeout: seconds (default 10) a client has to send a request head, and
             then the whole body it announced: a late head answers 408 and the connection
             closes, a late body answers 408 (:mod:`argyle_nb.sandbox.limits`).
@@ -252,7 +268,7 @@ def start(
             "key_id and key_secret must be non-empty; key_id must not contain ':'"
         )
     hosts = host_names(host, allowed_hosts)
-    clock = clock or utc_now
+    wall = clock or utc_now
 
     temp_dir = None
     if db is None:
@@ -263,14 +279,19 @@ def start(
         db_path.parent.mkdir(parents=True, exist_ok=True)
 
     store = Store(db_path)
+
+    def now() -> datetime:  # the wall clock, plus the days the sandbox was advanced
+        return sandbox_now(store, wall())
+
     try:
         if users and store.is_empty():
-            store.insert(generate(users, seed, clock()))
+            store.insert(generate(users, seed, now()))
+            store.set_meta({"seed": str(seed)})
         app = SandboxApp(
             store,
             key_id=key_id,
             key_secret=key_secret,
-            clock=clock,
+            clock=now,
             faults=faults,
             body_timeout=request_timeout,
             allowed_hosts=hosts,
@@ -314,6 +335,7 @@ def start(
         key_secret=key_secret,
         db_path=db_path,
         temp_dir=temp_dir,
+        wall=wall,
     )
     thread.start()
     try:

@@ -184,18 +184,7 @@ class Store:
         with self._write() as db:
             for user, user_accounts in data:
                 users.append((user["id"], micros(parse_iso(user["created_at"])), dumps(user)))
-                for account in user_accounts:
-                    accounts.append(
-                        (
-                            account["id"],
-                            account["user"],
-                            micros(parse_iso(account["created_at"])),
-                            int(bool(account.get("was_connected"))),
-                            account.get("link_item"),
-                            dumps(account.get("employers") or []),
-                            dumps(account),
-                        )
-                    )
+                accounts.extend(_account_row(account) for account in user_accounts)
                 if len(users) >= 5000:
                     total += self._flush(db, users, accounts)
             total += self._flush(db, users, accounts)
@@ -371,9 +360,84 @@ class Store:
                 self._refresh_users(db, {r[1] for r in rows})
         return len(rows)
 
+    # -- the clock (argyle_nb.sandbox.living) -------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """The value of ``key`` in the database's ``meta`` table, or None."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Set keys of the ``meta`` table (one transaction)."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+
+    def every_account(self) -> list[bytes]:
+        """Every account's document, by id (one snapshot)."""
+        with self._read() as db:
+            return [row[0] for row in db.execute("SELECT doc FROM accounts ORDER BY id")]
+
+    def users_without_accounts(self) -> list[bytes]:
+        """The documents of the users who have no account, by id."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT doc FROM users u WHERE NOT EXISTS"
+                " (SELECT 1 FROM accounts a WHERE a.user = u.id) ORDER BY id"
+            )
+            return [row[0] for row in rows]
+
+    def commit_day(
+        self,
+        changed: list[dict[str, Any]],
+        added: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+        accounts: list[dict[str, Any]],
+        meta: dict[str, str],
+    ) -> None:
+        """One day of the sandbox's life in one transaction: the ``changed`` accounts'
+        new documents, the ``added`` users with their accounts, the ``accounts`` added to
+        users already there, and the ``meta`` keys (the clock); the connected lists of
+        every user concerned are recomputed."""
+        dumps = orjson.dumps
+        with self._write() as db:
+            db.executemany(
+                "UPDATE accounts SET doc = ?, was_connected = ? WHERE id = ?",
+                [(dumps(a), int(bool(a["was_connected"])), a["id"]) for a in changed],
+            )
+            self._flush(
+                db,
+                [(u["id"], micros(parse_iso(u["created_at"])), dumps(u)) for u, _ in added],
+                [_account_row(a) for _, mine in added for a in mine]
+                + [_account_row(a) for a in accounts],
+            )
+            touched = {a["user"] for a in changed} | {a["user"] for a in accounts}
+            touched |= {u["id"] for u, mine in added if mine}
+            self._refresh_users(db, touched)
+            db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                list(meta.items()),
+            )
+
     def counts(self) -> tuple[int, int]:
         """``(users, accounts)`` in the database."""
         with self._read() as db:
             users = db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
             accounts = db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
         return int(users), int(accounts)
+
+
+def _account_row(account: dict[str, Any]) -> tuple[str, str, int, int, str | None, bytes, bytes]:
+    """The row of the ``accounts`` table of an account's document."""
+    return (
+        account["id"],
+        account["user"],
+        micros(parse_iso(account["created_at"])),
+        int(bool(account.get("was_connected"))),
+        account.get("link_item"),
+        orjson.dumps(account.get("employers") or []),
+        orjson.dumps(account),
+    )

@@ -199,8 +199,12 @@ def _account_for(
     first_at: float,
     first: bool,
     item: LinkItem,
+    incident: tuple[str, float] = (STORY.incident_item, STORY.incident_days * DAY),
 ) -> dict[str, Any]:
-    """An account of a user who first came back to connect ``first_at`` seconds ago."""
+    """An account of a user who first came back to connect ``first_at`` seconds ago.
+
+    ``incident``: the platform whose logins fail (:data:`STORY`'s ``incident_error``
+    more often) for accounts created less than so many seconds ago."""
     roll = rng.random()
     status = "connected" if roll < 0.82 else ("error" if roll < 0.96 else "connecting")
     lost = status == "error" and rng.random() < 0.6  # connected once, then lost it
@@ -214,12 +218,12 @@ def _account_for(
     else:
         created = newest * (1 - rng.random() ** 0.5)
     created = max(created, 1.0)
-    incident = (
-        item.link_item == STORY.incident_item
-        and created < STORY.incident_days * DAY
+    failing = (
+        item.link_item == incident[0]
+        and created < incident[1]
         and rng.random() < STORY.incident_error
     )
-    if incident:  # the platform is down: the login fails, whatever it would have done
+    if failing:  # the platform is down: the login fails, whatever it would have done
         status, lost = "error", False
 
     employers = (
@@ -261,7 +265,7 @@ def _account_for(
     else:
         availability = None
         connection_at = updated = max(created - rng.uniform(1, 300), 0.0)
-        if incident:
+        if failing:
             error_code = rng.choices(*zip(*INCIDENT_CODES, strict=True))[0]
             deprecated_status = "error"
         elif status == "error":
@@ -308,7 +312,12 @@ def _wait(rng: random.Random, *, slow: bool) -> float:
 
 
 def generate(
-    users: int, seed: int, now: datetime
+    users: int,
+    seed: int,
+    now: datetime,
+    *,
+    within: float | None = None,
+    incident: tuple[str, float] = (STORY.incident_item, STORY.incident_days * DAY),
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Yield ``users`` synthetic users, each with its accounts, as the API serves them.
 
@@ -316,6 +325,11 @@ def generate(
         users: how many users.
         seed: the data depend only on it (and on ``now`` for timestamps).
         now: the moment the data are anchored on: every timestamp is at or before it.
+        within: users signed up over this many seconds before ``now``, evenly (default:
+            over the last year, more of them recently). The sandbox's day of sign-ups
+            (:mod:`argyle_nb.sandbox.living`) gives a day.
+        incident: the platform whose logins fail more for accounts created less than so
+            many seconds before ``now`` (default: :data:`STORY`'s).
 
     Each account's ``created_at`` is after its user's; a user's connected lists follow
     its accounts (see :mod:`argyle_nb.sandbox.documents`).
@@ -327,7 +341,7 @@ def generate(
     for index in range(users):
         user_id = _uuid(rng)
         # sign-ups over the last year, more of them recently (a growing customer)
-        user_age = 365 * DAY * rng.random() ** 1.4 + 60
+        user_age = 365 * DAY * rng.random() ** 1.4 + 60 if within is None else within * rng.random()
         metadata = _metadata(rng, index)
         tags = metadata if isinstance(metadata, dict) else {}
         quiet = tags.get("customer group") == STORY.quiet_group
@@ -342,7 +356,7 @@ def generate(
             if item not in items:
                 items.append(item)
         accounts = [
-            _account_for(rng, clock, user_id, max(user_age - wait, 1.0), n == 0, item)
+            _account_for(rng, clock, user_id, max(user_age - wait, 1.0), n == 0, item, incident)
             for n, item in enumerate(items)
         ]
         accounts.sort(key=lambda a: (a["created_at"], a["id"]))

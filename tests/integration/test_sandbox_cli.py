@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 import requests
 
@@ -163,3 +164,56 @@ def test_serve_flags_override_environment(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
     assert process.returncode == 0
+
+
+def test_advance_moves_a_running_sandbox_at_once(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from argyle_nb.sandbox import start
+
+    db = tmp_path / "living.sqlite"
+    with start(db=db, users=200, seed=5) as sandbox:
+        auth = sandbox.auth
+
+        def listed() -> dict[str, dict[str, object]]:
+            page = requests.get(
+                f"{sandbox.base_url}/accounts", params={"limit": 200}, auth=auth, timeout=10
+            ).json()
+            out = {a["id"]: a for a in page["results"]}
+            while page["next"]:
+                page = requests.get(page["next"], auth=auth, timeout=10).json()
+                out.update({a["id"]: a for a in page["results"]})
+            return out
+
+        before = listed()
+        done = subprocess.run(
+            [sys.executable, "-m", "argyle_nb.cli", "sandbox", "advance", "--db", str(db),
+             "--days", "2"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("advanced 2 day(s) to ")
+        after = listed()
+        # the running server answers from the database the command changed, at once
+        assert after != before
+        assert after == {a["id"]: a for a in map(orjson.loads, sandbox.store.every_account())}
+        # and its clock moved with it: a user created now is two days ahead of the wall
+        made = requests.post(f"{sandbox.base_url}/users", json={}, auth=auth, timeout=10)
+        created = requests.get(
+            f"{sandbox.base_url}/users/{made.json()['id']}", auth=auth, timeout=10
+        ).json()["created_at"]
+        ahead = datetime.fromisoformat(created.replace("Z", "+00:00")) - datetime.now(UTC)
+        assert timedelta(days=2) - timedelta(minutes=5) < ahead <= timedelta(days=2)
+        assert sandbox.now() - datetime.now(UTC) > timedelta(days=1, hours=23)
+
+
+def test_advance_refuses_what_is_not_a_sandbox(tmp_path: Path) -> None:
+    for args, said in (
+        (["--db", str(tmp_path / "none.sqlite")], "no sandbox database"),
+        (["--db", str(tmp_path / "none.sqlite"), "--days", "-1"], "whole number"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "argyle_nb.cli", "sandbox", "advance", *args],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2 and said in done.stderr, done.stderr
