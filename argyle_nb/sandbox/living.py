@@ -139,7 +139,9 @@ def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
         day = days_advanced(store)
         start = sandbox_now(store, wall)
         happened = _Day(store, seed, day, start, int(born)).run()
-        store.commit_day(*happened.changes, meta={"days": str(day + 1)})
+        store.commit_day(
+            *happened.changes, meta={"days": str(day + 1)}, connected=happened.first_connected
+        )
         happened.counts["removed"] = store.sweep(start + timedelta(days=1))
         for name, n in happened.counts.items():
             total[name] += n
@@ -160,6 +162,8 @@ class _Day:
         self.counts = dict.fromkeys(("signups", "came_back", "connected", "failed", "lost"), 0)
         self.born = born
         self.changes: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+        #: The users of accounts that connected for the first time today.
+        self.first_connected: set[str] = set()
 
     def _incident(self, item: str) -> bool:
         on_myadp = LIFE.incident_start <= self.day <= LIFE.incident_end
@@ -247,6 +251,8 @@ class _Day:
         account["connection"].update(
             status="connected", error_code=None, error_message=None, updated_at=stamp
         )
+        if not account.get("was_connected"):
+            self.first_connected.add(account["user"])
         account.update(status="done", error_code=None, was_connected=True)
         self._scan(account, when)
         self.counts["connected"] += 1

@@ -396,11 +396,13 @@ class Store:
         added: list[tuple[dict[str, Any], list[dict[str, Any]]]],
         accounts: list[dict[str, Any]],
         meta: dict[str, str],
+        connected: set[str],
     ) -> None:
         """One day of the sandbox's life in one transaction: the ``changed`` accounts'
         new documents, the ``added`` users with their accounts, the ``accounts`` added to
         users already there, and the ``meta`` keys (the clock); the connected lists of
-        every user concerned are recomputed."""
+        the users of ``connected`` (whose accounts connected for the first time), and of
+        those who have new accounts, are recomputed."""
         dumps = orjson.dumps
         with self._write() as db:
             db.executemany(
@@ -413,7 +415,7 @@ class Store:
                 [_account_row(a) for _, mine in added for a in mine]
                 + [_account_row(a) for a in accounts],
             )
-            touched = {a["user"] for a in changed} | {a["user"] for a in accounts}
+            touched = connected | {a["user"] for a in accounts}
             touched |= {u["id"] for u, mine in added if mine}
             self._refresh_users(db, touched)
             db.executemany(

@@ -44,6 +44,9 @@ The story (effects a cohort analysis should find; :data:`STORY` holds the figure
 * **One gig item's payouts scans fail more often.** ``doordash`` payouts end
   ``sync_failed`` 20% of the time (on top of the usual 5% chance that one of an
   account's resources fails).
+* **The story goes on in time** once the sandbox's clock moves
+  (:mod:`argyle_nb.sandbox.living`): a churning platform, an incident that starts and
+  ends, connections lost and regained, sign-ups every day.
 * **Noise only** everywhere else: ``lending``, ``insurance`` and
   ``earned_wage_access``; every other acquisition channel; ``region``;
   ``internalTracking_groupClassification``; ``group_id``; the text metadata
