@@ -246,7 +246,9 @@ class ArgyleClient(Requester):
         atomic step, and an interrupted one leaves the previous version (see
         :mod:`argyle_nb.dataset`). Tables ``users``, ``accounts``, ``availability`` and
         ``rejected`` (the records set aside, with their reasons). ``batch_pages`` pages
-        (default :data:`~argyle_nb.dataset.BATCH_PAGES`) make one part file.
+        (default :data:`~argyle_nb.dataset.BATCH_PAGES`) make one part file. The pages
+        go to the dataset only: the HTTP cache neither serves nor keeps them (an offline
+        client exports from its cache).
 
         Examples:
             >>> ds = client.export("portfolio")                          # doctest: +SKIP
@@ -257,7 +259,10 @@ class ArgyleClient(Requester):
 
         return export(
             path,
-            paginator=self.paginator,
+            # the pages go to the dataset, not a second time to the cache
+            paginator=self.paginator.fetching(
+                lambda url, fresh: self._page(url, fresh, store=False)
+            ),
             first_page=lambda p: self._first_page(p, {}),
             endpoint=lambda p: where(self._url(p, {})),
             base_url=self.base_url,

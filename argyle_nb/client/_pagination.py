@@ -120,6 +120,17 @@ class Paginator:
         self.max_pages = max_pages
         self.max_passes = max_passes
 
+    def fetching(self, fetch: Callable[[str, bool], Page]) -> Paginator:
+        """The same paginator, fetching its pages with ``fetch``."""
+        return Paginator(
+            fetch,
+            base_url=self.base_url,
+            executor=self._executor,
+            workers=self.workers,
+            max_pages=self.max_pages,
+            max_passes=self.max_passes,
+        )
+
     def walk(self, first_url: str, *, fresh: bool = False, bar: Any = None) -> Walk:
         """Every page of the list whose first page is ``first_url`` (see the module)."""
         passes: list[_Pass] = []

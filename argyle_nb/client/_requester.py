@@ -155,9 +155,10 @@ class Requester:
     def _first_page(self, path: str, params: Mapping[str, str]) -> str:
         return self._url(path, {**params, "limit": PAGE_SIZE, "offset": 0})
 
-    def _page(self, url: str, fresh: bool) -> Page:
-        """One list page, fetched and decoded; a page that is not one is never cached."""
-        answer = self.transport.request("GET", url, fresh=fresh)
+    def _page(self, url: str, fresh: bool, *, store: bool = True) -> Page:
+        """One list page, fetched and decoded; a page that is not one is never cached
+        (``store=False``: the page is not cached at all, see :meth:`Transport.request`)."""
+        answer = self.transport.request("GET", url, fresh=fresh, store=store)
         self._note_answer(answer.headers)
         try:
             parsed = parse_list_page(answer.content)

@@ -149,13 +149,16 @@ class Transport:
         *,
         body: Any = None,
         fresh: bool = False,
+        store: bool = True,
         repeatable: bool = True,
     ) -> Answer:
         """``method url`` with retries; a 2xx :class:`Answer` or an ``ArgyleError``.
 
-        ``fresh`` skips the cache for a ``GET``. ``repeatable=False`` (a POST that
-        creates something) repeats only what cannot have been processed: 429 answers and
-        connections never made.
+        ``fresh`` skips the cache for a ``GET``; ``store=False`` leaves the cache out of
+        it (neither read nor written: what an export walks goes to its dataset, not a
+        second time to the cache), unless the cache is offline, which answers alone.
+        ``repeatable=False`` (a POST that creates something) repeats only what cannot
+        have been processed: 429 answers and connections never made.
         """
         if not same_origin(url, self.base_url):
             raise ResponseFormatError(
@@ -171,7 +174,7 @@ class Transport:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._follow(method, url, data, fresh)
+                response = self._follow(method, url, data, fresh, store)
             except requests.RequestException as exc:
                 failure = self._connection_failure(method, url, exc)
                 never_sent = isinstance(exc, requests.ConnectTimeout) or (
@@ -215,7 +218,9 @@ class Transport:
             self._sleep(delay)
             waited += delay
 
-    def _follow(self, method: str, url: str, data: bytes | None, fresh: bool) -> Any:
+    def _follow(
+        self, method: str, url: str, data: bytes | None, fresh: bool, store: bool = True
+    ) -> Any:
         """One attempt: the request and the redirects it leads to within our origin, all
         within one deadline. Redirects are followed here (never by requests), so no
         redirect history, and no ``Authorization`` header in it, reaches the cache."""
@@ -223,6 +228,10 @@ class Transport:
         if data is not None:
             headers["Content-Type"] = "application/json"
         extra: dict[str, Any] = {"force_refresh": True} if fresh and method == "GET" else {}
+        if not store and method == "GET" and not self._offline():
+            # requests-cache neither reads nor writes (a standard header: sent too)
+            headers["Cache-Control"] = "no-store"
+            extra = {}
         with deadline(self.limits.timeout) as at:
             for _ in range(self.limits.max_redirects + 1):
                 left = max(at - time.monotonic(), 0.001)

@@ -366,9 +366,7 @@ def users_batch(bodies: list[bytes], rejected: list[RejectedRecord]) -> dict[str
     (the keys present): the dataset keeps ``external_metadata`` as JSON text instead."""
     from argyle_nb.frames import users_frame
 
-    frame = users_frame(bodies, rejected=rejected)
-    meta = [c for c in frame.columns if str(c).startswith("meta")]
-    frame = frame.drop(columns=meta)
+    frame = users_frame(bodies, rejected=rejected, meta=False)
     frame.attrs = {}
     return {"users": frame}
 

@@ -92,8 +92,12 @@ def _timestamp_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None) -> pd.DataFrame:
-    """One row per user, with ``external_metadata`` flattened into ``meta.*`` columns.
+def users_frame(
+    source: Source, *, rejected: list[RejectedRecord] | None = None, meta: bool = True
+) -> pd.DataFrame:
+    """One row per user, with ``external_metadata`` flattened into ``meta.*`` columns
+    (``meta=False``: none, the metadata in ``external_metadata`` alone, as an export keeps
+    it).
 
     Columns: ``id``, ``created_at`` (UTC), ``employers_connected``,
     ``data_providers_connected`` (Arrow lists of strings), ``external_metadata`` (the
@@ -132,7 +136,7 @@ def users_frame(source: Source, *, rejected: list[RejectedRecord] | None = None)
           meta.address.state meta.group_id
         0                 NY            A5
     """
-    batches = UserBatches(rejected=rejected)
+    batches = UserBatches(rejected=rejected, meta=meta)
     kind, items = _iter_pages(source)
     if kind == "objects":
         _refuse_other_kind(items, "user", "users_frame")
@@ -158,13 +162,18 @@ class UserBatches:
 
     A batch's users are decoded, judged (:data:`~argyle_nb.frames._schema.USER_RULES`) and
     kept as Arrow columns; of their metadata only the flattened values are kept, by key,
-    until :meth:`frame` picks the keys that get a column. ``rejected`` works as in
-    :func:`users_frame` (``page`` counts every page added).
+    until :meth:`frame` picks the keys that get a column (``meta=False``: none is kept).
+    ``rejected`` works as in :func:`users_frame` (``page`` counts every page added).
     """
 
     def __init__(
-        self, *, rejected: list[RejectedRecord] | None, batch_pages: int = BATCH_PAGES
+        self,
+        *,
+        rejected: list[RejectedRecord] | None,
+        batch_pages: int = BATCH_PAGES,
+        meta: bool = True,
     ) -> None:
+        self._flatten = meta
         self._rejected = rejected
         self._batch_pages = max(1, batch_pages)
         self._columns = Columns(_BASE)
@@ -285,6 +294,8 @@ class UserBatches:
             providers.append(user.get("data_providers_connected") or [])
             metadata = user.get("external_metadata")
             raw.append(dumps_json(metadata).decode())
+            if not self._flatten:
+                continue
             flat: dict[str, Any] = {}
             if isinstance(metadata, Mapping):
                 _flatten(metadata, META_PREFIX, flat)
@@ -292,7 +303,8 @@ class UserBatches:
                 flat[META_PREFIX] = metadata
             flats.append(flat)
         del users
-        self._keep_meta(flats, self.records)
+        if self._flatten:
+            self._keep_meta(flats, self.records)
         del flats
         try:
             created_at = pd.to_datetime(

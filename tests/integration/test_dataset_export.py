@@ -213,3 +213,34 @@ print(accounts, counted, sorted(m for m in {heavy!r} if m in sys.modules))
     listed, counted, loaded = out.stdout.strip().splitlines()[-1].split(" ", 2)
     assert int(counted) == int(listed) > 0
     assert loaded == "[]"
+
+
+def test_an_export_writes_its_pages_to_the_dataset_not_to_the_cache(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    make = lambda: ArgyleClient(  # noqa: E731
+        sandbox.key_id,
+        sandbox.key_secret,
+        base_url=sandbox.base_url,
+        cache="sqlite",
+        cache_path=cache,
+        progress=False,
+    )
+    with make() as client:
+        empty = client.cache.info().responses
+        ds = client.export(tmp_path / "portfolio", batch_pages=2)
+        assert client.cache.info().responses == empty  # no second copy of any page
+        expected = ds.rows("accounts")
+        ds.close()
+        client.users_frame()  # reads the cache keeps
+        client.accounts_frame()
+        kept = client.cache.info().responses
+        assert kept > empty
+        # Offline, the cache answers alone: an export is made of what it holds.
+        client.cache.offline = True
+        again = client.export(tmp_path / "offline", batch_pages=2)
+        with again:
+            assert again.rows("accounts") == expected
+            assert again.provenance("/v1/accounts").pages_from_cache > 0
+        assert client.cache.info().responses == kept

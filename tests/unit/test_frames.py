@@ -597,3 +597,20 @@ JSON_VALUE = st.recursive(
 def test_metadata_flattening_property(shapes: list[Any]) -> None:
     raw = [user(i, m) for i, m in enumerate(shapes)]
     check_users(frames.users_frame(raw), raw)
+
+
+def test_users_frame_without_meta_columns_keeps_the_metadata_as_text() -> None:
+    records = [
+        {"id": "0994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-01",
+         "external_metadata": {"a": {"b": 1}, "c": "x"}},
+        {"id": "1994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-02",
+         "external_metadata": "text"},
+        {"id": "2994b847-cc69-4d98-bc99-c5e65e762add", "created_at": "2020-01-03"},
+    ]  # fmt: skip
+    plain = frames.users_frame(records, meta=False)
+    assert list(plain.columns) == [
+        "id", "created_at", "employers_connected", "data_providers_connected", "external_metadata"
+    ]  # fmt: skip
+    assert [json.loads(m) for m in plain["external_metadata"]] == [
+        r.get("external_metadata") for r in records
+    ]
