@@ -70,7 +70,10 @@ def cohort_funnel(
     else:
         if not isinstance(accounts, pd.DataFrame) or availability is None or key is None:
             raise ArgyleTypeError("cohort_funnel takes (users, accounts, availability, key)")
-        ds = frames_dataset(users, accounts, availability, by="cohort_funnel")
+        # (of the windows, the funnel reads which account and status: nothing else is
+        # converted for DuckDB)
+        windows = availability[[c for c in availability.columns if c in _WINDOW_COLUMNS]]
+        ds = frames_dataset(users, accounts, windows, by="cohort_funnel")
     check_metric("fully_synced", "users", ds)
     # A user reaches a step when they reach every step before it.
     p = Params()
@@ -112,6 +115,9 @@ def cohort_funnel(
     out["note"] = pd.array(notes, dtype="str")
     return out[list(_COLUMNS)]
 
+
+#: The columns of the availability frame the funnel reads (the others are not converted).
+_WINDOW_COLUMNS: Final = frozenset({"account", "resource", "status"})
 
 _COLUMNS: Final = (
     "users",
