@@ -10,8 +10,6 @@ from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._engine import (
     check_min_users,
-    codes,
-    cohorts,
     first_users,
     frames_dataset,
     key_sizes,
@@ -180,7 +178,7 @@ def metadata_groups(
         np.int64(1)
     """
     ds, key = keyed(users, accounts, key, by="metadata_groups")
-    table = tally(ds, key, min_users=min_users, pool_small=pool_small)
+    table = tally(ds, key, min_users=min_users, pool_small=pool_small, with_codes=True)
     counts = pd.DataFrame(
         {
             "users": table["users"].to_numpy(),
@@ -192,7 +190,7 @@ def metadata_groups(
         },
         index=table.index,
     )
-    return finish_groups(counts, top_codes(ds, key, min_users=min_users, pool_small=pool_small))
+    return finish_groups(counts, table["top_error_code"])
 
 
 def finish_groups(counts: pd.DataFrame, top_codes: pd.Series[str]) -> pd.DataFrame:
@@ -218,30 +216,6 @@ def finish_groups(counts: pd.DataFrame, top_codes: pd.Series[str]) -> pd.DataFra
         "accounts_error_share": "accounts",
     }
     return out.loc[cohort_order(out["users"])]
-
-
-def top_codes(
-    ds: Dataset, key: str, *, min_users: int = MIN_USERS, pool_small: bool = False
-) -> pd.Series[str]:
-    """The most frequent ``connection_error_code`` per cohort of ``key`` (ties by name)."""
-    p = Params()
-    with_ = cohorts(ds, key, min_users=min_users, pool_small=pool_small, with_outcomes=False, p=p)
-    tally_ = ds.sql(
-        f"with {with_} select c.k0 as group, e.code, sum(e.n) as n from cohorts c"
-        f" join {codes(ds)} e on e._seen = c._seen group by all",
-        params=p.values,
-    ).df()
-    if tally_.empty:
-        return pd.Series(dtype="str")
-    return most_frequent_codes(tally_)
-
-
-def most_frequent_codes(tally: pd.DataFrame) -> pd.Series[str]:
-    """Per ``group`` of a tally (``group``, ``code``, ``n``): its most frequent code, ties
-    broken by name (from any engine's tally)."""
-    tally = tally.sort_values(["group", "n", "code"], ascending=[True, False, True])
-    best = tally.drop_duplicates("group").set_index("group")["code"]
-    return best.astype("str")
 
 
 def users_in_group(

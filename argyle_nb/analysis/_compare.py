@@ -178,7 +178,8 @@ def _baseline_of(counts: pd.DataFrame, baseline: str | None, key: str) -> str:
             raise ArgyleValueError(f"no cohorts of {key!r} to compare")
         return str(plain[0])
     if baseline not in counts.index:
-        known = ", ".join(map(repr, counts.index[:20])) or "none"
+        sizes = counts["users"] if "users" in counts.columns else counts["trials"]
+        known = ", ".join(map(repr, cohort_order(sizes)[:20])) or "none"  # largest first
         raise ArgyleKeyError(f"baseline {baseline!r} is not a cohort of {key!r} (cohorts: {known})")
     return baseline
 

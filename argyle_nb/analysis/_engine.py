@@ -339,9 +339,11 @@ def cohorts(
     pool_small: bool = False,
     with_synced: bool = False,
     with_outcomes: bool = True,
+    materialized: bool = False,
     p: Params,
 ) -> str:
-    """SQL ``with`` part ``cohorts``: every user's outcomes (:func:`outcomes`, and
+    """SQL ``with`` part ``cohorts`` (``materialized``: computed once however often the
+    query reads it): every user's outcomes (:func:`outcomes`, and
     ``fully_synced`` from :func:`synced` with ``with_synced``) and their cohort of each
     key (``k0``, ``k1``); users without a key in :data:`MISSING`; with ``pool_small``,
     the users of cohorts under ``min_users`` users (but MISSING) in :data:`OTHER`.
@@ -369,15 +371,16 @@ def cohorts(
             joins = f" join {outcomes(ds)} o on o._seen = l0._seen{joins}"
         kept = "o.*" if with_outcomes else "l0._seen"
         raw = f"select {kept}{extra}, {selects} from {tables[0]} l0{joins}"
+    kind = "materialized " if materialized else ""
     if not pool_small:
-        return f"cohorts as ({raw})"
+        return f"cohorts as {kind}({raw})"
     pooled = ", ".join(
         f"case when {k} != {p(MISSING)} and count(*) over (partition by {k})"
         f" < {p(int(min_users))} then {p(OTHER)} else {k} end as {k}"
         for k in ks
     )
     return (
-        f"raw_cohorts as ({raw}), cohorts as (select * exclude ({', '.join(ks)}), {pooled}"
+        f"raw_cohorts as ({raw}), cohorts as {kind}(select * exclude ({', '.join(ks)}), {pooled}"
         " from raw_cohorts)"
     )
 
@@ -416,21 +419,37 @@ def tally(
     min_users: int = MIN_USERS,
     pool_small: bool = False,
     with_synced: bool = False,
+    with_codes: bool = False,
 ) -> pd.DataFrame:
     """Per cohort of one key (or pair of cohorts of two): ``users``, and per metric of
     :data:`~argyle_nb.analysis.METRICS` the users with it (``users_<metric>``) and the
     accounts with it (``accounts_<metric>``; ``accounts_with_account`` is every account),
-    then ``small``. ``fully_synced`` only ``with_synced``. Indexed by the cohorts (named
-    by the keys), in no order. Kept in the dataset's scratch: the analyses of one key
-    (its groups, their comparison, an explorer's choices) count it once."""
+    then ``small``. ``fully_synced`` only ``with_synced``; ``with_codes`` (one key): the
+    cohort's ``top_error_code`` too, its most frequent ``connection_error_code`` (ties by
+    name; missing for none), counted in the same query. Indexed by the cohorts (named by
+    the keys), in no order. Kept in the dataset's scratch: the analyses of one key (its
+    groups, their comparison, an explorer's choices) count it once."""
     names = [keys] if isinstance(keys, str) else list(keys)
+    if with_codes and len(names) != 1:
+        raise ArgyleValueError("the top error codes are of the cohorts of one key")
     kept = f"tally of {names!r}, {min_users!r}, {pool_small!r}, {with_synced!r}"
-    if kept in ds.scratch:
-        found: pd.DataFrame = ds.scratch[kept]
-        return found.copy()
+    for found_key in (f"{kept}, codes", kept)[: 1 if with_codes else 2]:
+        if found_key in ds.scratch:
+            found: pd.DataFrame = ds.scratch[found_key]
+            return (
+                found.copy()
+                if with_codes
+                else found.drop(columns="top_error_code", errors="ignore")
+            )
     p = Params()
     with_ = cohorts(
-        ds, names, min_users=min_users, pool_small=pool_small, with_synced=with_synced, p=p
+        ds,
+        names,
+        min_users=min_users,
+        pool_small=pool_small,
+        with_synced=with_synced,
+        materialized=with_codes,  # read twice: per code too
+        p=p,
     )
     groups = ", ".join(f"k{i}" for i in range(len(names)))
     counts = ", ".join(
@@ -439,10 +458,18 @@ def tally(
         for metric, column in _METRIC_COLUMNS.items()
         if with_synced or metric != "fully_synced"
     )
-    frame = ds.sql(
-        f"with {with_} select {groups}, count(*) as users, {counts} from cohorts group by {groups}",
-        params=p.values,
-    ).df()
+    query = f"select {groups}, count(*) as users, {counts} from cohorts group by {groups}"
+    if with_codes:
+        query = (
+            f", counted as ({query}), coded as (select c.k0, e.code, sum(e.n) as n"
+            f" from cohorts c join {codes(ds)} e on e._seen = c._seen group by all),"
+            " top as (select k0, first(code order by n desc, code) as top_error_code"
+            " from coded group by k0)"
+            " select counted.*, top.top_error_code from counted left join top using (k0)"
+        )
+    else:
+        query = f" {query}"
+    frame = ds.sql(f"with {with_}{query}", params=p.values).df()
     if len(names) == 1:
         index: pd.Index[Any] = pd.Index(frame["k0"].astype("str").to_numpy(), dtype="str")
         index.name = names[0]
@@ -451,13 +478,17 @@ def tally(
             [pd.Index(frame[f"k{i}"].astype("str").to_numpy(), dtype="str") for i in range(2)],
             names=names,
         )
+    numbers = [c for c in frame.columns if c not in ("k0", "k1", "top_error_code")]
     out = pd.DataFrame(
-        {c: frame[c].fillna(0).to_numpy("int64") for c in frame.columns if c not in ("k0", "k1")},
+        {c: frame[c].fillna(0).to_numpy("int64") for c in numbers},
         index=index,
     )
     for level, name in enumerate(names):
         require_key(ds, out.index.get_level_values(level), name)
     out["small"] = (out["users"] < min_users).to_numpy()
+    if with_codes:
+        out["top_error_code"] = pd.array(frame["top_error_code"].to_numpy(object), dtype="str")
+        kept = f"{kept}, codes"
     ds.scratch[kept] = out
     return out.copy()
 
