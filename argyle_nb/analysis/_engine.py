@@ -28,7 +28,14 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, MISSING, OTHER
-from argyle_nb.analysis._labels import key_sizes_sql, label_of, picked
+from argyle_nb.analysis._labels import (
+    json_type_of,
+    keep_kinds,
+    key_sizes_sql,
+    kinds_known,
+    label_of,
+    picked,
+)
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleKeyError, ArgyleTypeError, ArgyleValueError
 from argyle_nb.frames import MAX_META_COLUMNS
@@ -299,6 +306,30 @@ def facts(ds: Dataset) -> dict[str, Any]:
     return found
 
 
+def _ask_first(ds: Dataset, keys: Sequence[str]) -> None:
+    """What labelling ``keys`` asks first, in one scan of the users: whether no user is
+    listed twice (:func:`first_users`) and which JSON types each key holds (the users
+    each once: when one is listed twice, the types are asked again of the first records).
+    Nothing is asked when whether users are unique is known (a dataset's later calls, an
+    export's stored fact)."""
+    todo = [key for key in keys if not kinds_known(ds, key)]
+    if "unique users" in ds.scratch or not todo or ds.stored("_unique_users") is not None:
+        return
+    p = Params()
+    types = ", ".join(
+        f"list(distinct t{i}) filter (where t{i} is not null)" for i in range(len(todo))
+    )
+    picks = ", ".join(f"{json_type_of(key, p)} as t{i}" for i, key in enumerate(todo))
+    row = ds.sql(
+        f"select count(*) = count(distinct id), {types} from (select id, {picks} from users)",
+        params=p.values,
+    ).fetchall()[0]
+    ds.scratch["unique users"] = bool(row[0])
+    if row[0]:
+        for key, kinds in zip(todo, row[1:], strict=True):
+            keep_kinds(ds, key, frozenset(kinds or ()))
+
+
 #: SQL: whether no user is listed twice (one row).
 _UNIQUE: Final = "select count(*) = count(distinct id) as unique_users from users"
 
@@ -353,6 +384,7 @@ def cohorts(
     if not 1 <= len(names) <= 2:
         raise ArgyleValueError(f"one or two metadata keys, not {len(names)}")
     check_min_users(min_users)
+    _ask_first(ds, names)
     ks = [f"k{i}" for i in range(len(names))]
     if _ONCE in ds.scratch:
         raw = _cohorts_once(ds, names, with_synced=with_synced, with_outcomes=with_outcomes, p=p)

@@ -120,6 +120,30 @@ def picked(key: str, p: Params) -> str:
     return f"{value} as _v, json_type({value}) as _t"
 
 
+def json_type_of(key: str, p: Params) -> str:
+    """SQL: the JSON type of the value of ``key`` in ``external_metadata`` (``_t`` of
+    :func:`picked`)."""
+    return f"json_type({_value(key.removeprefix('meta.') if key != 'meta' else '', p)})"
+
+
+def _asked(key: str) -> str:
+    """The dataset's scratch entry of the JSON types ``key`` holds."""
+    return f"kinds of {key!r}"
+
+
+def kinds_known(ds: Dataset, key: str) -> bool:
+    """Whether the JSON types ``key`` holds were asked of ``ds``'s users."""
+    return _asked(key) in ds.scratch
+
+
+def keep_kinds(ds: Dataset, key: str, kinds: frozenset[str]) -> None:
+    """Keep the JSON types ``key`` holds among ``ds``'s users (each once), asked with other
+    questions in one scan; one holding doubles is asked again by :func:`label_of`, which
+    asks of it more."""
+    if "DOUBLE" not in kinds:
+        ds.scratch[_asked(key)] = (kinds, False)
+
+
 def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Params) -> str:
     """SQL: the cohort label of a row holding ``_v`` and ``_t`` (:func:`picked`), for the
     rows of ``values`` (a table or subquery of them, with ``params``: the picked values
@@ -129,7 +153,7 @@ def label_of(ds: Dataset, key: str, values: str, params: dict[str, Any], p: Para
     # "meta" is metadata that is not an object; a key's object value is split into keys.
     split = " and json_array_length(json_keys(_v)) > 0" if key != "meta" else ""
     frac, other = _kinds("cast(_v as varchar)", "_t", "json_array_length(json_keys(_v)) = 0")
-    asked = f"kinds of {key!r}"
+    asked = _asked(key)
     if asked not in ds.scratch:
         # The JSON types the key holds; only a key holding doubles is looked at closer
         # (whether its integers read as floats: that costs twice the first question).

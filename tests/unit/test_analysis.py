@@ -344,10 +344,9 @@ def test_a_dataset_of_frames_counts_outcomes_once_for_every_key(
     made = [
         r[0] for r in ds.sql("select table_name from duckdb_tables() where temporary").fetchall()
     ]
-    # the users' outcomes counted once, each key's labels once, and whether users are
-    # unique asked once
-    assert sorted(m for m in made if not m.startswith("_label_")) == ["_outcomes", "_unique_users"]
-    assert len(made) == 2 + 2
+    # the users' outcomes counted once, and each key's labels once
+    assert sorted(m for m in made if not m.startswith("_label_")) == ["_outcomes"]
+    assert len(made) == 1 + 2
     with pytest.raises(TypeError, match=r"takes \(dataset, key\)"):
         analysis.metadata_groups(ds, accounts_df, "region")  # type: ignore[arg-type]
 
