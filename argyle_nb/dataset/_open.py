@@ -54,7 +54,11 @@ def _connect(memory_limit: str | None, threads: int | None) -> Any:
         config["memory_limit"] = memory_limit
     if threads is not None:
         config["threads"] = int(threads)
-    return duckdb.connect(config=config)
+    db = duckdb.connect(config=config)
+    # A version's files never change: their footers are read once, not at every query
+    # (a selection's views and each question of an explorer read them again otherwise).
+    db.execute("set parquet_metadata_cache = true")
+    return db
 
 
 def _pinned(path: Path) -> tuple[Path, Lock | None]:

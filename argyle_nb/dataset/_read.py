@@ -69,6 +69,10 @@ class Dataset:
     _frames: dict[str, pa.Table]
     #: The views :meth:`view` made (dropped with the dataset).
     _views: list[str]
+    #: Each table's columns, once asked (shared with the selections of this dataset).
+    _described: dict[str, list[str]]
+    #: The views of each table's files, by table (seen by every cursor of the database).
+    _sources: dict[str, str]
 
     def __init__(
         self,
@@ -89,6 +93,7 @@ class Dataset:
         self.where = {}
         self.scratch = {}
         self._frames = {}
+        self._described = {}
         self._attach()
 
     @classmethod
@@ -101,6 +106,7 @@ class Dataset:
         out.manifest = manifest
         out.db = _connect(memory_limit, None)
         out.where, out.scratch, out._frames = {}, {}, {}
+        out._described = {}
         out._attach()
         return out
 
@@ -157,6 +163,7 @@ class Dataset:
         out.where = {}
         out.scratch = {}
         out._frames = {}
+        out._described = {}
         if users is not None:
             from argyle_nb.frames import metadata_keys
 
@@ -170,14 +177,22 @@ class Dataset:
         out._attach()
         return out
 
-    def _attach(self) -> None:
+    def _attach(self, sources: dict[str, str] | None = None) -> None:
         """Each table as the view ``all_<table>`` of this cursor, over its Parquet files,
         its frame, or an empty frame of its columns; and the view ``<table>`` over that
         (which a selection replaces with its rows). Frames are registered in this cursor
-        alone, under temporary views, so they are let go with it."""
+        alone, under temporary views, so they are let go with it. ``sources``: the views
+        of the files the dataset this is a selection of made (seen by every cursor of its
+        database): read again, not made anew."""
+        self._sources: dict[str, str] = dict(sources or {})
         for table in TABLES:
             files = self.files(table)
-            if files:
+            if files and table in self._sources:
+                self.db.execute(
+                    f"create or replace temp view all_{table} as select * from"
+                    f" {self._sources[table]}"
+                )
+            elif files:
                 # union_by_name: a later part may know a status or resource an earlier did
                 # not; _seen: the order the walk saw the rows in (file, then row).
                 read = self.db.read_parquet(  # noqa: F841 (read by name in the SQL below)
@@ -188,7 +203,7 @@ class Dataset:
                     " filename) * 4294967296 + file_row_number as _seen from read",
                     params={"files": files},
                 )
-                source = f"_all_{table}_{next(_VIEWS)}"
+                source = self._sources[table] = f"_all_{table}_{next(_VIEWS)}"
                 rel.create_view(source)
                 self.db.execute(
                     f"create or replace temp view all_{table} as select * from {source}"
@@ -275,9 +290,10 @@ class Dataset:
         out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
         out._pin = self._pin  # the version stays while a selection of it lives
         out._frames, out.meta_keys = self._frames, self.meta_keys
+        out._described = self._described  # a selection has its dataset's columns
         out.scratch = {}  # a cursor of its own: its own tables
         out.db = self.db.cursor()
-        out._attach()
+        out._attach(self._sources)
         out.where = {name: list(conditions) for name, conditions in self.where.items()}
         out.where.setdefault(table, []).append((condition, dict(params or {})))
         made = []
@@ -327,8 +343,11 @@ class Dataset:
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table`` (not the row order ``_seen`` the dataset keeps)."""
-        names = [str(row[0]) for row in self.sql(f"describe {table}").fetchall()]
-        return [name for name in names if name != "_seen"]
+        found = self._described.get(table)
+        if found is None:
+            names = [str(row[0]) for row in self.sql(f"describe {table}").fetchall()]
+            found = self._described[table] = [name for name in names if name != "_seen"]
+        return list(found)
 
     def distinct(self, table: str, column: str) -> list[str]:
         """The values of ``column`` in ``table``, as text, sorted, missing left out (what
