@@ -44,7 +44,10 @@ to connect's days counted from microseconds apart and error codes keyed by the u
 (2026-12-07): plain groupby 0.041 s; on the frames 2.2x, 1.7x, 2.4x, 1.8x, 2.1x (0.090,
 0.071, 0.099, 0.073, 0.087 s); on one dataset 0.6x, 0.5x, 0.4x, 0.6x, 0.6x. What an
 analysis of frames pays before it counts: registering the frames 11 ms, asking whether
-users are unique 7 ms.
+users are unique 7 ms. Then, with a cohort's top error code counted in its tally's query
+and whether users are unique asked with the key's JSON types in one scan (same day):
+plain groupby 0.047 s; on the frames 1.9x, 1.5x, 2.2x, 1.6x, 2.1x (0.088, 0.073, 0.103,
+0.077, 0.100 s); on one dataset 0.5x, 0.4x, 0.4x, 0.6x, 0.5x.
 """
 
 from __future__ import annotations
