@@ -34,7 +34,9 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -49,47 +51,46 @@ USERS = 30_000
 BATCH = 50
 
 
+def _bodies(session: requests.Session, base_url: str, noun: str) -> Iterator[dict[str, Any]]:
+    """Every page of ``GET /v1/<noun>``, by hand: ``next`` followed, ``.json()`` each."""
+    url: str | None = f"{base_url}/{noun}?limit=200&offset=0"
+    while url:
+        page = session.get(url, timeout=30)
+        page.raise_for_status()
+        body: dict[str, Any] = page.json()
+        yield body
+        url = body["next"]
+
+
 def _plain(base_url: str, auth: tuple[str, str], folder: Path) -> int:
-    """Every page of both lists, followed by ``next``, written 50 pages a Parquet file."""
+    """Every page of both lists written 50 pages a Parquet file; the accounts."""
     folder.mkdir(parents=True, exist_ok=True)
     session = requests.Session()
     session.auth = auth
     accounts = 0
     for noun in ("users", "accounts"):
-        url: str | None = f"{base_url}/{noun}?limit=200&offset=0"
         batch: list[dict[str, object]] = []
         part = 0
-        while url:
-            page = session.get(url, timeout=30)
-            page.raise_for_status()
-            body = page.json()
+        for body in _bodies(session, base_url, noun):
             if noun == "users":  # metadata of every shape: kept as JSON text, as ours does
                 for user in body["results"]:
                     user["external_metadata"] = json.dumps(user["external_metadata"])
             batch.extend(body["results"])
             if noun == "accounts":
                 accounts += len(body["results"])
-            url = body["next"]
-            if len(batch) >= BATCH * 200 or (url is None and batch):
+            if len(batch) >= BATCH * 200 or (body["next"] is None and batch):
                 pq.write_table(pa.Table.from_pylist(batch), folder / f"{noun}-{part:05d}.parquet")
                 batch, part = [], part + 1
     return accounts
 
 
 def _plain_frames(base_url: str, auth: tuple[str, str]) -> int:
-    """Every page of both lists, followed by ``next``, into ``json_normalize`` frames."""
+    """Every page of both lists into ``json_normalize`` frames; their rows."""
     session = requests.Session()
     session.auth = auth
     rows = 0
     for noun in ("users", "accounts"):
-        url: str | None = f"{base_url}/{noun}?limit=200&offset=0"
-        records: list[dict[str, object]] = []
-        while url:
-            page = session.get(url, timeout=30)
-            page.raise_for_status()
-            body = page.json()
-            records.extend(body["results"])
-            url = body["next"]
+        records = [r for body in _bodies(session, base_url, noun) for r in body["results"]]
         rows += len(pd.json_normalize(records))
     return rows
 
