@@ -17,11 +17,13 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from argyle_nb.errors import ArgyleValueError
@@ -185,14 +187,14 @@ def advance_command(args: argparse.Namespace) -> int:
     """``argyle-nb sandbox advance --db PATH --days N``: advance the sandbox of a database
     and say what happened; 2 when there is no sandbox database there."""
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from argyle_nb.sandbox.living import advance, sandbox_now
     from argyle_nb.sandbox.store import Store
 
     path = Path(args.db).expanduser()
-    if not path.is_file():
-        print(f"argyle-nb sandbox advance: no sandbox database at {path}", file=sys.stderr)
+    problem = _not_a_sandbox(path)
+    if problem is not None:
+        print(f"argyle-nb sandbox advance: {problem}", file=sys.stderr)
         return 2
     store = Store(path)
     try:
@@ -213,3 +215,23 @@ def advance_command(args: argparse.Namespace) -> int:
         f"now {users:,} users and {accounts:,} accounts"
     )
     return 0
+
+
+def _not_a_sandbox(path: Path) -> str | None:
+    """Why the file at ``path`` is no sandbox database (``None``: it is one), looked at
+    read-only: another application's SQLite file is never changed."""
+    import sqlite3
+
+    if not path.is_file():
+        return f"no sandbox database at {path}"
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        ) as db:
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error as exc:
+        return f"{path} is not a readable SQLite database ({exc})"
+    missing = {"meta", "users", "accounts"} - names
+    if missing:
+        return f"{path} is not a sandbox database (no table {', '.join(sorted(missing))})"
+    return None

@@ -208,12 +208,24 @@ def test_advance_moves_a_running_sandbox_at_once(tmp_path: Path) -> None:
 
 
 def test_advance_refuses_what_is_not_a_sandbox(tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.sqlite"  # another application's database: left as it was
+    with sqlite3.connect(other) as db:
+        db.execute("create table notes (text)")
+    db.close()
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database at all" * 100)
+    before = other.read_bytes()
     for args, said in (
         (["--db", str(tmp_path / "none.sqlite")], "no sandbox database"),
         (["--db", str(tmp_path / "none.sqlite"), "--days", "-1"], "whole number"),
+        (["--db", str(other)], "is not a sandbox database (no table accounts, meta, users)"),
+        (["--db", str(garbage)], "is not a readable SQLite database"),
     ):
         done = subprocess.run(
             [sys.executable, "-m", "argyle_nb.cli", "sandbox", "advance", *args],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert other.read_bytes() == before
