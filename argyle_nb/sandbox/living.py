@@ -63,8 +63,8 @@ from argyle_nb.sandbox.catalogue import (
     LOGIN_CODES,
     STORY,
 )
-from argyle_nb.sandbox.documents import iso, parse_iso
-from argyle_nb.sandbox.store import Store
+from argyle_nb.sandbox.documents import iso, micros, parse_iso
+from argyle_nb.sandbox.store import Store, _account_row
 from argyle_nb.sandbox.synth import _account_for, _availability, _Clock, generate
 
 __all__ = ["LIFE", "REAUTH_CODES", "Life", "advance", "days_advanced", "sandbox_now"]
@@ -139,14 +139,57 @@ def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
         day = days_advanced(store)
         start = sandbox_now(store, wall)
         happened = _Day(store, seed, day, start, int(born)).run()
-        store.commit_day(
-            *happened.changes, meta={"days": str(day + 1)}, connected=happened.first_connected
-        )
+        _commit(store, happened, meta={"days": str(day + 1)})
         happened.counts["removed"] = store.sweep(start + timedelta(days=1))
         for name, n in happened.counts.items():
             total[name] += n
         total["days"] += 1
     return total
+
+
+def _every_account(store: Store) -> list[bytes]:
+    """Every account's document, by id (one snapshot)."""
+    with store._read() as db:
+        return [row[0] for row in db.execute("SELECT doc FROM accounts ORDER BY id")]
+
+
+def _users_without_accounts(store: Store) -> list[bytes]:
+    """The documents of the users who have no account, by id."""
+    with store._read() as db:
+        rows = db.execute(
+            "SELECT doc FROM users u WHERE NOT EXISTS"
+            " (SELECT 1 FROM accounts a WHERE a.user = u.id) ORDER BY id"
+        )
+        return [row[0] for row in rows]
+
+
+def _commit(store: Store, day: _Day, meta: dict[str, str]) -> None:
+    """One day of the sandbox's life in one transaction: the changed accounts' new
+    documents, the users who signed up with their accounts, the first accounts of users
+    who came back, and the ``meta`` keys (the clock); the connected lists of the users
+    whose accounts connected for the first time, or who have new accounts, are
+    recomputed."""
+    changed, added, accounts = day.changes
+    dumps = orjson.dumps
+    with store._write() as db:
+        db.executemany(
+            "UPDATE accounts SET doc = ?, was_connected = ? WHERE id = ?",
+            [(dumps(a), int(bool(a["was_connected"])), a["id"]) for a in changed],
+        )
+        store._flush(
+            db,
+            [(u["id"], micros(parse_iso(u["created_at"])), dumps(u)) for u, _ in added],
+            [_account_row(a) for _, mine in added for a in mine]
+            + [_account_row(a) for a in accounts],
+        )
+        touched = day.first_connected | {a["user"] for a in accounts}
+        touched |= {u["id"] for u, mine in added if mine}
+        store._refresh_users(db, touched)
+        db.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            list(meta.items()),
+        )
 
 
 class _Day:
@@ -180,7 +223,7 @@ class _Day:
 
     def run(self) -> _Day:
         changed: list[dict[str, Any]] = []
-        for raw in self.store.every_account():
+        for raw in _every_account(self.store):
             account = orjson.loads(raw)
             if self._live(account):
                 changed.append(account)
@@ -292,7 +335,7 @@ class _Day:
     def _come_back(self) -> list[dict[str, Any]]:
         """First accounts of users without one who come back today."""
         out = []
-        for raw in self.store.users_without_accounts():
+        for raw in _users_without_accounts(self.store):
             user = orjson.loads(raw)
             created = parse_iso(user["created_at"])
             if (self.start - created).total_seconds() > LIFE.come_back_days * DAY:

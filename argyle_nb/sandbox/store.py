@@ -376,54 +376,6 @@ class Store:
                 list(values.items()),
             )
 
-    def every_account(self) -> list[bytes]:
-        """Every account's document, by id (one snapshot)."""
-        with self._read() as db:
-            return [row[0] for row in db.execute("SELECT doc FROM accounts ORDER BY id")]
-
-    def users_without_accounts(self) -> list[bytes]:
-        """The documents of the users who have no account, by id."""
-        with self._read() as db:
-            rows = db.execute(
-                "SELECT doc FROM users u WHERE NOT EXISTS"
-                " (SELECT 1 FROM accounts a WHERE a.user = u.id) ORDER BY id"
-            )
-            return [row[0] for row in rows]
-
-    def commit_day(
-        self,
-        changed: list[dict[str, Any]],
-        added: list[tuple[dict[str, Any], list[dict[str, Any]]]],
-        accounts: list[dict[str, Any]],
-        meta: dict[str, str],
-        connected: set[str],
-    ) -> None:
-        """One day of the sandbox's life in one transaction: the ``changed`` accounts'
-        new documents, the ``added`` users with their accounts, the ``accounts`` added to
-        users already there, and the ``meta`` keys (the clock); the connected lists of
-        the users of ``connected`` (whose accounts connected for the first time), and of
-        those who have new accounts, are recomputed."""
-        dumps = orjson.dumps
-        with self._write() as db:
-            db.executemany(
-                "UPDATE accounts SET doc = ?, was_connected = ? WHERE id = ?",
-                [(dumps(a), int(bool(a["was_connected"])), a["id"]) for a in changed],
-            )
-            self._flush(
-                db,
-                [(u["id"], micros(parse_iso(u["created_at"])), dumps(u)) for u, _ in added],
-                [_account_row(a) for _, mine in added for a in mine]
-                + [_account_row(a) for a in accounts],
-            )
-            touched = connected | {a["user"] for a in accounts}
-            touched |= {u["id"] for u, mine in added if mine}
-            self._refresh_users(db, touched)
-            db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(meta.items()),
-            )
-
     def counts(self) -> tuple[int, int]:
         """``(users, accounts)`` in the database."""
         with self._read() as db:
