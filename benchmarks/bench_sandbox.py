@@ -7,7 +7,8 @@ the 10,000-user demo (issue 28: "well under a second") is timed over its first 3
 advanced, one at a time: each reads every account, lives its day and writes what changed
 in one transaction.
 
-Measured 2026-12-07 on 2 cores: a day of the demo 0.35-0.5 s (median of 30).
+Measured 2026-12-07 on 2 cores: a day of the demo 0.55-0.62 s (median of 30; the slowest
+0.67-0.87 s), of which about 0.25 s is SQLite writing the day's changed documents.
 """
 
 from __future__ import annotations

@@ -319,7 +319,7 @@ class _Day:
         flaky = item.link_item == STORY.flaky_item and self.rng.random() < STORY.flaky_failure
         present = [name for name, entry in windows.items() if isinstance(entry, dict)]
         broken = self.rng.choice(present) if failed and present else None
-        day = when.strftime("%Y-%m-%dT00:00:00Z")
+        day = stamp[:10] + "T00:00:00Z"  # (the scan's day, off its timestamp)
         for name in present:
             entry = windows[name]
             bad = name == broken or (flaky and name == STORY.flaky_resource)
