@@ -289,7 +289,19 @@ def facts(ds: Dataset) -> dict[str, Any]:
 
     ``client.export`` stores them with each version it writes (see
     :class:`~argyle_nb.dataset.Fact`), and the analyses of that version read them instead
-    of computing them again: about a second for a million users."""
+    of computing them again: about a second for a million users.
+
+    Examples:
+        >>> from argyle_nb.frames import users_frame, accounts_frame
+        >>> users = users_frame([{"id": "0994b847-cc69-4d98-bc99-c5e65e762add",
+        ...     "created_at": "2020-01-01", "external_metadata": {"group": "A"}}])
+        >>> ds = Dataset.from_frames(users, accounts_frame(b"[]"))
+        >>> found = facts(ds)
+        >>> found["_outcomes"].df()[["id", "accounts", "connected"]].to_dict("records")
+        [{'id': '0994b847-cc69-4d98-bc99-c5e65e762add', 'accounts': 0, 'connected': 0}]
+        >>> sorted(name for name in found if not name.startswith("_label_"))
+        ['_codes', '_key_sizes', '_latest', '_outcomes', '_synced', '_unique_users']
+    """
     query, params = key_sizes_sql(first_users(ds))
     found = {
         "_unique_users": ds.sql(_UNIQUE),

@@ -128,8 +128,14 @@ class Sandbox:
         """Move the sandbox forward ``days`` days: new users sign up and connect,
         connections are lost and come back, scans run, the incident of the story starts
         and ends (see :mod:`argyle_nb.sandbox.living`); it answers from the new state at
-        once. Returns what happened (``signups``, ``connected``, ``failed``, ``lost``,
-        ``removed``, ``days``)."""
+        once. Returns what happened (``signups``, ``came_back``, ``connected``,
+        ``failed``, ``lost``, ``removed``, ``days``).
+
+        Examples:
+            >>> with start(users=1000, seed=42) as sandbox:            # doctest: +SKIP
+            ...     sandbox.advance(days=3)["days"], sandbox.now() - utc_now() > timedelta(2)
+            (3, True)
+        """
         return advance(self.store, days, self._wall())
 
     def decode_token(self, token: str) -> dict[str, object]:
