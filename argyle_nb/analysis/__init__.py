@@ -12,7 +12,8 @@ interval and says its unit (users, or accounts); cohorts are compared with
 :func:`compare_cohorts`, which says in words which differ and which do not.
 
 One module per family: ``_engine`` (the one engine that counts: DuckDB over frames or a
-dataset, what every user did, counted once per dataset), ``_labels`` (cohort labels, in
+dataset, cohorts and their tallies), ``_tables`` (what every analysis of a dataset starts
+from, made once per dataset or stored by its export: :func:`facts`), ``_labels`` (cohort labels, in
 SQL), ``_outcomes`` (metrics, outcomes and cohorts), :mod:`~argyle_nb.analysis.stats`
 (public: intervals, tests, Kaplan–Meier, on counts), ``_cohorts`` (key hygiene and
 cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
@@ -52,7 +53,6 @@ from argyle_nb.analysis._connection import (
     select_accounts,
     top_error_codes,
 )
-from argyle_nb.analysis._engine import facts
 from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
@@ -66,6 +66,7 @@ from argyle_nb.analysis._survival import (
     time_to_connect,
     time_to_connect_curves,
 )
+from argyle_nb.analysis._tables import facts
 from argyle_nb.analysis.stats import Independence
 from argyle_nb.frames import metadata_keys
 

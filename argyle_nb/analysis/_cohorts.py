@@ -8,17 +8,9 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
-from argyle_nb.analysis._engine import (
-    check_min_users,
-    first_users,
-    frames_dataset,
-    key_sizes,
-    keyed,
-    labels,
-    require_key,
-    tally,
-)
+from argyle_nb.analysis._engine import check_min_users, frames_dataset, keyed, require_key, tally
 from argyle_nb.analysis._outcomes import cohort_order
+from argyle_nb.analysis._tables import first_users, key_sizes, labels
 from argyle_nb.analysis.stats import add_share
 from argyle_nb.dataset import Dataset
 from argyle_nb.envelope import loads_json

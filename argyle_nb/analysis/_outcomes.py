@@ -18,10 +18,9 @@ from argyle_nb.analysis._engine import (
     dataset_of,
     frames_dataset,
     keyed,
-    outcomes,
-    synced,
     tally,
 )
+from argyle_nb.analysis._tables import outcomes, synced
 from argyle_nb.dataset import Dataset
 
 #: The outcomes a share can be taken of, in funnel order, and what each means for a user.

@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, _utc
-from argyle_nb.analysis._engine import cohorts, keyed, latest_time, require_key
+from argyle_nb.analysis._engine import cohorts, keyed, require_key
 from argyle_nb.analysis._outcomes import cohort_order
+from argyle_nb.analysis._tables import latest_time
 from argyle_nb.analysis.stats import KaplanMeier, kaplan_meier
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
