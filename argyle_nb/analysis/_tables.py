@@ -157,10 +157,15 @@ def key_sizes(ds: Dataset) -> list[tuple[str, int, int, int, float]]:
     median users per value (see :func:`~argyle_nb.analysis._labels.key_sizes_sql`); at
     most :data:`~argyle_nb.frames.MAX_META_COLUMNS` keys, those most users carry (then
     by name). Made at the first call on this dataset."""
-    query, params = key_sizes_sql(first_users(ds))
-    named = ds.sql(f"select * from {_kept(ds, '_key_sizes', query, params)}").fetchall()
+    named = ds.sql(f"select * from {_key_sizes_table(ds)}").fetchall()
     chosen = sorted(named, key=lambda row: (-row[1], row[0]))[:MAX_META_COLUMNS]
     return [(str(k), int(c), int(pr), int(v), float(m)) for k, c, pr, v, m in chosen]
+
+
+def _key_sizes_table(ds: Dataset) -> str:
+    """The name of the table of :func:`key_sizes`' rows (every key, in no order)."""
+    query, params = key_sizes_sql(first_users(ds))
+    return _kept(ds, "_key_sizes", query, params)
 
 
 def _latest_sql(ds: Dataset) -> str:
@@ -206,13 +211,13 @@ def facts(ds: Dataset) -> dict[str, Any]:
         >>> sorted(name for name in found if not name.startswith("_label_"))
         ['_codes', '_key_sizes', '_latest', '_outcomes', '_synced', '_unique_users']
     """
-    query, params = key_sizes_sql(first_users(ds))
+    # (what the labels need is made once, and stored as made)
     found = {
-        "_unique_users": ds.sql(_UNIQUE),
+        "_unique_users": ds.sql(f"select * from {_kept(ds, '_unique_users', _UNIQUE)}"),
         "_outcomes": ds.sql(_outcomes_sql(ds)),
         "_synced": ds.sql(_SYNCED),
         "_codes": ds.sql(_codes_sql(ds)),
-        "_key_sizes": ds.sql(query, params=params),
+        "_key_sizes": ds.sql(f"select * from {_key_sizes_table(ds)}"),
         "_latest": ds.sql(_latest_sql(ds)),
     }
     for key, _, _, values, _ in key_sizes(ds):
