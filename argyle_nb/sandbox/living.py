@@ -63,8 +63,8 @@ from argyle_nb.sandbox.catalogue import (
     LOGIN_CODES,
     STORY,
 )
-from argyle_nb.sandbox.documents import iso, micros, parse_iso
-from argyle_nb.sandbox.store import Store, _account_row
+from argyle_nb.sandbox.documents import iso, parse_iso
+from argyle_nb.sandbox.store import _SET_META, Store, _account_row, _user_row
 from argyle_nb.sandbox.synth import _account_for, _availability, _Clock, generate
 
 __all__ = ["LIFE", "REAUTH_CODES", "Life", "advance", "days_advanced", "sandbox_now"]
@@ -178,18 +178,14 @@ def _commit(store: Store, day: _Day, meta: dict[str, str]) -> None:
         )
         store._flush(
             db,
-            [(u["id"], micros(parse_iso(u["created_at"])), dumps(u)) for u, _ in added],
+            [_user_row(u) for u, _ in added],
             [_account_row(a) for _, mine in added for a in mine]
             + [_account_row(a) for a in accounts],
         )
         touched = day.first_connected | {a["user"] for a in accounts}
         touched |= {u["id"] for u, mine in added if mine}
         store._refresh_users(db, touched)
-        db.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            list(meta.items()),
-        )
+        db.executemany(_SET_META, list(meta.items()))
 
 
 class _Day:
@@ -213,6 +209,14 @@ class _Day:
         return (item == LIFE.incident_item and on_myadp) or (
             item == STORY.incident_item and self.day < LIFE.walmart_end
         )
+
+    def _failing(self) -> tuple[str, float]:
+        """The platform whose logins fail today, as the generator takes it (``incident``:
+        any account created before the day's end), or none."""
+        for item in (LIFE.incident_item, STORY.incident_item):
+            if self._incident(item):
+                return item, float("inf")
+        return "", 0.0
 
     def _moment(self, after: datetime | None = None) -> datetime:
         """A moment of the day (after ``after``, if it is in the day)."""
@@ -351,7 +355,7 @@ class _Day:
                 continue
             when = self._moment(created)
             item = self.rng.choices(CATALOGUE, weights=ITEM_WEIGHTS)[0]
-            incident = (item.link_item, float("inf")) if self._incident(item.link_item) else ("", 0)
+            incident = self._failing()
             ago = (self.end - when).total_seconds()
             account = _account_for(self.rng, self.clock, user["id"], ago, True, item, incident)
             out.append(account)
@@ -363,11 +367,7 @@ class _Day:
         wanted = round(self.born * LIFE.signups * self.rng.uniform(0.8, 1.2))
         if wanted <= 0:
             return []
-        incident = (
-            (LIFE.incident_item, float("inf"))
-            if self._incident(LIFE.incident_item)
-            else (STORY.incident_item, float("inf") if self._incident(STORY.incident_item) else 0)
-        )
+        incident = self._failing()
         made = list(
             generate(wanted, self.rng.getrandbits(63), self.end, within=DAY, incident=incident)
         )

@@ -73,6 +73,11 @@ CREATE INDEX IF NOT EXISTS accounts_user ON accounts (user, created_us DESC, id 
 CREATE INDEX IF NOT EXISTS accounts_unconnected ON accounts (created_us) WHERE was_connected = 0;
 """
 
+#: Sets keys of the ``meta`` table (``(key, value)`` parameters).
+_SET_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 #: Every write transaction bumps this counter, so readers (in any process) know when
 #: their cached order of a table is stale.
 _BUMP_VERSION = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'"
@@ -177,13 +182,12 @@ class Store:
 
     def insert(self, data: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
         """Insert users with their accounts (as the API serves them); returns the user count."""
-        dumps = orjson.dumps
         users: list[tuple[str, int, bytes]] = []
         accounts: list[tuple[str, str, int, int, str | None, bytes, bytes]] = []
         total = 0
         with self._write() as db:
             for user, user_accounts in data:
-                users.append((user["id"], micros(parse_iso(user["created_at"])), dumps(user)))
+                users.append(_user_row(user))
                 accounts.extend(_account_row(account) for account in user_accounts)
                 if len(users) >= 5000:
                     total += self._flush(db, users, accounts)
@@ -370,11 +374,7 @@ class Store:
     def set_meta(self, values: dict[str, str]) -> None:
         """Set keys of the ``meta`` table (one transaction)."""
         with self._write() as db:
-            db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(values.items()),
-            )
+            db.executemany(_SET_META, list(values.items()))
 
     def counts(self) -> tuple[int, int]:
         """``(users, accounts)`` in the database."""
@@ -382,6 +382,11 @@ class Store:
             users = db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
             accounts = db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
         return int(users), int(accounts)
+
+
+def _user_row(user: dict[str, Any]) -> tuple[str, int, bytes]:
+    """The row of the ``users`` table of a user's document."""
+    return (user["id"], micros(parse_iso(user["created_at"])), orjson.dumps(user))
 
 
 def _account_row(account: dict[str, Any]) -> tuple[str, str, int, int, str | None, bytes, bytes]:
