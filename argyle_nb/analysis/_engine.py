@@ -29,10 +29,7 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS, MISSING, OTHER
-from argyle_nb.analysis._labels import (
-    label_of,
-    picked,
-)
+from argyle_nb.analysis._labels import label_of, picked
 from argyle_nb.analysis._tables import (
     _ONCE,
     _ask_first,
@@ -247,14 +244,12 @@ def tally(
     if with_codes and len(names) != 1:
         raise ArgyleValueError("the top error codes are of the cohorts of one key")
     kept = f"tally of {names!r}, {min_users!r}, {pool_small!r}, {with_synced!r}"
-    for found_key in (f"{kept}, codes", kept)[: 1 if with_codes else 2]:
-        if found_key in ds.scratch:
-            found: pd.DataFrame = ds.scratch[found_key]
-            return (
-                found.copy()
-                if with_codes
-                else found.drop(columns="top_error_code", errors="ignore")
-            )
+    # a tally with the top codes serves one without them
+    found: pd.DataFrame | None = ds.scratch.get(f"{kept}, codes")
+    if found is None and not with_codes:
+        found = ds.scratch.get(kept)
+    if found is not None:
+        return found.copy() if with_codes else found.drop(columns="top_error_code", errors="ignore")
     p = Params()
     with_ = cohorts(
         ds,
@@ -274,16 +269,14 @@ def tally(
     )
     query = f"select {groups}, count(*) as users, {counts} from cohorts group by {groups}"
     if with_codes:
-        query = (
+        with_ += (
             f", counted as ({query}), coded as (select c.k0, e.code, sum(e.n) as n"
             f" from cohorts c join {codes(ds)} e on e._seen = c._seen group by all),"
             " top as (select k0, first(code order by n desc, code) as top_error_code"
             " from coded group by k0)"
-            " select counted.*, top.top_error_code from counted left join top using (k0)"
         )
-    else:
-        query = f" {query}"
-    frame = ds.sql(f"with {with_}{query}", params=p.values).df()
+        query = "select counted.*, top.top_error_code from counted left join top using (k0)"
+    frame = ds.sql(f"with {with_} {query}", params=p.values).df()
     if len(names) == 1:
         index: pd.Index[Any] = pd.Index(frame["k0"].astype("str").to_numpy(), dtype="str")
         index.name = names[0]
