@@ -48,6 +48,11 @@ users are unique 7 ms. Then, with a cohort's top error code counted in its tally
 and whether users are unique asked with the key's JSON types in one scan (same day):
 plain groupby 0.047 s; on the frames 1.9x, 1.5x, 2.2x, 1.6x, 2.1x (0.088, 0.073, 0.103,
 0.077, 0.100 s); on one dataset 0.5x, 0.4x, 0.4x, 0.6x, 0.5x.
+
+The funnel also against its own shares by hand (``plain funnel``: the merge and
+groupbys that give each step's share, which needs each account's scans; no intervals):
+plain groupby 0.052 s, plain funnel 0.212 s; cohort_funnel on the frames 0.112 s, 0.5x
+the plain funnel (2.2x the connected share's groupby).
 """
 
 from __future__ import annotations
@@ -87,6 +92,28 @@ def plain_groupby(users: pd.DataFrame, accounts: pd.DataFrame) -> pd.Series[Any]
     return cohort.groupby(f"meta.{KEY}", dropna=False)["connected"].mean()
 
 
+def plain_funnel(
+    users: pd.DataFrame, accounts: pd.DataFrame, availability: pd.DataFrame
+) -> pd.DataFrame:
+    """The funnel's shares by hand: per cohort, the share of users reaching each step (an
+    account; one ever connected; one connected now; one connected with every present
+    resource synced), each step requiring the one before it. No intervals."""
+    synced = availability["status"].eq("synced").groupby(availability["account"]).all()
+    acc = accounts[["id", "user", "was_connected", "connection_status"]].copy()
+    acc["connected"] = acc["connection_status"].eq("connected")
+    acc["fully_synced"] = acc["connected"] & acc["id"].map(synced).eq(True)
+    acc["with_account"] = True
+    per_user = acc.groupby("user")[
+        ["with_account", "was_connected", "connected", "fully_synced"]
+    ].any()
+    cohort = users[["id", f"meta.{KEY}"]].merge(
+        per_user, left_on="id", right_index=True, how="left"
+    )
+    steps = ["with_account", "was_connected", "connected", "fully_synced"]
+    reached = cohort[steps].fillna(False).astype(bool).cummin(axis=1)
+    return reached.groupby(cohort[f"meta.{KEY}"], dropna=False).mean()
+
+
 def _forget(ds: Any) -> Any:
     """``ds`` without the results its analyses keep (a key's tally, its fits): what every
     user did and each key's labels stay, as in an explorer; the analysis is counted."""
@@ -119,7 +146,8 @@ def main() -> None:
     for call in calls.values():
         call((ds,))
     contenders: dict[str, Callable[[], Any]] = {
-        "plain groupby": lambda: plain_groupby(users, accounts)
+        "plain groupby": lambda: plain_groupby(users, accounts),
+        "plain funnel": lambda: plain_funnel(users, accounts, availability),
     }
     for name, call in calls.items():
         contenders[name] = lambda call=call, name=name: call(on_frames[name])  # type: ignore[misc]
@@ -131,3 +159,9 @@ def main() -> None:
     for name in calls:
         cold, warm = best[name], best[f"{name} (dataset)"]
         print(f"{name:>22}: {cold:7.3f} s {cold / base:5.1f}x   {warm:7.3f} s {warm / base:5.1f}x")
+    own = best["plain funnel"]
+    funnel = best["cohort_funnel"]
+    print(
+        f"{'plain funnel':>22}: {own:7.3f} s {own / base:5.1f}x"
+        f"   (cohort_funnel on the frames: {funnel / own:.1f}x the plain funnel)"
+    )

@@ -92,7 +92,14 @@ matrix 0.18 s, peak RSS 552 MB; explorers (peak RSS 674-700 MB) ConnectionExplor
 in 0.56 s, three link items 0.48-0.64 s, by source 0.25-0.33 s; MetadataExplorer opens in
 0.31-0.43 s, another key 0.21-0.35 s, the funnel tab 0.31-0.40 s, the time-to-connect tab
 0.48-0.54 s, a key with that tab shown 0.51-0.55 s, a group's users 0.22-0.34 s;
-AvailabilityExplorer opens in 0.63-1.0 s, sync_failed 0.38-0.56 s (two runs).
+AvailabilityExplorer opens in 0.63-1.0 s, sync_failed 0.38-0.56 s (two runs). Then,
+with a selection's views bound once per table (no ``all_<table>`` view between a view and
+its files) and the Kaplan–Meier curves joined as arrays (2026-12-07, two runs; peak RSS
+674-718 MB): ConnectionExplorer opens in 0.45-0.61 s, three link items 0.41-0.56 s, by
+source 0.22-0.27 s; MetadataExplorer opens in 0.29-0.35 s, another key 0.22-0.26 s, the
+funnel tab 0.32-0.76 s, the time-to-connect tab 0.42-0.57 s, a key with that tab shown
+0.50-0.55 s, a group's users 0.21-0.28 s; AvailabilityExplorer opens in 0.63-0.64 s,
+sync_failed 0.32-0.36 s.
 """
 
 from __future__ import annotations

@@ -242,11 +242,13 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
     key = str(curves.columns[0])
     cohorts = [str(c) for c in curves[key].unique()]
     last_day = float(curves["days"].max())
+    codes, _ = pd.factorize(curves[key])
+    days = curves["days"].to_numpy(float)
     kept = [
-        part.iloc[thinned(part["days"].to_numpy(float), last_day)]
-        for _, part in curves.groupby(key, sort=False, observed=True)
+        rows[thinned(days[rows], last_day)]
+        for rows in (np.flatnonzero(codes == code) for code in range(codes.max(initial=-1) + 1))
     ]
-    curves = pd.concat(kept) if kept else curves
+    curves = curves.iloc[np.concatenate(kept)] if kept else curves
     risk = curves["at_risk"] if "at_risk" in curves.columns else pd.Series(np.nan, curves.index)
     rows = [
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -177,22 +178,16 @@ class Dataset:
         out._attach()
         return out
 
-    def _attach(self, sources: dict[str, str] | None = None) -> None:
-        """Each table as the view ``all_<table>`` of this cursor, over its Parquet files,
-        its frame, or an empty frame of its columns; and the view ``<table>`` over that
-        (which a selection replaces with its rows). Frames are registered in this cursor
-        alone, under temporary views, so they are let go with it. ``sources``: the views
-        of the files the dataset this is a selection of made (seen by every cursor of its
-        database): read again, not made anew."""
+    def _attach(self, sources: dict[str, str] | None = None, but: Collection[str] = ()) -> None:
+        """Each table as the view ``<table>`` of this cursor, over its Parquet files (the
+        view :meth:`_base` names, made once per database), its frame, or an empty frame of
+        its columns (registered in this cursor alone as ``all_<table>``, so they are let go
+        with it). ``sources``: the views of the files the dataset this is a selection of
+        made, read again, not made anew; ``but``: the tables a selection views itself."""
         self._sources: dict[str, str] = dict(sources or {})
         for table in TABLES:
             files = self.files(table)
-            if files and table in self._sources:
-                self.db.execute(
-                    f"create or replace temp view all_{table} as select * from"
-                    f" {self._sources[table]}"
-                )
-            elif files:
+            if files and table not in self._sources:
                 # union_by_name: a later part may know a status or resource an earlier did
                 # not; _seen: the order the walk saw the rows in (file, then row).
                 read = self.db.read_parquet(  # noqa: F841 (read by name in the SQL below)
@@ -205,13 +200,17 @@ class Dataset:
                 )
                 source = self._sources[table] = f"_all_{table}_{next(_VIEWS)}"
                 rel.create_view(source)
-                self.db.execute(
-                    f"create or replace temp view all_{table} as select * from {source}"
-                )
-            else:
+            elif not files:
                 frame = self._frames.get(table)
                 self.db.register(f"all_{table}", _empty(table) if frame is None else frame)
-            self.db.execute(f"create or replace temp view {table} as select * from all_{table}")
+            if table not in but:
+                self.db.execute(
+                    f"create or replace temp view {table} as select * from {self._base(table)}"
+                )
+
+    def _base(self, table: str) -> str:
+        """The view or frame of all of ``table``'s rows, before any selection."""
+        return self._sources.get(table, f"all_{table}")
 
     def view(self, query: str, params: dict[str, Any] | None = None) -> str:
         """The rows of ``query`` (its values as ``$name`` placeholders of ``params``) as a
@@ -293,13 +292,15 @@ class Dataset:
         out._described = self._described  # a selection has its dataset's columns
         out.scratch = {}  # a cursor of its own: its own tables
         out.db = self.db.cursor()
-        out._attach(self._sources)
         out.where = {name: list(conditions) for name, conditions in self.where.items()}
         out.where.setdefault(table, []).append((condition, dict(params or {})))
+        out._attach(self._sources, but=out.where)
         made = []
-        for name, conditions in out.where.items():
-            rel = out.db.sql(f"select * from all_{name}")
-            for where, values in conditions:
+        for name, ((first, values), *more) in out.where.items():
+            rel = out.db.sql(
+                f"select * from {out._base(name)} where {first}", params=values or None
+            )
+            for where, values in more:
                 rel = out.db.sql(f"select * from rel where {where}", params=values or None)
             made.append(out._name(rel, name))
         # A relation's view belongs to the database, not the cursor: it goes with `out`.
