@@ -145,7 +145,10 @@ def _export(args: argparse.Namespace) -> int:
         counts = ", ".join(
             f"{ds.rows(t):,} {t}" for t in ("users", "accounts", "availability", "rejected")
         )
-        print(f"argyle-nb export: {args.path}: {counts} (version {ds.manifest.version})")
+        print(
+            f"argyle-nb export: {args.path}: {counts} (snapshot {ds.snapshot.number},"
+            f" {ds.snapshot.changed:,} users and accounts changed)"
+        )
     return 0
 
 

@@ -238,21 +238,26 @@ class ArgyleClient(Requester):
         *,
         progress: bool | None = None,
         batch_pages: int | None = None,
+        storage_options: dict[str, str] | None = None,
     ) -> Dataset:
-        """Write every user and account as a Parquet dataset at ``path``, page batch by
-        page batch, in memory that does not grow with the portfolio; returns it opened.
+        """Add every user and account as one more snapshot of the dataset at ``path``,
+        page batch by page batch, in memory that does not grow with the portfolio;
+        returns the new snapshot opened.
 
-        ``path`` becomes a link to a complete version: a re-run refreshes it in one
-        atomic step, and an interrupted one leaves the previous version (see
-        :mod:`argyle_nb.dataset`). Tables ``users``, ``accounts``, ``availability`` and
-        ``rejected`` (the records set aside, with their reasons). ``batch_pages`` pages
-        (default :data:`~argyle_nb.dataset.BATCH_PAGES`) make one part file. The pages
-        go to the dataset only: the HTTP cache neither serves nor keeps them (an offline
-        client exports from its cache).
+        ``path`` is a folder (made if missing) or an ``s3://`` URL (with deltalake's
+        ``storage_options``): a Delta Lake store of every export (see
+        :mod:`argyle_nb.dataset`), where only what changed since the last is written. A
+        snapshot is added whole or not at all: an interrupted export leaves the dataset
+        as it was. Tables ``users``, ``accounts``, ``availability`` and ``rejected`` (the
+        records set aside, with their reasons). ``batch_pages`` pages (default
+        :data:`~argyle_nb.dataset.BATCH_PAGES`) are read at a time. The pages go to the
+        dataset only: the HTTP cache neither serves nor keeps them (an offline client
+        exports from its cache).
 
         Examples:
             >>> ds = client.export("portfolio")                          # doctest: +SKIP
             >>> ds.sql("select count(*) from accounts").fetchall()       # doctest: +SKIP
+            >>> ds.snapshots                                             # doctest: +SKIP
         """
         from argyle_nb.client._export import export
         from argyle_nb.dataset import BATCH_PAGES
@@ -270,6 +275,7 @@ class ArgyleClient(Requester):
             now=self._now,
             progress=self.progress if progress is None else progress,
             batch_pages=BATCH_PAGES if batch_pages is None else batch_pages,
+            storage_options=storage_options,
         )
 
     @property

@@ -1,9 +1,9 @@
 """``client.export(path)``: every list walked page by page into a Parquet dataset.
 
-The client fetches; :mod:`argyle_nb.dataset` turns each batch of pages into part files and
-makes the new version current in one step. Memory holds one batch of pages and the ids of
-the list being read (the walk's check that no record came twice), whatever the size of
-the portfolio.
+The client fetches; :mod:`argyle_nb.dataset` stages each batch of pages as part files and
+adds them to the dataset as one more snapshot in one commit. Memory holds one batch of
+pages and the ids of the list being read (the walk's check that no record came twice),
+whatever the size of the portfolio.
 """
 
 from __future__ import annotations
@@ -63,15 +63,16 @@ def export(
     now: Callable[[], datetime],
     progress: bool,
     batch_pages: int,
+    storage_options: dict[str, str] | None = None,
 ) -> Dataset:
-    """Walk users and accounts into a new version of the dataset at ``path``; make it
-    current when both are written. On any failure the dataset is left as it was, and the
-    error says so."""
+    """Walk users and accounts into a new snapshot of the dataset at ``path``; add it
+    when both are staged. On any failure the dataset is left as it was, and the error
+    says so."""
     from argyle_nb import analysis
     from argyle_nb.dataset import Dataset, DatasetWriter
     from argyle_nb.dataset._write import accounts_batch, users_batch
 
-    writer = DatasetWriter(path, now=now, batch_pages=batch_pages)
+    writer = DatasetWriter(path, now=now, batch_pages=batch_pages, storage_options=storage_options)
     provenance: dict[str, Provenance] = {}
     try:
         for noun, build in (("users", users_batch), ("accounts", accounts_batch)):
@@ -96,17 +97,16 @@ def export(
             )
             provenance[lists.endpoint] = found
             _warn(found, noun)
-        # What the analyses start from, derived once and stored with the version.
-        writer.commit(provenance, facts=analysis.facts)
+        # What the analyses start from, derived once and stored with the snapshot.
+        snapshot = writer.commit(provenance, facts=analysis.facts)
     except BaseException as exc:
         writer.abort()
         exc.add_note(
-            f"The export to {writer.path} stopped: the dataset there is unchanged "
-            f"({'its previous version' if writer.path.is_symlink() else 'none yet'}). "
-            f"Run client.export({os.fspath(path)!r}) again to restart it."
+            f"The export to {writer.path} stopped: the dataset there is unchanged (no"
+            f" snapshot was added). Run client.export({os.fspath(path)!r}) again to restart it."
         )
         raise
-    return Dataset(writer.path)
+    return Dataset(writer.path, snapshot=snapshot.number, storage_options=storage_options)
 
 
 def _warn(found: Provenance, noun: str) -> None:

@@ -1,18 +1,22 @@
-"""Portfolios beyond memory: a Parquet dataset written page batch by page batch, opened
-in DuckDB.
+"""Portfolios beyond memory and beyond one moment: every export one more snapshot of a
+Delta Lake store, written page batch by page batch, opened in DuckDB.
 
-``client.export(path)`` (or ``argyle-nb export PATH``) writes the dataset; :class:`Dataset`
-opens it (or puts frames in memory behind the same object: :meth:`Dataset.from_frames`).
-Every analysis of :mod:`argyle_nb.analysis` takes a dataset where it takes frames:
+``client.export(path)`` (or ``argyle-nb export PATH``) adds a snapshot to the dataset at
+``path`` (a folder or an ``s3://`` URL; only what changed since the last is written);
+:class:`Dataset` opens the latest, or ``Dataset(path, snapshot=0)``, or
+``Dataset(path, as_of=when)``, and ``Dataset(path).snapshots`` lists them (or puts
+frames in memory behind the same object: :meth:`Dataset.from_frames`). Every analysis of
+:mod:`argyle_nb.analysis` takes a dataset where it takes frames:
 ``analysis.metadata_groups(ds, "customer group")``. This package holds the storage only:
-writing, reading and the manifest (and
-the facts an export derives from its records for the analyses: :class:`Fact`).
+writing and reading snapshots (and the facts an export derives from its records for the
+analyses, stored with each snapshot: :attr:`Snapshot.facts`).
 """
 
 from __future__ import annotations
 
-from argyle_nb.dataset._manifest import DatasetError, Fact, Manifest, Part
 from argyle_nb.dataset._read import Dataset
+from argyle_nb.dataset._snapshots import Snapshot
+from argyle_nb.dataset._tables import DatasetError
 from argyle_nb.dataset._write import BATCH_PAGES, DatasetWriter, ServedPage
 
 __all__ = [
@@ -20,8 +24,6 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "DatasetWriter",
-    "Fact",
-    "Manifest",
-    "Part",
     "ServedPage",
+    "Snapshot",
 ]

@@ -1,16 +1,13 @@
-"""File locks (``flock``) that keep the versions of a dataset safe from each other.
+"""File locks (``flock``) that keep the exports staging into one dataset safe from each
+other.
 
-Three kinds, all on files of the dataset's versions folder:
+Two kinds, both in the dataset's ``_staging`` folder:
 
-- ``.lock`` in the versions folder, held (exclusive) by a writer while it makes its version
-  current and removes old ones, and while it clears interrupted exports: one writer at a
-  time reads the link, swaps it and decides what is old.
-- ``_dataset.json`` of a version being written (``.partial``), held exclusive by its
-  writer from the moment the folder exists: a folder whose lock can be taken is an
-  interrupted export, whatever process, thread or machine wrote it.
-- ``_dataset.json`` of a complete version, held shared by each open
-  :class:`~argyle_nb.dataset.Dataset` reading it: a refresh removes a version only when
-  it can take this lock, so a version is never removed under an open dataset.
+- ``.lock``, held (exclusive) by a writer while it makes its staging folder and clears
+  interrupted exports: one writer at a time decides what is left over.
+- ``_writing`` of an export being staged (``.partial``), held exclusive by its writer from
+  the moment the folder exists: a folder whose lock can be taken is an interrupted
+  export, whatever process, thread or machine wrote it.
 
 ``flock`` locks belong to an open file: two opens of one file conflict even in one
 process, and a process's locks go when it ends, however it ends. Where ``flock`` is
@@ -28,7 +25,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from argyle_nb.dataset._manifest import DatasetError
+from argyle_nb.dataset._tables import DatasetError
 
 __all__ = ["Lock", "held_here", "lock"]
 
@@ -77,10 +74,6 @@ class Lock:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-
-    def removed(self) -> bool:
-        """Whether the locked file was removed (unlinked) since it was opened."""
-        return os.fstat(self.fd).st_nlink == 0
 
     def __enter__(self) -> Lock:
         return self

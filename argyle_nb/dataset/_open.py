@@ -1,20 +1,15 @@
-"""What a :class:`~argyle_nb.dataset.Dataset` stands on: its DuckDB database, the version
-folder it pins, its frames as DuckDB scans them, and the names of its views."""
+"""What a :class:`~argyle_nb.dataset.Dataset` stands on: its DuckDB database, its frames as
+DuckDB scans them, and the names of its views."""
 
 from __future__ import annotations
 
 import functools
 import itertools
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-from argyle_nb.dataset._lock import Lock, lock
-from argyle_nb.dataset._manifest import MANIFEST, DatasetError
 
 #: Numbers of the views of relations (unique within the process).
 _VIEWS = itertools.count()
@@ -55,38 +50,10 @@ def _connect(memory_limit: str | None, threads: int | None) -> Any:
     if threads is not None:
         config["threads"] = int(threads)
     db = duckdb.connect(config=config)
-    # A version's files never change: their footers are read once, not at every query
+    # A snapshot's files never change: their footers are read once, not at every query
     # (a selection's views and each question of an explorer read them again otherwise).
     db.execute("set parquet_metadata_cache = true")
     return db
-
-
-def _pinned(path: Path) -> tuple[Path, Lock | None]:
-    """The version folder ``path`` leads to, and its manifest held shared (no export
-    removes it while held); ``None`` on a file system without locks, or if the folder has
-    no manifest (which :meth:`Manifest.read` then reports)."""
-    for _ in range(20):
-        if not path.exists():
-            if path.is_symlink():
-                raise DatasetError(
-                    f"{path} leads to {os.readlink(path)}, which is gone: export the dataset "
-                    "again (client.export or argyle-nb export)"
-                )
-            raise DatasetError(f"there is no dataset at {path}: run client.export() first")
-        folder = path.resolve()
-        try:
-            pin = lock(folder / MANIFEST, shared=True)
-        except DatasetError:
-            return folder, None
-        except OSError:
-            if path.resolve() != folder:
-                continue  # an export replaced the version meanwhile
-            return folder, None
-        assert pin is not None
-        if not pin.removed():
-            return folder, pin
-        pin.release()  # an export removed that version as it was opened: the next one
-    raise DatasetError(f"{path} changed 20 times while it was opened: open it again")
 
 
 #: Rows per batch of a frame's Arrow table: DuckDB scans the batches on every core.

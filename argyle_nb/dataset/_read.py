@@ -1,10 +1,12 @@
-"""Open a dataset that :meth:`~argyle_nb.client.ArgyleClient.export` wrote, in DuckDB."""
+"""Open a snapshot of a dataset that :meth:`~argyle_nb.client.ArgyleClient.export` wrote,
+in DuckDB."""
 
 from __future__ import annotations
 
 import os
 import weakref
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,51 +14,45 @@ import pandas as pd
 import pyarrow as pa
 
 from argyle_nb._sql import quote
-from argyle_nb.dataset._lock import Lock
-from argyle_nb.dataset._manifest import COLUMNS, MANIFEST, REEXPORT, TABLES, DatasetError, Manifest
-from argyle_nb.dataset._open import (
-    _VIEWS,
-    _connect,
-    _drop_views,
-    _empty,
-    _pinned,
-    _scannable,
-    _shared,
-)
+from argyle_nb.dataset._open import _VIEWS, _connect, _drop_views, _empty, _scannable, _shared
+from argyle_nb.dataset._snapshots import Snapshot, SnapshotStore
+from argyle_nb.dataset._tables import COLUMNS, REEXPORT, TABLES, DatasetError
 from argyle_nb.provenance import ATTRS_KEY, Provenance
 
 __all__ = ["Dataset"]
 
 
 class Dataset:
-    """A portfolio on disk: its tables as DuckDB relations, read where they lie.
+    """A snapshot of a portfolio on disk: its tables as DuckDB relations, read where they
+    lie.
 
-    Opening pins the version current at that moment: refreshes running meanwhile do not
-    change what this object reads. The version stays on disk while it is open (exports
-    leave it, and remove it at the first export after :meth:`close`, or after the object
-    is garbage collected). Opening checks the manifest against each part file's Parquet
-    footer (table, list, rows, columns): a damaged dataset, or a version removed by
-    other means while open, raises :class:`DatasetError` saying which file and what to do.
+    Every export adds a snapshot to the dataset at its path (see
+    :mod:`argyle_nb.dataset._snapshots`); this opens the latest, or the one asked for.
+    A snapshot never changes: exports running meanwhile add others. A damaged or missing
+    file raises :class:`DatasetError` saying which and what to do.
 
     Args:
-        path: what ``client.export(path)`` wrote.
+        path: what ``client.export(path)`` wrote: a folder, or an ``s3://`` URL.
+        snapshot: which snapshot, by number (0: the first export; negative: from the
+            latest, as a list index); default the latest.
+        as_of: the snapshot current at that time (the latest taken at or before it).
+        storage_options: deltalake's storage options, for object storage (never shown).
         memory_limit: the most memory DuckDB takes (``"500MB"``; default: DuckDB's, 80%
             of the machine's); past it, it spills to a temporary folder.
         threads: DuckDB's threads (default: one per core).
 
-    Attributes:
-        folder: the version read; manifest: its :class:`Manifest`.
-
     Examples:
         >>> ds = Dataset("portfolio")                                   # doctest: +SKIP
         >>> ds.sql("select count(*) from accounts").fetchall()           # doctest: +SKIP
+        >>> Dataset("portfolio", snapshot=0).snapshots                   # doctest: +SKIP
     """
 
     #: Where the dataset was exported to (``None`` over frames: :meth:`from_frames`).
-    path: Path | None
-    #: The version folder read (``None`` over frames).
-    folder: Path | None
-    manifest: Manifest
+    path: str | Path | None
+    #: The snapshot read (over frames: one of its own, number 0).
+    snapshot: Snapshot
+    #: The store of the snapshots (``None`` over frames).
+    store: SnapshotStore | None
     #: The DuckDB connection (a cursor of the first, for a selection).
     db: Any
     #: The selections (:meth:`restricted`): table -> its conditions and their values.
@@ -66,50 +62,73 @@ class Dataset:
     #: What the analyses keep of this dataset: the temporary tables or views they made in its
     #: cursor (what every user did, each key's labels) and facts about the data.
     scratch: dict[str, Any]
-    _pin: Lock | None
     _frames: dict[str, pa.Table]
+    #: Staged Parquet files by table (an export's, as its facts are derived).
+    _staged_files: dict[str, list[str]]
     #: The views :meth:`view` made (dropped with the dataset).
     _views: list[str]
     #: Each table's columns, once asked (shared with the selections of this dataset).
     _described: dict[str, list[str]]
-    #: The views of each table's files, by table (seen by every cursor of the database).
+    #: The views of each table's rows, by table (seen by every cursor of the database).
     _sources: dict[str, str]
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
+        snapshot: int | None = None,
+        as_of: datetime | None = None,
+        storage_options: dict[str, str] | None = None,
         memory_limit: str | None = None,
         threads: int | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.folder, self._pin = _pinned(self.path)
-        try:
-            self.manifest = Manifest.read(self.folder)
-        except DatasetError:
-            if self._pin is not None:
-                self._pin.release()
-            raise
+        remote = "://" in os.fspath(path)
+        self.path = os.fspath(path) if remote else Path(path)
+        if isinstance(self.path, Path) and not self.path.exists():
+            raise DatasetError(f"there is no dataset at {self.path}: run client.export() first")
+        self.store = SnapshotStore(self.path, storage_options)
+        if not self.store.exists():
+            raise DatasetError(
+                f"{self.path} holds no snapshot yet (is it an argyle_nb dataset, its first"
+                " export running?): export to it with client.export() or argyle-nb export"
+            )
+        self.snapshot = self.store.snapshot(snapshot, as_of=as_of)
         self.db = _connect(memory_limit, threads)
-        self.where = {}
-        self.scratch = {}
-        self._frames = {}
+        self.where, self.scratch, self._frames = {}, {}, {}
+        self._staged_files = {}
         self._described = {}
         self._attach()
 
     @classmethod
-    def _being_written(cls, folder: Path, manifest: Manifest, memory_limit: str) -> Dataset:
-        """The version a writer is writing in ``folder`` (not yet current, not pinned),
-        its manifest ``manifest`` (which :meth:`Manifest.read` would check)."""
+    def _staged(cls, files: dict[str, list[str]], memory_limit: str) -> Dataset:
+        """The export staged in ``files`` (table -> its Parquet files, as written), not yet
+        a snapshot: to derive its facts."""
         out = object.__new__(cls)
-        out.path = out.folder = folder
-        out._pin = None
-        out.manifest = manifest
+        out.path, out.store = None, None
+        out.snapshot = _frames_snapshot({}, {t: 0 for t in TABLES}, export="staged")
         out.db = _connect(memory_limit, None)
         out.where, out.scratch, out._frames = {}, {}, {}
+        out._staged_files = dict(files)
         out._described = {}
         out._attach()
         return out
+
+    @property
+    def snapshots(self) -> pd.DataFrame:
+        """Every snapshot of this dataset, oldest first: ``taken_at`` (UTC), ``users``,
+        ``accounts``, ``changed`` (users and accounts new, changed or gone since the one
+        before), indexed by ``snapshot`` (its number)."""
+        found = [self.snapshot] if self.store is None else self.store.snapshots()
+        frame = pd.DataFrame(
+            {
+                "taken_at": pd.to_datetime([s.taken_at for s in found], utc=True),
+                "users": pd.array([s.users for s in found], dtype="int64"),
+                "accounts": pd.array([s.accounts for s in found], dtype="int64"),
+                "changed": pd.array([s.changed for s in found], dtype="int64"),
+            },
+            index=pd.Index([s.number for s in found], dtype="int64", name="snapshot"),
+        )
+        return frame
 
     @classmethod
     def from_frames(
@@ -138,8 +157,6 @@ class Dataset:
             >>> ds
             <Dataset of frames: 1 users, 0 accounts, 0 availability, 0 rejected>
         """
-        from datetime import UTC, datetime
-
         from argyle_nb.frames import require_columns
 
         given = {"users": users, "accounts": accounts, "availability": availability}
@@ -154,12 +171,10 @@ class Dataset:
             if isinstance(said, dict):
                 lists.setdefault(endpoint, said)
         out = object.__new__(cls)
-        out.path = None
-        out.folder = None
-        out._pin = None
-        out.manifest = Manifest(
-            version="frames", written_at=datetime.now(UTC), lists=lists, parts=[]
-        )
+        out.path, out.store = None, None
+        sizes = {t: 0 if f is None else len(f) for t, f in given.items()}
+        out.snapshot = _frames_snapshot(lists, {**sizes, "rejected": 0}, export="frames")
+        out._staged_files = {}
         out.db = _shared().cursor()
         out.where = {}
         out.scratch = {}
@@ -179,15 +194,22 @@ class Dataset:
         return out
 
     def _attach(self, sources: dict[str, str] | None = None, but: Collection[str] = ()) -> None:
-        """Each table as the view ``<table>`` of this cursor, over its Parquet files (the
-        view :meth:`_base` names, made once per database), its frame, or an empty frame of
-        its columns (registered in this cursor alone as ``all_<table>``, so they are let go
-        with it). ``sources``: the views of the files the dataset this is a selection of
-        made, read again, not made anew; ``but``: the tables a selection views itself."""
+        """Each table as the view ``<table>`` of this cursor, over its snapshot's rows or
+        its staged files (the view :meth:`_base` names, made once per database), its frame,
+        or an empty frame of its columns (registered in this cursor alone as
+        ``all_<table>``, so they are let go with it). ``sources``: the views the dataset
+        this is a selection of made, read again, not made anew; ``but``: the tables a
+        selection views itself."""
         self._sources: dict[str, str] = dict(sources or {})
         for table in TABLES:
-            files = self.files(table)
-            if files and table not in self._sources:
+            if table in self._sources:
+                pass
+            elif self.store is not None:
+                rel = self.store.relation(self.db, table, self.snapshot)
+                source = self._sources[table] = f"_all_{table}_{next(_VIEWS)}"
+                rel.create_view(source)
+            elif self._staged_files.get(table):
+                files = self._staged_files[table]
                 # union_by_name: a later part may know a status or resource an earlier did
                 # not; _seen: the order the walk saw the rows in (file, then row).
                 read = self.db.read_parquet(  # noqa: F841 (read by name in the SQL below)
@@ -200,7 +222,7 @@ class Dataset:
                 )
                 source = self._sources[table] = f"_all_{table}_{next(_VIEWS)}"
                 rel.create_view(source)
-            elif not files:
+            else:
                 frame = self._frames.get(table)
                 self.db.register(f"all_{table}", _empty(table) if frame is None else frame)
             if table not in but:
@@ -238,38 +260,23 @@ class Dataset:
         """The view of the fact ``name`` this version stores (:class:`~argyle_nb.dataset.
         Fact`: a table derived from its records when it was written), ``None`` if it stores
         none by that name, or if this dataset is a selection (the fact is of all rows)."""
-        if self.where:
-            return None
-        fact = next((f for f in self.manifest.facts if f.name == name), None)
-        if fact is None or self.folder is None:
+        if self.where or self.store is None or name not in self.snapshot.facts:
             return None
         view: str | None = self.scratch.get(f"stored {name}")
         if view is None:
-            import duckdb
-
-            try:
-                view = self._name(self.db.read_parquet(str(self.folder / fact.file)), "fact")
-            except duckdb.Error as exc:  # the file went after the dataset was opened
-                raise DatasetError(self._damage(str(exc)) or str(exc)) from None
+            view = self._name(self.store.fact(self.db, name, self.snapshot), "fact")
             self.scratch[f"stored {name}"] = view
         return view
 
     @property
     def in_memory(self) -> bool:
         """Whether this dataset is over frames in memory (:meth:`from_frames`)."""
-        return self.path is None
+        return self.path is None and not self._staged_files
 
     @property
     def has_availability(self) -> bool:
         """Whether the availability of the accounts is known (an export always has it)."""
         return not self.in_memory or "availability" in self._frames
-
-    def files(self, table: str) -> list[str]:
-        """The Parquet files of ``table``, in the order they were written (none for a
-        dataset over frames)."""
-        if self.folder is None:
-            return []
-        return [str(self.folder / p.file) for p in self.manifest.parts if p.table == table]
 
     def restricted(
         self, table: str, condition: str, params: dict[str, Any] | None = None
@@ -286,9 +293,9 @@ class Dataset:
         if table not in TABLES:
             raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
         out = object.__new__(Dataset)
-        out.path, out.folder, out.manifest = self.path, self.folder, self.manifest
-        out._pin = self._pin  # the version stays while a selection of it lives
+        out.path, out.store, out.snapshot = self.path, self.store, self.snapshot
         out._frames, out.meta_keys = self._frames, self.meta_keys
+        out._staged_files = self._staged_files
         out._described = self._described  # a selection has its dataset's columns
         out.scratch = {}  # a cursor of its own: its own tables
         out.db = self.db.cursor()
@@ -325,22 +332,10 @@ class Dataset:
             raise DatasetError(problem) from None
 
     def _damage(self, error: str) -> str | None:
-        """What is wrong with this version's files, if DuckDB's ``error`` came from them."""
-        if self.folder is None:
+        """What is wrong with this snapshot's files, if DuckDB's ``error`` came from them."""
+        if not isinstance(self.path, Path) or str(self.path.absolute()) not in error:
             return None
-        if not (self.folder / MANIFEST).is_file():
-            return (
-                f"this dataset's version {self.manifest.version} ({self.folder}) was removed "
-                f"after it was opened: open the dataset again (Dataset({str(self.path)!r}))"
-            )
-        files = [p.file for p in self.manifest.parts] + [f.file for f in self.manifest.facts]
-        for name in files:
-            file = self.folder / name
-            if not file.is_file():
-                return f"{file} was removed after the dataset was opened; {REEXPORT}"
-            if str(file) in error:
-                return f"{file} cannot be read ({error.splitlines()[0]}); {REEXPORT}"
-        return None
+        return f"{self.path} cannot be read ({error.splitlines()[0]}); {REEXPORT}"
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table`` (not the row order ``_seen`` the dataset keeps)."""
@@ -363,24 +358,25 @@ class Dataset:
         return [str(r[0]) for r in rows]
 
     def rows(self, table: str) -> int:
-        """Rows of ``table``: from the manifest, or counted (a restricted table, frames)."""
-        if table in self.where or self.in_memory:
+        """Rows of ``table``: from the snapshot, or counted (a restricted table, frames)."""
+        if table in self.where or self.store is None:
             return int(self.sql(f"select count(*) from {table}").fetchall()[0][0])
-        return sum(p.rows for p in self.manifest.parts if p.table == table)
+        return int(self.snapshot.rows.get(table, 0))
 
     def provenance(self, endpoint: str) -> Provenance:
         """Where and when the list ``endpoint`` (``/v1/users``, ``/v1/accounts``) came from."""
         try:
-            return Provenance.from_attrs(self.manifest.lists[endpoint])
-        except (KeyError, ValueError):
-            have = ", ".join(self.manifest.lists) or "none"
-            raise DatasetError(f"{self.folder}: no provenance of {endpoint} (has {have})") from None
+            return Provenance.from_attrs(self.snapshot.provenance[endpoint])
+        except (KeyError, ValueError, TypeError):
+            have = ", ".join(self.snapshot.provenance) or "none"
+            raise DatasetError(
+                f"{self.path} (snapshot {self.snapshot.number}): no provenance of {endpoint}"
+                f" (has {have})"
+            ) from None
 
     def close(self) -> None:
-        """Close the database; the version may then be removed by the next export."""
+        """Close the database."""
         self.db.close()
-        if self._pin is not None:
-            self._pin.release()
 
     def __enter__(self) -> Dataset:
         return self
@@ -393,4 +389,23 @@ class Dataset:
         where = "".join(f"; {t} selected" for t in self.where)
         if self.in_memory:
             return f"<Dataset of frames{where}: {counts}>"
-        return f"<Dataset {self.path} (version {self.manifest.version}{where}): {counts}>"
+        taken = f"{self.snapshot.taken_at:%Y-%m-%d %H:%M} UTC"
+        return f"<Dataset {self.path} (snapshot {self.snapshot.number}, {taken}{where}): {counts}>"
+
+
+def _frames_snapshot(lists: dict[str, Any], rows: dict[str, int], *, export: str) -> Snapshot:
+    """The snapshot a dataset that is no export is (over frames, or an export staged)."""
+    from datetime import UTC
+
+    return Snapshot(
+        number=0,
+        export=export,
+        taken_at=datetime.now(UTC),
+        users=rows.get("users", 0),
+        accounts=rows.get("accounts", 0),
+        changed=0,
+        bases={},
+        provenance=lists,
+        rows=rows,
+        facts={},
+    )

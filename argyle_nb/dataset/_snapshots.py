@@ -38,7 +38,7 @@ import orjson
 import pyarrow as pa
 
 from argyle_nb._sql import quote
-from argyle_nb.dataset._manifest import DatasetError
+from argyle_nb.dataset._tables import REEXPORT, DatasetError
 
 __all__ = ["KEYS", "MAX_CHANGED_SHARE", "Snapshot", "SnapshotStore"]
 
@@ -52,6 +52,8 @@ KEYS: Final[dict[str, tuple[str, ...]]] = {
 #: Changes are written while they are at most this share of an export's rows.
 MAX_CHANGED_SHARE: Final = 0.5
 _CATALOGUE: Final = "snapshots"
+#: The folder of the facts' tables (one per fact).
+_FACTS: Final = "facts"
 #: The columns the store adds to every row of a table.
 _EXPORT, _REMOVED, _SEEN = "_export", "_removed", "_seen"
 
@@ -70,6 +72,9 @@ class Snapshot:
         bases: per table, the export whose full rows its changes apply to (``None``: its
             own rows are full).
         provenance: what the export recorded of each list, as it gave it.
+        rows: the rows of each table.
+        facts: the facts stored with it (tables derived from its records as it was
+            taken, :func:`~argyle_nb.analysis.facts`), by name: their rows.
     """
 
     number: int
@@ -80,6 +85,8 @@ class Snapshot:
     changed: int
     bases: dict[str, str | None]
     provenance: dict[str, Any]
+    rows: dict[str, int]
+    facts: dict[str, int]
 
 
 def _export_id(taken_at: datetime) -> str:
@@ -113,6 +120,10 @@ class SnapshotStore:
     def _table(self, name: str) -> str:
         return f"{self.uri}/{name}"
 
+    def exists(self) -> bool:
+        """Whether there is a store at :attr:`uri` (its catalogue)."""
+        return self._delta(_CATALOGUE) is not None
+
     def _delta(self, name: str) -> Any:
         """The Delta table ``name``, or ``None`` if the store has none (yet)."""
         from deltalake import DeltaTable
@@ -139,7 +150,11 @@ class SnapshotStore:
             try:
                 bases = orjson.loads(row["bases"])
                 provenance = orjson.loads(row["provenance"])
-            except (orjson.JSONDecodeError, TypeError):
+                rows_of = orjson.loads(row["rows"])
+                facts = orjson.loads(row["facts"])
+                if not all(isinstance(x, dict) for x in (bases, provenance, rows_of, facts)):
+                    raise TypeError
+            except (orjson.JSONDecodeError, TypeError, KeyError):
                 raise DatasetError(
                     f"{self._table(_CATALOGUE)}: the row of export {row.get('export')!r} is"
                     " damaged (its bases or provenance are not JSON)"
@@ -154,6 +169,8 @@ class SnapshotStore:
                     changed=int(row["changed"]),
                     bases=bases,
                     provenance=provenance,
+                    rows=rows_of,
+                    facts=facts,
                 )
             )
         return out
@@ -197,11 +214,7 @@ class SnapshotStore:
         relation is."""
         if table not in KEYS:
             raise DatasetError(f"a snapshot has no table {table!r} (it has {', '.join(KEYS)})")
-        delta = self._delta(table)
-        if delta is None:
-            raise DatasetError(f"{self._table(table)}: missing (the store is damaged)")
-        source = delta.to_pyarrow_dataset()
-        rows = db.from_arrow(source)  # noqa: F841 (read by name in the SQL below)
+        rows = self._rows(db, table, [snapshot.export, snapshot.bases.get(table)])  # noqa: F841
         mine, base = snapshot.export, snapshot.bases.get(table)
         if base is None:
             return db.sql(
@@ -218,6 +231,47 @@ class SnapshotStore:
             params={"mine": mine, "base": base},
         )
 
+    def _rows(self, db: Any, name: str, exports: list[str | None]) -> Any:
+        """The rows ``exports`` wrote to the table ``name``, as a DuckDB relation: its
+        Parquet files read by DuckDB itself in a folder (footers cached), through an Arrow
+        dataset on object storage (which DuckDB cannot reach by itself here)."""
+        delta = self._delta(name)
+        if delta is None:
+            raise DatasetError(f"{self._table(name)}: missing; {REEXPORT}")
+        wanted = [e for e in exports if e is not None]
+        if "://" in self.uri:
+            import pyarrow.dataset as pads
+
+            source = delta.to_pyarrow_dataset()
+            picked = source.filter(pads.field(_EXPORT).isin(wanted))
+            return db.from_arrow(picked)
+        files = [
+            f.removeprefix("file://")
+            for export in wanted
+            for f in delta.file_uris(file_pruning_predicate=[(_EXPORT, "=", export)])
+        ]
+        missing = [f for f in files if not os.path.isfile(f)]
+        if missing:
+            raise DatasetError(f"{missing[0]} is missing: {REEXPORT}")
+        if not files:
+            return db.from_arrow(pa.schema(delta.schema().to_arrow()).empty_table())
+        import duckdb
+
+        try:
+            read = db.read_parquet(files, union_by_name=True, hive_partitioning=True)  # noqa: F841
+            return db.sql("select * from read")
+        except duckdb.Error as exc:  # a damaged file: its footer is read here
+            raise DatasetError(
+                f"{self._table(name)} cannot be read ({str(exc).splitlines()[0]}); {REEXPORT}"
+            ) from None
+
+    def fact(self, db: Any, name: str, snapshot: Snapshot) -> Any:
+        """The fact ``name`` stored with ``snapshot``, as a DuckDB relation of ``db``."""
+        if name not in snapshot.facts:
+            raise DatasetError(f"snapshot {snapshot.number} stores no fact {name!r}")
+        rows = self._rows(db, f"{_FACTS}/{name}", [snapshot.export])  # noqa: F841
+        return db.sql(f"select * exclude ({_EXPORT}) from rows")
+
     # -- writing -----------------------------------------------------------------------
 
     def add(
@@ -226,10 +280,12 @@ class SnapshotStore:
         *,
         taken_at: datetime,
         provenance: Mapping[str, Any] | None = None,
+        facts: Mapping[str, str] | None = None,
     ) -> Snapshot:
         """Add the export whose rows are in the Parquet files ``staged`` (table -> files,
-        in the order the walk wrote them) as the newest snapshot, taken at ``taken_at``;
-        returns it. Only what changed since the latest base is written (or a new base)."""
+        in the order the walk wrote them) as the newest snapshot, taken at ``taken_at``,
+        with the facts in the Parquet files ``facts`` (name -> file); returns it. Only
+        what changed since the latest base is written (or a new base)."""
         import duckdb
 
         if taken_at.tzinfo is None:
@@ -267,6 +323,16 @@ class SnapshotStore:
                     "provenance": [orjson.dumps(dict(provenance or {})).decode()],
                 }
             )
+            stored = {}
+            for name, file in (facts or {}).items():
+                fact = db.sql(
+                    f"select *, $export as {_EXPORT} from read_parquet($file)",
+                    params={"export": export, "file": file},
+                )
+                stored[name] = int(fact.aggregate("count(*)").fetchall()[0][0])
+                self._append(f"{_FACTS}/{name}", fact.to_arrow_reader(), partitioned=True)
+            row = row.append_column("rows", pa.array([orjson.dumps(counts).decode()]))
+            row = row.append_column("facts", pa.array([orjson.dumps(stored).decode()]))
             self._append(_CATALOGUE, row, partitioned=False)
         finally:
             db.close()
@@ -281,7 +347,8 @@ class SnapshotStore:
         params = {"export": export}
         if base is not None and KEYS[table]:
             old = self.relation(db, table, _base_snapshot(base))
-            if set(new.columns) <= set(old.columns):
+            # (a key seen twice by a walk, here or in the base, has no one row to compare)
+            if set(new.columns) <= set(old.columns) and _unique(db, table, new, old):
                 changes = _compared(db, table, new, old, export)
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
@@ -311,13 +378,16 @@ class SnapshotStore:
 
 def _base_snapshot(export: str) -> Snapshot:
     """A snapshot made of ``export``'s full rows alone (to read a base by)."""
-    return Snapshot(0, export, datetime.min.replace(tzinfo=UTC), 0, 0, 0, {}, {})
+    return Snapshot(0, export, datetime.min.replace(tzinfo=UTC), 0, 0, 0, {}, {}, {}, {})
 
 
 def _staged(db: Any, table: str, files: list[str]) -> Any:
     """The rows of ``table`` in ``files``, with ``_seen``: their order (file, then row)."""
-    if not files:
-        return db.sql("select null::bigint as _seen where false")
+    if not files:  # no rows: the table's columns, as the frames make them
+        from argyle_nb.dataset._open import _empty
+
+        empty = _empty(table)
+        return db.from_arrow(empty) if isinstance(empty, pa.Table) else db.from_df(empty)
     read = db.read_parquet(  # noqa: F841 (read by name in the SQL below)
         files, union_by_name=True, filename=True, file_row_number=True
     )
@@ -326,6 +396,16 @@ def _staged(db: Any, table: str, files: list[str]) -> Any:
         f" * 4294967296 + file_row_number as {_SEEN} from read",
         params={"files": files},
     )
+
+
+def _unique(db: Any, table: str, *relations: Any) -> bool:
+    """Whether no key of ``table`` is on two rows of any of ``relations``."""
+    key = ", ".join(quote(c) for c in KEYS[table])
+    for rel in relations:  # noqa: B007 (read by name in the SQL below)
+        twice = db.sql(f"select count(*) - count(distinct struct_pack({key})) from rel")
+        if twice.fetchall()[0][0]:
+            return False
+    return True
 
 
 def _compared(db: Any, table: str, new: Any, old: Any, export: str | None) -> Any:

@@ -1,24 +1,20 @@
-"""Write a portfolio as a Parquet dataset, page batch by page batch, refreshed atomically.
+"""Write a portfolio as one more snapshot of a store: pages staged batch by batch as
+Parquet, then added to the store (:mod:`argyle_nb.dataset._snapshots`) in one commit.
 
-A dataset at ``path`` is a symbolic link to one complete version in the folder beside it,
-``.<name>.versions/<stamp>-<pid>-<thread>-<random>/``. An export writes a new version
-there (with the suffix ``.partial`` while it runs), then swaps the link in one ``rename``:
-a reader opens either the old version or the new one, never half of one. An interrupted
-export leaves the previous version current and its ``.partial`` folder, removed by the
-next export.
-
-Any number of exports may run on one path at once, from threads or processes (the last
-to commit is current); file locks (:mod:`argyle_nb.dataset._lock`) keep each from
-removing what another needs: a writer holds its ``.partial`` folder's manifest while it
-writes, commits (rename, link swap, removal of old versions) holding the versions
-folder's ``.lock``, and removes only versions that are neither current, nor the one just
-replaced, nor open in a :class:`~argyle_nb.dataset.Dataset` (which holds its version's
-manifest shared; such a version is removed by the first export after it is closed).
-
-A version holds one folder per table (``users/``, ``accounts/``, ``availability/``,
+An export stages its tables in a folder of its own, ``_staging/<stamp>-<pid>-<thread>-
+<random>.partial/`` in the store's folder (in a temporary folder for a store on object
+storage), one folder per table (``users/``, ``accounts/``, ``availability/``,
 ``rejected/``) of ``part-NNNNN.parquet`` files, Arrow-typed as :func:`~argyle_nb.frames.
-to_parquet` writes them, and ``_dataset.json``: each list's provenance, the files and
-their rows. The writer keeps one batch of pages at a time (:data:`BATCH_PAGES`).
+to_parquet` writes them, keeping one batch of pages at a time (:data:`BATCH_PAGES`). Its
+commit derives the facts the analyses start from, adds the snapshot (only what changed is
+written; the catalogue row last: the snapshot exists whole or not at all) and removes the
+staging folder. An interrupted export leaves the store as it was and its ``.partial``
+folder, removed by the next export.
+
+Any number of exports may run on one store at once, from threads or processes: each
+stages apart, and each commit is Delta Lake's own. A writer holds a lock on its staging
+folder's ``_writing`` file (:mod:`argyle_nb.dataset._lock`) while it writes, so another
+export clears only folders nobody writes.
 """
 
 from __future__ import annotations
@@ -27,20 +23,21 @@ import glob
 import os
 import secrets
 import shutil
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
 import pandas as pd
 import pyarrow.parquet as pq
 
 from argyle_nb.dataset._facts import Derive, write_facts
 from argyle_nb.dataset._lock import Lock, held_here, lock
-from argyle_nb.dataset._manifest import MANIFEST, DatasetError, Manifest, Part
+from argyle_nb.dataset._snapshots import Snapshot, SnapshotStore
+from argyle_nb.dataset._tables import TABLES, DatasetError
 from argyle_nb.frames import BATCH_PAGES as FRAMES_BATCH_PAGES
 from argyle_nb.frames._parquet import _arrow_table
 from argyle_nb.provenance import Provenance, ServedPages
@@ -51,6 +48,13 @@ __all__ = ["BATCH_PAGES", "DatasetWriter", "ListWriter", "ServedPage"]
 #: Pages read into one part file (10,000 records at the API's 200 a page).
 BATCH_PAGES: Final = FRAMES_BATCH_PAGES
 _PARTIAL: Final = ".partial"
+#: The folder of a store's exports being staged, and the file its writer holds locked.
+STAGING: Final = "_staging"
+_WRITING: Final = "_writing"
+#: What a store's folder holds: its tables, its catalogue, its facts and its staging.
+OURS: Final = frozenset({*TABLES, "snapshots", "facts", STAGING})
+#: The lock file of the staging folder (held while an export clears interrupted ones).
+_LOCK: Final = ".lock"
 
 #: ``build(bodies, rejected)`` -> the frames of one batch of pages, by table name.
 Build = Callable[[list[bytes], list[RejectedRecord]], dict[str, pd.DataFrame]]
@@ -68,9 +72,18 @@ class ServedPage:
     expires: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Part:
+    """One staged Parquet file: its path in the staging folder, table and rows."""
+
+    file: str
+    table: str
+    rows: int
+
+
 def _running(partial: Path) -> bool:
-    """Whether the export writing ``partial``, a folder that holds no lock file (left by an
-    argyle_nb that did not lock), still runs: its name is ``<stamp>-<pid>[-...].partial``."""
+    """Whether the export staging in ``partial``, a folder that holds no lock file (left by
+    an argyle_nb that did not lock), still runs: its name is ``<stamp>-<pid>[-...].partial``."""
     pid = partial.name.removesuffix(_PARTIAL).split("-")[1:2]
     if not pid or not pid[0].isdigit() or int(pid[0]) == os.getpid():
         return False
@@ -83,27 +96,36 @@ def _running(partial: Path) -> bool:
     return True
 
 
-def versions_of(path: Path) -> Path:
-    """The folder of a dataset's versions: ``.<name>.versions`` beside it."""
-    return path.parent / f".{path.name}.versions"
-
-
-#: The lock file of a versions folder (held while a writer commits or clears).
-_LOCK: Final = ".lock"
+def _refused(path: Path) -> str | None:
+    """Why a local ``path`` cannot take snapshots (``None``: it can): something that is
+    neither nothing, an empty folder, nor a store (never replaced)."""
+    if not (path.exists() or path.is_symlink()):
+        return None
+    if path.is_symlink() or not path.is_dir():
+        what = "a link" if path.is_symlink() else "a file"
+        return (
+            f"{path} is not an argyle_nb dataset (it is {what}): not replaced; export to a new path"
+        )
+    if {p.name for p in path.iterdir()} <= OURS:  # a store, or one its first export makes
+        return None
+    return (
+        f"{path} is not an argyle_nb dataset (a folder without snapshots/): not replaced;"
+        " export to a new path"
+    )
 
 
 class DatasetWriter:
-    """A new version of the dataset at ``path``; :meth:`commit` makes it current.
+    """A new snapshot of the store at ``path``; :meth:`commit` adds it.
 
     Args:
-        path: the dataset (a link the writer owns; an existing folder or file there that
-            is not a dataset is refused, never replaced).
-        now: the clock (names the version, stamps the rejected records).
+        path: the store (a folder, made if missing, or an ``s3://`` URL; a file, a link or
+            a folder that is not a store is refused, never replaced).
+        now: the clock (names the export, stamps the snapshot and the rejected records).
         batch_pages: pages per part file.
+        storage_options: deltalake's storage options (object storage).
         step: for tests: called with the name of each step of the writer as it reaches
-            it (``"begun"``, ``"written"``, ``"locked"``, ``"renamed"``, ``"linked"``,
-            ``"removing"``, ``"committed"``), so a test can pause there or look at the
-            dataset between two steps.
+            it (``"begun"``, ``"written"``, ``"committed"``), so a test can pause there or
+            look at the store between two steps.
     """
 
     def __init__(
@@ -112,55 +134,47 @@ class DatasetWriter:
         *,
         now: Callable[[], datetime],
         batch_pages: int,
+        storage_options: Mapping[str, str] | None = None,
         step: Callable[[str], object] | None = None,
     ) -> None:
-        self.path = Path(path).absolute()
         self.now = now
         self.batch_pages = max(1, int(batch_pages))
-        self.versions = versions_of(self.path)
         self._step = step or (lambda name: None)
-        there = self.path.exists() or self.path.is_symlink()
-        if there and not (self.path.is_symlink() and self._owned(self.path)):
-            raise DatasetError(
-                f"{self.path} exists and is not an argyle_nb dataset (a link into "
-                f"{self.versions.name}/): not replaced; export to a new path"
-            )
-        self.versions.mkdir(parents=True, exist_ok=True)
+        remote = "://" in os.fspath(path)
+        self.path: str | Path = os.fspath(path) if remote else Path(path).absolute()
+        if isinstance(self.path, Path):
+            refused = _refused(self.path)
+            if refused:
+                raise DatasetError(refused)
+            self.staging = self.path / STAGING
+        else:
+            self.staging = Path(tempfile.mkdtemp(prefix="argyle-export-"))
+        self.store = SnapshotStore(self.path, storage_options)
+        self.staging.mkdir(parents=True, exist_ok=True)
         # Unique to this writer: exports from threads of one process never share a folder.
         stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
         unique = f"{os.getpid()}-{threading.get_native_id()}-{secrets.token_hex(4)}"
-        self._unique = unique
         with self._locked():
             self._clear_interrupted()
-            self.folder = self.versions / f"{stamp}-{unique}{_PARTIAL}"
+            self.folder = self.staging / f"{stamp}-{unique}{_PARTIAL}"
             self.folder.mkdir()
-            # Held until the commit: the folder is a version being written, not left over.
-            self._writing: Lock | None = lock(self.folder / MANIFEST, create=True)
-        self._committed = False
+            # Held until the end: the folder is an export being staged, not left over.
+            self._writing: Lock | None = lock(self.folder / _WRITING, create=True)
         self.lists: dict[str, ListWriter] = {}
         self._step("begun")
 
-    def _owned(self, link: Path) -> bool:
-        target = Path(os.readlink(link))
-        target = target if target.is_absolute() else link.parent / target
-        return target.parent.resolve() == self.versions.resolve()
-
     def _locked(self) -> Lock:
-        held = lock(self.versions / _LOCK, create=True)
+        held = lock(self.staging / _LOCK, create=True)
         assert held is not None  # a waiting lock is always taken
         return held
 
     def _clear_interrupted(self) -> None:
-        """Remove the ``.partial`` folders of exports that stopped, and the new links they
-        had not swapped in yet (with the lock held: no writer is between the two)."""
-        for link in self.path.parent.glob(f".{glob.escape(self.path.name)}.link-*"):
-            if link.is_symlink():
-                link.unlink(missing_ok=True)
-        for stale in self.versions.glob(f"*{_PARTIAL}"):
-            if held_here(stale / MANIFEST):  # written by a thread of this process
+        """Remove the ``.partial`` folders of exports that stopped (with the lock held)."""
+        for stale in self.staging.glob(f"*{glob.escape(_PARTIAL)}"):
+            if held_here(stale / _WRITING):  # staged by a thread of this process
                 continue
             try:
-                free = lock(stale / MANIFEST, wait=False)
+                free = lock(stale / _WRITING, wait=False)
             except FileNotFoundError:  # no lock file: the writer's process tells
                 if not _running(stale):
                     shutil.rmtree(stale, ignore_errors=True)
@@ -177,83 +191,41 @@ class DatasetWriter:
         self.lists[endpoint] = writer
         return writer
 
-    def commit(self, provenance: dict[str, Provenance], facts: Derive | None = None) -> Path:
-        """Make this version current (one atomic rename); returns its folder.
+    def commit(self, provenance: dict[str, Provenance], facts: Derive | None = None) -> Snapshot:
+        """Add the staged export to the store as its newest snapshot; returns it.
 
-        ``facts`` derives the tables stored with the version (see
-        :mod:`argyle_nb.dataset._facts`), before it is made current. The versions that are
-        neither the new one, nor the one it replaced, nor open in a
-        :class:`~argyle_nb.dataset.Dataset` are removed.
+        ``facts`` derives the tables stored with the snapshot (see
+        :mod:`argyle_nb.dataset._facts`) from the staged records, before it is added.
         """
-        parts = [part for writer in self.lists.values() for part in writer.parts]
-        manifest = Manifest(
-            version=self.folder.name.removesuffix(_PARTIAL),
-            written_at=self.now(),
-            lists={endpoint: p.to_attrs() for endpoint, p in provenance.items()},
-            parts=parts,
-        )
-        if facts is not None:
-            derived = write_facts(self.folder, manifest, facts)
-            manifest = manifest.model_copy(update={"facts": derived})
-        (self.folder / MANIFEST).write_bytes(orjson.dumps(manifest.model_dump(mode="json")))
+        staged = {
+            table: [
+                str(self.folder / p.file)
+                for w in self.lists.values()
+                for p in w.parts
+                if p.table == table
+            ]
+            for table in TABLES
+        }
+        derived = {} if facts is None else write_facts(self.folder, staged, facts)
         self._step("written")
-        with self._locked():
-            # No other writer renames, links or removes until this block ends: what the
-            # link points at now stays current until this writer replaces it.
-            self._step("locked")
-            final = self.folder.with_name(manifest.version)
-            self.folder.rename(final)
-            self.folder = final
-            if self._writing is not None:
-                self._writing.release()
-                self._writing = None
-            self._step("renamed")
-            previous = self._current()
-            link = self.path.with_name(f".{self.path.name}.link-{self._unique}")
-            link.unlink(missing_ok=True)
-            link.symlink_to(os.path.relpath(final, self.path.parent))
-            os.replace(link, self.path)  # the one step a reader can see
-            self._committed = True
-            self._step("linked")
-            # The version just replaced stays one round for readers that opened it.
-            self._remove_old(keep={final.name, previous})
+        snapshot = self.store.add(
+            staged,
+            taken_at=self.now(),
+            provenance={endpoint: p.to_attrs() for endpoint, p in provenance.items()},
+            facts=derived,
+        )
         self._step("committed")
-        return final
-
-    def _remove_old(self, keep: set[str | None]) -> None:
-        """Remove the complete versions not in ``keep`` that no open dataset reads."""
-        for old in self.versions.iterdir():
-            if old.name in keep or old.name.endswith(_PARTIAL) or not old.is_dir():
-                continue
-            if held_here(old / MANIFEST):  # open in a Dataset of this process
-                continue
-            try:
-                free = lock(old / MANIFEST, wait=False)
-            except FileNotFoundError:  # no manifest: not a version anybody can read
-                shutil.rmtree(old, ignore_errors=True)
-                continue
-            except OSError:
-                continue
-            if free is None:  # open in a Dataset: a later export removes it
-                continue
-            with free:
-                self._step("removing")
-                shutil.rmtree(old, ignore_errors=True)
-
-    def _current(self) -> str | None:
-        """The name of the version the link points at (read with the lock held)."""
-        if not self.path.is_symlink():
-            return None
-        return Path(os.readlink(self.path)).name
+        self.abort()  # the staged files: added, no longer needed
+        return snapshot
 
     def abort(self) -> None:
-        """Drop this version; the current one is left as it was."""
-        if self._committed:  # the link points at it: it is the dataset now
-            return
+        """Drop what this export staged; the store is left as it was."""
         shutil.rmtree(self.folder, ignore_errors=True)
         if self._writing is not None:
             self._writing.release()
             self._writing = None
+        if not isinstance(self.path, Path):  # a temporary folder of its own
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 @dataclass
@@ -326,10 +298,8 @@ class ListWriter:
         name = f"{table}/{stem}-part-{number:05d}.parquet"
         target = self.dataset.folder / name
         target.parent.mkdir(exist_ok=True)
-        arrow = _arrow_table(frame)
-        meta = {**(arrow.schema.metadata or {}), b"argyle_nb": _part_meta(self, table)}
-        pq.write_table(arrow.replace_schema_metadata(meta), target)
-        self.parts.append(Part(file=name, table=table, endpoint=self.endpoint, rows=len(frame)))
+        pq.write_table(_arrow_table(frame), target)
+        self.parts.append(Part(file=name, table=table, rows=len(frame)))
 
     def provenance(self, *, base_url: str, environment: str, **walk: Any) -> Provenance:
         """This list's provenance, from the pages it received and how the walk went."""
@@ -346,19 +316,6 @@ class ListWriter:
             rejected=self.rejected,
             **walk,
         )
-
-
-def _part_meta(writer: ListWriter, table: str) -> bytes:
-    """What a part file says of itself: its list, table and the pages it holds."""
-    return orjson.dumps(
-        {
-            "endpoint": writer.endpoint,
-            "table": table,
-            "read_by": writer.read_by,
-            "first_page": writer._first_page,
-            "version": writer.dataset.folder.name.removesuffix(_PARTIAL),
-        }
-    )
 
 
 def users_batch(bodies: list[bytes], rejected: list[RejectedRecord]) -> dict[str, pd.DataFrame]:

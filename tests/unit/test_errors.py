@@ -141,7 +141,7 @@ def test_every_exception_class_of_the_package_is_an_argyle_error() -> None:
     for where in (
         "argyle_nb.frames.FrameError",
         "argyle_nb.frames.MissingColumnsError",
-        "argyle_nb.dataset._manifest.DatasetError",
+        "argyle_nb.dataset._tables.DatasetError",
         "argyle_nb.envelope.EnvelopeError",
         "argyle_nb.errors.CacheFileError",
         "argyle_nb.quarantine.RejectedRecordsWarning",

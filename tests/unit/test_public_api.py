@@ -156,10 +156,8 @@ DATASET = {
     "Dataset",
     "DatasetError",
     "DatasetWriter",
-    "Fact",
-    "Manifest",
-    "Part",
     "ServedPage",
+    "Snapshot",
 }
 
 

@@ -1,6 +1,6 @@
-"""Small datasets written straight from JSON pages by :class:`DatasetWriter` (no server):
+"""Small snapshots written straight from JSON pages by :class:`DatasetWriter` (no server):
 ``users`` valid users, two accounts each, and one invalid user (a rejected record), so
-every table has a part file. A version of ``n`` users is recognisable by its counts."""
+every table has rows. A snapshot of ``n`` users is recognisable by its counts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from argyle_nb.dataset import Dataset, DatasetWriter, ServedPage
+from argyle_nb.dataset import Dataset, DatasetWriter, ServedPage, Snapshot
 from argyle_nb.dataset._facts import Derive
 from argyle_nb.dataset._write import accounts_batch, users_batch
 
@@ -53,8 +53,8 @@ def account_records(n: int) -> list[dict[str, Any]]:
 
 def write_version(
     path: Path, users: int, *, step: Callable[[str], object] | None = None, per_page: int = 4
-) -> Path:
-    """Export a version of ``users`` users to ``path``; its folder."""
+) -> Snapshot:
+    """Export a snapshot of ``users`` users to ``path``; the snapshot."""
     return write_records(
         path, user_records(users), account_records(users), step=step, per_page=per_page
     )
@@ -68,10 +68,10 @@ def write_records(
     step: Callable[[str], object] | None = None,
     per_page: int = 4,
     facts: Derive | None = None,
-) -> Path:
+) -> Snapshot:
     """Export these user and account records (as the API would list them, ``per_page``
     a page, in this order) to ``path``, with the facts ``facts`` derives (as
-    ``client.export`` does with :func:`argyle_nb.analysis.facts`); the version's folder."""
+    ``client.export`` does with :func:`argyle_nb.analysis.facts`); the snapshot."""
     writer = DatasetWriter(path, now=_now, batch_pages=1, step=step)
     try:
         provenance = {}
@@ -104,7 +104,7 @@ def counts(ds: Dataset) -> dict[str, int]:
 
 
 def expected(users: int) -> dict[str, int]:
-    """What a version of ``users`` users holds (counted from the records written)."""
+    """What a snapshot of ``users`` users holds (counted from the records written)."""
     return {
         "users": users,
         "accounts": 2 * users,
@@ -113,10 +113,10 @@ def expected(users: int) -> dict[str, int]:
     }
 
 
-def check(path: Path) -> dict[str, int]:
-    """Open the dataset at ``path``: it must be whole (counts of one version, in the files
-    and in the manifest alike); its counts."""
-    with Dataset(path) as ds:
+def check(path: Path, snapshot: int | None = None) -> dict[str, int]:
+    """Open the snapshot ``snapshot`` (default the latest) at ``path``: it must be whole
+    (counts of one export, in the rows and in the catalogue alike); its counts."""
+    with Dataset(path, snapshot=snapshot) as ds:
         got = counts(ds)
         assert got == expected(got["users"]), got
         assert {t: ds.rows(t) for t in got} == got
@@ -134,19 +134,8 @@ def export_in_process(path: str, sizes: list[int], pause: float, seed: int) -> l
 
     def step(name: str) -> None:
         time.sleep(rng.uniform(0, pause))
-        if Path(path).exists():
-            seen.append(check(Path(path))["users"])
+        seen.append(check(Path(path))["users"])
 
     for size in sizes:
         write_version(Path(path), size, step=step)
     return seen
-
-
-def hold_open(path: str, conn: Any) -> None:
-    """Run in a process of its own: open the dataset, send its folder, wait for a word,
-    send its counts (read then), close it and say so."""
-    with Dataset(Path(path)) as ds:
-        conn.send(str(ds.folder))
-        conn.recv()
-        conn.send(counts(ds))
-    conn.send("closed")

@@ -1,7 +1,7 @@
-"""The facts an export stores with a version (what every user did, their fully synced
+"""The facts an export stores with a snapshot (what every user did, their fully synced
 accounts and error codes, the metadata keys' sizes): equal to a plain loop over the
-records written, read by the analyses in place of computing them, checked at open like
-the part files, and absent from versions written without them."""
+records written, read by the analyses in place of computing them, named when damaged,
+and absent from snapshots written without them."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
+from deltalake import DeltaTable
 
 from argyle_nb import analysis
 from argyle_nb.dataset import Dataset, DatasetError
@@ -67,12 +67,19 @@ def _label_fact(key: str) -> str:
     return "_label_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def test_the_manifest_lists_the_facts(exported: tuple[Path, Any, Any]) -> None:
+def test_the_snapshot_lists_the_facts(exported: tuple[Path, Any, Any]) -> None:
     with Dataset(exported[0]) as ds:
         labels = {_label_fact("group"), _label_fact("n")}  # the keys of the metadata
-        assert {fact.name for fact in ds.manifest.facts} == FACTS | labels
-        for fact in ds.manifest.facts:
-            assert (ds.folder / fact.file).is_file()  # type: ignore[operator]
+        assert set(ds.snapshot.facts) == FACTS | labels
+        for name, rows in ds.snapshot.facts.items():
+            assert len(_stored(ds, name)) == rows, name
+
+
+def _fact_files(path: Path, name: str) -> list[Path]:
+    """The files of the fact ``name`` of the latest snapshot at ``path``."""
+    export = Dataset(path).snapshot.export
+    table = DeltaTable(str(path / "facts" / name))
+    return [Path(f) for f in table.file_uris(file_pruning_predicate=[("_export", "=", export)])]
 
 
 def test_what_every_user_did_is_a_plain_loop_over_the_records(
@@ -151,12 +158,13 @@ def test_each_users_label_is_a_plain_reading_of_their_metadata(
 @pytest.mark.parametrize("fact", ["_outcomes", _label_fact("group")])
 def test_the_analyses_read_the_stored_facts(tmp_path: Path, fact: str) -> None:
     users, accounts = _records(12, seed=4)
-    folder = write_records(tmp_path / "portfolio", users, accounts, facts=analysis.facts)
+    write_records(tmp_path / "portfolio", users, accounts, facts=analysis.facts)
+    (file,) = _fact_files(tmp_path / "portfolio", fact)
     with Dataset(tmp_path / "portfolio") as ds:
-        (folder / "facts" / f"{fact}.parquet").unlink()
+        file.unlink()
         with pytest.raises(DatasetError) as raised:
             analysis.metadata_groups(ds, "group")
-    assert f"{fact}.parquet was removed" in str(raised.value)
+    assert f"{file} is missing" in str(raised.value)
 
 
 def test_a_selection_counts_its_own_rows_not_the_stored_facts(
@@ -176,37 +184,22 @@ def test_a_version_without_facts_is_counted_as_before(tmp_path: Path) -> None:
     users, accounts = _records(12, seed=5)
     write_records(tmp_path / "portfolio", users, accounts)
     with Dataset(tmp_path / "portfolio") as ds:
-        assert ds.manifest.facts == [] and ds.stored("_outcomes") is None
+        assert ds.snapshot.facts == {} and ds.stored("_outcomes") is None
         got = analysis.user_outcomes(ds)
     per_user = Counter(a["user"] for a in accounts)
     assert {u: n for u, n in zip(got.index, got["accounts"], strict=True) if n} == dict(per_user)
 
 
-def _edit(folder: Path, edit: Any) -> None:
-    file = folder / "_dataset.json"
-    manifest = orjson.loads(file.read_bytes())
-    edit(manifest)
-    file.write_bytes(orjson.dumps(manifest))
-
-
-@pytest.mark.parametrize("damage", ["truncated", "rows", "another version", "renamed"])
-def test_a_damaged_fact_is_named_at_open(tmp_path: Path, damage: str) -> None:
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_fact_is_named(tmp_path: Path, damage: str) -> None:
     users, accounts = _records(8, seed=6)
-    folder = write_records(tmp_path / "portfolio", users, accounts, facts=analysis.facts)
-    fact = folder / "facts" / "_codes.parquet"
+    write_records(tmp_path / "portfolio", users, accounts, facts=analysis.facts)
+    (fact,) = _fact_files(tmp_path / "portfolio", "_codes")
+    data = fact.read_bytes()
     if damage == "truncated":
-        fact.write_bytes(fact.read_bytes()[:100])
-    elif damage == "rows":
-
-        def more(manifest: dict[str, Any]) -> None:
-            next(f for f in manifest["facts"] if f["name"] == "_codes")["rows"] += 1
-
-        _edit(folder, more)
-    elif damage == "another version":
-        other = write_records(tmp_path / "other", users, accounts, facts=analysis.facts)
-        fact.write_bytes((other / "facts" / "_codes.parquet").read_bytes())
-    else:  # a fact's file under another fact's name
-        fact.write_bytes((folder / "facts" / "_synced.parquet").read_bytes())
-    with pytest.raises(DatasetError) as raised:
-        Dataset(tmp_path / "portfolio")
-    assert str(fact) in str(raised.value) and "export it again" in str(raised.value)
+        fact.write_bytes(data[:100])
+    else:
+        fact.write_bytes(random.Random(2).randbytes(len(data) - 4) + b"PAR1")
+    with pytest.raises(DatasetError) as raised, Dataset(tmp_path / "portfolio") as ds:
+        analysis.metadata_groups(ds, "group")
+    assert str(fact) in str(raised.value) and "export to a new path" in str(raised.value)
