@@ -136,7 +136,7 @@ def _export(args: argparse.Namespace) -> int:
 
     try:
         with connect(base_url=args.base_url, users=args.users, seed=args.seed) as client:
-            ds = client.export(args.path, batch_pages=args.batch_pages)
+            ds = client.export(args.path, batch_pages=args.batch_pages, keep=args.keep)
     except (ArgyleError, DatasetError, OSError) as exc:
         notes = " ".join(getattr(exc, "__notes__", []))
         print(f"argyle-nb export: {exc}" + (f" {notes}" if notes else ""), file=sys.stderr)
@@ -250,18 +250,24 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.set_defaults(run=_notebooks)
     export = commands.add_parser(
         "export",
-        help="write every user and account as a Parquet dataset, in bounded memory",
-        description="Walk the users and accounts into a Parquet dataset at PATH (tables users, "
-        "accounts, availability, rejected), a batch of pages at a time; a re-run refreshes it "
-        "atomically. Keys come from ARGYLE_API_KEY_ID/_SECRET; without them, from the "
-        "embedded sandbox's demo data.",
+        help="add every user and account as a snapshot of a dataset, in bounded memory",
+        description="Walk the users and accounts into one more snapshot of the Delta Lake "
+        "dataset at PATH (tables users, accounts, availability, rejected), a batch of pages at "
+        "a time; only what changed is written. Keys come from ARGYLE_API_KEY_ID/_SECRET; "
+        "without them, from the embedded sandbox's demo data.",
     )
-    export.add_argument("path", help="the dataset (a link to its current version)")
+    export.add_argument("path", help="the dataset (a folder of snapshots, made if missing)")
     export.add_argument("--base-url", help="ARGYLE_BASE_URL (needs the keys in the environment)")
     export.add_argument("--users", type=_whole, help="embedded-sandbox demo users")
     export.add_argument("--seed", type=int, help="the embedded sandbox's data seed")
     export.add_argument(
-        "--batch-pages", type=_whole, default=None, help="pages per part file (default: 50)"
+        "--batch-pages", type=_whole, default=None, help="pages read at a time (default: 50)"
+    )
+    export.add_argument(
+        "--keep",
+        type=_whole,
+        default=None,
+        help="then forget all but the newest KEEP snapshots (default: keep every one)",
     )
     export.set_defaults(run=_export)
     return parser

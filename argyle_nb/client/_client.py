@@ -239,6 +239,7 @@ class ArgyleClient(Requester):
         progress: bool | None = None,
         batch_pages: int | None = None,
         storage_options: dict[str, str] | None = None,
+        keep: int | None = None,
     ) -> Dataset:
         """Add every user and account as one more snapshot of the dataset at ``path``,
         page batch by page batch, in memory that does not grow with the portfolio;
@@ -250,7 +251,9 @@ class ArgyleClient(Requester):
         snapshot is added whole or not at all: an interrupted export leaves the dataset
         as it was. Tables ``users``, ``accounts``, ``availability`` and ``rejected`` (the
         records set aside, with their reasons). ``batch_pages`` pages (default
-        :data:`~argyle_nb.dataset.BATCH_PAGES`) are read at a time. The pages go to the
+        :data:`~argyle_nb.dataset.BATCH_PAGES`) are read at a time. ``keep``: once the
+        snapshot is added, forget all but the newest ``keep`` snapshots and remove the
+        files only they needed (default: keep every snapshot). The pages go to the
         dataset only: the HTTP cache neither serves nor keeps them (an offline client
         exports from its cache).
 
@@ -276,6 +279,7 @@ class ArgyleClient(Requester):
             progress=self.progress if progress is None else progress,
             batch_pages=BATCH_PAGES if batch_pages is None else batch_pages,
             storage_options=storage_options,
+            keep=keep,
         )
 
     @property

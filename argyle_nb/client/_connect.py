@@ -26,10 +26,12 @@ def connect(
     client targets ``base_url`` (or ``ARGYLE_BASE_URL``, else Argyle's sandbox). With no key
     it starts the embedded sandbox seeded with ``users`` demo users (default
     :data:`~argyle_nb.sandbox.DEMO_USERS`) from ``seed`` (default
-    :data:`~argyle_nb.sandbox.DEMO_SEED`), says so in one line, and caches in memory
-    (the sandbox is temporary); ``client.close()`` stops it. ``users`` and ``seed`` shape
-    only that demo dataset: a real Argyle environment is what it is. A ``base_url``
-    without a key is an error (the embedded sandbox picks its own address).
+    :data:`~argyle_nb.sandbox.DEMO_SEED`), says so in one line, caches in memory (the
+    sandbox is temporary) and keeps the sandbox's time (``client.sandbox.advance(days)``
+    moves it: provenance and snapshots are stamped with it); ``client.close()`` stops
+    it. ``users`` and ``seed`` shape only that demo dataset: a real Argyle environment is
+    what it is. A ``base_url`` without a key is an error (the embedded sandbox picks its
+    own address).
     ``options`` go to :class:`ArgyleClient`.
 
     Examples:
@@ -55,6 +57,8 @@ def connect(
         raise ArgyleValueError(f"users must be a whole number >= 0, not {users!r}")
     running = embedded.start(users=users, seed=seed)
     options.setdefault("cache", "memory")
+    # The sandbox's clock, which advance() moves: what an export of it is stamped with.
+    options.setdefault("now", running.now)
     try:
         client = ArgyleClient(
             running.key_id, running.key_secret, base_url=running.base_url, **options

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from argyle_nb.client._pagination import Page, Paginator
 from argyle_nb.client._progress import Progress
 from argyle_nb.client._transport import where
+from argyle_nb.errors import ArgyleValueError
 from argyle_nb.provenance import ListChangedWarning, Provenance
 from argyle_nb.quarantine import RejectedRecordsWarning
 
@@ -64,14 +65,17 @@ def export(
     progress: bool,
     batch_pages: int,
     storage_options: dict[str, str] | None = None,
+    keep: int | None = None,
 ) -> Dataset:
     """Walk users and accounts into a new snapshot of the dataset at ``path``; add it
     when both are staged. On any failure the dataset is left as it was, and the error
-    says so."""
+    says so. With ``keep``, all but the newest ``keep`` snapshots are then forgotten."""
     from argyle_nb import analysis
     from argyle_nb.dataset import Dataset, DatasetWriter
     from argyle_nb.dataset._write import accounts_batch, users_batch
 
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+        raise ArgyleValueError(f"keep must be a whole number of snapshots >= 1, not {keep!r}")
     writer = DatasetWriter(path, now=now, batch_pages=batch_pages, storage_options=storage_options)
     provenance: dict[str, Provenance] = {}
     try:
@@ -106,6 +110,12 @@ def export(
             f" snapshot was added). Run client.export({os.fspath(path)!r}) again to restart it."
         )
         raise
+    if keep is not None:
+        writer.store.keep(keep)
+        # Numbered again: this export's snapshot is found by its id (the latest, if an
+        # export taken later made it one of those forgotten).
+        now_known = writer.store.snapshots()
+        snapshot = next((s for s in now_known if s.export == snapshot.export), now_known[-1])
     return Dataset(writer.path, snapshot=snapshot.number, storage_options=storage_options)
 
 

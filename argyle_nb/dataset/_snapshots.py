@@ -28,70 +28,39 @@ and the catalogue says which base and changes make each snapshot).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
-import orjson
 import pyarrow as pa
 
 from argyle_nb._sql import quote
+from argyle_nb.dataset._catalogue import (
+    EXPORT_ID,
+    Snapshot,
+    base_snapshot,
+    catalogue_row,
+    export_id,
+    read_catalogue,
+)
+from argyle_nb.dataset._changes import (
+    EXPORT,
+    KEYS,
+    REMOVED,
+    compared,
+    differences,
+    staged,
+    unique,
+)
 from argyle_nb.dataset._tables import REEXPORT, DatasetError
 
 __all__ = ["KEYS", "MAX_CHANGED_SHARE", "Snapshot", "SnapshotStore"]
 
-#: Each table's key: the columns naming one record (none: the table is written full).
-KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "users": ("id",),
-    "accounts": ("id",),
-    "availability": ("account", "resource"),
-    "rejected": (),
-}
 #: Changes are written while they are at most this share of an export's rows.
 MAX_CHANGED_SHARE: Final = 0.5
 _CATALOGUE: Final = "snapshots"
 #: The folder of the facts' tables (one per fact).
 _FACTS: Final = "facts"
-#: The columns the store adds to every row of a table.
-_EXPORT, _REMOVED, _SEEN = "_export", "_removed", "_seen"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One committed export.
-
-    Attributes:
-        number: its place among the store's snapshots, from 0, by the time it was taken.
-        export: its id (the ``_export`` of its rows).
-        taken_at: when it was taken (UTC).
-        users, accounts: its rows of each.
-        changed: users and accounts new, changed or gone since the snapshot before it
-            (all of them for the first).
-        bases: per table, the export whose full rows its changes apply to (``None``: its
-            own rows are full).
-        provenance: what the export recorded of each list, as it gave it.
-        rows: the rows of each table.
-        facts: the facts stored with it (tables derived from its records as it was
-            taken, :func:`~argyle_nb.analysis.facts`), by name: their rows.
-    """
-
-    number: int
-    export: str
-    taken_at: datetime
-    users: int
-    accounts: int
-    changed: int
-    bases: dict[str, str | None]
-    provenance: dict[str, Any]
-    rows: dict[str, int]
-    facts: dict[str, int]
-
-
-def _export_id(taken_at: datetime) -> str:
-    """A new export's id: when, then which process, then chance (sortable by time)."""
-    return f"{taken_at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 class SnapshotStore:
@@ -142,38 +111,7 @@ class SnapshotStore:
         catalogue = self._delta(_CATALOGUE)
         if catalogue is None:
             return []
-        rows = sorted(
-            catalogue.to_pyarrow_table().to_pylist(), key=lambda r: (r["taken_at"], r["export"])
-        )
-        out = []
-        for number, row in enumerate(rows):
-            try:
-                bases = orjson.loads(row["bases"])
-                provenance = orjson.loads(row["provenance"])
-                rows_of = orjson.loads(row["rows"])
-                facts = orjson.loads(row["facts"])
-                if not all(isinstance(x, dict) for x in (bases, provenance, rows_of, facts)):
-                    raise TypeError
-            except (orjson.JSONDecodeError, TypeError, KeyError):
-                raise DatasetError(
-                    f"{self._table(_CATALOGUE)}: the row of export {row.get('export')!r} is"
-                    " damaged (its bases or provenance are not JSON)"
-                ) from None
-            out.append(
-                Snapshot(
-                    number=number,
-                    export=row["export"],
-                    taken_at=row["taken_at"].astimezone(UTC),
-                    users=int(row["users"]),
-                    accounts=int(row["accounts"]),
-                    changed=int(row["changed"]),
-                    bases=bases,
-                    provenance=provenance,
-                    rows=rows_of,
-                    facts=facts,
-                )
-            )
-        return out
+        return read_catalogue(catalogue.to_pyarrow_table().to_pylist(), self._table(_CATALOGUE))
 
     def snapshot(self, number: int | None = None, *, as_of: datetime | None = None) -> Snapshot:
         """The snapshot ``number`` (negative: from the latest, as a list index), the one
@@ -218,16 +156,16 @@ class SnapshotStore:
         mine, base = snapshot.export, snapshot.bases.get(table)
         if base is None:
             return db.sql(
-                f"select * exclude ({_EXPORT}, {_REMOVED}) from rows where {_EXPORT} = $mine",
+                f"select * exclude ({EXPORT}, {REMOVED}) from rows where {EXPORT} = $mine",
                 params={"mine": mine},
             )
         key = ", ".join(quote(c) for c in KEYS[table])
         return db.sql(
-            f"with changes as (select * from rows where {_EXPORT} = $mine),"
-            f" kept as (select * from (select * from rows where {_EXPORT} = $base)"
+            f"with changes as (select * from rows where {EXPORT} = $mine),"
+            f" kept as (select * from (select * from rows where {EXPORT} = $base)"
             f" anti join changes using ({key}))"
-            f" select * exclude ({_EXPORT}, {_REMOVED}) from kept union all by name"
-            f" select * exclude ({_EXPORT}, {_REMOVED}) from changes where not {_REMOVED}",
+            f" select * exclude ({EXPORT}, {REMOVED}) from kept union all by name"
+            f" select * exclude ({EXPORT}, {REMOVED}) from changes where not {REMOVED}",
             params={"mine": mine, "base": base},
         )
 
@@ -243,12 +181,12 @@ class SnapshotStore:
             import pyarrow.dataset as pads
 
             source = delta.to_pyarrow_dataset()
-            picked = source.filter(pads.field(_EXPORT).isin(wanted))
+            picked = source.filter(pads.field(EXPORT).isin(wanted))
             return db.from_arrow(picked)
         files = [
             f.removeprefix("file://")
             for export in wanted
-            for f in delta.file_uris(file_pruning_predicate=[(_EXPORT, "=", export)])
+            for f in delta.file_uris(file_pruning_predicate=[(EXPORT, "=", export)])
         ]
         missing = [f for f in files if not os.path.isfile(f)]
         if missing:
@@ -270,19 +208,71 @@ class SnapshotStore:
         if name not in snapshot.facts:
             raise DatasetError(f"snapshot {snapshot.number} stores no fact {name!r}")
         rows = self._rows(db, f"{_FACTS}/{name}", [snapshot.export])  # noqa: F841
-        return db.sql(f"select * exclude ({_EXPORT}) from rows")
+        return db.sql(f"select * exclude ({EXPORT}) from rows")
+
+    # -- retention ---------------------------------------------------------------------
+
+    def keep(self, newest: int) -> list[Snapshot]:
+        """Forget every snapshot but the ``newest`` ones, and remove the files only they
+        needed (the rows of their exports that no kept snapshot reads, the rows of
+        exports that never committed and began before the newest snapshot forgotten was
+        taken, and what Delta Lake kept for time travel); returns those forgotten. The
+        kept snapshots are numbered again from 0. A dataset open on a forgotten snapshot
+        cannot read it any more; an export still running keeps its rows."""
+        if isinstance(newest, bool) or not isinstance(newest, int) or newest < 1:
+            raise DatasetError(f"keep must be a whole number of snapshots >= 1, not {newest!r}")
+        found = self.snapshots()
+        if len(found) <= newest:
+            return []
+        kept, forgotten = found[-newest:], found[:-newest]
+        needed = {s.export for s in kept} | {
+            base for s in kept for base in s.bases.values() if base is not None
+        }
+        catalogued = {s.export for s in found}
+        cutoff = export_id(forgotten[-1].taken_at)  # ids sort by the time they begin
+
+        def gone(export: str) -> bool:
+            if export in needed or not EXPORT_ID.fullmatch(export):
+                return False
+            return export in catalogued or export < cutoff  # forgotten, or left by a crash
+
+        # The catalogue first: no reader is offered a snapshot whose rows are going.
+        self._delete(_CATALOGUE, "export", {s.export for s in forgotten})
+        names = [*KEYS, *(f"{_FACTS}/{name}" for s in found for name in s.facts)]
+        for name in dict.fromkeys(names):
+            delta = self._delta(name)
+            if delta is not None:
+                present = {p.get(EXPORT, "") for p in delta.partitions()}
+                self._delete(name, EXPORT, {e for e in present if gone(e)})
+        return forgotten
+
+    def _delete(self, name: str, column: str, exports: set[str]) -> None:
+        """Delete the rows of ``name`` whose ``column`` is one of ``exports`` (ids this
+        store made, checked), then the files no version of the table needs any more."""
+        delta = self._delta(name)
+        if delta is None or not exports:
+            return
+        for export in exports:  # nothing but an export's id goes into the predicate
+            if not EXPORT_ID.fullmatch(export):
+                raise DatasetError(f"{self._table(name)}: {export!r} is not an export's id")
+        values = ", ".join(f"'{e}'" for e in sorted(exports))
+        try:
+            delta.delete(f"{column} in ({values})")
+            delta.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        except Exception as exc:  # deltalake raises its own and OS errors
+            raise DatasetError(f"{self._table(name)}: could not remove ({exc})") from None
 
     # -- writing -----------------------------------------------------------------------
 
     def add(
         self,
-        staged: Mapping[str, list[str]],
+        files: Mapping[str, list[str]],
         *,
         taken_at: datetime,
         provenance: Mapping[str, Any] | None = None,
         facts: Mapping[str, str] | None = None,
     ) -> Snapshot:
-        """Add the export whose rows are in the Parquet files ``staged`` (table -> files,
+        """Add the export whose rows are in the Parquet files ``files`` (table -> files,
         in the order the walk wrote them) as the newest snapshot, taken at ``taken_at``,
         with the facts in the Parquet files ``facts`` (name -> file); returns it. Only
         what changed since the latest base is written (or a new base)."""
@@ -290,10 +280,10 @@ class SnapshotStore:
 
         if taken_at.tzinfo is None:
             raise DatasetError(f"taken_at={taken_at!r} has no time zone: give one (UTC)")
-        missing = set(KEYS) - set(staged)
+        missing = set(KEYS) - set(files)
         if missing:
             raise DatasetError(f"an export's tables are missing: {', '.join(sorted(missing))}")
-        export = _export_id(taken_at)
+        export = export_id(taken_at)
         before = self.snapshots()
         db = duckdb.connect()
         try:
@@ -301,7 +291,7 @@ class SnapshotStore:
             counts: dict[str, int] = {}
             changed = 0
             for table in KEYS:
-                new = _staged(db, table, staged[table])
+                new = staged(db, table, files[table])
                 counts[table] = int(new.aggregate("count(*)").fetchall()[0][0])
                 latest = before[-1] if before else None
                 base = None if latest is None else (latest.bases.get(table) or latest.export)
@@ -310,29 +300,25 @@ class SnapshotStore:
                     changed += (
                         counts[table]
                         if latest is None
-                        else _differences(db, table, new, self.relation(db, table, latest))
+                        else differences(db, table, new, self.relation(db, table, latest))
                     )
-            row = pa.table(
-                {
-                    "export": [export],
-                    "taken_at": pa.array([taken_at.astimezone(UTC)], pa.timestamp("us", "UTC")),
-                    "users": [counts["users"]],
-                    "accounts": [counts["accounts"]],
-                    "changed": [changed],
-                    "bases": [orjson.dumps(bases).decode()],
-                    "provenance": [orjson.dumps(dict(provenance or {})).decode()],
-                }
-            )
             stored = {}
             for name, file in (facts or {}).items():
                 fact = db.sql(
-                    f"select *, $export as {_EXPORT} from read_parquet($file)",
+                    f"select *, $export as {EXPORT} from read_parquet($file)",
                     params={"export": export, "file": file},
                 )
                 stored[name] = int(fact.aggregate("count(*)").fetchall()[0][0])
                 self._append(f"{_FACTS}/{name}", fact.to_arrow_reader(), partitioned=True)
-            row = row.append_column("rows", pa.array([orjson.dumps(counts).decode()]))
-            row = row.append_column("facts", pa.array([orjson.dumps(stored).decode()]))
+            row = catalogue_row(
+                export,
+                taken_at,
+                rows=counts,
+                changed=changed,
+                bases=bases,
+                provenance=dict(provenance or {}),
+                facts=stored,
+            )
             self._append(_CATALOGUE, row, partitioned=False)
         finally:
             db.close()
@@ -346,17 +332,15 @@ class SnapshotStore:
         lacks), else all of them; returns the base used (``None``: written full)."""
         params = {"export": export}
         if base is not None and KEYS[table]:
-            old = self.relation(db, table, _base_snapshot(base))
+            old = self.relation(db, table, base_snapshot(base))
             # (a key seen twice by a walk, here or in the base, has no one row to compare)
-            if set(new.columns) <= set(old.columns) and _unique(db, table, new, old):
-                changes = _compared(db, table, new, old, export)
+            if set(new.columns) <= set(old.columns) and unique(db, table, new, old):
+                changes = compared(db, table, new, old, export)
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
                     self._append(table, changes.to_arrow_reader(), partitioned=True)
                     return base
-        full = db.sql(
-            f"select *, $export as {_EXPORT}, false as {_REMOVED} from new", params=params
-        )
+        full = db.sql(f"select *, $export as {EXPORT}, false as {REMOVED} from new", params=params)
         self._append(table, full.to_arrow_reader(), partitioned=True)
         return None
 
@@ -368,72 +352,9 @@ class SnapshotStore:
                 self._table(name),
                 data,
                 mode="append",
-                partition_by=[_EXPORT] if partitioned else None,
+                partition_by=[EXPORT] if partitioned else None,
                 schema_mode="merge",
                 storage_options=self._options or None,
             )
         except Exception as exc:  # deltalake raises its own, Arrow and OS errors
             raise DatasetError(f"{self._table(name)}: could not write ({exc})") from None
-
-
-def _base_snapshot(export: str) -> Snapshot:
-    """A snapshot made of ``export``'s full rows alone (to read a base by)."""
-    return Snapshot(0, export, datetime.min.replace(tzinfo=UTC), 0, 0, 0, {}, {}, {}, {})
-
-
-def _staged(db: Any, table: str, files: list[str]) -> Any:
-    """The rows of ``table`` in ``files``, with ``_seen``: their order (file, then row)."""
-    if not files:  # no rows: the table's columns, as the frames make them
-        from argyle_nb.dataset._open import _empty
-
-        empty = _empty(table)
-        return db.from_arrow(empty) if isinstance(empty, pa.Table) else db.from_df(empty)
-    read = db.read_parquet(  # noqa: F841 (read by name in the SQL below)
-        files, union_by_name=True, filename=True, file_row_number=True
-    )
-    return db.sql(
-        "select * exclude (filename, file_row_number), list_position($files, filename)"
-        f" * 4294967296 + file_row_number as {_SEEN} from read",
-        params={"files": files},
-    )
-
-
-def _unique(db: Any, table: str, *relations: Any) -> bool:
-    """Whether no key of ``table`` is on two rows of any of ``relations``."""
-    key = ", ".join(quote(c) for c in KEYS[table])
-    for rel in relations:  # noqa: B007 (read by name in the SQL below)
-        twice = db.sql(f"select count(*) - count(distinct struct_pack({key})) from rel")
-        if twice.fetchall()[0][0]:
-            return False
-    return True
-
-
-def _compared(db: Any, table: str, new: Any, old: Any, export: str | None) -> Any:
-    """The records of ``table`` that differ between ``old`` and ``new`` (by key, every
-    column but ``_seen`` compared, a missing value equal to a missing value): ``new``'s
-    rows of keys new or changed, and a tombstone (the key, ``_removed``) per key gone;
-    with ``_export`` = ``export``."""
-    names = [c for c in new.columns if c != _SEEN]
-    key = ", ".join(quote(c) for c in KEYS[table])
-    values = ", ".join(quote(c) for c in names)
-    return db.sql(
-        f"with n as (select *, struct_pack({values}) as _v from new),"
-        f" o as (select {key}, struct_pack({values}) as _v from old)"
-        f" select n.* exclude (_v), $export as {_EXPORT}, false as {_REMOVED} from n"
-        f" left join o using ({key}) where o._v is distinct from n._v"
-        f" union all by name select {key}, $export as {_EXPORT}, true as {_REMOVED}"
-        f" from o anti join n using ({key})",
-        params={"export": export},
-    )
-
-
-def _differences(db: Any, table: str, new: Any, old: Any) -> int:
-    """Records of ``table`` new, changed or gone between ``old`` and ``new``."""
-    shared = [c for c in new.columns if c in old.columns]
-    keep = ", ".join(quote(c) for c in shared)
-    ours = db.sql(f"select {keep} from new")  # noqa: F841 (read by name below)
-    theirs = db.sql(f"select {keep} from old")  # noqa: F841 (read by name below)
-    changes = _compared(
-        db, table, db.sql("select * from ours"), db.sql("select * from theirs"), None
-    )
-    return int(changes.aggregate("count(*)").fetchall()[0][0])

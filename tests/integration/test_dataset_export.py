@@ -143,6 +143,12 @@ def test_the_command_exports_and_refuses_what_is_not_a_dataset(
     with Dataset(path) as ds:
         assert ds.rows("users") == 60
         assert f"{path}: 60 users, {ds.rows('accounts'):,} accounts" in said
+    # Run again: one more snapshot; with --keep 1, only the newest is left.
+    assert main(["export", str(path), "--users", "60", "--seed", "3"]) == 0
+    assert len(Dataset(path).snapshots) == 2
+    assert main(["export", str(path), "--users", "61", "--seed", "3", "--keep", "1"]) == 0
+    assert list(Dataset(path).snapshots["users"]) == [61]
+    assert "snapshot 0" in capsys.readouterr().out
     (tmp_path / "file.txt").write_text("mine")
     assert main(["export", str(tmp_path / "file.txt"), "--users", "5"]) == 2
     assert "is not an argyle_nb dataset" in capsys.readouterr().err
@@ -232,3 +238,25 @@ def test_an_export_writes_its_pages_to_the_dataset_not_to_the_cache(
             assert again.rows("accounts") == expected
             assert again.provenance("/v1/accounts").pages_from_cache > 0
         assert client.cache.info().responses == kept
+
+
+def test_snapshots_of_the_embedded_sandbox_follow_its_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from argyle_nb import connect
+
+    for name in ("ARGYLE_API_KEY_ID", "ARGYLE_API_KEY_SECRET", "ARGYLE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "portfolio"
+    with connect(users=40, seed=3, progress=False) as client:
+        client.export(path).close()
+        client.sandbox.advance(days=3)
+        second = client.export(path)
+        now = client.sandbox.now()
+    with second:
+        first_taken, second_taken = list(second.snapshots["taken_at"])
+        # Three days of the sandbox's life apart, though seconds apart on the wall clock.
+        assert timedelta(days=3) <= second_taken - first_taken < timedelta(days=3, minutes=5)
+        assert abs(second_taken - now) < timedelta(minutes=5)

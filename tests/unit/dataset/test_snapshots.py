@@ -198,3 +198,38 @@ def test_a_walk_that_saw_a_record_twice_is_written_full(tmp_path: Path) -> None:
     assert second.bases["users"] is None
     rows = read(store, "users", 1)
     assert len(rows) == len(state["users"]) + 1  # both rows kept, as the walk saw them
+
+
+def test_keeping_the_newest_snapshots_removes_what_only_the_others_needed(
+    lived: tuple[SnapshotStore, list[State]],
+) -> None:
+    store, states = lived
+    before = store.snapshots()
+    users = f"{store.uri}/users"
+    # Rows of two exports that never committed: one that crashed before the newest
+    # snapshot to forget was taken, one still running (begun after every snapshot).
+    for orphan in ("20261202T000000000000Z-1-deadbeef", "29990101T000000000000Z-1-0badc0de"):
+        row = pa.table({"id": ["u99999"], "created_at": [T0], "external_metadata": ["{}"]})
+        row = row.append_column("_seen", pa.array([0], pa.int64()))
+        row = row.append_column("_export", pa.array([orphan]))
+        row = row.append_column("_removed", pa.array([False]))
+        write_deltalake(users, row, mode="append", partition_by=["_export"])
+    files_before = len(DeltaTable(users).file_uris())
+    forgotten = store.keep(2)
+    assert [s.export for s in forgotten] == [s.export for s in before[:4]]
+    after = store.snapshots()
+    assert [(s.number, s.export) for s in after] == [(0, before[4].export), (1, before[5].export)]
+    for number, state in enumerate(states[-2:]):
+        for table in TABLES:
+            assert as_read(read(store, table, number)) == expected(state, table), (table, number)
+    # The rows left: those of the two kept exports and of the base their changes apply to.
+    left = set(DeltaTable(users).to_pyarrow_table(columns=["_export"])["_export"].to_pylist())
+    still_running = "29990101T000000000000Z-1-0badc0de"
+    assert left == {before[0].export, before[4].export, before[5].export, still_running}
+    assert len(DeltaTable(users).file_uris()) < files_before
+    # What time travel kept is gone too: only the files the table now lists are on disk.
+    on_disk = {str(p) for p in Path(users).rglob("*.parquet")}
+    assert on_disk == set(DeltaTable(users).file_uris())
+    assert store.keep(2) == []
+    with pytest.raises(DatasetError, match="keep must be a whole number"):
+        store.keep(0)
