@@ -177,7 +177,7 @@ def main() -> None:
                 f"{export.get('peak_mb', 0):6.0f} MB, {accounts:,} accounts "
                 f"({accounts / float(export['seconds']):,.0f} a second), "  # type: ignore[arg-type]
                 f"{export.get('users', 0):,} users; dataset "
-                f"{_size(work / '.portfolio.versions') / 1e6:,.0f} MB, cache "
+                f"{_size(work / 'portfolio') / 1e6:,.0f} MB, cache "
                 f"{_size(work / 'cache') / 1e6:,.0f} MB"
                 + ("" if export["ok"] else f"  FAILED: {export.get('error')}")
             )

@@ -49,22 +49,20 @@ def unique(db: Any, table: str, *relations: Any) -> bool:
     return True
 
 
-def compared(db: Any, table: str, new: Any, old: Any, export: str | None) -> Any:
+def compared(db: Any, table: str, new: Any, old: Any) -> Any:
     """The records of ``table`` that differ between ``old`` and ``new`` (by key, every
     column but ``_seen`` compared, a missing value equal to a missing value): ``new``'s
-    rows of keys new or changed, and a tombstone (the key, ``_removed``) per key gone;
-    with ``_export`` = ``export``."""
+    rows of keys new or changed, and a tombstone (the key, ``_removed``) per key gone."""
     names = [c for c in new.columns if c != SEEN]
     key = ", ".join(quote(c) for c in KEYS[table])
     values = ", ".join(quote(c) for c in names)
     return db.sql(
         f"with n as (select *, struct_pack({values}) as _v from new),"
         f" o as (select {key}, struct_pack({values}) as _v from old)"
-        f" select n.* exclude (_v), $export as {EXPORT}, false as {REMOVED} from n"
+        f" select n.* exclude (_v), false as {REMOVED} from n"
         f" left join o using ({key}) where o._v is distinct from n._v"
-        f" union all by name select {key}, $export as {EXPORT}, true as {REMOVED}"
-        f" from o anti join n using ({key})",
-        params={"export": export},
+        f" union all by name select {key}, true as {REMOVED}"
+        f" from o anti join n using ({key})"
     )
 
 
@@ -72,9 +70,7 @@ def differences(db: Any, table: str, new: Any, old: Any) -> int:
     """Records of ``table`` new, changed or gone between ``old`` and ``new``."""
     shared = [c for c in new.columns if c in old.columns]
     keep = ", ".join(quote(c) for c in shared)
-    ours = db.sql(f"select {keep} from new")  # noqa: F841 (read by name below)
-    theirs = db.sql(f"select {keep} from old")  # noqa: F841 (read by name below)
     changes = compared(
-        db, table, db.sql("select * from ours"), db.sql("select * from theirs"), None
+        db, table, db.sql(f"select {keep} from new"), db.sql(f"select {keep} from old")
     )
     return int(changes.aggregate("count(*)").fetchall()[0][0])

@@ -28,11 +28,15 @@ and the catalogue says which base and changes make each snapshot).
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from argyle_nb._sql import quote
 from argyle_nb.dataset._catalogue import (
@@ -56,6 +60,15 @@ from argyle_nb.dataset._tables import REEXPORT, DatasetError
 
 __all__ = ["KEYS", "MAX_CHANGED_SHARE", "Snapshot", "SnapshotStore"]
 
+#: The most memory DuckDB takes to compare and write an export (past it, it spills to
+#: disk): a million accounts are added under 1 GB.
+MEMORY: Final = "256MB"
+#: The size of the data files written (delta-rs holds one in memory while it writes it).
+_FILE_BYTES: Final = 32 << 20
+#: Rows per row group of the data files.
+_GROUP_ROWS: Final = 131_072
+#: Rows per batch streamed from DuckDB into a table.
+_BATCH_ROWS: Final = 65_536
 #: Changes are written while they are at most this share of an export's rows.
 MAX_CHANGED_SHARE: Final = 0.5
 _CATALOGUE: Final = "snapshots"
@@ -285,7 +298,9 @@ class SnapshotStore:
             raise DatasetError(f"an export's tables are missing: {', '.join(sorted(missing))}")
         export = export_id(taken_at)
         before = self.snapshots()
-        db = duckdb.connect()
+        db = duckdb.connect(
+            config={"memory_limit": MEMORY, "temp_directory": tempfile.gettempdir()}
+        )
         try:
             bases: dict[str, str | None] = {}
             counts: dict[str, int] = {}
@@ -304,12 +319,9 @@ class SnapshotStore:
                     )
             stored = {}
             for name, file in (facts or {}).items():
-                fact = db.sql(
-                    f"select *, $export as {EXPORT} from read_parquet($file)",
-                    params={"export": export, "file": file},
-                )
+                fact = db.sql("select * from read_parquet($file)", params={"file": file})
                 stored[name] = int(fact.aggregate("count(*)").fetchall()[0][0])
-                self._append(f"{_FACTS}/{name}", fact.to_arrow_reader(), partitioned=True)
+                self._append(db, f"{_FACTS}/{name}", fact, export)
             row = catalogue_row(
                 export,
                 taken_at,
@@ -319,7 +331,7 @@ class SnapshotStore:
                 provenance=dict(provenance or {}),
                 facts=stored,
             )
-            self._append(_CATALOGUE, row, partitioned=False)
+            self._append_row(row)
         finally:
             db.close()
         return next(s for s in self.snapshots() if s.export == export)
@@ -330,31 +342,94 @@ class SnapshotStore:
         """Append ``new``'s rows of ``table`` as ``export``'s: its changes against the
         full rows of ``base`` when they are few enough (and it has no column ``base``
         lacks), else all of them; returns the base used (``None``: written full)."""
-        params = {"export": export}
         if base is not None and KEYS[table]:
             old = self.relation(db, table, base_snapshot(base))
             # (a key seen twice by a walk, here or in the base, has no one row to compare)
             if set(new.columns) <= set(old.columns) and unique(db, table, new, old):
-                changes = compared(db, table, new, old, export)
+                changes = compared(db, table, new, old)
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
-                    self._append(table, changes.to_arrow_reader(), partitioned=True)
+                    self._append(db, table, changes, export)
                     return base
-        full = db.sql(f"select *, $export as {EXPORT}, false as {REMOVED} from new", params=params)
-        self._append(table, full.to_arrow_reader(), partitioned=True)
+        full = db.sql(f"select *, false as {REMOVED} from new")
+        self._append(db, table, full, export)
         return None
 
-    def _append(self, name: str, data: Any, *, partitioned: bool) -> None:
+    def _append(self, db: Any, name: str, rel: Any, export: str) -> None:
+        """Append ``rel``'s rows to the table ``name`` as ``export``'s (its partition)."""
+        try:
+            if "://" in self.uri:
+                # On object storage delta-rs writes: it holds a file's rows in memory (and
+                # the export's id on each of them), so the files are kept small.
+                from deltalake import WriterProperties, write_deltalake
+
+                tagged = db.sql(
+                    f"select *, $export as {EXPORT} from rel", params={"export": export}
+                )
+                write_deltalake(
+                    self._table(name),
+                    tagged.to_arrow_reader(_BATCH_ROWS),
+                    mode="append",
+                    partition_by=[EXPORT],
+                    schema_mode="merge",
+                    storage_options=self._options or None,
+                    target_file_size=_FILE_BYTES,
+                    writer_properties=WriterProperties(max_row_group_size=_GROUP_ROWS),
+                )
+            else:
+                self._append_file(name, rel, export)
+        except DatasetError:
+            raise
+        except Exception as exc:  # deltalake raises its own, Arrow, DuckDB and OS errors
+            raise DatasetError(f"{self._table(name)}: could not write ({exc})") from None
+
+    def _append_file(self, name: str, rel: Any, export: str) -> None:
+        """In a folder, DuckDB streams the rows into one Parquet file of the export's
+        partition (memory bounded by its limit, whatever the rows), then one Delta commit
+        adds the file (and the columns the table lacks)."""
+        import time
+
+        from deltalake import DeltaTable, Field
+        from deltalake.transaction import AddAction
+
+        root = self._table(name)
+        sub = f"{EXPORT}={export}"
+        file = os.path.join(root, sub, f"part-{secrets.token_hex(8)}.parquet")
+        os.makedirs(os.path.dirname(file), exist_ok=True)
+        rel.write_parquet(file, row_group_size=_GROUP_ROWS)
+        footer = pq.read_metadata(file)
+        fields = [f.with_nullable(True) for f in footer.schema.to_arrow_schema()]
+        if not DeltaTable.is_deltatable(root):
+            schema = pa.schema([*fields, pa.field(EXPORT, pa.string())])
+            DeltaTable.create(root, schema=schema, partition_by=[EXPORT], mode="ignore")
+        table = DeltaTable(root)
+        have = set(pa.schema(table.schema().to_arrow()).names)
+        new = [Field.from_arrow(f) for f in fields if f.name not in have]
+        if new:  # a column the earlier exports did not have (a new status, say)
+            table.alter.add_columns(new)
+        add = AddAction(
+            path=f"{sub}/{os.path.basename(file)}",
+            size=os.path.getsize(file),
+            partition_values={EXPORT: export},
+            modification_time=int(time.time() * 1000),
+            data_change=True,
+            stats=orjson.dumps({"numRecords": footer.num_rows}).decode(),
+        )
+        table.create_write_transaction(
+            [add], mode="append", schema=table.schema(), partition_by=[EXPORT]
+        )
+
+    def _append_row(self, row: pa.Table) -> None:
+        """Append the catalogue's row of a snapshot (the commit that makes it exist)."""
         from deltalake import write_deltalake
 
         try:
             write_deltalake(
-                self._table(name),
-                data,
+                self._table(_CATALOGUE),
+                row,
                 mode="append",
-                partition_by=[EXPORT] if partitioned else None,
                 schema_mode="merge",
                 storage_options=self._options or None,
             )
         except Exception as exc:  # deltalake raises its own, Arrow and OS errors
-            raise DatasetError(f"{self._table(name)}: could not write ({exc})") from None
+            raise DatasetError(f"{self._table(_CATALOGUE)}: could not write ({exc})") from None
