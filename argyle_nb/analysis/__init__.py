@@ -54,6 +54,12 @@ from argyle_nb.analysis._connection import (
     top_error_codes,
 )
 from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
+from argyle_nb.analysis._history import (
+    plot_status_over_time,
+    plot_transitions,
+    status_over_time,
+    transitions,
+)
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
     METRICS,
@@ -99,14 +105,18 @@ __all__ = [
     "plot_cohort_matrix",
     "plot_connection_status_distribution",
     "plot_metadata_groups",
+    "plot_status_over_time",
     "plot_time_to_connect",
+    "plot_transitions",
     "scan_counts",
     "select_accounts",
     "select_availability",
     "stats",
+    "status_over_time",
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",
+    "transitions",
     "user_outcomes",
     "users_in_group",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -255,6 +255,44 @@ class Dataset:
         rel.create_view(unique)
         self.db.execute(f"create or replace temp view {name} as select * from {unique}")
         return unique
+
+    def across(self, table: str, numbers: Sequence[int]) -> str:
+        """The rows of ``table`` in each of the snapshots ``numbers`` of this dataset,
+        with their ``snapshot`` number (and not ``_seen``): the name of a view of this
+        cursor (what the history analyses count). Over frames, there is one snapshot: 0.
+        """
+        if table not in TABLES:
+            raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
+        found = [self.snapshot] if self.store is None else self.store.snapshots()
+        picked = []
+        for number in numbers:
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise DatasetError(f"snapshot {number!r} is not a snapshot's number")
+            if not -len(found) <= number < len(found):
+                raise DatasetError(
+                    f"snapshot {number} does not exist: the dataset has {len(found)}"
+                    f" (0 to {len(found) - 1})"
+                )
+            picked.append(found[number])
+        parts = []
+        for snapshot in picked:
+            rel = (  # noqa: F841 (read by name in the SQL below)
+                self.db.sql(f"select * from {self._base(table)}")
+                if self.store is None
+                else self.store.relation(self.db, table, snapshot)
+            )
+            parts.append(
+                self._name(
+                    self.db.sql(
+                        f"select {snapshot.number} as snapshot, * exclude (_seen) from rel"
+                    ),
+                    "snapshot",
+                )
+            )
+        if not parts:
+            raise DatasetError("no snapshots given")
+        union = " union all by name ".join(f"select * from {p}" for p in parts)
+        return self.view(union)
 
     def stored(self, name: str) -> str | None:
         """The view of the fact ``name`` this version stores (:class:`~argyle_nb.dataset.

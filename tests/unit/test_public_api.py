@@ -113,6 +113,10 @@ ANALYSIS = {
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",
+    "plot_status_over_time",
+    "plot_transitions",
+    "transitions",
+    "status_over_time",
     "user_outcomes",
     "users_in_group",
 }

@@ -1,0 +1,174 @@
+"""What changed between snapshots, on a sandbox that lives: the status shares at each
+snapshot and the transitions between two, each against a plain loop over the accounts the
+API listed at each moment (fetched by hand with ``requests``, not by the client)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from argyle_nb import analysis
+from argyle_nb.client import ArgyleClient
+from argyle_nb.dataset import Dataset
+from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
+from argyle_nb.sandbox import start
+
+pytestmark = pytest.mark.embedded_only("advances the embedded sandbox's clock")
+
+DAYS = 3
+
+
+def _listed(base_url: str, auth: tuple[str, str]) -> list[dict[str, Any]]:
+    """Every account the API lists now, following ``next``."""
+    out: list[dict[str, Any]] = []
+    url: str | None = f"{base_url}/accounts?limit=200"
+    while url:
+        page = requests.get(url, auth=auth, timeout=30).json()
+        out += page["results"]
+        url = page["next"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Any]]]:
+    """Three daily snapshots of a living sandbox; the accounts listed at each."""
+    folder = tmp_path_factory.mktemp("history")
+    listed = []
+    with start(db=folder / "sandbox.sqlite", users=600, seed=21) as sb:
+        auth = (sb.key_id, sb.key_secret)
+        for day in range(DAYS):
+            if day:
+                sb.advance(days=1 if day == 1 else 12)  # into the story's incident
+            listed.append(_listed(sb.base_url, auth))
+            with ArgyleClient(
+                *auth, base_url=sb.base_url, cache="memory", progress=False, now=sb.now
+            ) as client:
+                client.export(folder / "portfolio").close()
+    yield folder / "portfolio", listed
+
+
+def _status(account: dict[str, Any]) -> str:
+    return str(account["connection"]["status"])
+
+
+def test_status_over_time_counts_each_snapshot_as_listed(lived: tuple[Path, list[Any]]) -> None:
+    path, listed = lived
+    with Dataset(path) as ds:
+        shares = analysis.status_over_time(ds)
+        taken = list(ds.snapshots["taken_at"])
+    for number, accounts in enumerate(listed):
+        want = Counter(_status(a) for a in accounts)
+        mine = shares[shares["snapshot"] == number]
+        got = {str(s): int(n) for s, n in zip(mine["status"], mine["accounts"], strict=True) if n}
+        assert got == dict(want), number
+        assert set(mine["total"]) == {len(accounts)}
+        assert set(mine["taken_at"]) == {taken[number]}
+        connected = mine[mine["status"] == "connected"].iloc[0]
+        assert connected["share"] == pytest.approx(want["connected"] / len(accounts))
+        assert connected["low"] < connected["share"] < connected["high"]
+
+
+def _moves(before: list[dict[str, Any]], after: list[dict[str, Any]], by: str | None) -> Counter:
+    """(group, from, to) -> accounts, by hand."""
+    old = {a["id"]: a for a in before}
+    new = {a["id"]: a for a in after}
+    out: Counter[tuple[Any, str, str]] = Counter()
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        group = None if by is None else str((b or a)[by])  # type: ignore[index]
+        out[
+            (group, "new" if a is None else _status(a), "removed" if b is None else _status(b))
+        ] += 1
+    return out
+
+
+@pytest.mark.parametrize(("start", "end"), [(None, None), (0, 2), (0, 1)])
+def test_transitions_are_the_accounts_moves_between_two_listings(
+    lived: tuple[Path, list[Any]], start: int | None, end: int | None
+) -> None:
+    path, listed = lived
+    first, last = (DAYS - 2, DAYS - 1) if start is None else (start, end)
+    with Dataset(path) as ds:
+        moves = analysis.transitions(ds, start, end)
+    want = _moves(listed[first], listed[last], None)  # type: ignore[index]
+    got = Counter(
+        {
+            (None, f, t): n
+            for f, t, n in zip(moves["from"], moves["to"], moves["accounts"], strict=True)
+        }
+    )
+    assert got == want
+    assert moves.attrs["snapshots"] == (first, last)
+    # Each rate is of the accounts that were in its `from` state.
+    for f, t, n, rate in zip(
+        moves["from"], moves["to"], moves["accounts"], moves["rate"], strict=True
+    ):
+        total = sum(k for (_, g, _), k in want.items() if g == f)
+        assert rate == pytest.approx(n / total), (f, t)
+    assert (moves["rate_low"] <= moves["rate"]).all() and (
+        moves["rate"] <= moves["rate_high"]
+    ).all()
+
+
+def test_transitions_by_link_item(lived: tuple[Path, list[Any]]) -> None:
+    path, listed = lived
+    with Dataset(path) as ds:
+        moves = analysis.transitions(ds, 0, 2, by="link_item")
+    want = _moves(listed[0], listed[2], "link_item")
+    got = Counter(
+        {
+            (g, f, t): n
+            for g, f, t, n in zip(
+                moves["link_item"], moves["from"], moves["to"], moves["accounts"], strict=True
+            )
+        }
+    )
+    assert got == want
+
+
+def test_the_story_shows_in_the_transitions(lived: tuple[Path, list[Any]]) -> None:
+    # Thirteen days on, never-connected accounts older than 30 days... and connections
+    # lost with re-authentication codes: both states appear between the first and last.
+    path, _ = lived
+    with Dataset(path) as ds:
+        moves = analysis.transitions(ds, 0, 2)
+    pairs = set(zip(moves["from"], moves["to"], strict=True))
+    assert ("connected", "error") in pairs and ("new", "connected") in pairs
+
+
+def test_history_needs_snapshots(lived: tuple[Path, list[Any]], tmp_path: Path) -> None:
+    import pandas as pd
+
+    with pytest.raises(ArgyleTypeError, match="takes a Dataset of snapshots"):
+        analysis.transitions(pd.DataFrame())  # type: ignore[arg-type]
+    frames = Dataset.from_frames(None, None)
+    with pytest.raises(ArgyleValueError, match="need two snapshots"):
+        analysis.transitions(frames)
+    with Dataset(lived[0]) as ds, pytest.raises(ArgyleValueError, match="not a column"):
+        analysis.status_over_time(ds, by="nope")
+
+
+def test_the_charts_draw_every_row_coloured_by_meaning(lived: tuple[Path, list[Any]]) -> None:
+    from argyle_nb.palette import FAILED, WORKED
+    from tests.specs import spec_rows
+
+    with Dataset(lived[0]) as ds:
+        shares = analysis.status_over_time(ds)
+        moves = analysis.transitions(ds)
+    spec = analysis.plot_status_over_time(shares).to_dict()
+    drawn = spec_rows(spec)
+    assert len(drawn) == int((shares["total"] > 0).sum())
+    scale = spec["layer"][1]["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["connected"] == WORKED and colours["error"] == FAILED
+    cells = spec_rows(analysis.plot_transitions(moves).to_dict())
+    assert sorted((c["from"], c["to"], c["accounts"]) for c in cells) == sorted(
+        zip(moves["from"], moves["to"], moves["accounts"], strict=True)
+    )
+    with pytest.raises(ArgyleValueError, match="one group"):
+        analysis.plot_transitions(analysis.transitions(Dataset(lived[0]), by="link_item"))
