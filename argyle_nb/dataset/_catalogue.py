@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
+import pandas as pd
 import pyarrow as pa
 
 from argyle_nb.dataset._tables import REEXPORT, DatasetError
@@ -22,7 +23,9 @@ __all__ = [
     "base_snapshot",
     "catalogue_row",
     "export_id",
+    "lone_snapshot",
     "read_catalogue",
+    "snapshots_frame",
 ]
 
 
@@ -69,6 +72,23 @@ def export_id(taken_at: datetime) -> str:
 def base_snapshot(export: str) -> Snapshot:
     """A snapshot made of ``export``'s full rows alone (to read a base by)."""
     return Snapshot(0, export, datetime.min.replace(tzinfo=UTC), 0, 0, 0, {}, {}, {}, {})
+
+
+def lone_snapshot(lists: dict[str, Any], rows: dict[str, int], *, export: str) -> Snapshot:
+    """The one snapshot of a dataset that is no export's (over frames, or an export being
+    staged): number 0, taken now, with the provenance ``lists`` and the ``rows``."""
+    return Snapshot(
+        number=0,
+        export=export,
+        taken_at=datetime.now(UTC),
+        users=rows.get("users", 0),
+        accounts=rows.get("accounts", 0),
+        changed=0,
+        bases={},
+        provenance=lists,
+        rows=rows,
+        facts={},
+    )
 
 
 def catalogue_row(
@@ -132,3 +152,17 @@ def read_catalogue(rows: list[dict[str, Any]], where: str) -> list[Snapshot]:
         Snapshot(n, *(getattr(s, f) for f in Snapshot.__dataclass_fields__ if f != "number"))
         for n, s in enumerate(out)
     ]
+
+
+def snapshots_frame(found: list[Snapshot]) -> pd.DataFrame:
+    """``found`` as a table: ``taken_at`` (UTC), ``users``, ``accounts``, ``changed``,
+    indexed by ``snapshot`` (the number)."""
+    return pd.DataFrame(
+        {
+            "taken_at": pd.to_datetime([s.taken_at for s in found], utc=True),
+            "users": pd.array([s.users for s in found], dtype="int64"),
+            "accounts": pd.array([s.accounts for s in found], dtype="int64"),
+            "changed": pd.array([s.changed for s in found], dtype="int64"),
+        },
+        index=pd.Index([s.number for s in found], dtype="int64", name="snapshot"),
+    )

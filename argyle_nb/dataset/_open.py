@@ -96,3 +96,41 @@ def _empty(table: str) -> pa.Table | pd.DataFrame:
     else:
         return rejected_frame([])
     return _scannable(out)
+
+
+def _frames_of(
+    users: pd.DataFrame | None,
+    accounts: pd.DataFrame | None,
+    availability: pd.DataFrame | None,
+    *,
+    by: str,
+) -> tuple[dict[str, pa.Table], tuple[str, ...], dict[str, dict[str, Any]]]:
+    """The frames of :meth:`~argyle_nb.dataset.Dataset.from_frames` as DuckDB scans them
+    (each checked to have its table's columns, named with ``by`` if not), the users'
+    metadata keys, and each list's provenance the frames carry."""
+    from argyle_nb.dataset._tables import COLUMNS
+    from argyle_nb.frames import metadata_keys, require_columns
+    from argyle_nb.provenance import ATTRS_KEY
+
+    given = {"users": users, "accounts": accounts, "availability": availability}
+    for table, frame in given.items():
+        if frame is not None:
+            require_columns(frame, COLUMNS[table], by=by, made_by=f"{table}_frame")
+    lists: dict[str, dict[str, Any]] = {}
+    # Availability was listed from /v1/accounts too: its frame says so without accounts.
+    listed = (("/v1/users", users), ("/v1/accounts", accounts), ("/v1/accounts", availability))
+    for endpoint, frame in listed:
+        said = None if frame is None else frame.attrs.get(ATTRS_KEY)
+        if isinstance(said, dict):
+            lists.setdefault(endpoint, said)
+    frames: dict[str, pa.Table] = {}
+    meta_keys: tuple[str, ...] = ()
+    if users is not None:
+        meta_keys = tuple(metadata_keys(users))
+        base = [c for c in users.columns if not str(c).startswith("meta")]
+        frames["users"] = _scannable(users[base])
+    if accounts is not None:
+        frames["accounts"] = _scannable(accounts)
+    if availability is not None:
+        frames["availability"] = _scannable(availability)
+    return frames, meta_keys, lists

@@ -14,10 +14,11 @@ import pandas as pd
 import pyarrow as pa
 
 from argyle_nb._sql import quote
-from argyle_nb.dataset._open import _VIEWS, _connect, _drop_views, _empty, _scannable, _shared
-from argyle_nb.dataset._snapshots import Snapshot, SnapshotStore
-from argyle_nb.dataset._tables import COLUMNS, REEXPORT, TABLES, DatasetError
-from argyle_nb.provenance import ATTRS_KEY, Provenance
+from argyle_nb.dataset._catalogue import Snapshot, lone_snapshot, snapshots_frame
+from argyle_nb.dataset._open import _VIEWS, _connect, _drop_views, _empty, _frames_of, _shared
+from argyle_nb.dataset._snapshots import SnapshotStore
+from argyle_nb.dataset._tables import REEXPORT, TABLES, DatasetError
+from argyle_nb.provenance import Provenance
 
 __all__ = ["Dataset"]
 
@@ -105,7 +106,7 @@ class Dataset:
         a snapshot: to derive its facts."""
         out = object.__new__(cls)
         out.path, out.store = None, None
-        out.snapshot = _frames_snapshot({}, {t: 0 for t in TABLES}, export="staged")
+        out.snapshot = lone_snapshot({}, {t: 0 for t in TABLES}, export="staged")
         out.db = _connect(memory_limit, None)
         out.where, out.scratch, out._frames = {}, {}, {}
         out._staged_files = dict(files)
@@ -118,17 +119,7 @@ class Dataset:
         """Every snapshot of this dataset, oldest first: ``taken_at`` (UTC), ``users``,
         ``accounts``, ``changed`` (users and accounts new, changed or gone since the one
         before), indexed by ``snapshot`` (its number)."""
-        found = [self.snapshot] if self.store is None else self.store.snapshots()
-        frame = pd.DataFrame(
-            {
-                "taken_at": pd.to_datetime([s.taken_at for s in found], utc=True),
-                "users": pd.array([s.users for s in found], dtype="int64"),
-                "accounts": pd.array([s.accounts for s in found], dtype="int64"),
-                "changed": pd.array([s.changed for s in found], dtype="int64"),
-            },
-            index=pd.Index([s.number for s in found], dtype="int64", name="snapshot"),
-        )
-        return frame
+        return snapshots_frame([self.snapshot] if self.store is None else self.store.snapshots())
 
     @classmethod
     def from_frames(
@@ -157,39 +148,16 @@ class Dataset:
             >>> ds
             <Dataset of frames: 1 users, 0 accounts, 0 availability, 0 rejected>
         """
-        from argyle_nb.frames import require_columns
-
-        given = {"users": users, "accounts": accounts, "availability": availability}
-        for table, frame in given.items():
-            if frame is not None:
-                require_columns(frame, COLUMNS[table], by=by, made_by=f"{table}_frame")
-        lists: dict[str, dict[str, Any]] = {}
-        # Availability was listed from /v1/accounts too: its frame says so without accounts.
-        listed = (("/v1/users", users), ("/v1/accounts", accounts), ("/v1/accounts", availability))
-        for endpoint, frame in listed:
-            said = None if frame is None else frame.attrs.get(ATTRS_KEY)
-            if isinstance(said, dict):
-                lists.setdefault(endpoint, said)
+        frames, meta_keys, lists = _frames_of(users, accounts, availability, by=by)
         out = object.__new__(cls)
         out.path, out.store = None, None
-        sizes = {t: 0 if f is None else len(f) for t, f in given.items()}
-        out.snapshot = _frames_snapshot(lists, {**sizes, "rejected": 0}, export="frames")
+        sizes = {t: 0 if f is None else len(f) for t, f in (("users", users),
+                 ("accounts", accounts), ("availability", availability))}  # fmt: skip
+        out.snapshot = lone_snapshot(lists, {**sizes, "rejected": 0}, export="frames")
         out._staged_files = {}
         out.db = _shared().cursor()
-        out.where = {}
-        out.scratch = {}
-        out._frames = {}
-        out._described = {}
-        if users is not None:
-            from argyle_nb.frames import metadata_keys
-
-            out.meta_keys = tuple(metadata_keys(users))
-            base = [c for c in users.columns if not str(c).startswith("meta")]
-            out._frames["users"] = _scannable(users[base])
-        if accounts is not None:
-            out._frames["accounts"] = _scannable(accounts)
-        if availability is not None:
-            out._frames["availability"] = _scannable(availability)
+        out.where, out.scratch, out._frames, out._described = {}, {}, frames, {}
+        out.meta_keys = meta_keys
         out._attach()
         return out
 
@@ -429,21 +397,3 @@ class Dataset:
             return f"<Dataset of frames{where}: {counts}>"
         taken = f"{self.snapshot.taken_at:%Y-%m-%d %H:%M} UTC"
         return f"<Dataset {self.path} (snapshot {self.snapshot.number}, {taken}{where}): {counts}>"
-
-
-def _frames_snapshot(lists: dict[str, Any], rows: dict[str, int], *, export: str) -> Snapshot:
-    """The snapshot a dataset that is no export is (over frames, or an export staged)."""
-    from datetime import UTC
-
-    return Snapshot(
-        number=0,
-        export=export,
-        taken_at=datetime.now(UTC),
-        users=rows.get("users", 0),
-        accounts=rows.get("accounts", 0),
-        changed=0,
-        bases={},
-        provenance=lists,
-        rows=rows,
-        facts={},
-    )
