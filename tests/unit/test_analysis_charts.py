@@ -93,6 +93,9 @@ def test_every_plot_is_here() -> None:
         "plot_cohort_funnel",
         "plot_time_to_connect",
         "plot_cohort_matrix",
+        # drawn from a dataset's snapshots: tests/integration/test_history.py
+        "plot_status_over_time",
+        "plot_transitions",
     }
 
 
