@@ -24,7 +24,10 @@ plain 2.23 s, export 4.57 s (0.49x), 57.3 MB of cache; after: plain 1.90 s, expo
 3.17-3.38 s (0.59-0.63x), no cache; the cold fetch into frames 2.89 s against the plain
 loop's 2.89 s (1.00x; 0.82x in a noisier run). The export is bound by the client's own
 work on one core (validating and building each batch, writing it, the facts: 0.4 s of
-it), not by fetching: three times as many pages in flight changed nothing.
+it), not by fetching: three times as many pages in flight changed nothing. With every
+export a snapshot of a Delta Lake store (staged as Parquet, then added: 2026-12-07, a
+slower run): plain 2.62 s, export 4.98 s (0.53x); the cold fetch into frames 3.77 s
+against the plain loop's 4.03 s (1.07x).
 
 Run: ``python -m benchmarks export`` (part of ``make bench``).
 """
