@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from argyle_nb._sql import Params
@@ -212,3 +213,50 @@ def plot_transitions(moves: pd.DataFrame, *, title: str | None = None) -> Any:
     if moves.empty:
         return empty_chart(title or "Transitions between two snapshots", "no accounts")
     return transitions_chart(moves, title=title)
+
+
+def removal_bias(ds: Dataset) -> pd.DataFrame:
+    """How much removing never-connected accounts (Argyle does, 30 days after creation)
+    flatters a connected share computed from the latest snapshot alone.
+
+    Three rows: ``ever seen`` (every account any snapshot of ``ds`` listed, in the status
+    it had when last seen), ``latest snapshot`` (the accounts it lists) and ``gone`` (those
+    seen before but not listed by it). Columns: ``accounts``, ``connected`` (connected when
+    last seen) and ``connected_share`` with its 95% Wilson interval
+    ``connected_low``/``connected_high``. The latest share exceeds the share ever seen by
+    as much as the gone accounts were less connected.
+
+    Examples:
+        >>> removal_bias(Dataset("portfolio"))                            # doctest: +SKIP
+    """
+    ds = _history_of(ds, None, "removal_bias")
+    count = len(ds.snapshots)
+    view = ds.across("accounts", list(range(count)))
+    p = Params()
+    rows = ds.sql(
+        f"with last as (select id, arg_max(cast(connection_status as varchar), snapshot)"
+        f" as status, max(snapshot) as seen from {view} group by id)"
+        f" select count(*), count(*) filter (where status = {p('connected')}),"
+        f" count(*) filter (where seen = {p(count - 1)}),"
+        f" count(*) filter (where seen = {p(count - 1)} and status = {p('connected')})"
+        " from last",
+        params=p.values,
+    ).fetchall()[0]
+    ever, ever_connected, latest, latest_connected = (int(v) for v in rows)
+    accounts = np.array([ever, latest, ever - latest], dtype="int64")
+    connected = np.array(
+        [ever_connected, latest_connected, ever_connected - latest_connected], dtype="int64"
+    )
+    low, high = wilson(connected, accounts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(accounts > 0, connected / np.maximum(accounts, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "accounts": accounts,
+            "connected": connected,
+            "connected_share": share,
+            "connected_low": low,
+            "connected_high": high,
+        },
+        index=pd.Index(["ever seen", "latest snapshot", "gone"], dtype="str", name="accounts of"),
+    )

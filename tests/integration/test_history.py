@@ -172,3 +172,25 @@ def test_the_charts_draw_every_row_coloured_by_meaning(lived: tuple[Path, list[A
     )
     with pytest.raises(ArgyleValueError, match="one group"):
         analysis.plot_transitions(analysis.transitions(Dataset(lived[0]), by="link_item"))
+
+
+def test_removal_bias_counts_every_account_ever_listed(lived: tuple[Path, list[Any]]) -> None:
+    _, listed = lived
+    last_seen: dict[str, dict[str, Any]] = {}
+    for accounts in listed:  # a plain loop: each account as it was last listed
+        last_seen.update({a["id"]: a for a in accounts})
+    latest = {a["id"] for a in listed[-1]}
+    connected = {k for k, a in last_seen.items() if _status(a) == "connected"}
+    with Dataset(lived[0]) as ds:
+        bias = analysis.removal_bias(ds)
+    want = {
+        "ever seen": (len(last_seen), len(connected)),
+        "latest snapshot": (len(latest), len(connected & latest)),
+        "gone": (len(last_seen) - len(latest), len(connected - latest)),
+    }
+    got = {k: (int(r["accounts"]), int(r["connected"])) for k, r in bias.iterrows()}
+    assert got == want
+    assert want["gone"][0] > 0  # the story removes never-connected accounts
+    latest_share = bias.loc["latest snapshot", "connected_share"]
+    assert latest_share > bias.loc["ever seen", "connected_share"]  # flattered
+    assert bias.loc["ever seen", "connected_low"] < bias.loc["ever seen", "connected_share"]
