@@ -57,6 +57,7 @@ from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_
 from argyle_nb.analysis._history import (
     plot_status_over_time,
     plot_transitions,
+    reconnection,
     removal_bias,
     status_over_time,
     transitions,
@@ -109,6 +110,7 @@ __all__ = [
     "plot_status_over_time",
     "plot_time_to_connect",
     "plot_transitions",
+    "reconnection",
     "removal_bias",
     "scan_counts",
     "select_accounts",

@@ -16,14 +16,17 @@ across`), finished here (rates, Wilson intervals, order). One semantics:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from argyle_nb._sql import Params
+from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._labels import group_label
-from argyle_nb.analysis.stats import wilson
+from argyle_nb.analysis._survival import DEFAULT_DAYS, _horizons, fits_table
+from argyle_nb.analysis.stats import kaplan_meier, wilson
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 from argyle_nb.models import CONNECTION_STATUSES
@@ -260,3 +263,69 @@ def removal_bias(ds: Dataset) -> pd.DataFrame:
         },
         index=pd.Index(["ever seen", "latest snapshot", "gone"], dtype="str", name="accounts of"),
     )
+
+
+def reconnection(
+    ds: Dataset,
+    by: str | None = None,
+    *,
+    days: Sequence[float] | float = DEFAULT_DAYS,
+    min_losses: int = MIN_USERS,
+) -> pd.DataFrame:
+    """How long accounts that lost their connection took to be connected again
+    (Kaplan–Meier), overall or per group (``by``: a column of the accounts).
+
+    A loss is a snapshot that lists an account not connected when the snapshot before it
+    listed it connected (the loss is dated by the later one: snapshots a day apart date
+    it to the day). It ends at the first later snapshot listing the account connected;
+    until then it is censored at the last snapshot listing the account (the latest, or
+    before the account went). An account may lose its connection more than once: each
+    loss counts. One row per group: ``losses``, ``back`` (connected again), ``median_days``
+    with ``median_low``/``median_high``, ``within_<d>d`` (back within ``d`` days, with its
+    interval) for each of ``days``, ``small`` (fewer than ``min_losses`` losses) and
+    ``note`` (why a figure is missing).
+
+    Examples:
+        >>> reconnection(Dataset("portfolio"), by="link_item")          # doctest: +SKIP
+    """
+    horizons = _horizons(days)
+    ds = _history_of(ds, by, "reconnection")
+    snapshots = ds.snapshots
+    view = ds.across("accounts", list(range(len(snapshots))))
+    taken = pd.DataFrame(
+        {"snapshot": snapshots.index.to_numpy("int64"), "taken": snapshots["taken_at"]}
+    )
+    times = f"_taken_{id(taken)}"
+    ds.db.register(times, taken)
+    p = Params()
+    group = "null" if by is None else group_label(by, p)
+    episodes = ds.sql(
+        f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
+        f" as varchar), '') = {p('connected')} as up from {view}),"
+        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
+        " window w as (partition by id order by snapshot)),"
+        " lost as (select id, snapshot as lost_at, grp from b"
+        " where not up and was_up and prev = snapshot - 1),"
+        " ends as (select l.id, l.lost_at, l.grp,"
+        " min(a.snapshot) filter (where a.up and a.snapshot > l.lost_at) as back_at,"
+        " max(a.snapshot) as last_seen from lost l join a on a.id = l.id"
+        " and a.snapshot >= l.lost_at group by all)"
+        " select e.grp, e.back_at is not null as back,"
+        " (epoch_us(t1.taken) - epoch_us(t0.taken)) / 86400e6 as days from ends e"
+        f" join {times} t0 on t0.snapshot = e.lost_at"
+        f" join {times} t1 on t1.snapshot = coalesce(e.back_at, e.last_seen)",
+        params=p.values,
+    ).df()
+    ds.db.unregister(times)
+    name = by or "accounts"
+    groups = episodes["grp"].fillna("all" if by is None else "").astype(str)
+    sizes = groups.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    fits = {
+        str(g): kaplan_meier(
+            episodes.loc[groups == g, "days"].to_numpy("float64"),
+            episodes.loc[groups == g, "back"].to_numpy(bool),
+        )
+        for g in sizes.index
+    }
+    back = episodes[episodes["back"]].groupby(groups[episodes["back"]]).size()
+    return fits_table(fits, sizes, back, horizons, min_losses, name, units=("losses", "back"))

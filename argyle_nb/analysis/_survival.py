@@ -143,12 +143,31 @@ def time_to_connect(
     horizons = _horizons(days)
     ds, key = keyed(users, accounts, key, by="time_to_connect")
     fits, sizes, connected = _fits(ds, key, as_of, min_users, pool_small)
+    return fits_table(
+        fits, sizes, connected, horizons, min_users, key, units=("users", "connected")
+    )
+
+
+def fits_table(
+    fits: dict[str, KaplanMeier],
+    sizes: pd.Series[Any],
+    connected: pd.Series[Any],
+    horizons: list[float],
+    min_users: int,
+    key: str,
+    *,
+    units: tuple[str, str],
+) -> pd.DataFrame:
+    """The table of Kaplan–Meier ``fits`` by group (in their order): ``units[0]`` (the
+    group's ``sizes``), ``units[1]`` (its events, ``connected``), the median with its
+    interval, the share by each of ``horizons`` days with its interval, ``small`` (under
+    ``min_users``) and ``note`` (why a figure is missing); indexed by ``key``."""
     rows: list[dict[str, Any]] = []
     for group, fit in fits.items():
         median, low, high, note = fit.median()
         row: dict[str, Any] = {
-            "users": int(sizes[group]),
-            "connected": int(connected.get(group, 0)),
+            units[0]: int(sizes[group]),
+            units[1]: int(connected.get(group, 0)),
             "median_days": median,
             "median_low": low,
             "median_high": high,
@@ -165,13 +184,13 @@ def time_to_connect(
         rows.append(row)
     out = pd.DataFrame(rows, index=pd.Index(list(fits), dtype="str", name=key))
     if out.empty:
-        columns = ["users", "connected", "median_days", "median_low", "median_high"]
+        columns = [*units, "median_days", "median_low", "median_high"]
         for d in horizons:
             columns += [f"within_{d:g}d", f"within_{d:g}d_low", f"within_{d:g}d_high"]
         out = pd.DataFrame(columns=[*columns, "small", "note"], index=out.index)
-    floats = [c for c in out.columns if c not in ("users", "connected", "small", "note")]
+    floats = [c for c in out.columns if c not in (*units, "small", "note")]
     out[floats] = out[floats].astype("Float64")
-    out[["users", "connected"]] = out[["users", "connected"]].astype("int64")
+    out[list(units)] = out[list(units)].astype("int64")
     out["small"] = out["small"].astype(bool)
     out["note"] = out["note"].astype("str")
     return out

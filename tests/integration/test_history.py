@@ -194,3 +194,46 @@ def test_removal_bias_counts_every_account_ever_listed(lived: tuple[Path, list[A
     latest_share = bias.loc["latest snapshot", "connected_share"]
     assert latest_share > bias.loc["ever seen", "connected_share"]  # flattered
     assert bias.loc["ever seen", "connected_low"] < bias.loc["ever seen", "connected_share"]
+
+
+def _product_limit(durations: list[float], events: list[bool], t: float) -> float:
+    """Textbook Kaplan–Meier: the share with the event by ``t`` (1 - S(t))."""
+    survival = 1.0
+    for time in sorted({d for d, e in zip(durations, events, strict=True) if e}):
+        if time > t:
+            break
+        at_risk = sum(1 for d in durations if d >= time)
+        died = sum(1 for d, e in zip(durations, events, strict=True) if e and d == time)
+        survival *= 1 - died / at_risk
+    return 1 - survival
+
+
+def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[Any]]) -> None:
+    path, listed = lived
+    with Dataset(path) as ds:
+        taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
+        # (the longest follow-up: the last two snapshots, twelve days apart)
+        longest = (taken[-1] - taken[-2]).total_seconds() / 86400
+        back = analysis.reconnection(ds, days=(1, longest))
+    # A plain loop over the listings: each loss (connected, then not, a snapshot apart),
+    # followed to the first snapshot listing the account connected, else censored at the
+    # last one listing it.
+    status = [{a["id"]: _status(a) for a in accounts} for accounts in listed]
+    durations, events = [], []
+    for k in range(1, len(listed)):
+        for key, now in status[k].items():
+            if now == "connected" or status[k - 1].get(key) != "connected":
+                continue
+            later = [j for j in range(k + 1, len(listed)) if status[j].get(key) == "connected"]
+            seen = [j for j in range(k, len(listed)) if key in status[j]]
+            end = later[0] if later else seen[-1]
+            durations.append((taken[end] - taken[k]).total_seconds() / 86400)
+            events.append(bool(later))
+    row = back.loc["all"]
+    assert (int(row["losses"]), int(row["back"])) == (len(durations), sum(events))
+    assert len(durations) > 20 and 0 < sum(events) < len(durations)
+    assert float(row["within_1d"]) == pytest.approx(_product_limit(durations, events, 1))
+    name = f"within_{longest:g}d"
+    assert float(row[name]) == pytest.approx(_product_limit(durations, events, longest))
+    assert 0 < float(row[name]) < 1
+    assert row[f"{name}_low"] < row[name] < row[f"{name}_high"]
