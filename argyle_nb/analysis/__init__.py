@@ -55,6 +55,7 @@ from argyle_nb.analysis._connection import (
 )
 from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
 from argyle_nb.analysis._history import (
+    connection_lifetime,
     plot_status_over_time,
     plot_transitions,
     reconnection,
@@ -96,6 +97,7 @@ __all__ = [
     "cohort_matrix",
     "compare_cohorts",
     "compare_proportions",
+    "connection_lifetime",
     "connection_status_distribution",
     "facts",
     "metadata_groups",

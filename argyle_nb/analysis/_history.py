@@ -292,16 +292,10 @@ def reconnection(
     ds = _history_of(ds, by, "reconnection")
     snapshots = ds.snapshots
     view = ds.across("accounts", list(range(len(snapshots))))
-    taken = pd.DataFrame(
-        {"snapshot": snapshots.index.to_numpy("int64"), "taken": snapshots["taken_at"]}
-    )
-    times = f"_taken_{id(taken)}"
-    ds.db.register(times, taken)
-    p = Params()
-    group = "null" if by is None else group_label(by, p)
-    episodes = ds.sql(
-        f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
-        f" as varchar), '') = {p('connected')} as up from {view}),"
+    return _survival_of(
+        ds,
+        f" with a as (select id, snapshot, {{group}} as grp, coalesce(cast(connection_status"
+        f" as varchar), '') = {{connected}} as up from {view}),"
         " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
         " window w as (partition by id order by snapshot)),"
         " lost as (select id, snapshot as lost_at, grp from b"
@@ -310,22 +304,91 @@ def reconnection(
         " min(a.snapshot) filter (where a.up and a.snapshot > l.lost_at) as back_at,"
         " max(a.snapshot) as last_seen from lost l join a on a.id = l.id"
         " and a.snapshot >= l.lost_at group by all)"
-        " select e.grp, e.back_at is not null as back,"
-        " (epoch_us(t1.taken) - epoch_us(t0.taken)) / 86400e6 as days from ends e"
-        f" join {times} t0 on t0.snapshot = e.lost_at"
-        f" join {times} t1 on t1.snapshot = coalesce(e.back_at, e.last_seen)",
-        params=p.values,
-    ).df()
-    ds.db.unregister(times)
-    name = by or "accounts"
-    groups = episodes["grp"].fillna("all" if by is None else "").astype(str)
+        " select e.grp, e.back_at is not null as event, e.lost_at as t0,"
+        " coalesce(e.back_at, e.last_seen) as t1 from ends e",
+        by,
+        horizons,
+        min_losses,
+        units=("losses", "back"),
+    )
+
+
+def _survival_of(
+    ds: Dataset,
+    query: str,
+    by: str | None,
+    horizons: list[float],
+    least: int,
+    *,
+    units: tuple[str, str],
+) -> pd.DataFrame:
+    """The Kaplan–Meier table (:func:`~argyle_nb.analysis._survival.fits_table`) of the
+    spells ``query`` finds (``grp``, ``event``, and the snapshots ``t0`` and ``t1`` it
+    begins and ends at: days apart by the time they were taken), one fit per group. The
+    query's ``{group}`` is the group's SQL, ``{connected}`` the status connected."""
+    p = Params()
+    group = "null" if by is None else group_label(by, p)
+    spells = ds.sql(query.format(group=group, connected=p("connected")), params=p.values).df()
+    taken = ds.snapshots["taken_at"].to_numpy("datetime64[us]").astype("int64")
+    spells["days"] = (
+        taken[spells["t1"].to_numpy("int64")] - taken[spells["t0"].to_numpy("int64")]
+    ) / 86400e6
+    groups = spells["grp"].fillna("all" if by is None else "").astype(str)
     sizes = groups.value_counts().sort_index().sort_values(ascending=False, kind="stable")
     fits = {
         str(g): kaplan_meier(
-            episodes.loc[groups == g, "days"].to_numpy("float64"),
-            episodes.loc[groups == g, "back"].to_numpy(bool),
+            spells.loc[groups == g, "days"].to_numpy("float64"),
+            spells.loc[groups == g, "event"].to_numpy(bool),
         )
         for g in sizes.index
     }
-    back = episodes[episodes["back"]].groupby(groups[episodes["back"]]).size()
-    return fits_table(fits, sizes, back, horizons, min_losses, name, units=("losses", "back"))
+    events = spells[spells["event"]].groupby(groups[spells["event"]]).size()
+    return fits_table(fits, sizes, events, horizons, least, by or "accounts", units=units)
+
+
+def connection_lifetime(
+    ds: Dataset,
+    by: str | None = None,
+    *,
+    days: Sequence[float] | float = DEFAULT_DAYS,
+    min_accounts: int = MIN_USERS,
+) -> pd.DataFrame:
+    """How long connections last: Kaplan–Meier of the days from an account's connection
+    to its first loss, overall or per group (``by``: a column of the accounts).
+
+    A connection begins at the first snapshot listing the account connected, when the
+    snapshots saw it begin: the account was listed not connected just before, or was not
+    listed yet (an account connected at the first snapshot is left out: when it connected
+    is not known). It ends at the first later snapshot listing it not connected; until
+    then it is censored at the last snapshot listing it. One row per group: ``accounts``,
+    ``lost``, ``median_days`` with its interval, ``within_<d>d`` (lost within ``d`` days,
+    with its interval) for each of ``days``, ``small`` and ``note``.
+
+    Examples:
+        >>> connection_lifetime(Dataset("portfolio"), by="link_item")   # doctest: +SKIP
+    """
+    horizons = _horizons(days)
+    ds = _history_of(ds, by, "connection_lifetime")
+    snapshots = ds.snapshots
+    view = ds.across("accounts", list(range(len(snapshots))))
+    return _survival_of(
+        ds,
+        f" with a as (select id, snapshot, {{group}} as grp, coalesce(cast(connection_status"
+        f" as varchar), '') = {{connected}} as up from {view}),"
+        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
+        " window w as (partition by id order by snapshot)),"
+        # (the first connection the snapshots saw begin, of each account)
+        " began as (select id, min(snapshot) as start, any_value(grp) as grp from b where up"
+        " and snapshot > 0 and (prev is null or (not was_up and prev = snapshot - 1))"
+        " group by id),"
+        " ends as (select s.id, s.start, s.grp,"
+        " min(a.snapshot) filter (where not a.up and a.snapshot > s.start) as lost_at,"
+        " max(a.snapshot) as last_seen from began s join a on a.id = s.id"
+        " and a.snapshot >= s.start group by all)"
+        " select e.grp, e.lost_at is not null as event, e.start as t0,"
+        " coalesce(e.lost_at, e.last_seen) as t1 from ends e",
+        by,
+        horizons,
+        min_accounts,
+        units=("accounts", "lost"),
+    )

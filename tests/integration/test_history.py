@@ -237,3 +237,37 @@ def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[An
     assert float(row[name]) == pytest.approx(_product_limit(durations, events, longest))
     assert 0 < float(row[name]) < 1
     assert row[f"{name}_low"] < row[name] < row[f"{name}_high"]
+
+
+def test_connection_lifetime_follows_each_connection_seen_to_begin(
+    lived: tuple[Path, list[Any]],
+) -> None:
+    path, listed = lived
+    with Dataset(path) as ds:
+        taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
+        longest = (taken[-1] - taken[-2]).total_seconds() / 86400
+        lasting = analysis.connection_lifetime(ds, days=(1, longest))
+    # A plain loop: a connection seen to begin (connected, and not connected or not
+    # listed the snapshot before), followed to the first snapshot listing it otherwise.
+    status = [{a["id"]: _status(a) for a in accounts} for accounts in listed]
+    durations, events, begun = [], [], set()
+    for k in range(1, len(listed)):
+        for key, now in status[k].items():
+            if key in begun or now != "connected" or status[k - 1].get(key) == "connected":
+                continue
+            begun.add(key)
+            lost = [
+                j
+                for j in range(k + 1, len(listed))
+                if status[j].get(key, "connected") != "connected"
+            ]
+            seen = [j for j in range(k, len(listed)) if key in status[j]]
+            end = lost[0] if lost else seen[-1]
+            durations.append((taken[end] - taken[k]).total_seconds() / 86400)
+            events.append(bool(lost))
+    row = lasting.loc["all"]
+    assert (int(row["accounts"]), int(row["lost"])) == (len(durations), sum(events))
+    assert len(durations) > 20
+    for d in (1, longest):
+        name = f"within_{d:g}d"
+        assert float(row[name]) == pytest.approx(_product_limit(durations, events, d)), name

@@ -113,6 +113,7 @@ ANALYSIS = {
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",
+    "connection_lifetime",
     "reconnection",
     "removal_bias",
     "plot_status_over_time",
