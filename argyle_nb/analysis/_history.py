@@ -167,6 +167,18 @@ def _number(ds: Dataset, number: int) -> int:
     return number + count if number < 0 else number
 
 
+def _one_group(frame: pd.DataFrame, keys: list[str], needs: set[str], made_by: str) -> None:
+    """``frame`` is a result of ``made_by`` of one group (no two rows of the same ``keys``):
+    what its plot draws; else say so."""
+    if not {*keys, *needs} <= set(frame.columns):
+        raise ArgyleValueError(f"plot_{made_by} draws the result of {made_by}")
+    if frame.duplicated(keys).any():
+        raise ArgyleValueError(
+            f"plot_{made_by} draws one group: select one group's rows of"
+            f" {made_by}(ds, by=...) first"
+        )
+
+
 def plot_status_over_time(shares: pd.DataFrame, *, title: str | None = None) -> Any:
     """The share of the accounts in each status at each snapshot: a line per status
     (coloured by meaning: connected green, error vermillion), its 95% interval shaded.
@@ -180,13 +192,7 @@ def plot_status_over_time(shares: pd.DataFrame, *, title: str | None = None) -> 
     from argyle_nb.analysis._chart_base import empty_chart
     from argyle_nb.analysis._chart_history import status_over_time_chart
 
-    if not {"snapshot", "taken_at", "status", "share"} <= set(shares.columns):
-        raise ArgyleValueError("plot_status_over_time draws the result of status_over_time")
-    if shares.duplicated(["snapshot", "status"]).any():
-        raise ArgyleValueError(
-            "plot_status_over_time draws one group: select one group's rows of"
-            " status_over_time(ds, by=...) first"
-        )
+    _one_group(shares, ["snapshot", "status"], {"taken_at", "share"}, "status_over_time")
     if shares.empty:
         return empty_chart(title or "Connection status at each snapshot", "no snapshots")
     return status_over_time_chart(shares, title=title)
@@ -206,13 +212,7 @@ def plot_transitions(moves: pd.DataFrame, *, title: str | None = None) -> Any:
     from argyle_nb.analysis._chart_base import empty_chart
     from argyle_nb.analysis._chart_history import transitions_chart
 
-    if not {"from", "to", "accounts", "rate"} <= set(moves.columns):
-        raise ArgyleValueError("plot_transitions draws the result of transitions")
-    if moves.duplicated(["from", "to"]).any():
-        raise ArgyleValueError(
-            "plot_transitions draws one group: select one group's rows of"
-            " transitions(ds, by=...) first"
-        )
+    _one_group(moves, ["from", "to"], {"accounts", "rate"}, "transitions")
     if moves.empty:
         return empty_chart(title or "Transitions between two snapshots", "no accounts")
     return transitions_chart(moves, title=title)
