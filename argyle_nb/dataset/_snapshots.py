@@ -16,13 +16,16 @@ rejected records) is written full.
 
 An export's rows are appended first, its catalogue row last: a snapshot exists once its
 catalogue row does, so the rows of an export that never committed (a crash) are never
-read, and :meth:`SnapshotStore.vacuum` removes them. Bases are never rewritten, so exports
+read, and :meth:`SnapshotStore.keep` removes them. Bases are never rewritten, so exports
 committing at once each read right; their numbers follow the time they were taken
 (then their ids).
 
-Delta Lake is an open format: DuckDB reads these tables through Arrow datasets, polars
-with ``scan_delta``, Spark and Databricks natively (``_export`` names each row's export,
-and the catalogue says which base and changes make each snapshot).
+In a folder, DuckDB writes each export's rows of a table as one Parquet file of its
+partition, which one Delta commit adds (memory bounded by DuckDB's limit), and reads a
+snapshot's files directly; on object storage delta-rs writes and DuckDB reads through an
+Arrow dataset. Delta Lake is an open format: polars reads these tables with
+``scan_delta``, Spark and Databricks natively (``_export`` names each row's export, and
+the catalogue says which base and changes make each snapshot).
 """
 
 from __future__ import annotations
