@@ -288,16 +288,10 @@ def reconnection(
     Examples:
         >>> reconnection(Dataset("portfolio"), by="link_item")          # doctest: +SKIP
     """
-    horizons = _horizons(days)
-    ds = _history_of(ds, by, "reconnection")
-    snapshots = ds.snapshots
-    view = ds.across("accounts", list(range(len(snapshots))))
     return _survival_of(
         ds,
-        f" with a as (select id, snapshot, {{group}} as grp, coalesce(cast(connection_status"
-        f" as varchar), '') = {{connected}} as up from {view}),"
-        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
-        " window w as (partition by id order by snapshot)),"
+        "reconnection",
+        days,
         " lost as (select id, snapshot as lost_at, grp from b"
         " where not up and was_up and prev = snapshot - 1),"
         " ends as (select l.id, l.lost_at, l.grp,"
@@ -307,7 +301,6 @@ def reconnection(
         " select e.grp, e.back_at is not null as event, e.lost_at as t0,"
         " coalesce(e.back_at, e.last_seen) as t1 from ends e",
         by,
-        horizons,
         min_losses,
         units=("losses", "back"),
     )
@@ -315,34 +308,46 @@ def reconnection(
 
 def _survival_of(
     ds: Dataset,
-    query: str,
+    name: str,
+    days: Sequence[float] | float,
+    spells: str,
     by: str | None,
-    horizons: list[float],
     least: int,
     *,
     units: tuple[str, str],
 ) -> pd.DataFrame:
     """The Kaplan–Meier table (:func:`~argyle_nb.analysis._survival.fits_table`) of the
-    spells ``query`` finds (``grp``, ``event``, and the snapshots ``t0`` and ``t1`` it
-    begins and ends at: days apart by the time they were taken), one fit per group. The
-    query's ``{group}`` is the group's SQL, ``{connected}`` the status connected."""
+    analysis ``name``: of the spells its SQL ``spells`` finds (``grp``, ``event``, and the
+    snapshots ``t0`` and ``t1`` a spell begins and ends at: days apart by the time they
+    were taken), one fit per group. ``spells`` reads ``a`` (each account at each snapshot:
+    ``id``, ``snapshot``, ``grp``, ``up`` for connected) and ``b`` (the same, with
+    ``was_up`` and ``prev``: the account at the snapshot before that listed it)."""
+    horizons = _horizons(days)
+    ds = _history_of(ds, by, name)
+    view = ds.across("accounts", list(range(len(ds.snapshots))))
     p = Params()
     group = "null" if by is None else group_label(by, p)
-    spells = ds.sql(query.format(group=group, connected=p("connected")), params=p.values).df()
+    query = (
+        f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
+        f" as varchar), '') = {p('connected')} as up from {view}),"
+        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
+        f" window w as (partition by id order by snapshot)), {spells}"
+    )
+    found = ds.sql(query, params=p.values).df()
     taken = ds.snapshots["taken_at"].to_numpy("datetime64[us]").astype("int64")
-    spells["days"] = (
-        taken[spells["t1"].to_numpy("int64")] - taken[spells["t0"].to_numpy("int64")]
+    found["days"] = (
+        taken[found["t1"].to_numpy("int64")] - taken[found["t0"].to_numpy("int64")]
     ) / 86400e6
-    groups = spells["grp"].fillna("all" if by is None else "").astype(str)
+    groups = found["grp"].fillna("all" if by is None else "").astype(str)
     sizes = groups.value_counts().sort_index().sort_values(ascending=False, kind="stable")
     fits = {
         str(g): kaplan_meier(
-            spells.loc[groups == g, "days"].to_numpy("float64"),
-            spells.loc[groups == g, "event"].to_numpy(bool),
+            found.loc[groups == g, "days"].to_numpy("float64"),
+            found.loc[groups == g, "event"].to_numpy(bool),
         )
         for g in sizes.index
     }
-    events = spells[spells["event"]].groupby(groups[spells["event"]]).size()
+    events = found[found["event"]].groupby(groups[found["event"]]).size()
     return fits_table(fits, sizes, events, horizons, least, by or "accounts", units=units)
 
 
@@ -367,16 +372,10 @@ def connection_lifetime(
     Examples:
         >>> connection_lifetime(Dataset("portfolio"), by="link_item")   # doctest: +SKIP
     """
-    horizons = _horizons(days)
-    ds = _history_of(ds, by, "connection_lifetime")
-    snapshots = ds.snapshots
-    view = ds.across("accounts", list(range(len(snapshots))))
     return _survival_of(
         ds,
-        f" with a as (select id, snapshot, {{group}} as grp, coalesce(cast(connection_status"
-        f" as varchar), '') = {{connected}} as up from {view}),"
-        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
-        " window w as (partition by id order by snapshot)),"
+        "connection_lifetime",
+        days,
         # (the first connection the snapshots saw begin, of each account)
         " began as (select id, min(snapshot) as start, any_value(grp) as grp from b where up"
         " and snapshot > 0 and (prev is null or (not was_up and prev = snapshot - 1))"
@@ -388,7 +387,6 @@ def connection_lifetime(
         " select e.grp, e.lost_at is not null as event, e.start as t0,"
         " coalesce(e.lost_at, e.last_seen) as t1 from ends e",
         by,
-        horizons,
         min_accounts,
         units=("accounts", "lost"),
     )
