@@ -271,3 +271,73 @@ def test_connection_lifetime_follows_each_connection_seen_to_begin(
     for d in (1, longest):
         name = f"within_{d:g}d"
         assert float(row[name]) == pytest.approx(_product_limit(durations, events, d)), name
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Twenty daily snapshots of the demo story (3,000 users): days 0 to 18 lived."""
+    folder = tmp_path_factory.mktemp("story")
+    with start(db=folder / "sandbox.sqlite", users=3000, seed=42) as sb:
+        auth = (sb.key_id, sb.key_secret)
+        with ArgyleClient(
+            *auth, base_url=sb.base_url, cache="memory", progress=False, now=sb.now
+        ) as client:
+            for day in range(20):
+                if day:
+                    sb.advance(days=1)
+                client.export(folder / "portfolio").close()
+    yield folder / "portfolio"
+
+
+def _losses(moves: Any) -> Any:
+    """Per link item: accounts connected at the first snapshot, and those of them not
+    connected at the second (removed accounts aside)."""
+    connected = moves[moves["from"] == "connected"]
+    exposed = connected.groupby("link_item")["accounts"].sum()
+    lost = connected[~connected["to"].isin(["connected", "removed"])]
+    return exposed, lost.groupby("link_item")["accounts"].sum().reindex(exposed.index, fill_value=0)
+
+
+def test_the_story_is_found_with_its_intervals(story: Path) -> None:
+    from argyle_nb.analysis.stats import wilson
+    from argyle_nb.sandbox.living import LIFE
+
+    with Dataset(story) as ds:
+        days = [_losses(analysis.transitions(ds, k, k + 1, by="link_item")) for k in range(19)]
+
+    def pooled(picked: list[int], items: list[str]) -> tuple[int, int]:
+        lost = sum(int(days[k][1].reindex(items, fill_value=0).sum()) for k in picked)
+        exposed = sum(int(days[k][0].reindex(items, fill_value=0).sum()) for k in picked)
+        return lost, exposed
+
+    def interval(lost: int, exposed: int) -> tuple[float, float]:
+        low, high = wilson([lost], [exposed])
+        return float(low[0]), float(high[0])
+
+    incident = range(LIFE.incident_start, LIFE.incident_end + 1)
+    calm = [k for k in range(19) if k not in incident and k > LIFE.walmart_end]
+    items = sorted(set().union(*(set(d[0].index) for d in days)))
+    # The churning platform: its daily loss rate (3%) far above the rest's (0.4%).
+    churn = interval(*pooled(calm, [LIFE.churn_item]))
+    rest = [i for i in items if i not in (LIFE.churn_item, LIFE.incident_item)]
+    others = interval(*pooled(calm, rest))
+    assert churn[0] <= LIFE.churn_loss <= churn[1] and others[0] <= LIFE.loss <= others[1]
+    assert churn[0] > others[1]
+    # The incident: the days whose interval lies wholly above the platform's on the
+    # other days are its days, first to last.
+    usual = interval(*pooled(calm, [LIFE.incident_item]))
+    flagged = [k for k in range(19) if interval(*pooled([k], [LIFE.incident_item]))[0] > usual[1]]
+    assert flagged == list(incident)
+    # The null platforms: how many look like churning ones (interval above the others').
+    nulls = [i for i in rest if pooled(calm, [i])[1] >= 100]
+    false = [
+        i
+        for i in nulls
+        if interval(*pooled(calm, [i]))[0] > interval(*pooled(calm, [x for x in rest if x != i]))[1]
+    ]
+    print(
+        f"{LIFE.churn_item}: {churn[0]:.2%}-{churn[1]:.2%} a day, the rest {others[0]:.2%}-"
+        f"{others[1]:.2%}; {LIFE.incident_item}'s days above {usual[1]:.2%}: {flagged};"
+        f" null platforms flagged as churning: {len(false)} of {len(nulls)}"
+    )
+    assert len(nulls) >= 10 and len(false) <= 0.1 * len(nulls)
