@@ -55,10 +55,9 @@ from argyle_nb.analysis._connection import (
 )
 from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_funnel
 from argyle_nb.analysis._history import (
-    connection_lifetime,
+    plot_removal_bias,
     plot_status_over_time,
     plot_transitions,
-    reconnection,
     removal_bias,
     status_over_time,
     transitions,
@@ -69,6 +68,12 @@ from argyle_nb.analysis._outcomes import (
     cohort_counts,
     cohort_labels,
     user_outcomes,
+)
+from argyle_nb.analysis._spells import (
+    connection_lifetime,
+    plot_connection_lifetime,
+    plot_reconnection,
+    reconnection,
 )
 from argyle_nb.analysis._survival import (
     plot_time_to_connect,
@@ -107,8 +112,11 @@ __all__ = [
     "plot_availability_windows",
     "plot_cohort_funnel",
     "plot_cohort_matrix",
+    "plot_connection_lifetime",
     "plot_connection_status_distribution",
     "plot_metadata_groups",
+    "plot_reconnection",
+    "plot_removal_bias",
     "plot_status_over_time",
     "plot_time_to_connect",
     "plot_transitions",

@@ -135,3 +135,44 @@ def transitions_chart(moves: pd.DataFrame, *, title: str | None = None) -> Any:
         width=max(110 * len(cols_order), 160), height=height(len(rows_order), row=34)
     )
     return finish(chart, title or f"Accounts from snapshot {first} to snapshot {last}")
+
+
+@built
+def dots_chart(
+    rows: list[dict[str, Any]], *, colours: dict[str, str], x_title: str, y_title: str, title: str
+) -> Any:
+    """Shares with their 95% intervals, a row per ``label`` and a dot per ``series``
+    (coloured by ``colours``, in their order), each row's ``n`` written right of the data.
+    Each of ``rows``: ``label``, ``series``, ``share``, ``low``, ``high``, ``n``, ``count``."""
+    a = alt()
+    for r in rows:
+        r["shown"], r["interval"] = pct(r["share"]), interval(r["low"], r["high"])
+    order = list(dict.fromkeys(r["label"] for r in rows))
+    series = list(colours)
+    colour = a.Color(
+        "series:N", scale=a.Scale(domain=series, range=list(colours.values())), title=None
+    )
+    base = a.Chart().encode(
+        y=a.Y("label:N", sort=order, title=y_title),
+        yOffset=a.YOffset("series:N", sort=series),
+        color=colour,
+        tooltip=[
+            a.Tooltip("label:N", title=y_title),
+            a.Tooltip("series:N", title="of"),
+            a.Tooltip("shown:N", title="share"),
+            a.Tooltip("interval:N", title="95% interval"),
+            a.Tooltip("count:Q", format=",", title="counted"),
+        ],
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q")
+    dots = base.mark_point(size=60, filled=True).encode(x=share_axis("share:Q", x_title))
+    sizes = (
+        a.Chart()
+        .mark_text(align="left", dx=6, color=NEUTRAL, fontSize=11)
+        .encode(y=a.Y("label:N", sort=order), x=a.datum(1.0), text="n:N")
+        .transform_filter(f"datum.series == {series[0]!r}")
+    )
+    chart = a.layer(bars, dots, sizes, data=a.InlineData(values=rows)).properties(
+        width=WIDTH, height=height(len(order), row=14 + 12 * len(series))
+    )
+    return finish(chart, title, legend="top")

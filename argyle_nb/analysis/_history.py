@@ -16,17 +16,14 @@ across`), finished here (rates, Wilson intervals, order). One semantics:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from argyle_nb._sql import Params
-from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._labels import group_label
-from argyle_nb.analysis._survival import DEFAULT_DAYS, _horizons, fits_table
-from argyle_nb.analysis.stats import kaplan_meier, wilson
+from argyle_nb.analysis.stats import wilson
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 from argyle_nb.models import CONNECTION_STATUSES
@@ -265,128 +262,34 @@ def removal_bias(ds: Dataset) -> pd.DataFrame:
     )
 
 
-def reconnection(
-    ds: Dataset,
-    by: str | None = None,
-    *,
-    days: Sequence[float] | float = DEFAULT_DAYS,
-    min_losses: int = MIN_USERS,
-) -> pd.DataFrame:
-    """How long accounts that lost their connection took to be connected again
-    (Kaplan–Meier), overall or per group (``by``: a column of the accounts).
-
-    A loss is a snapshot that lists an account not connected when the snapshot before it
-    listed it connected (the loss is dated by the later one: snapshots a day apart date
-    it to the day). It ends at the first later snapshot listing the account connected;
-    until then it is censored at the last snapshot listing the account (the latest, or
-    before the account went). An account may lose its connection more than once: each
-    loss counts. One row per group: ``losses``, ``back`` (connected again), ``median_days``
-    with ``median_low``/``median_high``, ``within_<d>d`` (back within ``d`` days, with its
-    interval) for each of ``days``, ``small`` (fewer than ``min_losses`` losses) and
-    ``note`` (why a figure is missing).
+def plot_removal_bias(bias: pd.DataFrame, *, title: str | None = None) -> Any:
+    """The connected share of every account ever seen, of the latest snapshot's and of
+    those gone, with their 95% intervals (a :func:`removal_bias`).
 
     Examples:
-        >>> reconnection(Dataset("portfolio"), by="link_item")          # doctest: +SKIP
+        >>> plot_removal_bias(removal_bias(ds))                          # doctest: +SKIP
     """
-    return _survival_of(
-        ds,
-        "reconnection",
-        days,
-        " lost as (select id, snapshot as lost_at, grp from b"
-        " where not up and was_up and prev = snapshot - 1),"
-        " ends as (select l.id, l.lost_at, l.grp,"
-        " min(a.snapshot) filter (where a.up and a.snapshot > l.lost_at) as back_at,"
-        " max(a.snapshot) as last_seen from lost l join a on a.id = l.id"
-        " and a.snapshot >= l.lost_at group by all)"
-        " select e.grp, e.back_at is not null as event, e.lost_at as t0,"
-        " coalesce(e.back_at, e.last_seen) as t1 from ends e",
-        by,
-        min_losses,
-        units=("losses", "back"),
-    )
+    from argyle_nb.analysis._chart_history import dots_chart
+    from argyle_nb.palette import WORKED
 
-
-def _survival_of(
-    ds: Dataset,
-    name: str,
-    days: Sequence[float] | float,
-    spells: str,
-    by: str | None,
-    least: int,
-    *,
-    units: tuple[str, str],
-) -> pd.DataFrame:
-    """The Kaplan–Meier table (:func:`~argyle_nb.analysis._survival.fits_table`) of the
-    analysis ``name``: of the spells its SQL ``spells`` finds (``grp``, ``event``, and the
-    snapshots ``t0`` and ``t1`` a spell begins and ends at: days apart by the time they
-    were taken), one fit per group. ``spells`` reads ``a`` (each account at each snapshot:
-    ``id``, ``snapshot``, ``grp``, ``up`` for connected) and ``b`` (the same, with
-    ``was_up`` and ``prev``: the account at the snapshot before that listed it)."""
-    horizons = _horizons(days)
-    ds = _history_of(ds, by, name)
-    view = ds.across("accounts", list(range(len(ds.snapshots))))
-    p = Params()
-    group = "null" if by is None else group_label(by, p)
-    query = (
-        f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
-        f" as varchar), '') = {p('connected')} as up from {view}),"
-        " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
-        f" window w as (partition by id order by snapshot)), {spells}"
-    )
-    found = ds.sql(query, params=p.values).df()
-    taken = ds.snapshots["taken_at"].to_numpy("datetime64[us]").astype("int64")
-    found["days"] = (
-        taken[found["t1"].to_numpy("int64")] - taken[found["t0"].to_numpy("int64")]
-    ) / 86400e6
-    groups = found["grp"].fillna("all" if by is None else "").astype(str)
-    sizes = groups.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    fits = {
-        str(g): kaplan_meier(
-            found.loc[groups == g, "days"].to_numpy("float64"),
-            found.loc[groups == g, "event"].to_numpy(bool),
-        )
-        for g in sizes.index
-    }
-    events = found[found["event"]].groupby(groups[found["event"]]).size()
-    return fits_table(fits, sizes, events, horizons, least, by or "accounts", units=units)
-
-
-def connection_lifetime(
-    ds: Dataset,
-    by: str | None = None,
-    *,
-    days: Sequence[float] | float = DEFAULT_DAYS,
-    min_accounts: int = MIN_USERS,
-) -> pd.DataFrame:
-    """How long connections last: Kaplan–Meier of the days from an account's connection
-    to its first loss, overall or per group (``by``: a column of the accounts).
-
-    A connection begins at the first snapshot listing the account connected, when the
-    snapshots saw it begin: the account was listed not connected just before, or was not
-    listed yet (an account connected at the first snapshot is left out: when it connected
-    is not known). It ends at the first later snapshot listing it not connected; until
-    then it is censored at the last snapshot listing it. One row per group: ``accounts``,
-    ``lost``, ``median_days`` with its interval, ``within_<d>d`` (lost within ``d`` days,
-    with its interval) for each of ``days``, ``small`` and ``note``.
-
-    Examples:
-        >>> connection_lifetime(Dataset("portfolio"), by="link_item")   # doctest: +SKIP
-    """
-    return _survival_of(
-        ds,
-        "connection_lifetime",
-        days,
-        # (the first connection the snapshots saw begin, of each account)
-        " began as (select id, min(snapshot) as start, any_value(grp) as grp from b where up"
-        " and snapshot > 0 and (prev is null or (not was_up and prev = snapshot - 1))"
-        " group by id),"
-        " ends as (select s.id, s.start, s.grp,"
-        " min(a.snapshot) filter (where not a.up and a.snapshot > s.start) as lost_at,"
-        " max(a.snapshot) as last_seen from began s join a on a.id = s.id"
-        " and a.snapshot >= s.start group by all)"
-        " select e.grp, e.lost_at is not null as event, e.start as t0,"
-        " coalesce(e.lost_at, e.last_seen) as t1 from ends e",
-        by,
-        min_accounts,
-        units=("accounts", "lost"),
+    if not {"accounts", "connected_share", "connected_low"} <= set(bias.columns):
+        raise ArgyleValueError("plot_removal_bias draws the result of removal_bias")
+    rows = [
+        {
+            "label": str(label),
+            "series": "connected",
+            "share": None if pd.isna(r["connected_share"]) else float(r["connected_share"]),
+            "low": None if pd.isna(r["connected_low"]) else float(r["connected_low"]),
+            "high": None if pd.isna(r["connected_high"]) else float(r["connected_high"]),
+            "count": int(r["accounts"]),
+            "n": f"n={int(r['accounts']):,}",
+        }
+        for label, r in bias.iterrows()
+    ]
+    return dots_chart(
+        rows,
+        colours={"connected": WORKED},
+        x_title="share of the accounts connected when last seen (95% interval)",
+        y_title="accounts",
+        title=title or "Connected share: every account ever seen against the latest snapshot",
     )

@@ -307,6 +307,8 @@ class KaplanMeier:
     at_risk: np.ndarray[Any, Any]
     followed: float
     fit: SurvfuncRight | None
+    #: What the event is, in words (the notes say it: "no one connected within 1 days").
+    event: str = "connected"
 
     def at(self, t: float) -> tuple[float, float, float, str]:
         """``(share, low, high, note)`` by time ``t``; NaN with a note when not estimable."""
@@ -314,13 +316,13 @@ class KaplanMeier:
             return math.nan, math.nan, math.nan, f"followed for less than {t:g} days"
         i = int(np.searchsorted(self.times, t, side="right")) - 1
         if i < 0:
-            return 0.0, math.nan, math.nan, f"no one connected within {t:g} days"
+            return 0.0, math.nan, math.nan, f"no one {self.event} within {t:g} days"
         return float(self.share[i]), float(self.low[i]), float(self.high[i]), ""
 
     def median(self, confidence: float = CONFIDENCE) -> tuple[float, float, float, str]:
         """``(median, low, high, note)``: the time by which half had the event."""
         if self.fit is None or not len(self.times) or self.share[-1] < 0.5:
-            return math.nan, math.nan, math.nan, "fewer than half connected"
+            return math.nan, math.nan, math.nan, f"fewer than half {self.event}"
         median = float(self.fit.quantile(0.5))
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -336,9 +338,14 @@ class KaplanMeier:
 
 
 def kaplan_meier(
-    durations: np.ndarray[Any, Any], events: np.ndarray[Any, Any], confidence: float = CONFIDENCE
+    durations: np.ndarray[Any, Any],
+    events: np.ndarray[Any, Any],
+    confidence: float = CONFIDENCE,
+    *,
+    event: str = "connected",
 ) -> KaplanMeier:
-    """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed).
+    """Fit :class:`KaplanMeier` to right-censored ``durations`` (``events`` true: observed;
+    ``event`` says what it is, in the notes).
 
     Examples:
         >>> fit = kaplan_meier([1.0, 2.0, 2.0, 4.0], [True, True, False, True])
@@ -349,10 +356,10 @@ def kaplan_meier(
     events = np.asarray(events, dtype=bool)
     empty = np.array([], dtype="float64")
     if not len(durations):
-        return KaplanMeier(empty, empty, empty, empty, empty, 0.0, None)
+        return KaplanMeier(empty, empty, empty, empty, empty, 0.0, None, event)
     followed = float(durations.max())
     if not events.any():
-        return KaplanMeier(empty, empty, empty, empty, empty, followed, None)
+        return KaplanMeier(empty, empty, empty, empty, empty, followed, None, event)
     from statsmodels.duration.survfunc import SurvfuncRight
 
     fit = SurvfuncRight(durations, events.astype(float))
@@ -376,4 +383,5 @@ def kaplan_meier(
         at_risk=np.asarray(fit.n_risk, dtype="float64"),
         followed=followed,
         fit=fit,
+        event=event,
     )

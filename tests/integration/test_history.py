@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import requests
 
@@ -213,7 +214,7 @@ def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[An
     with Dataset(path) as ds:
         taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
         # (the longest follow-up: the last two snapshots, twelve days apart)
-        longest = (taken[-1] - taken[-2]).total_seconds() / 86400
+        longest = round((taken[-1] - taken[-2]).total_seconds() / 3600) / 24
         back = analysis.reconnection(ds, days=(1, longest))
     # A plain loop over the listings: each loss (connected, then not, a snapshot apart),
     # followed to the first snapshot listing the account connected, else censored at the
@@ -227,7 +228,9 @@ def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[An
             later = [j for j in range(k + 1, len(listed)) if status[j].get(key) == "connected"]
             seen = [j for j in range(k, len(listed)) if key in status[j]]
             end = later[0] if later else seen[-1]
-            durations.append((taken[end] - taken[k]).total_seconds() / 86400)
+            durations.append(
+                round((taken[end] - taken[k]).total_seconds() / 3600) / 24
+            )  # to the hour
             events.append(bool(later))
     row = back.loc["all"]
     assert (int(row["losses"]), int(row["back"])) == (len(durations), sum(events))
@@ -245,7 +248,7 @@ def test_connection_lifetime_follows_each_connection_seen_to_begin(
     path, listed = lived
     with Dataset(path) as ds:
         taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
-        longest = (taken[-1] - taken[-2]).total_seconds() / 86400
+        longest = round((taken[-1] - taken[-2]).total_seconds() / 3600) / 24
         lasting = analysis.connection_lifetime(ds, days=(1, longest))
     # A plain loop: a connection seen to begin (connected, and not connected or not
     # listed the snapshot before), followed to the first snapshot listing it otherwise.
@@ -263,7 +266,9 @@ def test_connection_lifetime_follows_each_connection_seen_to_begin(
             ]
             seen = [j for j in range(k, len(listed)) if key in status[j]]
             end = lost[0] if lost else seen[-1]
-            durations.append((taken[end] - taken[k]).total_seconds() / 86400)
+            durations.append(
+                round((taken[end] - taken[k]).total_seconds() / 3600) / 24
+            )  # to the hour
             events.append(bool(lost))
     row = lasting.loc["all"]
     assert (int(row["accounts"]), int(row["lost"])) == (len(durations), sum(events))
@@ -341,3 +346,31 @@ def test_the_story_is_found_with_its_intervals(story: Path) -> None:
         f" null platforms flagged as churning: {len(false)} of {len(nulls)}"
     )
     assert len(nulls) >= 10 and len(false) <= 0.1 * len(nulls)
+
+
+def test_the_spells_and_the_bias_are_drawn_with_their_intervals(
+    lived: tuple[Path, list[Any]],
+) -> None:
+    from argyle_nb.palette import WORKED
+    from tests.specs import spec_rows
+
+    with Dataset(lived[0]) as ds:
+        back = analysis.reconnection(ds)
+        lasting = analysis.connection_lifetime(ds)
+        bias = analysis.removal_bias(ds)
+    for table, plot in (
+        (back, analysis.plot_reconnection),
+        (lasting, analysis.plot_connection_lifetime),
+    ):
+        drawn = spec_rows(plot(table).to_dict())
+        assert [r["series"] for r in drawn] == ["within 1 day", "within 7 days", "within 30 days"]
+        for r, d in zip(drawn, ("1", "7", "30"), strict=True):
+            want = table.loc["all", f"within_{d}d"]
+            assert (r["share"] is None) == bool(pd.isna(want))
+            if r["share"] is not None:
+                assert r["share"] == pytest.approx(float(want))
+    spec = analysis.plot_removal_bias(bias).to_dict()
+    assert [(r["label"], r["count"]) for r in spec_rows(spec)] == [
+        (label, int(n)) for label, n in bias["accounts"].items()
+    ]
+    assert spec["layer"][1]["encoding"]["color"]["scale"]["range"] == [WORKED]

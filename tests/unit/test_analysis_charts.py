@@ -96,6 +96,9 @@ def test_every_plot_is_here() -> None:
         # drawn from a dataset's snapshots: tests/integration/test_history.py
         "plot_status_over_time",
         "plot_transitions",
+        "plot_reconnection",
+        "plot_connection_lifetime",
+        "plot_removal_bias",
     }
 
 
