@@ -5,7 +5,7 @@ error codes (:func:`codes`), each key's labels (:func:`labels`), the keys' sizes
 (:func:`key_sizes`), whether users are unique (:func:`first_users`) and the latest time
 (:func:`latest_time`): each made at the first call on a dataset and kept in its DuckDB
 cursor (a view on a dataset counted once, :func:`once`), or read from the facts an export
-stored with its records (:func:`facts`, :class:`~argyle_nb.dataset.Fact`).
+stored with its records (:func:`facts`, :attr:`~argyle_nb.dataset.Snapshot.facts`).
 """
 
 from __future__ import annotations
@@ -196,9 +196,9 @@ def facts(ds: Dataset) -> dict[str, Any]:
     (:func:`key_sizes`), the latest time in the data (:func:`latest_time`), and the
     labels (:func:`labels`) of every key of at most :data:`STORED_LABELS_VALUES` values.
 
-    ``client.export`` stores them with each version it writes (see
-    :class:`~argyle_nb.dataset.Fact`), and the analyses of that version read them instead
-    of computing them again: about a second for a million users.
+    ``client.export`` stores them with each snapshot it adds (see
+    :attr:`~argyle_nb.dataset.Snapshot.facts`), and the analyses of that snapshot read
+    them instead of computing them again: about a second for a million users.
 
     Examples:
         >>> from argyle_nb.frames import users_frame, accounts_frame

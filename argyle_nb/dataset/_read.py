@@ -263,9 +263,10 @@ class Dataset:
         return self.view(union)
 
     def stored(self, name: str) -> str | None:
-        """The view of the fact ``name`` this version stores (:class:`~argyle_nb.dataset.
-        Fact`: a table derived from its records when it was written), ``None`` if it stores
-        none by that name, or if this dataset is a selection (the fact is of all rows)."""
+        """The view of the fact ``name`` this snapshot stores (:attr:`~argyle_nb.dataset.
+        Snapshot.facts`: a table derived from its records when it was taken), ``None`` if it
+        stores none by that name, or if this dataset is a selection (the fact is of all
+        rows)."""
         if self.where or self.store is None or name not in self.snapshot.facts:
             return None
         view: str | None = self.scratch.get(f"stored {name}")
@@ -325,7 +326,7 @@ class Dataset:
         ``availability`` and ``rejected``.
 
         Raises:
-            DatasetError: a file of this version is gone or damaged (which, and what to do).
+            DatasetError: a file of this snapshot is gone or damaged (which, and what to do).
         """
         import duckdb
 
