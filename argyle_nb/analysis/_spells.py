@@ -49,14 +49,9 @@ def reconnection(
         ds,
         "reconnection",
         days,
-        " lost as (select id, snapshot as lost_at, grp from b"
-        " where not up and was_up and prev = snapshot - 1),"
-        " ends as (select l.id, l.lost_at, l.grp,"
-        " min(a.snapshot) filter (where a.up and a.snapshot > l.lost_at) as back_at,"
-        " max(a.snapshot) as last_seen from lost l join a on a.id = l.id"
-        " and a.snapshot >= l.lost_at group by all)"
-        " select e.grp, e.back_at is not null as event, e.lost_at as t0,"
-        " coalesce(e.back_at, e.last_seen) as t1 from ends e",
+        # A spell begins at each loss, and ends when connected again.
+        "select id, snapshot as t0, grp from b where not up and was_up and prev = snapshot - 1",
+        True,
         by,
         min_losses,
         units=("losses", "back"),
@@ -67,18 +62,20 @@ def _survival_of(
     ds: Dataset,
     name: str,
     days: Sequence[float] | float,
-    spells: str,
+    starts: str,
+    ends_up: bool,
     by: str | None,
     least: int,
     *,
     units: tuple[str, str],
 ) -> pd.DataFrame:
     """The Kaplan–Meier table (:func:`~argyle_nb.analysis._survival.fits_table`) of the
-    analysis ``name``: of the spells its SQL ``spells`` finds (``grp``, ``event``, and the
-    snapshots ``t0`` and ``t1`` a spell begins and ends at: days apart by the time they
-    were taken), one fit per group. ``spells`` reads ``a`` (each account at each snapshot:
-    ``id``, ``snapshot``, ``grp``, ``up`` for connected) and ``b`` (the same, with
-    ``was_up`` and ``prev``: the account at the snapshot before that listed it)."""
+    analysis ``name``: of the spells that begin where the SQL ``starts`` says (``id``,
+    ``t0``: the snapshot, ``grp``) and end at the first later snapshot listing the account
+    connected (``ends_up``) or not connected, else censored at the last one listing it;
+    days apart by the time the snapshots were taken; one fit per group. ``starts`` reads
+    ``b``: each account at each snapshot (``id``, ``snapshot``, ``grp``, ``up`` for
+    connected), with ``was_up`` and ``prev`` (the snapshot before that listed it)."""
     horizons = _horizons(days)
     ds = _history_of(ds, by, name)
     view = ds.across("accounts", list(range(len(ds.snapshots))))
@@ -88,7 +85,12 @@ def _survival_of(
         f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
         f" as varchar), '') = {p('connected')} as up from {view}),"
         " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
-        f" window w as (partition by id order by snapshot)), {spells}"
+        f" window w as (partition by id order by snapshot)), starts as ({starts}),"
+        " ends as (select s.id, s.t0, s.grp, min(a.snapshot) filter (where a.up = "
+        f"{p(ends_up)} and a.snapshot > s.t0) as t_end, max(a.snapshot) as last_seen"
+        " from starts s join a on a.id = s.id and a.snapshot >= s.t0 group by all)"
+        " select grp, t_end is not null as event, t0, coalesce(t_end, last_seen) as t1"
+        " from ends"
     )
     found = ds.sql(query, params=p.values).df()
     taken = ds.snapshots["taken_at"].to_numpy("datetime64[us]").astype("int64")
@@ -135,16 +137,11 @@ def connection_lifetime(
         ds,
         "connection_lifetime",
         days,
-        # (the first connection the snapshots saw begin, of each account)
-        " began as (select id, min(snapshot) as start, any_value(grp) as grp from b where up"
-        " and snapshot > 0 and (prev is null or (not was_up and prev = snapshot - 1))"
-        " group by id),"
-        " ends as (select s.id, s.start, s.grp,"
-        " min(a.snapshot) filter (where not a.up and a.snapshot > s.start) as lost_at,"
-        " max(a.snapshot) as last_seen from began s join a on a.id = s.id"
-        " and a.snapshot >= s.start group by all)"
-        " select e.grp, e.lost_at is not null as event, e.start as t0,"
-        " coalesce(e.lost_at, e.last_seen) as t1 from ends e",
+        # A spell begins at the first connection the snapshots saw begin, of each account,
+        # and ends when lost.
+        "select id, min(snapshot) as t0, any_value(grp) as grp from b where up and snapshot > 0"
+        " and (prev is null or (not was_up and prev = snapshot - 1)) group by id",
+        False,
         by,
         min_accounts,
         units=("accounts", "lost"),
