@@ -22,6 +22,7 @@ from argyle_nb.analysis._chart_base import (
     pct,
     share_axis,
     title_text,
+    when,
 )
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.palette import COHORT_COLOURS, NEUTRAL, cohort_colours
@@ -96,14 +97,14 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
             a.Tooltip("interval:N", title="95% interval"),
             a.Tooltip("small:N", title="note"),
         ],
-        opacity=a.condition(pick, a.value(1.0), a.value(0.35)),
+        opacity=when(a.Opacity, pick, 1.0, 0.35),
     )
     bars = base.mark_rule(color=colour, strokeWidth=2).encode(x="low:Q", x2="high:Q")
     points = base.mark_point(
         size=70, filled=True, color=colour, stroke=colour, strokeWidth=1.5
     ).encode(
         x=share_axis("share:Q", "users with an account connected now (95% interval)"),
-        fill=a.condition("datum.small != ''", a.value("white"), a.value(colour)),
+        fill=when(a.Fill, "datum.small != ''", "white", colour),
     )
     # The users of each cohort, right of the data: read without hovering.
     sizes = base.mark_text(align="left", dx=6, color=NEUTRAL, fontSize=11).encode(
@@ -189,12 +190,12 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
         base.mark_line(point=a.OverlayMarkDef(size=50, filled=True))
         .encode(
             y=share_axis("share:Q", "share of the cohort's users (95% interval)", y=True),
-            opacity=a.condition(pick, a.value(1.0), a.value(0.15)),
+            opacity=when(a.Opacity, pick, 1.0, 0.15),
         )
         .add_params(pick)
     )
     bars = base.mark_rule(strokeWidth=1.5).encode(
-        y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(1.0), a.value(0.15))
+        y="low:Q", y2="high:Q", opacity=when(a.Opacity, pick, 1.0, 0.15)
     )
     chart = a.layer(bars, lines, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
     return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
@@ -296,7 +297,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
         base.mark_line(interpolate="step-after", strokeWidth=2)
         .encode(
             y=share_axis("share:Q", "share of users connected", y=True),
-            opacity=a.condition(pick, a.value(1.0), a.value(0.15)),
+            opacity=when(a.Opacity, pick, 1.0, 0.15),
         )
         .add_params(pick)
     )
@@ -305,7 +306,7 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
         # Many overlapping bands blur into one: the more cohorts, the lighter each band.
         shade = 0.15 if len(cohorts) <= 3 else 0.06
         band = base.mark_area(interpolate="step-after").encode(
-            y="low:Q", y2="high:Q", opacity=a.condition(pick, a.value(shade), a.value(0.0))
+            y="low:Q", y2="high:Q", opacity=when(a.Opacity, pick, shade, 0.0)
         )
         layers.insert(0, band)
     chart = a.layer(*layers, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
@@ -380,7 +381,7 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
     small = base.transform_filter("datum.small != ''").mark_rect(
         fill=None, stroke=NEUTRAL, strokeWidth=2, strokeDash=[4, 3]
     )
-    colour = a.condition("datum.dark", a.value("white"), a.value("black"))
+    colour = when(a.Color, "datum.dark", "white", "black")
     text = (
         base.transform_filter("datum.small == ''")
         .mark_text(fontSize=11)

@@ -18,6 +18,7 @@ from argyle_nb.analysis._chart_base import (
     interval,
     pct,
     share_axis,
+    when,
 )
 from argyle_nb.palette import NEUTRAL, status_colour
 
@@ -67,7 +68,7 @@ def status_over_time_chart(shares: pd.DataFrame, *, title: str | None = None) ->
     band = base.mark_area(opacity=0.2).encode(
         y="low:Q",
         y2="high:Q",
-        opacity=a.condition(pick, a.value(0.2), a.value(0.0)),
+        opacity=when(a.Opacity, pick, 0.2, 0.0),
         color=colour,
     )
     line = (
@@ -75,7 +76,7 @@ def status_over_time_chart(shares: pd.DataFrame, *, title: str | None = None) ->
         .encode(
             y=share_axis("share:Q", "share of the accounts", y=True),
             color=colour,
-            opacity=a.condition(pick, a.value(1.0), a.value(0.15)),
+            opacity=when(a.Opacity, pick, 1.0, 0.15),
         )
         .add_params(pick)
     )
@@ -128,7 +129,7 @@ def transitions_chart(moves: pd.DataFrame, *, title: str | None = None) -> Any:
     )
     text = base.mark_text(fontSize=11).encode(
         text="text:N",
-        color=a.condition("datum.dark", a.value("white"), a.value("black")),
+        color=when(a.Color, "datum.dark", "white", "black"),
     )
     frame = base.mark_rect(fill=None, stroke=NEUTRAL, strokeWidth=0.5)
     chart = a.layer(cells, frame, text, data=a.InlineData(values=rows)).properties(

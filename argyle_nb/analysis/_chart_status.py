@@ -20,6 +20,7 @@ from argyle_nb.analysis._chart_base import (
     label,
     pct,
     title_text,
+    when,
 )
 from argyle_nb.analysis._common import _SCAN_ORDER, _in_words
 from argyle_nb.palette import status_colour
@@ -63,7 +64,7 @@ def _stacked(
                 title="status (click to highlight)",
             ),
             order=a.Order("rank:Q"),
-            opacity=a.condition(pick, a.value(1.0), a.value(0.2)),
+            opacity=when(a.Opacity, pick, 1.0, 0.2),
             tooltip=[
                 a.Tooltip("group:N", title=by),
                 a.Tooltip("status:N", title="status"),

@@ -238,7 +238,8 @@ def time_to_connect_curves(
         lengths.append(len(fit.times) + 2)
     codes = pa.array(np.repeat(np.arange(len(fits), dtype="int32"), lengths))
     cohort = pa.DictionaryArray.from_arrays(codes, pa.array(list(fits), pa.string()))
-    out = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+    # (one array per column, not stacked into one block: a copy of half a million rows)
+    out = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()}, copy=False)
     out.insert(0, key, cohort.cast(pa.string()).to_pandas())
     return out
 
