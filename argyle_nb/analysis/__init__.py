@@ -17,7 +17,8 @@ from, made once per dataset or stored by its export: :func:`facts`), ``_labels``
 SQL), ``_outcomes`` (metrics, outcomes and cohorts), :mod:`~argyle_nb.analysis.stats`
 (public: intervals, tests, Kaplan–Meier, on counts), ``_cohorts`` (key hygiene and
 cohort tables), ``_compare``, ``_funnel``, ``_survival`` (time to connect), ``_matrix``
-(two keys), ``_connection`` (status by group or period), ``_availability``, ``_source``
+(two keys), ``_connection`` (status by group or period), ``_history``, ``_transitions``
+and ``_spells`` (what changed between snapshots), ``_availability``, ``_source``
 (an accounts or availability frame, or a dataset, and selections of it); the charts in
 ``_chart_status``, ``_chart_cohorts`` and ``_chart_base``.
 
@@ -57,10 +58,8 @@ from argyle_nb.analysis._funnel import FUNNEL_STEPS, cohort_funnel, plot_cohort_
 from argyle_nb.analysis._history import (
     plot_removal_bias,
     plot_status_over_time,
-    plot_transitions,
     removal_bias,
     status_over_time,
-    transitions,
 )
 from argyle_nb.analysis._matrix import cohort_matrix, plot_cohort_matrix
 from argyle_nb.analysis._outcomes import (
@@ -81,6 +80,7 @@ from argyle_nb.analysis._survival import (
     time_to_connect_curves,
 )
 from argyle_nb.analysis._tables import facts
+from argyle_nb.analysis._transitions import plot_transitions, transition_accounts, transitions
 from argyle_nb.analysis.stats import Independence
 from argyle_nb.frames import metadata_keys
 
@@ -130,6 +130,7 @@ __all__ = [
     "time_to_connect",
     "time_to_connect_curves",
     "top_error_codes",
+    "transition_accounts",
     "transitions",
     "user_outcomes",
     "users_in_group",

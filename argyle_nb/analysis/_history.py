@@ -1,5 +1,6 @@
 """What changed between snapshots of a dataset: the connection status shares at each
-snapshot, and the transitions of accounts between two.
+snapshot, the connected share of every account ever seen (:func:`removal_bias`), and
+what the other history analyses (:mod:`._transitions`, :mod:`._spells`) start from.
 
 Counted in DuckDB over the snapshots' own rows (:meth:`~argyle_nb.dataset.Dataset.
 across`), finished here (rates, Wilson intervals, order). One semantics:
@@ -9,9 +10,11 @@ across`), finished here (rates, Wilson intervals, order). One semantics:
 - between two snapshots an account is ``new`` when only the later one lists it, and
   ``removed`` when only the earlier one does (Argyle removes never-connected accounts
   after 30 days); ``new`` and ``removed`` are states beside the statuses;
-- a group (``by``, a column of the accounts such as ``link_item`` or ``source``) is its
-  value as text, :data:`~argyle_nb.analysis.MISSING` when missing; an account's group in
-  a transition is its group in the later snapshot (in the earlier one if removed).
+- a group (``by``) is a column of the accounts (``link_item``, ``source``) as text, or
+  else a metadata key of the account's user in the same snapshot, labelled as the cohort
+  analyses label it; :data:`~argyle_nb.analysis.MISSING` when missing. An account's
+  group in a transition is its group in the later snapshot (in the earlier one if
+  removed).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from argyle_nb._sql import Params
-from argyle_nb.analysis._labels import group_label
+from argyle_nb.analysis._common import MISSING
+from argyle_nb.analysis._labels import group_label, label_of, picked
+from argyle_nb.analysis._tables import first_users
 from argyle_nb.analysis.stats import wilson
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
@@ -36,17 +41,70 @@ NO_STATUS: Final = "(no status)"
 
 
 def _history_of(ds: object, by: str | None, name: str) -> Dataset:
+    """``ds`` as a dataset of snapshots and ``by`` a group of its accounts (a column of
+    theirs or a metadata key of their users); else say what is wrong."""
     if not isinstance(ds, Dataset):
         raise ArgyleTypeError(
             f"{name} takes a Dataset of snapshots (client.export(path) adds one at each run;"
             f" Dataset(path)), not {type(ds).__name__}"
         )
-    if by is not None and by not in ds.columns("accounts"):
+    if by is not None and by not in ds.columns("accounts") and by not in _keys(ds):
         raise ArgyleValueError(
-            f"{name}: by={by!r} is not a column of the accounts"
-            f" (they have {', '.join(ds.columns('accounts'))})"
+            f"{name}: by={by!r} is neither a column of the accounts"
+            f" ({', '.join(ds.columns('accounts'))}) nor a metadata key of their users"
         )
     return ds
+
+
+def _keys(ds: Dataset) -> list[str]:
+    """The metadata keys of the users of ``ds`` (see
+    :func:`~argyle_nb.analysis.metadata_key_summary`)."""
+    from argyle_nb.analysis._cohorts import metadata_key_summary
+
+    return [str(k) for k in metadata_key_summary(ds).index]
+
+
+def grouped(ds: Dataset, numbers: list[int], by: str | None, p: Params) -> str:
+    """SQL: the accounts of the snapshots ``numbers`` of ``ds`` (each row with its
+    ``snapshot``) and their group ``grp`` by ``by`` (``None``: null), as the module
+    says: a column of the accounts, else a metadata key of the account's user in the
+    same snapshot (the user's first record if the walk saw them twice)."""
+    view = ds.across("accounts", numbers)
+    if by is None:
+        return f"(select *, null::varchar as grp from {view})"
+    if by in ds.columns("accounts"):
+        return f"(select *, {group_label(by, p)} as grp from {view})"
+    ask = Params()
+    # Labelled by the JSON types the key holds in the snapshot opened, as the cohorts are.
+    label = label_of(ds, by, f"(select {picked(by, ask)} from {first_users(ds)})", ask.values, p)
+    users = (
+        f"(select snapshot, id, {label} as grp from (select snapshot, id, {picked(by, p)}"
+        f" from {ds.across('users', numbers)}"
+        " qualify row_number() over (partition by snapshot, id order by _seen) = 1))"
+    )
+    return (
+        f"(select a.*, coalesce(u.grp, {p(MISSING)}) as grp from {view} a left join {users} u"
+        " on u.snapshot = a.snapshot and u.id = a.user)"
+    )
+
+
+def snapshot_range(ds: Dataset, start: int | None, end: int | None) -> tuple[int, int]:
+    """The snapshot numbers ``start`` and ``end`` counted from 0 (``None``: the first, the
+    latest; a negative number counts from the latest); else say what is wrong."""
+    count = len(ds.snapshots)
+    numbers = []
+    for given, default in ((start, 0), (end, count - 1)):
+        number = default if given is None else given
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ArgyleTypeError(f"a snapshot is given by its number, not {number!r}")
+        if not -count <= number < count:
+            raise ArgyleValueError(
+                f"snapshot {number} does not exist: the dataset has {count} (0 to {count - 1})"
+            )
+        numbers.append(number + count if number < 0 else number)
+    if numbers[0] > numbers[1]:
+        raise ArgyleValueError(f"start={start} comes after end={end}: give them in order")
+    return numbers[0], numbers[1]
 
 
 def _statuses(seen: set[str]) -> list[str]:
@@ -55,28 +113,32 @@ def _statuses(seen: set[str]) -> list[str]:
     return [*known, *sorted(seen - set(known) - {NEW, REMOVED})]
 
 
-def status_over_time(ds: Dataset, by: str | None = None) -> pd.DataFrame:
-    """The connection status shares of the accounts at each snapshot of ``ds``.
+def status_over_time(
+    ds: Dataset, by: str | None = None, *, start: int | None = None, end: int | None = None
+) -> pd.DataFrame:
+    """The connection status shares of the accounts at each snapshot of ``ds`` from
+    ``start`` to ``end`` (snapshot numbers; default: all).
 
     One row per snapshot (and group, with ``by``: a column of the accounts such as
-    ``link_item``) and status: ``snapshot`` (its number), ``taken_at`` (UTC), the group,
-    ``status``, ``accounts`` (in that status), ``total`` (accounts of the snapshot, or of
-    its group) and ``share`` with its 95% Wilson interval ``low``/``high``. Statuses
-    documented first, others by name; every documented status at every snapshot (zero
-    when none).
+    ``link_item``, or a metadata key of their users) and status: ``snapshot`` (its
+    number), ``taken_at`` (UTC), the group, ``status``, ``accounts`` (in that status),
+    ``total`` (accounts of the snapshot, or of its group) and ``share`` with its 95%
+    Wilson interval ``low``/``high``. Statuses documented first, others by name; every
+    documented status at every snapshot (zero when none).
 
     Examples:
         >>> shares = status_over_time(Dataset("portfolio"))              # doctest: +SKIP
         >>> shares[shares["status"] == "connected"][["taken_at", "share"]]  # doctest: +SKIP
     """
     ds = _history_of(ds, by, "status_over_time")
-    snapshots = ds.snapshots
-    view = ds.across("accounts", list(range(len(snapshots))))
+    first, last = snapshot_range(ds, start, end)
+    snapshots = ds.snapshots.iloc[first : last + 1]
     p = Params()
-    group = "" if by is None else f", {group_label(by, p)} as grp"
+    source = grouped(ds, list(range(first, last + 1)), by, p)
+    group = "" if by is None else ", grp"
     counts = ds.sql(
         f"select snapshot{group}, coalesce(cast(connection_status as varchar),"
-        f" {p(NO_STATUS)}) as status, count(*) as accounts from {view} group by all",
+        f" {p(NO_STATUS)}) as status, count(*) as accounts from {source} group by all",
         params=p.values,
     ).df()
     statuses = _statuses(set(counts["status"].astype(str)) | set(CONNECTION_STATUSES))
@@ -97,71 +159,6 @@ def status_over_time(ds: Dataset, by: str | None = None) -> pd.DataFrame:
     long[["accounts", "total"]] = long[["accounts", "total"]].astype("int64")
     out: pd.DataFrame = long[[*columns, "accounts", "total", "share", "low", "high"]]
     return out
-
-
-def transitions(
-    ds: Dataset, start: int | None = None, end: int | None = None, by: str | None = None
-) -> pd.DataFrame:
-    """How accounts moved between two snapshots of ``ds``: from each state to each.
-
-    ``start`` and ``end`` are snapshot numbers (default: the last two). One row per
-    (group, with ``by``), ``from`` and ``to`` state that some account took: ``accounts``
-    and ``rate``, the share of the accounts in ``from`` at ``start`` (of the group) that
-    were in ``to`` at ``end``, with its 95% Wilson interval ``rate_low``/``rate_high``.
-    States are the statuses and :data:`NEW` (``from``: only ``end`` lists the account; its
-    rate is of all the new accounts) and :data:`REMOVED` (``to``: only ``start`` does).
-
-    Examples:
-        >>> moves = transitions(Dataset("portfolio"))                     # doctest: +SKIP
-        >>> moves[(moves["from"] == "connected") & (moves["to"] == "error")]  # doctest: +SKIP
-    """
-    ds = _history_of(ds, by, "transitions")
-    count = len(ds.snapshots)
-    if count < 2 and (start is None or end is None):
-        raise ArgyleValueError(
-            f"transitions need two snapshots; the dataset has {count}: export again later"
-        )
-    first = count - 2 if start is None else start
-    last = count - 1 if end is None else end
-    view = ds.across("accounts", [first, last])
-    p = Params()
-    grp = ""
-    if by is not None:
-        # (the group of an account, then its later group if it moved)
-        grp = ", coalesce(b.grp, a.grp) as grp"
-    pick = "" if by is None else f", {group_label(by, p)} as grp"
-    at = f"select id, coalesce(cast(connection_status as varchar), {p(NO_STATUS)}) as status{pick}"
-    moved = ds.sql(
-        f"with a as ({at} from {view} where snapshot = {p(_number(ds, first))}),"
-        f" b as ({at} from {view} where snapshot = {p(_number(ds, last))})"
-        f" select case when a.id is null then {p(NEW)} else a.status end as from_state,"
-        f" case when b.id is null then {p(REMOVED)} else b.status end as to_state{grp},"
-        f" count(*) as accounts from a full join b using (id) group by all",
-        params=p.values,
-    ).df()
-    states = _statuses(set(moved["from_state"].astype(str)) | set(moved["to_state"].astype(str)))
-    order = {s: i for i, s in enumerate([NEW, *states, REMOVED])}
-    keys = [] if by is None else ["grp"]
-    moved["total"] = moved.groupby([*keys, "from_state"])["accounts"].transform("sum")
-    moved["rate"] = moved["accounts"] / moved["total"]
-    moved["rate_low"], moved["rate_high"] = wilson(
-        moved["accounts"].to_numpy(), moved["total"].to_numpy()
-    )
-    moved = moved.assign(
-        _f=moved["from_state"].map(order), _t=moved["to_state"].map(order)
-    ).sort_values([*keys, "_f", "_t"], kind="stable", ignore_index=True)
-    out = moved.rename(columns={"from_state": "from", "to_state": "to", "grp": by or "grp"})
-    columns = [*([] if by is None else [by]), "from", "to", "accounts", "rate"]
-    out["accounts"] = out["accounts"].astype("int64")
-    out = pd.DataFrame(out[[*columns, "rate_low", "rate_high"]])
-    out.attrs["snapshots"] = (_number(ds, first), _number(ds, last))
-    return out
-
-
-def _number(ds: Dataset, number: int) -> int:
-    """A snapshot number as counted from 0 (a negative one counts from the latest)."""
-    count = len(ds.snapshots)
-    return number + count if number < 0 else number
 
 
 def _one_group(frame: pd.DataFrame, keys: list[str], needs: set[str], made_by: str) -> None:
@@ -193,26 +190,6 @@ def plot_status_over_time(shares: pd.DataFrame, *, title: str | None = None) -> 
     if shares.empty:
         return empty_chart(title or "Connection status at each snapshot", "no snapshots")
     return status_over_time_chart(shares, title=title)
-
-
-def plot_transitions(moves: pd.DataFrame, *, title: str | None = None) -> Any:
-    """The transitions between two snapshots as a matrix: a row per state at the first,
-    a column per state at the second, each cell the accounts that moved and their share
-    of the row (darker is more), its 95% interval on hover.
-
-    ``moves`` is a :func:`transitions` without ``by`` (of one group, select its rows
-    first). Returns an Altair chart; no accounts give a chart that says so.
-
-    Examples:
-        >>> plot_transitions(transitions(ds)).save("moves.png")  # doctest: +SKIP
-    """
-    from argyle_nb.analysis._chart_base import empty_chart
-    from argyle_nb.analysis._chart_history import transitions_chart
-
-    _one_group(moves, ["from", "to"], {"accounts", "rate"}, "transitions")
-    if moves.empty:
-        return empty_chart(title or "Transitions between two snapshots", "no accounts")
-    return transitions_chart(moves, title=title)
 
 
 def removal_bias(ds: Dataset) -> pd.DataFrame:

@@ -14,8 +14,7 @@ import pandas as pd
 
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
-from argyle_nb.analysis._history import _history_of
-from argyle_nb.analysis._labels import group_label
+from argyle_nb.analysis._history import _history_of, grouped
 from argyle_nb.analysis._survival import DEFAULT_DAYS, _horizons, fits_table
 from argyle_nb.analysis.stats import kaplan_meier
 from argyle_nb.dataset import Dataset
@@ -30,7 +29,8 @@ def reconnection(
     min_losses: int = MIN_USERS,
 ) -> pd.DataFrame:
     """How long accounts that lost their connection took to be connected again
-    (Kaplan–Meier), overall or per group (``by``: a column of the accounts).
+    (Kaplan–Meier), overall or per group (``by``: a column of the accounts or a metadata
+    key of their users).
 
     A loss is a snapshot that lists an account not connected when the snapshot before it
     listed it connected (the loss is dated by the later one: snapshots a day apart date
@@ -78,12 +78,11 @@ def _survival_of(
     connected), with ``was_up`` and ``prev`` (the snapshot before that listed it)."""
     horizons = _horizons(days)
     ds = _history_of(ds, by, name)
-    view = ds.across("accounts", list(range(len(ds.snapshots))))
     p = Params()
-    group = "null" if by is None else group_label(by, p)
+    source = grouped(ds, list(range(len(ds.snapshots))), by, p)
     query = (
-        f"with a as (select id, snapshot, {group} as grp, coalesce(cast(connection_status"
-        f" as varchar), '') = {p('connected')} as up from {view}),"
+        f"with a as (select id, snapshot, grp, coalesce(cast(connection_status"
+        f" as varchar), '') = {p('connected')} as up from {source}),"
         " b as (select *, lag(up) over w as was_up, lag(snapshot) over w as prev from a"
         f" window w as (partition by id order by snapshot)), starts as ({starts}),"
         " ends as (select s.id, s.t0, s.grp, min(a.snapshot) filter (where a.up = "

@@ -226,8 +226,9 @@ class Dataset:
 
     def across(self, table: str, numbers: Sequence[int]) -> str:
         """The rows of ``table`` in each of the snapshots ``numbers`` of this dataset,
-        with their ``snapshot`` number (and not ``_seen``): the name of a view of this
-        cursor (what the history analyses count). Over frames, there is one snapshot: 0.
+        with their ``snapshot`` number (and ``_seen``, the order the walk saw each row of
+        its snapshot): the name of a view of this cursor (what the history analyses
+        count). Over frames, there is one snapshot: 0.
         """
         if table not in TABLES:
             raise DatasetError(f"a dataset has no table {table!r} (it has {', '.join(TABLES)})")
@@ -251,9 +252,7 @@ class Dataset:
             )
             parts.append(
                 self._name(
-                    self.db.sql(
-                        f"select {snapshot.number} as snapshot, * exclude (_seen) from rel"
-                    ),
+                    self.db.sql(f"select {snapshot.number} as snapshot, * from rel"),
                     "snapshot",
                 )
             )

@@ -24,10 +24,14 @@ pytestmark = pytest.mark.embedded_only("advances the embedded sandbox's clock")
 DAYS = 3
 
 
-def _listed(base_url: str, auth: tuple[str, str]) -> list[dict[str, Any]]:
-    """Every account the API lists now, following ``next``."""
+#: The snapshots' folder, the accounts listed at each snapshot, and the users.
+Lived = tuple[Path, list[Any], list[Any]]
+
+
+def _listed(base_url: str, auth: tuple[str, str], what: str = "accounts") -> list[dict[str, Any]]:
+    """Every account (or user) the API lists now, following ``next``."""
     out: list[dict[str, Any]] = []
-    url: str | None = f"{base_url}/accounts?limit=200"
+    url: str | None = f"{base_url}/{what}?limit=200"
     while url:
         page = requests.get(url, auth=auth, timeout=30).json()
         out += page["results"]
@@ -36,29 +40,30 @@ def _listed(base_url: str, auth: tuple[str, str]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Any]]]:
-    """Three daily snapshots of a living sandbox; the accounts listed at each."""
+def lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lived]:
+    """Three daily snapshots of a living sandbox; the accounts and users listed at each."""
     folder = tmp_path_factory.mktemp("history")
-    listed = []
+    listed, users = [], []
     with start(db=folder / "sandbox.sqlite", users=600, seed=21) as sb:
         auth = (sb.key_id, sb.key_secret)
         for day in range(DAYS):
             if day:
                 sb.advance(days=1 if day == 1 else 12)  # into the story's incident
             listed.append(_listed(sb.base_url, auth))
+            users.append(_listed(sb.base_url, auth, "users"))
             with ArgyleClient(
                 *auth, base_url=sb.base_url, cache="memory", progress=False, now=sb.now
             ) as client:
                 client.export(folder / "portfolio").close()
-    yield folder / "portfolio", listed
+    yield folder / "portfolio", listed, users
 
 
 def _status(account: dict[str, Any]) -> str:
     return str(account["connection"]["status"])
 
 
-def test_status_over_time_counts_each_snapshot_as_listed(lived: tuple[Path, list[Any]]) -> None:
-    path, listed = lived
+def test_status_over_time_counts_each_snapshot_as_listed(lived: Lived) -> None:
+    path, listed, _ = lived
     with Dataset(path) as ds:
         shares = analysis.status_over_time(ds)
         taken = list(ds.snapshots["taken_at"])
@@ -90,9 +95,9 @@ def _moves(before: list[dict[str, Any]], after: list[dict[str, Any]], by: str | 
 
 @pytest.mark.parametrize(("start", "end"), [(None, None), (0, 2), (0, 1)])
 def test_transitions_are_the_accounts_moves_between_two_listings(
-    lived: tuple[Path, list[Any]], start: int | None, end: int | None
+    lived: Lived, start: int | None, end: int | None
 ) -> None:
-    path, listed = lived
+    path, listed, _ = lived
     first, last = (DAYS - 2, DAYS - 1) if start is None else (start, end)
     with Dataset(path) as ds:
         moves = analysis.transitions(ds, start, end)
@@ -116,8 +121,8 @@ def test_transitions_are_the_accounts_moves_between_two_listings(
     ).all()
 
 
-def test_transitions_by_link_item(lived: tuple[Path, list[Any]]) -> None:
-    path, listed = lived
+def test_transitions_by_link_item(lived: Lived) -> None:
+    path, listed, _ = lived
     with Dataset(path) as ds:
         moves = analysis.transitions(ds, 0, 2, by="link_item")
     want = _moves(listed[0], listed[2], "link_item")
@@ -132,17 +137,98 @@ def test_transitions_by_link_item(lived: tuple[Path, list[Any]]) -> None:
     assert got == want
 
 
-def test_the_story_shows_in_the_transitions(lived: tuple[Path, list[Any]]) -> None:
+def _groups(users: list[dict[str, Any]], key: str) -> dict[str, str]:
+    """user id -> its text value of ``key`` (MISSING when absent), by hand."""
+    out = {}
+    for u in users:
+        meta = u.get("external_metadata")
+        value = meta.get(key) if isinstance(meta, dict) else None
+        out[u["id"]] = value if isinstance(value, str) else analysis.MISSING
+    return out
+
+
+def test_transitions_by_a_metadata_key_group_each_account_by_its_user(lived: Lived) -> None:
+    path, listed, users = lived
+    key = "customer group"
+    later = _groups(users[2], key)
+    earlier = _groups(users[0], key)
+    old = {a["id"]: a for a in listed[0]}
+    new = {a["id"]: a for a in listed[2]}
+    grouped: Counter[tuple[Any, str, str]] = Counter()
+    for account_id in old.keys() | new.keys():
+        a, b = old.get(account_id), new.get(account_id)
+        group = later[b["user"]] if b is not None else earlier[a["user"]]  # type: ignore[index]
+        f = "new" if a is None else _status(a)
+        t = "removed" if b is None else _status(b)
+        grouped[(group, f, t)] += 1
+    with Dataset(path) as ds:
+        moves = analysis.transitions(ds, 0, 2, by=key)
+        shares = analysis.status_over_time(ds, by=key, start=1)
+    got = Counter(
+        {
+            (g, f, t): n
+            for g, f, t, n in zip(
+                moves[key], moves["from"], moves["to"], moves["accounts"], strict=True
+            )
+        }
+    )
+    assert got == grouped
+    assert len(set(moves[key])) > 1
+    # The status shares of snapshots 1 and 2 only, each account in its user's group then.
+    assert sorted(set(shares["snapshot"])) == [1, 2]
+    for number in (1, 2):
+        groups = _groups(users[number], key)
+        want_shares = Counter((groups[a["user"]], _status(a)) for a in listed[number])
+        mine = shares[(shares["snapshot"] == number) & (shares["accounts"] > 0)]
+        assert {
+            (g, str(s)): int(n)
+            for g, s, n in zip(mine[key], mine["status"], mine["accounts"], strict=True)
+        } == dict(want_shares)
+
+
+def test_transition_accounts_are_the_accounts_of_the_cell(lived: Lived) -> None:
+    path, listed, _ = lived
+    old = {a["id"]: a for a in listed[0]}
+    new = {a["id"]: a for a in listed[2]}
+    with Dataset(path) as ds:
+        for f, t in (("connected", "error"), ("new", "connected"), ("connecting", "removed")):
+            want = sorted(
+                k
+                for k in old.keys() | new.keys()
+                if ("new" if k not in old else _status(old[k])) == f
+                and ("removed" if k not in new else _status(new[k])) == t
+            )
+            found = analysis.transition_accounts(ds, f, t, 0, 2)
+            assert list(found["id"]) == want, (f, t)
+            assert set(found["from"]) <= {f} and set(found["to"]) <= {t}
+            for row in found.itertuples():
+                record = new.get(row.id) or old[row.id]  # the later record, else the earlier
+                assert row.user == record["user"] and row.link_item == record["link_item"]
+        some = analysis.transition_accounts(ds, "connected", "connected", 0, 2, limit=3)
+        assert len(some) == 3 and list(some["id"]) == sorted(some["id"])
+        item = str(some["link_item"].iloc[0])
+        mine = analysis.transition_accounts(
+            ds, "connected", "connected", 0, 2, by="link_item", group=item
+        )
+        assert set(mine["link_item"]) == {item}
+        assert len(mine) == sum(
+            1
+            for k, a in new.items()
+            if k in old and _status(old[k]) == _status(a) == "connected" and a["link_item"] == item
+        )
+
+
+def test_the_story_shows_in_the_transitions(lived: Lived) -> None:
     # Thirteen days on, never-connected accounts older than 30 days... and connections
     # lost with re-authentication codes: both states appear between the first and last.
-    path, _ = lived
+    path, _, _ = lived
     with Dataset(path) as ds:
         moves = analysis.transitions(ds, 0, 2)
     pairs = set(zip(moves["from"], moves["to"], strict=True))
     assert ("connected", "error") in pairs and ("new", "connected") in pairs
 
 
-def test_history_needs_snapshots(lived: tuple[Path, list[Any]], tmp_path: Path) -> None:
+def test_history_needs_snapshots(lived: Lived, tmp_path: Path) -> None:
     import pandas as pd
 
     with pytest.raises(ArgyleTypeError, match="takes a Dataset of snapshots"):
@@ -150,11 +236,20 @@ def test_history_needs_snapshots(lived: tuple[Path, list[Any]], tmp_path: Path) 
     frames = Dataset.from_frames(None, None)
     with pytest.raises(ArgyleValueError, match="need two snapshots"):
         analysis.transitions(frames)
-    with Dataset(lived[0]) as ds, pytest.raises(ArgyleValueError, match="not a column"):
-        analysis.status_over_time(ds, by="nope")
+    with Dataset(lived[0]) as ds:
+        with pytest.raises(ArgyleValueError, match="neither a column of the accounts"):
+            analysis.status_over_time(ds, by="nope")
+        with pytest.raises(ArgyleValueError, match="comes after"):
+            analysis.status_over_time(ds, start=2, end=1)
+        with pytest.raises(ArgyleValueError, match="does not exist"):
+            analysis.transitions(ds, 0, 3)
+        with pytest.raises(ArgyleValueError, match="give two snapshots"):
+            analysis.transitions(ds, 1, 1)
+        with pytest.raises(ArgyleValueError, match="give by too"):
+            analysis.transition_accounts(ds, "connected", "error", group="x")
 
 
-def test_the_charts_draw_every_row_coloured_by_meaning(lived: tuple[Path, list[Any]]) -> None:
+def test_the_charts_draw_every_row_coloured_by_meaning(lived: Lived) -> None:
     from argyle_nb.palette import FAILED, WORKED
     from tests.specs import spec_rows
 
@@ -175,8 +270,8 @@ def test_the_charts_draw_every_row_coloured_by_meaning(lived: tuple[Path, list[A
         analysis.plot_transitions(analysis.transitions(Dataset(lived[0]), by="link_item"))
 
 
-def test_removal_bias_counts_every_account_ever_listed(lived: tuple[Path, list[Any]]) -> None:
-    _, listed = lived
+def test_removal_bias_counts_every_account_ever_listed(lived: Lived) -> None:
+    _, listed, _ = lived
     last_seen: dict[str, dict[str, Any]] = {}
     for accounts in listed:  # a plain loop: each account as it was last listed
         last_seen.update({a["id"]: a for a in accounts})
@@ -209,8 +304,8 @@ def _product_limit(durations: list[float], events: list[bool], t: float) -> floa
     return 1 - survival
 
 
-def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[Any]]) -> None:
-    path, listed = lived
+def test_reconnection_follows_each_loss_to_its_return(lived: Lived) -> None:
+    path, listed, _ = lived
     with Dataset(path) as ds:
         taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
         # (the longest follow-up: the last two snapshots, twelve days apart)
@@ -243,9 +338,9 @@ def test_reconnection_follows_each_loss_to_its_return(lived: tuple[Path, list[An
 
 
 def test_connection_lifetime_follows_each_connection_seen_to_begin(
-    lived: tuple[Path, list[Any]],
+    lived: Lived,
 ) -> None:
-    path, listed = lived
+    path, listed, _ = lived
     with Dataset(path) as ds:
         taken = [t.to_pydatetime() for t in ds.snapshots["taken_at"]]
         longest = round((taken[-1] - taken[-2]).total_seconds() / 3600) / 24
@@ -349,7 +444,7 @@ def test_the_story_is_found_with_its_intervals(story: Path) -> None:
 
 
 def test_the_spells_and_the_bias_are_drawn_with_their_intervals(
-    lived: tuple[Path, list[Any]],
+    lived: Lived,
 ) -> None:
     from argyle_nb.palette import WORKED
     from tests.specs import spec_rows

@@ -121,6 +121,7 @@ ANALYSIS = {
     "removal_bias",
     "plot_status_over_time",
     "plot_transitions",
+    "transition_accounts",
     "transitions",
     "status_over_time",
     "user_outcomes",
