@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # what the lazy names are, for IDEs and mypy (no import at ru
     from argyle_nb.widgets import (
         AvailabilityExplorer,
         ConnectionExplorer,
+        HistoryExplorer,
         MetadataExplorer,
         UserInspector,
     )
@@ -148,6 +149,7 @@ _LAZY: dict[str, str] = {
     "CohortComparison": "argyle_nb.analysis",
     "MetadataExplorer": "argyle_nb.widgets",
     "ConnectionExplorer": "argyle_nb.widgets",
+    "HistoryExplorer": "argyle_nb.widgets",
     "AvailabilityExplorer": "argyle_nb.widgets",
     "UserInspector": "argyle_nb.widgets",
 }
@@ -165,6 +167,7 @@ __all__ = [
     "CohortComparison",
     "ConnectionExplorer",
     "FrameError",
+    "HistoryExplorer",
     "InvalidRecordsError",
     "ListChangedWarning",
     "MetadataExplorer",

@@ -28,6 +28,9 @@ ROW = 22
 #: (a cohort) and of the legend selection of the status charts.
 COHORT_SELECTION = "cohort"
 STATUS_SELECTION = "status"
+#: The name of the click selection of :func:`~argyle_nb.analysis.plot_transitions` (a
+#: cell: its ``from`` and ``to`` states).
+TRANSITION_SELECTION = "transition"
 
 
 def alt() -> Any:

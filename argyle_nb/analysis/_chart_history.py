@@ -10,6 +10,7 @@ import pandas as pd
 
 from argyle_nb.analysis._chart_base import (
     STATUS_SELECTION,
+    TRANSITION_SELECTION,
     WIDTH,
     alt,
     built,
@@ -120,12 +121,18 @@ def transitions_chart(moves: pd.DataFrame, *, title: str | None = None) -> Any:
             a.Tooltip("interval:N", title="95% interval"),
         ],
     )
-    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=a.Color(
-            "rate:Q",
-            scale=a.Scale(scheme="greys", domain=[0, 1]),
-            legend=a.Legend(format="%", title="of the row"),
+    # A click picks a cell (an explorer lists its accounts).
+    pick = a.selection_point(name=TRANSITION_SELECTION, fields=["from", "to"], on="click")
+    cells = (
+        base.mark_rect(stroke="white", strokeWidth=1, cursor="pointer")
+        .encode(
+            color=a.Color(
+                "rate:Q",
+                scale=a.Scale(scheme="greys", domain=[0, 1]),
+                legend=a.Legend(format="%", title="of the row"),
+            )
         )
+        .add_params(pick)
     )
     text = base.mark_text(fontSize=11).encode(
         text="text:N",

@@ -26,6 +26,7 @@ from __future__ import annotations
 from argyle_nb.widgets._availability import AvailabilityExplorer
 from argyle_nb.widgets._base import MAX_CHART_ROWS, MAX_TABLE_ROWS
 from argyle_nb.widgets._connection import ConnectionExplorer
+from argyle_nb.widgets._history import HistoryExplorer
 from argyle_nb.widgets._metadata import MetadataExplorer
 from argyle_nb.widgets._user import UserInspector
 
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_TABLE_ROWS",
     "AvailabilityExplorer",
     "ConnectionExplorer",
+    "HistoryExplorer",
     "MetadataExplorer",
     "UserInspector",
 ]

@@ -225,6 +225,9 @@ class _Explorer:
                 return f"<div>{widget.value}</div>" if widget.value else ""
             if isinstance(widget, JupyterChart):
                 return chart_html(widget.chart)
+            if isinstance(widget, w.SelectionRangeSlider):
+                label = escape(str(widget.description))
+                return f"<div><b>{label}</b>: {escape(' to '.join(map(str, widget.label)))}</div>"
             if isinstance(widget, w.Dropdown | w.SelectMultiple | w.DatePicker):
                 value = widget.value
                 if isinstance(value, tuple):

@@ -21,12 +21,13 @@ import functools
 import json
 from typing import Any
 
-from argyle_nb.analysis._chart_base import COHORT_SELECTION
+from argyle_nb.analysis._chart_base import COHORT_SELECTION, TRANSITION_SELECTION
 from argyle_nb.analysis._chart_show import EMBED_OPTIONS, jupyter_chart, show_in, static_html
 
 __all__ = [
     "COHORT_SELECTION",
     "EMBED_OPTIONS",
+    "TRANSITION_SELECTION",
     "chart_html",
     "jupyter_chart",
     "show_in",

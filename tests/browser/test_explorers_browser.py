@@ -1,4 +1,4 @@
-"""The four explorers in a real JupyterLab: run the notebook, change a selection in each,
+"""The explorers in a real JupyterLab: run the notebook, change a selection in each,
 see it react, and leave a screenshot of each under ``test-artifacts/`` to look at."""
 
 from __future__ import annotations
@@ -252,6 +252,62 @@ def test_the_explorers_on_a_dataset_in_jupyterlab(
                 raise
             finally:
                 browser.close()
+
+
+HISTORY_NOTEBOOK = "explorer_history.ipynb"
+HISTORY_SOURCE = [
+    "import argyle_nb.widgets\n"
+    "from argyle_nb.client import ArgyleClient\n"
+    "from argyle_nb.dataset import Dataset\n"
+    "from argyle_nb.sandbox import start\n"
+    "with start(db='sandbox.sqlite', users=500, seed=4) as sb:\n"
+    "    for day in range(6):\n"
+    "        if day:\n"
+    "            sb.advance(days=1)\n"
+    "        with ArgyleClient(sb.key_id, sb.key_secret, base_url=sb.base_url,\n"
+    "                          cache='memory', progress=False, now=sb.now) as client:\n"
+    "            client.export('history').close()\n"
+    "ds = Dataset('history')",
+    "argyle_nb.widgets.HistoryExplorer(ds, by='link_item')",
+]
+
+
+@pytest.mark.browser
+def test_the_history_explorer_in_jupyterlab(
+    chromium: Path, artifacts: Path, tmp_path: Path
+) -> None:
+    """HistoryExplorer over six daily snapshots in a real JupyterLab: a cell clicked in
+    the transition matrix lists its accounts."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    root, home = tmp_path / "root", tmp_path / "home"
+    root.mkdir()
+    home.mkdir()
+    _write_notebook(root / HISTORY_NOTEBOOK, HISTORY_SOURCE)
+    env = {"XDG_CACHE_HOME": str(home / "cache")}
+    with jupyterlab(root, home, env) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        try:
+            page.set_default_timeout(60_000)
+            panel = _run_all(page, f"{url}/lab/tree/{HISTORY_NOTEBOOK}?reset")
+            history = panel.locator(".jp-CodeCell").nth(1)
+            said = history.locator(".argyle-message").first
+            playwright.expect(said).to_contain_text("Snapshots 0 to 5", timeout=120_000)
+            playwright.expect(said).to_contain_text("of link_item", timeout=30_000)
+            lines = history.locator(".vega-embed svg .mark-line path")
+            playwright.expect(lines).not_to_have_count(0, timeout=30_000)
+            cells = history.locator(".vega-embed svg", has_text="Accounts from snapshot 0")
+            marks = cells.locator(".mark-rect path")
+            playwright.expect(marks).not_to_have_count(0, timeout=30_000)
+            marks.first.click(force=True)
+            playwright.expect(history).to_contain_text("accounts from", timeout=30_000)
+            page.mouse.move(0, 0)
+            history.screenshot(path=str(artifacts / "history_explorer.png"))
+        except Exception:
+            page.screenshot(path=str(artifacts / "history_explorer_failure.png"))
+            raise
+        finally:
+            browser.close()
 
 
 def _write_notebook(path: Path, sources: list[str]) -> None:

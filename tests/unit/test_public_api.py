@@ -19,6 +19,7 @@ PUBLIC = {
     "__version__",
     "AvailabilityExplorer",
     "ConnectionExplorer",
+    "HistoryExplorer",
     "MetadataExplorer",
     "UserInspector",
     "APIConnectionError",
