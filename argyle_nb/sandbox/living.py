@@ -3,8 +3,10 @@
 A sandbox's "now" is the wall clock plus the days it was advanced (kept in its database:
 ``meta.days``), so a sandbox serving that database answers from the new state at once.
 :func:`advance` moves it forward one day at a time, each day drawn from the database's
-seed and the day's number alone (``random.Random((seed, day))``): the same database
-advanced the same days from the same moment is the same portfolio.
+seed and the day's number alone (``random.Random((seed, day))``), and day ``k`` runs from
+the moment the portfolio was generated plus ``k`` days (:func:`lived_from`): the same
+database advanced the same days is the same portfolio, however fast or late it was
+advanced.
 
 A day of the story (:data:`LIFE` holds the figures; day 0 is the first day advanced):
 
@@ -115,9 +117,27 @@ def sandbox_now(store: Store, wall: datetime) -> datetime:
     return wall + timedelta(days=days_advanced(store))
 
 
+#: The meta entry of the moment the sandbox's days are counted from (ISO 8601).
+LIVED_FROM: Final = "lived_from"
+
+
+def lived_from(store: Store, wall: datetime) -> datetime:
+    """The moment the days of ``store``'s life are counted from: the moment its portfolio
+    was generated (recorded then), else its "now" when the clock first moved (recorded
+    then). Day ``k`` runs from it plus ``k`` days, however much time passed between the
+    advances: the life depends on the seed, not on when or how fast it was advanced."""
+    found = store.meta(LIVED_FROM)
+    if found is not None:
+        return datetime.fromisoformat(found)
+    start = sandbox_now(store, wall) - timedelta(days=days_advanced(store))
+    store.set_meta({LIVED_FROM: start.isoformat()})
+    return start
+
+
 def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
-    """Move the sandbox of ``store`` forward ``days`` days from its "now" at wall-clock
-    time ``wall``, a day at a time (each in one transaction); what happened, summed:
+    """Move the sandbox of ``store`` forward ``days`` days (each day from
+    :func:`lived_from` plus the days already lived, whatever the wall clock ``wall``
+    says), a day at a time (each in one transaction); what happened, summed:
     users who signed up (``signups``), users without an account who came back to connect
     one (``came_back``), accounts ``connected`` (connecting ones resolved, lost ones
     reconnected), logins ``failed``, connections ``lost``, never-connected accounts
@@ -135,9 +155,10 @@ def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
         store.set_meta({"born_users": born})
     total = dict.fromkeys(("signups", "came_back", "connected", "failed", "lost", "removed"), 0)
     total["days"] = 0
+    origin = lived_from(store, wall)
     for _ in range(days):
         day = days_advanced(store)
-        start = sandbox_now(store, wall)
+        start = origin + timedelta(days=day)
         happened = _Day(store, seed, day, start, int(born)).run()
         _commit(store, happened, meta={"days": str(day + 1)})
         happened.counts["removed"] = store.sweep(start + timedelta(days=1))

@@ -37,7 +37,7 @@ from argyle_nb.sandbox.limits import (
     REQUEST_TIMEOUT,
     guarded_protocol,
 )
-from argyle_nb.sandbox.living import advance, sandbox_now
+from argyle_nb.sandbox.living import LIVED_FROM, advance, sandbox_now
 from argyle_nb.sandbox.store import Store
 from argyle_nb.sandbox.synth import generate
 
@@ -291,8 +291,10 @@ def start(
 
     try:
         if users and store.is_empty():
-            store.insert(generate(users, seed, now()))
-            store.set_meta({"seed": str(seed)})
+            born = now()
+            store.insert(generate(users, seed, born))
+            # (its days are lived from the moment it was generated: see lived_from)
+            store.set_meta({"seed": str(seed), LIVED_FROM: born.isoformat()})
         app = SandboxApp(
             store,
             key_id=key_id,

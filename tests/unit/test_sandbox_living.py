@@ -170,6 +170,36 @@ def test_advancing_is_deterministic_by_seed(tmp_path: Path) -> None:
     assert runs[0] != runs[2]  # another seed, another life
 
 
+def test_the_days_lived_do_not_depend_on_when_they_are_advanced(tmp_path: Path) -> None:
+    # Reproduces notebook 06's drift: each day began at the wall clock of its advance, so
+    # a loop that took longer moved 30-day removals and resolutions across a day's end.
+    runs = []
+    for name, walls in (
+        ("steady", [WALL, WALL, WALL]),
+        ("slow", [WALL, WALL + timedelta(seconds=40), WALL + timedelta(minutes=7)]),
+    ):
+        store = _store(tmp_path / f"{name}.sqlite", 300, seed=5)
+        for wall in walls:
+            advance(store, 1, wall)
+        runs.append((_accounts(store), store.list_users(10_000, 0)))
+        store.close()
+    assert runs[0] == runs[1]
+
+
+def test_an_embedded_sandbox_lives_from_the_moment_it_was_generated(tmp_path: Path) -> None:
+    from argyle_nb.sandbox import start
+
+    wall = [WALL]
+    with start(db=tmp_path / "a.sqlite", users=50, seed=9, clock=lambda: wall[0]) as sb:
+        wall[0] = WALL + timedelta(hours=5)
+        sb.advance(1)  # five hours after it was generated
+        late = _accounts(sb.store)
+    store = _store(tmp_path / "b.sqlite", 50, seed=9)
+    advance(store, 1, WALL)  # at once
+    assert late == _accounts(store)
+    store.close()
+
+
 @pytest.mark.parametrize("days", [0, -1, True, 1.5, "2", MAX_DAYS + 1])
 def test_days_must_be_a_whole_number_in_range(tmp_path: Path, days: Any) -> None:
     store = _store(tmp_path / "s.sqlite", 5, seed=1)
