@@ -14,7 +14,7 @@ Examples:
     >>> sorted(p.name for p in folder.glob("*.ipynb"))[0]
     '01_getting_started.ipynb'
     >>> copy_notebooks(folder)[-1]
-    'all 5 notebooks already up to date'
+    'all 6 notebooks already up to date'
 """
 
 from __future__ import annotations
