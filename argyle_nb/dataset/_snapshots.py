@@ -267,13 +267,15 @@ class SnapshotStore:
                 counts[table] = int(new.aggregate("count(*)").fetchall()[0][0])
                 latest = before[-1] if before else None
                 base = None if latest is None else (latest.bases.get(table) or latest.export)
-                bases[table] = self._write(db, table, new, export, base, counts[table])
-                if table in ("users", "accounts"):
-                    changed += (
-                        counts[table]
-                        if latest is None
-                        else differences(db, table, new, self.relation(db, table, latest))
-                    )
+                bases[table], against = self._write(db, table, new, export, base, counts[table])
+                if table not in ("users", "accounts"):
+                    continue
+                if latest is None:
+                    changed += counts[table]
+                elif against is not None and latest.bases.get(table) is None:
+                    changed += against  # the latest snapshot is the base just compared
+                else:
+                    changed += differences(db, table, new, self.relation(db, table, latest))
             stored = {}
             for name, file in (facts or {}).items():
                 fact = db.sql("select * from read_parquet($file)", params={"file": file})
@@ -295,10 +297,12 @@ class SnapshotStore:
 
     def _write(
         self, db: Any, table: str, new: Any, export: str, base: str | None, rows: int
-    ) -> str | None:
+    ) -> tuple[str | None, int | None]:
         """Append ``new``'s rows of ``table`` as ``export``'s: its changes against the
         full rows of ``base`` when they are few enough (and it has no column ``base``
-        lacks), else all of them; returns the base used (``None``: written full)."""
+        lacks), else all of them. Returns the base used (``None``: written full) and the
+        records that differ from ``base`` (``None``: not compared)."""
+        count = None
         if base is not None and KEYS[table]:
             old = self.relation(db, table, base_snapshot(base))
             # (a key seen twice by a walk, here or in the base, has no one row to compare)
@@ -307,10 +311,10 @@ class SnapshotStore:
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
                     self._append(db, table, changes, export)
-                    return base
+                    return base, count
         full = db.sql(f"select *, false as {REMOVED} from new")
         self._append(db, table, full, export)
-        return None
+        return None, count
 
     def _append(self, db: Any, name: str, rel: Any, export: str) -> None:
         """Append ``rel``'s rows to the table ``name`` as ``export``'s (its partition)."""

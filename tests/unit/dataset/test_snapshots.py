@@ -100,6 +100,33 @@ def test_a_new_base_is_written_when_most_records_changed(tmp_path: Path) -> None
     assert as_read(read(store, "accounts", 1)) == expected(state, "accounts")
 
 
+def test_changes_are_counted_against_the_latest_snapshot_when_each_is_a_new_base(
+    tmp_path: Path,
+) -> None:
+    # Every account scanned daily (the sandbox's story): each export of the accounts a
+    # new base, while the users are written as changes; the count is a plain loop's.
+    rng = random.Random(11)
+    store = SnapshotStore(tmp_path / "store")
+    state = portfolio(80)
+    before = {t: dict(rows) for t, rows in state.items()}
+    store.add(stage(tmp_path / "0", state), taken_at=T0)
+    for day in range(1, 4):
+        live_a_day(state, rng)
+        for key, account in state["accounts"].items():
+            state["accounts"][key] = {**account, "scans": account["scans"] + 1}
+        snap = store.add(stage(tmp_path / str(day), state), taken_at=T0 + timedelta(days=day))
+        differ = sum(
+            1
+            for t in ("users", "accounts")
+            for k in before[t].keys() | state[t].keys()
+            if before[t].get(k) != state[t].get(k)
+        )
+        assert snap.bases["accounts"] is None
+        assert snap.bases["users"] == store.snapshot(0).export
+        assert snap.changed == differ, day
+        before = {t: dict(rows) for t, rows in state.items()}
+
+
 def test_a_column_the_base_lacks_makes_a_new_base(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "store")
     state = portfolio(20)
