@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from argyle_nb.dataset import DatasetError
+from argyle_nb.dataset import Dataset, DatasetError
 from argyle_nb.dataset._snapshots import SnapshotStore
 from tests.portfolio_model import (
     T0,
@@ -51,6 +51,28 @@ def test_every_snapshot_reads_back_as_it_was_added(
     for number, state in enumerate(states):
         for table in TABLES:
             assert as_read(read(store, table, number)) == expected(state, table), (table, number)
+
+
+def test_across_gives_each_snapshot_as_it_was_added(
+    lived: tuple[SnapshotStore, list[State]],
+) -> None:
+    # One read of a table for many snapshots (in any order, one twice): each snapshot's
+    # rows are the plain model's state that day.
+    store, states = lived
+    numbers = [4, 0, 2, 5, 0]
+    with Dataset(store.uri) as ds:
+        for table in ("users", "accounts", "availability", "rejected"):
+            view = ds.across(table, numbers)
+            for number in set(numbers):
+                rel = ds.sql(
+                    f"select * exclude (snapshot) from {view} where snapshot = $n", {"n": number}
+                )
+                rows = [tuple(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+                twice = numbers.count(number)
+                assert as_read(rows) == sorted(expected(states[number], table) * twice), (
+                    table,
+                    number,
+                )
 
 
 def test_only_what_changed_is_written_and_counted(
