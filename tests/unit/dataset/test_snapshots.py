@@ -149,6 +149,24 @@ def test_changes_are_counted_against_the_latest_snapshot_when_each_is_a_new_base
         before = {t: dict(rows) for t, rows in state.items()}
 
 
+def test_a_table_opens_from_a_checkpoint_of_its_log(
+    lived: tuple[SnapshotStore, list[State]],
+) -> None:
+    # The tables write a checkpoint of their log every 10 commits: after 12 exports each
+    # has one (as Delta Lake lays it out), and a snapshot reads the same.
+    store, states = lived
+    state = states[-1]
+    for day in range(len(states), 12):
+        store.add(
+            stage(Path(store.uri).parent / f"more{day}", state), taken_at=T0 + timedelta(days=day)
+        )
+    for name in ("users", "accounts", "snapshots"):
+        log = Path(store.uri) / name / "_delta_log"
+        assert (log / "_last_checkpoint").is_file(), name
+        assert list(log.glob("*.checkpoint.parquet")), name
+    assert as_read(read(store, "accounts", 11)) == expected(state, "accounts")
+
+
 def test_a_column_the_base_lacks_makes_a_new_base(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "store")
     state = portfolio(20)
@@ -276,8 +294,9 @@ def test_keeping_the_newest_snapshots_removes_what_only_the_others_needed(
     still_running = "29990101T000000000000Z-1-0badc0de"
     assert left == {before[0].export, before[4].export, before[5].export, still_running}
     assert len(DeltaTable(users).file_uris()) < files_before
-    # What time travel kept is gone too: only the files the table now lists are on disk.
-    on_disk = {str(p) for p in Path(users).rglob("*.parquet")}
+    # What time travel kept is gone too: only the files the table now lists are on disk
+    # (besides its log's checkpoints).
+    on_disk = {str(p) for p in Path(users).rglob("*.parquet") if "_delta_log" not in p.parts}
     assert on_disk == set(DeltaTable(users).file_uris())
     assert store.keep(2) == []
     with pytest.raises(DatasetError, match="keep must be a whole number"):
