@@ -7,15 +7,35 @@ analysis of :mod:`argyle_nb.analysis` that reads the snapshots, once, on
 ``Dataset(path)``: ``status_over_time``, ``transitions`` (the last two, by link item),
 ``reconnection`` and ``connection_lifetime`` (by link item), ``removal_bias``.
 
-Measured 2026-12-07 on 2 cores: 92-107 s for the 30 days (2.3-4.1 s a day: the export
-waits on the pages the sandbox serves in the same process); 131 MB for 30 snapshots
-against 4.7 MB for one (users 3.9 MB in all: changes; accounts 44 MB and availability 47
-MB: the story scans every connected account daily, so each day is a new base; facts 36
-MB). The analyses on the 30 snapshots (14,000 accounts each), the statistics' imports
-(1.1-1.5 s, once a process) quoted apart: status_over_time 1.18 s, transitions 0.36 s,
-reconnection 1.33 s, connection_lifetime 1.66 s, removal_bias 1.60 s. Gathering the
-snapshots' rows costs about 20 ms a snapshot (a Delta table opened and its files listed
-for each).
+Measured 2026-12-07 on 2 cores, one of them busy with another job (figures vary by about
+10% run to run), before the changes of branch loop-speed: 98.8 s for the 30 days (2.03-4.19
+s a day); 131 MB for 30 snapshots against 4.7 MB for one (users 3.9 MB in all: changes;
+accounts 44 MB and availability 47 MB: the story scans every connected account daily, so
+each day is a new base; facts 36 MB). The analyses on the 30 snapshots (14,000 accounts
+each), the statistics' imports (0.8-1.5 s, once a process) quoted apart: status_over_time
+0.97 s, transitions 0.32 s, reconnection 1.32 s, connection_lifetime 1.25 s, removal_bias
+1.04 s.
+
+After (same day, same machine): 91.0 s for the 30 days (2.14-3.68 s a day); 132 MB (the
+tables' log checkpoints: 1 MB); status_over_time 0.48 s, transitions 0.35 s,
+reconnection 0.83 s, connection_lifetime 0.74 s, removal_bias 0.57 s. What changed: the
+store's tables checkpoint their Delta log every 10 commits (a table took 8-15 ms to open
+after 30 exports, 3-4 ms now: store.add on day 30 0.8-1.1 -> 0.6-0.7 s);
+``Dataset.across`` opens a table and lists its files once for all the snapshots (30
+snapshots' accounts 0.82 -> 0.41 s); ``store.add`` joins a table once when the latest
+snapshot is the base (the accounts, daily) and counts rows from the Parquet footers; an
+export's pages are decoded once in their fetch thread, not twice.
+
+A day, timed apart (day 1 -> day 29): ``sandbox.advance`` 0.55-0.65 s (the story lived by
+every account, in Python, then written to SQLite); the walk of both lists 1.0-1.4 s, of
+which staging the batches as Parquet 0.45-0.6 s; the facts 0.23-0.3 s; ``store.add``
+0.45 -> 0.6-0.7 s. The pages alone (no staging) take 0.55-0.65 s a day whether the sandbox
+serves them from a thread of this process or from a process of its own (``python -m
+argyle_nb.sandbox`` on the same database): serving them is not what the export waits on,
+so the sandbox stays in its thread. Staging a batch in a thread of its own while the walk
+goes on saved nothing either (2.3-2.6 s a day both ways: the work holds the GIL). The target
+(well under a minute) is not met: what is left is the sandbox's day, the pages' decoding and
+validation, the facts and the store's joins, each 0.25-0.65 s a day.
 """
 
 from __future__ import annotations

@@ -376,8 +376,13 @@ def _unreadable(file: Path) -> str | None:
 def _well_formed(response: Any) -> bool:
     """requests-cache's ``filter_fn``: store only a body the endpoint promises, a list page
     for ``GET /users`` and ``GET /accounts``, a JSON object otherwise. Decided once per
-    answer (cached answers were judged when stored)."""
+    answer (cached answers were judged when stored). An answer to a ``no-store`` request
+    (an export's pages) is never stored: it is not read here, only by its reader (a list
+    page that is not one is refused, and forgotten by the cache, there)."""
     if getattr(response, "from_cache", False):
+        return True
+    request = getattr(response, "request", None)
+    if request is not None and "no-store" in str(request.headers.get("Cache-Control") or ""):
         return True
     known = getattr(response, "_argyle_nb_well_formed", None)
     if known is not None:

@@ -243,21 +243,21 @@ class Dataset:
                     f" (0 to {len(found) - 1})"
                 )
             picked.append(found[number])
+        if not picked:
+            raise DatasetError("no snapshots given")
+        rels = (  # one read of the table for them all
+            [self.db.sql(f"select * from {self._base(table)}") for _ in picked]
+            if self.store is None
+            else self.store.relations(self.db, table, picked)
+        )
         parts = []
-        for snapshot in picked:
-            rel = (  # noqa: F841 (read by name in the SQL below)
-                self.db.sql(f"select * from {self._base(table)}")
-                if self.store is None
-                else self.store.relation(self.db, table, snapshot)
-            )
+        for snapshot, rel in zip(picked, rels, strict=True):  # noqa: B007 (read by name)
             parts.append(
                 self._name(
                     self.db.sql(f"select {snapshot.number} as snapshot, * from rel"),
                     "snapshot",
                 )
             )
-        if not parts:
-            raise DatasetError("no snapshots given")
         union = " union all by name ".join(f"select * from {p}" for p in parts)
         return self.view(union)
 

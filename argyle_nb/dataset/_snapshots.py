@@ -31,17 +31,16 @@ the catalogue says which base and changes make each snapshot).
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from argyle_nb._sql import quote
+from argyle_nb.dataset._append import append, append_row
 from argyle_nb.dataset._catalogue import (
     Snapshot,
     base_snapshot,
@@ -65,12 +64,6 @@ __all__ = ["KEYS", "MAX_CHANGED_SHARE", "Snapshot", "SnapshotStore"]
 #: The most memory DuckDB takes to compare and write an export (past it, it spills to
 #: disk): a million accounts are added under 1 GB.
 MEMORY: Final = "256MB"
-#: The size of the data files written (delta-rs holds one in memory while it writes it).
-_FILE_BYTES: Final = 32 << 20
-#: Rows per row group of the data files.
-_GROUP_ROWS: Final = 131_072
-#: Rows per batch streamed from DuckDB into a table.
-_BATCH_ROWS: Final = 65_536
 #: Changes are written while they are at most this share of an export's rows.
 MAX_CHANGED_SHARE: Final = 0.5
 _CATALOGUE: Final = "snapshots"
@@ -165,64 +158,84 @@ class SnapshotStore:
         """``table`` as ``snapshot`` saw it: a DuckDB relation of ``db`` (its columns, then
         ``_seen``: the order the export's walk saw the rows in). Nothing is read until the
         relation is."""
+        return self.relations(db, table, [snapshot])[0]
+
+    def relations(self, db: Any, table: str, snapshots: Sequence[Snapshot]) -> list[Any]:
+        """``table`` as each of ``snapshots`` saw it (:meth:`relation`): the table opened,
+        and its files listed, once for them all; each snapshot reads its own files."""
         if table not in KEYS:
             raise DatasetError(f"a snapshot has no table {table!r} (it has {', '.join(KEYS)})")
-        rows = self._rows(db, table, [snapshot.export, snapshot.bases.get(table)])  # noqa: F841
-        mine, base = snapshot.export, snapshot.bases.get(table)
-        if base is None:
-            return db.sql(
-                f"select * exclude ({EXPORT}, {REMOVED}) from rows where {EXPORT} = $mine",
-                params={"mine": mine},
-            )
+        if not snapshots:
+            return []
+        wanted = [e for s in snapshots for e in (s.export, s.bases.get(table)) if e is not None]
+        reader = self._reader(db, table, wanted)
         key = ", ".join(quote(c) for c in KEYS[table])
-        return db.sql(
-            f"with changes as (select * from rows where {EXPORT} = $mine),"
-            f" kept as (select * from (select * from rows where {EXPORT} = $base)"
-            f" anti join changes using ({key}))"
-            f" select * exclude ({EXPORT}, {REMOVED}) from kept union all by name"
-            f" select * exclude ({EXPORT}, {REMOVED}) from changes where not {REMOVED}",
-            params={"mine": mine, "base": base},
-        )
+        out = []
+        for snapshot in snapshots:
+            mine, base = snapshot.export, snapshot.bases.get(table)
+            rows = reader([mine] if base is None else [mine, base])  # noqa: F841 (by name)
+            if base is None:
+                sql = f"select * exclude ({EXPORT}, {REMOVED}) from rows where {EXPORT} = $mine"
+                out.append(db.sql(sql, params={"mine": mine}))
+                continue
+            out.append(
+                db.sql(
+                    f"with changes as (select * from rows where {EXPORT} = $mine),"
+                    f" kept as (select * from (select * from rows where {EXPORT} = $base)"
+                    f" anti join changes using ({key}))"
+                    f" select * exclude ({EXPORT}, {REMOVED}) from kept union all by name"
+                    f" select * exclude ({EXPORT}, {REMOVED}) from changes where not {REMOVED}",
+                    params={"mine": mine, "base": base},
+                )
+            )
+        return out
 
-    def _rows(self, db: Any, name: str, exports: list[str | None]) -> Any:
-        """The rows ``exports`` wrote to the table ``name``, as a DuckDB relation: its
-        Parquet files read by DuckDB itself in a folder (footers cached), through an Arrow
-        dataset on object storage (which DuckDB cannot reach by itself here)."""
+    def _reader(self, db: Any, name: str, exports: list[str]) -> Callable[[list[str]], Any]:
+        """``rows(some)``: the rows the exports ``some`` (of ``exports``) wrote to the table
+        ``name``, as a DuckDB relation: their Parquet files read by DuckDB itself in a
+        folder (footers cached), through an Arrow dataset on object storage (which DuckDB
+        cannot reach by itself here). The table is opened, and its files of ``exports``
+        listed, once, here."""
         delta = self._delta(name)
         if delta is None:
             raise DatasetError(f"{self._table(name)}: missing; {REEXPORT}")
-        wanted = [e for e in exports if e is not None]
+        wanted = list(dict.fromkeys(exports))
         if "://" in self.uri:
             import pyarrow.dataset as pads
 
             source = delta.to_pyarrow_dataset()
-            picked = source.filter(pads.field(EXPORT).isin(wanted))
-            return db.from_arrow(picked)
-        files = [
-            f.removeprefix("file://")
-            for export in wanted
-            for f in delta.file_uris(file_pruning_predicate=[(EXPORT, "=", export)])
-        ]
-        missing = [f for f in files if not os.path.isfile(f)]
-        if missing:
-            raise DatasetError(f"{missing[0]} is missing: {REEXPORT}")
-        if not files:
-            return db.from_arrow(pa.schema(delta.schema().to_arrow()).empty_table())
-        import duckdb
+            return lambda some: db.from_arrow(source.filter(pads.field(EXPORT).isin(some)))
+        by_export: dict[str, list[str]] = {}
+        for uri in delta.file_uris(file_pruning_predicate=[(EXPORT, "in", wanted)]):
+            file = uri.removeprefix("file://")
+            by_export.setdefault(_export_of(file), []).append(file)
+        empty = pa.schema(delta.schema().to_arrow()).empty_table()
 
-        try:
-            read = db.read_parquet(files, union_by_name=True, hive_partitioning=True)  # noqa: F841
-            return db.sql("select * from read")
-        except duckdb.Error as exc:  # a damaged file: its footer is read here
-            raise DatasetError(
-                f"{self._table(name)} cannot be read ({str(exc).splitlines()[0]}); {REEXPORT}"
-            ) from None
+        def rows(some: list[str]) -> Any:
+            import duckdb
+
+            files = [f for export in some for f in by_export.get(export, [])]
+            missing = [f for f in files if not os.path.isfile(f)]
+            if missing:
+                raise DatasetError(f"{missing[0]} is missing: {REEXPORT}")
+            if not files:
+                return db.from_arrow(empty)
+            try:
+                read = db.read_parquet(files, union_by_name=True, hive_partitioning=True)  # noqa: F841
+                return db.sql("select * from read")
+            except duckdb.Error as exc:  # a damaged file: its footer is read here
+                raise DatasetError(
+                    f"{self._table(name)} cannot be read ({str(exc).splitlines()[0]}); {REEXPORT}"
+                ) from None
+
+        return rows
 
     def fact(self, db: Any, name: str, snapshot: Snapshot) -> Any:
         """The fact ``name`` stored with ``snapshot``, as a DuckDB relation of ``db``."""
         if name not in snapshot.facts:
             raise DatasetError(f"snapshot {snapshot.number} stores no fact {name!r}")
-        rows = self._rows(db, f"{_FACTS}/{name}", [snapshot.export])  # noqa: F841
+        table = f"{_FACTS}/{name}"
+        rows = self._reader(db, table, [snapshot.export])([snapshot.export])  # noqa: F841
         return db.sql(f"select * exclude ({EXPORT}) from rows")
 
     def keep(self, newest: int) -> list[Snapshot]:
@@ -264,21 +277,23 @@ class SnapshotStore:
             changed = 0
             for table in KEYS:
                 new = staged(db, table, files[table])
-                counts[table] = int(new.aggregate("count(*)").fetchall()[0][0])
+                counts[table] = _rows_in(files[table])
                 latest = before[-1] if before else None
                 base = None if latest is None else (latest.bases.get(table) or latest.export)
-                bases[table] = self._write(db, table, new, export, base, counts[table])
-                if table in ("users", "accounts"):
-                    changed += (
-                        counts[table]
-                        if latest is None
-                        else differences(db, table, new, self.relation(db, table, latest))
-                    )
+                bases[table], against = self._write(db, table, new, export, base, counts[table])
+                if table not in ("users", "accounts"):
+                    continue
+                if latest is None:
+                    changed += counts[table]
+                elif against is not None and latest.bases.get(table) is None:
+                    changed += against  # the latest snapshot is the base just compared
+                else:
+                    changed += differences(db, table, new, self.relation(db, table, latest))
             stored = {}
             for name, file in (facts or {}).items():
                 fact = db.sql("select * from read_parquet($file)", params={"file": file})
-                stored[name] = int(fact.aggregate("count(*)").fetchall()[0][0])
-                self._append(db, f"{_FACTS}/{name}", fact, export)
+                stored[name] = _rows_in([file])
+                append(self._table(f"{_FACTS}/{name}"), db, fact, export, self._options)
             row = catalogue_row(
                 export,
                 taken_at,
@@ -288,17 +303,19 @@ class SnapshotStore:
                 provenance=dict(provenance or {}),
                 facts=stored,
             )
-            self._append_row(row)
+            append_row(self._table(_CATALOGUE), row, self._options)
         finally:
             db.close()
         return next(s for s in self.snapshots() if s.export == export)
 
     def _write(
         self, db: Any, table: str, new: Any, export: str, base: str | None, rows: int
-    ) -> str | None:
+    ) -> tuple[str | None, int | None]:
         """Append ``new``'s rows of ``table`` as ``export``'s: its changes against the
         full rows of ``base`` when they are few enough (and it has no column ``base``
-        lacks), else all of them; returns the base used (``None``: written full)."""
+        lacks), else all of them. Returns the base used (``None``: written full) and the
+        records that differ from ``base`` (``None``: not compared)."""
+        count = None
         if base is not None and KEYS[table]:
             old = self.relation(db, table, base_snapshot(base))
             # (a key seen twice by a walk, here or in the base, has no one row to compare)
@@ -306,87 +323,19 @@ class SnapshotStore:
                 changes = compared(db, table, new, old)
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
-                    self._append(db, table, changes, export)
-                    return base
+                    append(self._table(table), db, changes, export, self._options)
+                    return base, count
         full = db.sql(f"select *, false as {REMOVED} from new")
-        self._append(db, table, full, export)
-        return None
+        append(self._table(table), db, full, export, self._options)
+        return None, count
 
-    def _append(self, db: Any, name: str, rel: Any, export: str) -> None:
-        """Append ``rel``'s rows to the table ``name`` as ``export``'s (its partition)."""
-        try:
-            if "://" in self.uri:
-                # On object storage delta-rs writes: it holds a file's rows in memory (and
-                # the export's id on each of them), so the files are kept small.
-                from deltalake import WriterProperties, write_deltalake
 
-                tagged = db.sql(
-                    f"select *, $export as {EXPORT} from rel", params={"export": export}
-                )
-                write_deltalake(
-                    self._table(name),
-                    tagged.to_arrow_reader(_BATCH_ROWS),
-                    mode="append",
-                    partition_by=[EXPORT],
-                    schema_mode="merge",
-                    storage_options=self._options or None,
-                    target_file_size=_FILE_BYTES,
-                    writer_properties=WriterProperties(max_row_group_size=_GROUP_ROWS),
-                )
-            else:
-                self._append_file(name, rel, export)
-        except DatasetError:
-            raise
-        except Exception as exc:  # deltalake raises its own, Arrow, DuckDB and OS errors
-            raise DatasetError(f"{self._table(name)}: could not write ({exc})") from None
+def _export_of(file: str) -> str:
+    """The export whose partition holds ``file`` (``.../_export=<id>/part-...``)."""
+    folder = os.path.basename(os.path.dirname(file))
+    return folder.removeprefix(f"{EXPORT}=")
 
-    def _append_file(self, name: str, rel: Any, export: str) -> None:
-        """In a folder, DuckDB streams the rows into one Parquet file of the export's
-        partition (memory bounded by its limit, whatever the rows), then one Delta commit
-        adds the file (and the columns the table lacks)."""
-        import time
 
-        from deltalake import DeltaTable, Field
-        from deltalake.transaction import AddAction
-
-        root = self._table(name)
-        sub = f"{EXPORT}={export}"
-        file = os.path.join(root, sub, f"part-{secrets.token_hex(8)}.parquet")
-        os.makedirs(os.path.dirname(file), exist_ok=True)
-        rel.write_parquet(file, row_group_size=_GROUP_ROWS)
-        footer = pq.read_metadata(file)
-        fields = [f.with_nullable(True) for f in footer.schema.to_arrow_schema()]
-        if not DeltaTable.is_deltatable(root):
-            schema = pa.schema([*fields, pa.field(EXPORT, pa.string())])
-            DeltaTable.create(root, schema=schema, partition_by=[EXPORT], mode="ignore")
-        table = DeltaTable(root)
-        have = set(pa.schema(table.schema().to_arrow()).names)
-        new = [Field.from_arrow(f) for f in fields if f.name not in have]
-        if new:  # a column the earlier exports did not have (a new status, say)
-            table.alter.add_columns(new)
-        add = AddAction(
-            path=f"{sub}/{os.path.basename(file)}",
-            size=os.path.getsize(file),
-            partition_values={EXPORT: export},
-            modification_time=int(time.time() * 1000),
-            data_change=True,
-            stats=orjson.dumps({"numRecords": footer.num_rows}).decode(),
-        )
-        table.create_write_transaction(
-            [add], mode="append", schema=table.schema(), partition_by=[EXPORT]
-        )
-
-    def _append_row(self, row: pa.Table) -> None:
-        """Append the catalogue's row of a snapshot (the commit that makes it exist)."""
-        from deltalake import write_deltalake
-
-        try:
-            write_deltalake(
-                self._table(_CATALOGUE),
-                row,
-                mode="append",
-                schema_mode="merge",
-                storage_options=self._options or None,
-            )
-        except Exception as exc:  # deltalake raises its own, Arrow and OS errors
-            raise DatasetError(f"{self._table(_CATALOGUE)}: could not write ({exc})") from None
+def _rows_in(files: list[str]) -> int:
+    """The rows of the Parquet ``files``, as their footers say (no query)."""
+    return sum(pq.read_metadata(file).num_rows for file in files)

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from argyle_nb.dataset import DatasetError
+from argyle_nb.dataset import Dataset, DatasetError
 from argyle_nb.dataset._snapshots import SnapshotStore
 from tests.portfolio_model import (
     T0,
@@ -51,6 +51,28 @@ def test_every_snapshot_reads_back_as_it_was_added(
     for number, state in enumerate(states):
         for table in TABLES:
             assert as_read(read(store, table, number)) == expected(state, table), (table, number)
+
+
+def test_across_gives_each_snapshot_as_it_was_added(
+    lived: tuple[SnapshotStore, list[State]],
+) -> None:
+    # One read of a table for many snapshots (in any order, one twice): each snapshot's
+    # rows are the plain model's state that day.
+    store, states = lived
+    numbers = [4, 0, 2, 5, 0]
+    with Dataset(store.uri) as ds:
+        for table in ("users", "accounts", "availability", "rejected"):
+            view = ds.across(table, numbers)
+            for number in set(numbers):
+                rel = ds.sql(
+                    f"select * exclude (snapshot) from {view} where snapshot = $n", {"n": number}
+                )
+                rows = [tuple(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+                twice = numbers.count(number)
+                assert as_read(rows) == sorted(expected(states[number], table) * twice), (
+                    table,
+                    number,
+                )
 
 
 def test_only_what_changed_is_written_and_counted(
@@ -98,6 +120,51 @@ def test_a_new_base_is_written_when_most_records_changed(tmp_path: Path) -> None
     assert second.bases["users"] == store.snapshot(0).export  # no user did
     assert second.changed == len(state["accounts"])
     assert as_read(read(store, "accounts", 1)) == expected(state, "accounts")
+
+
+def test_changes_are_counted_against_the_latest_snapshot_when_each_is_a_new_base(
+    tmp_path: Path,
+) -> None:
+    # Every account scanned daily (the sandbox's story): each export of the accounts a
+    # new base, while the users are written as changes; the count is a plain loop's.
+    rng = random.Random(11)
+    store = SnapshotStore(tmp_path / "store")
+    state = portfolio(80)
+    before = {t: dict(rows) for t, rows in state.items()}
+    store.add(stage(tmp_path / "0", state), taken_at=T0)
+    for day in range(1, 4):
+        live_a_day(state, rng)
+        for key, account in state["accounts"].items():
+            state["accounts"][key] = {**account, "scans": account["scans"] + 1}
+        snap = store.add(stage(tmp_path / str(day), state), taken_at=T0 + timedelta(days=day))
+        differ = sum(
+            1
+            for t in ("users", "accounts")
+            for k in before[t].keys() | state[t].keys()
+            if before[t].get(k) != state[t].get(k)
+        )
+        assert snap.bases["accounts"] is None
+        assert snap.bases["users"] == store.snapshot(0).export
+        assert snap.changed == differ, day
+        before = {t: dict(rows) for t, rows in state.items()}
+
+
+def test_a_table_opens_from_a_checkpoint_of_its_log(
+    lived: tuple[SnapshotStore, list[State]],
+) -> None:
+    # The tables write a checkpoint of their log every 10 commits: after 12 exports each
+    # has one (as Delta Lake lays it out), and a snapshot reads the same.
+    store, states = lived
+    state = states[-1]
+    for day in range(len(states), 12):
+        store.add(
+            stage(Path(store.uri).parent / f"more{day}", state), taken_at=T0 + timedelta(days=day)
+        )
+    for name in ("users", "accounts", "snapshots"):
+        log = Path(store.uri) / name / "_delta_log"
+        assert (log / "_last_checkpoint").is_file(), name
+        assert list(log.glob("*.checkpoint.parquet")), name
+    assert as_read(read(store, "accounts", 11)) == expected(state, "accounts")
 
 
 def test_a_column_the_base_lacks_makes_a_new_base(tmp_path: Path) -> None:
@@ -227,8 +294,9 @@ def test_keeping_the_newest_snapshots_removes_what_only_the_others_needed(
     still_running = "29990101T000000000000Z-1-0badc0de"
     assert left == {before[0].export, before[4].export, before[5].export, still_running}
     assert len(DeltaTable(users).file_uris()) < files_before
-    # What time travel kept is gone too: only the files the table now lists are on disk.
-    on_disk = {str(p) for p in Path(users).rglob("*.parquet")}
+    # What time travel kept is gone too: only the files the table now lists are on disk
+    # (besides its log's checkpoints).
+    on_disk = {str(p) for p in Path(users).rglob("*.parquet") if "_delta_log" not in p.parts}
     assert on_disk == set(DeltaTable(users).file_uris())
     assert store.keep(2) == []
     with pytest.raises(DatasetError, match="keep must be a whole number"):
