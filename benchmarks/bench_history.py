@@ -112,5 +112,33 @@ def main() -> None:
                 began = time.perf_counter()
                 call()
                 print(f"{name:>22}: {time.perf_counter() - began:6.2f} s")
+            _explorer(ds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _explorer(ds: Any) -> None:
+    """HistoryExplorer on the snapshots: it opens (the charts' JavaScript bundled first,
+    quoted apart), then each reaction."""
+    import altair
+
+    from argyle_nb.widgets import HistoryExplorer
+
+    began = time.perf_counter()
+    altair.JupyterChart.enable_offline()
+    print(f"{'bundle the charts JS':>22}: {time.perf_counter() - began:6.2f} s")
+    began = time.perf_counter()
+    explorer = HistoryExplorer(ds)
+    print(f"{'HistoryExplorer opens':>22}: {time.perf_counter() - began:6.2f} s")
+    count = len(ds.snapshots)
+    steps: dict[str, Callable[[], Any]] = {
+        "every snapshot": lambda: setattr(explorer.snapshots, "index", (0, count - 1)),
+        "by link item": lambda: setattr(explorer.by, "value", "link_item"),
+        "another item": lambda: setattr(explorer.group, "value", explorer.group.options[1]),
+        "a cell's accounts": lambda: setattr(explorer.move, "value", explorer.move.options[0][1]),
+        "by a metadata key": lambda: setattr(explorer.by, "value", "customer group"),
+    }
+    for name, step in steps.items():
+        began = time.perf_counter()
+        step()
+        print(f"{name:>22}: {time.perf_counter() - began:6.2f} s")

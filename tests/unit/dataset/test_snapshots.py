@@ -65,7 +65,8 @@ def test_across_gives_each_snapshot_as_it_was_added(
             view = ds.across(table, numbers)
             for number in set(numbers):
                 rel = ds.sql(
-                    f"select * exclude (snapshot) from {view} where snapshot = $n", {"n": number}
+                    f"select * exclude (snapshot, _seen) from {view} where snapshot = $n",
+                    {"n": number},
                 )
                 rows = [tuple(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
                 twice = numbers.count(number)
