@@ -123,11 +123,11 @@ def groups_chart(groups: pd.DataFrame, *, title: str | None = None) -> Any:
             ],
         )
     )
-    chart = a.layer(
-        bars, points.add_params(pick), sizes, line, data=a.InlineData(values=rows)
-    ).properties(width=WIDTH, height=height(len(rows)))
+    chart = a.layer(bars, points.add_params(pick), sizes, line).properties(
+        width=WIDTH, height=height(len(rows))
+    )
     default = f"Users with an account connected now, by {key!r} (dashed: all users; hollow: small)"
-    return finish(chart, title or default)
+    return finish(chart, title or default, rows=rows)
 
 
 @built
@@ -197,8 +197,10 @@ def funnel_chart(funnel: pd.DataFrame, *, title: str | None = None) -> Any:
     bars = base.mark_rule(strokeWidth=1.5).encode(
         y="low:Q", y2="high:Q", opacity=when(a.Opacity, pick, 1.0, 0.15)
     )
-    chart = a.layer(bars, lines, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
-    return finish(chart, title or "Funnel: share of each cohort's users reaching each step")
+    chart = a.layer(bars, lines).properties(width=WIDTH, height=300)
+    return finish(
+        chart, title or "Funnel: share of each cohort's users reaching each step", rows=rows
+    )
 
 
 #: Ticks of the time-to-connect axis, in days, and how they read.
@@ -309,8 +311,8 @@ def curves_chart(curves: pd.DataFrame, *, bands: bool = True, title: str | None 
             y="low:Q", y2="high:Q", opacity=when(a.Opacity, pick, shade, 0.0)
         )
         layers.insert(0, band)
-    chart = a.layer(*layers, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
-    return finish(chart, title or "Time from sign-up to first connected account")
+    chart = a.layer(*layers).properties(width=WIDTH, height=300)
+    return finish(chart, title or "Time from sign-up to first connected account", rows=rows)
 
 
 @built
@@ -393,11 +395,12 @@ def matrix_chart(matrix: pd.DataFrame, *, title: str | None = None) -> Any:
         .encode(text="text:N", color=colour)
     )
     cell = 90
-    chart = a.layer(cells, small, text, italic, data=a.InlineData(values=rows)).properties(
+    chart = a.layer(cells, small, text, italic).properties(
         width=max(cell * len(cols_order), 120), height=height(len(rows_order), row=34)
     )
     description = matrix.attrs.get("description", "share")
     return finish(
         chart,
         title or f"Cohort matrix: {description} (dashed, italic: fewer than {min_users} users)",
+        rows=rows,
     )

@@ -81,8 +81,8 @@ def status_over_time_chart(shares: pd.DataFrame, *, title: str | None = None) ->
         )
         .add_params(pick)
     )
-    chart = a.layer(band, line, data=a.InlineData(values=rows)).properties(width=WIDTH, height=300)
-    return finish(chart, title or "Connection status of the accounts at each snapshot")
+    chart = a.layer(band, line).properties(width=WIDTH, height=300)
+    return finish(chart, title or "Connection status of the accounts at each snapshot", rows=rows)
 
 
 @built
@@ -139,10 +139,10 @@ def transitions_chart(moves: pd.DataFrame, *, title: str | None = None) -> Any:
         color=when(a.Color, "datum.dark", "white", "black"),
     )
     frame = base.mark_rect(fill=None, stroke=NEUTRAL, strokeWidth=0.5)
-    chart = a.layer(cells, frame, text, data=a.InlineData(values=rows)).properties(
+    chart = a.layer(cells, frame, text).properties(
         width=max(110 * len(cols_order), 160), height=height(len(rows_order), row=34)
     )
-    return finish(chart, title or f"Accounts from snapshot {first} to snapshot {last}")
+    return finish(chart, title or f"Accounts from snapshot {first} to snapshot {last}", rows=rows)
 
 
 @built
@@ -180,7 +180,7 @@ def dots_chart(
         .encode(y=a.Y("label:N", sort=order), x=a.datum(1.0), text="n:N")
         .transform_filter(f"datum.series == {series[0]!r}")
     )
-    chart = a.layer(bars, dots, sizes, data=a.InlineData(values=rows)).properties(
+    chart = a.layer(bars, dots, sizes).properties(
         width=WIDTH, height=height(len(order), row=14 + 12 * len(series))
     )
-    return finish(chart, title, legend="top")
+    return finish(chart, title, rows=rows, legend="top")

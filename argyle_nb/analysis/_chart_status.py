@@ -47,7 +47,7 @@ def _stacked(
         r["label"] = f"{r['group']} ({written[r['group']]})"
     pick = a.selection_point(name=STATUS_SELECTION, fields=["status"], bind="legend")
     bars = (
-        a.Chart(a.InlineData(values=rows))
+        a.Chart()
         .mark_bar(height={"band": 0.8})
         .encode(
             x=a.X(
@@ -79,7 +79,7 @@ def _stacked(
         .add_params(pick)
     )
     chart = bars.properties(width=WIDTH, height=height(len(written)))
-    return finish(chart, title)
+    return finish(chart, title, rows=rows)
 
 
 @built
@@ -219,7 +219,7 @@ def timeline_chart(timeline: pd.DataFrame, *, title: str | None = None) -> Any:
     statuses = [s for s in _SCAN_ORDER if s in present] + sorted(set(present) - set(_SCAN_ORDER))
     accounts = len({r["account"] for r in rows})
     chart = (
-        a.Chart(a.InlineData(values=rows))
+        a.Chart()
         .mark_rule(strokeWidth=3)
         .encode(
             x=a.X(
@@ -251,4 +251,4 @@ def timeline_chart(timeline: pd.DataFrame, *, title: str | None = None) -> Any:
         )
         .properties(width=WIDTH, height=height(accounts, row=16))
     )
-    return finish(chart, title or "Available event windows, one line per account")
+    return finish(chart, title or "Available event windows, one line per account", rows=rows)

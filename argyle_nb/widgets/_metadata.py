@@ -52,9 +52,10 @@ class MetadataExplorer(_Explorer):
         group: the Dropdown of the key's groups (set ``.value`` to list its users).
         tabs: the Tab of :data:`TABS` (set ``.selected_index`` to show one).
         groups: the full :func:`~argyle_nb.analysis.metadata_groups` of the key.
-        comparison: the :func:`~argyle_nb.analysis.compare_cohorts` of the key.
+        comparison: the :func:`~argyle_nb.analysis.compare_cohorts` of the key (once the
+            Shares tab is shown: each tab is drawn when it is shown).
         table: the groups shown (users, connected users' share with its interval,
-            accounts and their shares, small).
+            accounts and their shares, small), in the Shares tab.
         chart_data: the groups drawn (at most :data:`MAX_CHART_ROWS`).
         funnel: the :func:`~argyle_nb.analysis.cohort_funnel` of the key (once shown).
         waits: the :func:`~argyle_nb.analysis.time_to_connect` of the key (once shown).
@@ -166,13 +167,8 @@ class MetadataExplorer(_Explorer):
         if groups.empty:
             self._no_groups(f"No users to group by {key!r}.")
             return
-        self._show_table(groups[list(self.TABLE_COLUMNS)])
-        self._show_comparison(key)
-        drawn = groups.head(MAX_CHART_ROWS)
-        self._show_chart(analysis.plot_metadata_groups, drawn)
-        self._chart.selections.observe(self._clicked, [COHORT_SELECTION])
-        left_out = len(groups) - len(drawn)
-        note = f" (chart: the {len(drawn)} largest)" if left_out else ""
+        left_out = len(groups) - min(len(groups), MAX_CHART_ROWS)
+        note = f" (chart: the {MAX_CHART_ROWS} largest)" if left_out else ""
         self._say(f"{key!r}: {len(groups):,} groups of {self._users_count:,} users{note}.")
         # A Dropdown of 100,000 ids would stall the browser: offer the largest groups.
         self.group.options = [str(g) for g in groups.index[:MAX_GROUP_OPTIONS]]
@@ -205,14 +201,26 @@ class MetadataExplorer(_Explorer):
         items = "".join(f"<li>{escape(line.strip())}</li>" for line in lines[1:])
         self._words.value = f"<div>{escape(lines[0])}<ul>{items}</ul></div>"
 
+    def _show_shares(self, key: str) -> None:
+        """The Shares tab: the groups' table, the comparison in words and the chart."""
+        self._show_table(self.groups[list(self.TABLE_COLUMNS)])
+        self._show_comparison(key)
+        self._show_chart(analysis.plot_metadata_groups, self.groups.head(MAX_CHART_ROWS))
+        self._chart.selections.observe(self._clicked, [COHORT_SELECTION])
+
     def _show_tab(self) -> None:
-        """Compute and draw the tab shown, once per key."""
+        """Compute and draw the tab shown, once per key (the others when they are shown:
+        a key chosen with the time to connect shown draws neither the shares nor the
+        funnel)."""
         tab = self.tabs.selected_index
         key = self.key.value
-        if tab is None or tab == 0 or self._shown.get(tab, "") == key:
+        if tab is None or self._shown.get(tab, "") == key:
             return
         self._shown[tab] = key
-        if tab == 1:
+        if tab == 0:
+            if key is not None and not self.groups.empty:
+                self._show_shares(key)
+        elif tab == 1:
             self._show_funnel(key)
         else:
             self._show_waits(key)

@@ -179,6 +179,13 @@ def test_metadata_explorer_shows_the_funnel_and_time_to_connect_when_asked(data:
     assert explorer.waits.index.name == "region" and explorer.funnel.index.names[0] != "region"
     explorer.tabs.selected_index = 1
     assert explorer.funnel.index.names[0] == "region"
+    # The shares of the key chosen meanwhile, drawn when their tab is shown again.
+    assert explorer.comparison is None and explorer.table.index.name == "customer group"
+    explorer.tabs.selected_index = 0
+    assert explorer.table.index.name == "region" and explorer.comparison is not None
+    assert list(explorer.chart_data.index) == list(
+        explorer.groups.index[: len(explorer.chart_data)]
+    )
 
 
 def test_metadata_explorer_says_the_funnel_needs_the_availability(data: Data) -> None:
