@@ -15,8 +15,7 @@ import pandas as pd
 from argyle_nb._sql import Params
 from argyle_nb.analysis._common import MIN_USERS
 from argyle_nb.analysis._history import _history_of, grouped
-from argyle_nb.analysis._survival import DEFAULT_DAYS, _horizons, fits_table
-from argyle_nb.analysis.stats import kaplan_meier
+from argyle_nb.analysis._survival import DEFAULT_DAYS, _horizons, fit_each, fits_table
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleValueError
 
@@ -99,14 +98,14 @@ def _survival_of(
     found["days"] = np.round(apart / 3600e6) / 24
     groups = found["grp"].fillna("all" if by is None else "").astype(str)
     sizes = groups.value_counts().sort_index().sort_values(ascending=False, kind="stable")
-    fits = {
-        str(g): kaplan_meier(
+    parts = {
+        str(g): (
             found.loc[groups == g, "days"].to_numpy("float64"),
             found.loc[groups == g, "event"].to_numpy(bool),
-            event=units[1] if units[1] != "back" else "connected again",
         )
         for g in sizes.index
     }
+    fits = fit_each(parts, units[1] if units[1] != "back" else "connected again")
     events = found[found["event"]].groupby(groups[found["event"]]).size()
     return fits_table(fits, sizes, events, horizons, least, by or "accounts", units=units)
 
