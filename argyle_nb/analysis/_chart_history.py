@@ -4,6 +4,7 @@ per status, coloured by meaning, with its interval), and the transitions between
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -150,7 +151,8 @@ def dots_chart(
     rows: list[dict[str, Any]], *, colours: dict[str, str], x_title: str, y_title: str, title: str
 ) -> Any:
     """Shares with their 95% intervals, a row per ``label`` and a dot per ``series``
-    (coloured by ``colours``, in their order), each row's ``n`` written right of the data.
+    (coloured by ``colours``, in their order), each row's ``n`` written right of the data;
+    the axis from 0 to the tenth above the highest bound.
     Each of ``rows``: ``label``, ``series``, ``share``, ``low``, ``high``, ``n``, ``count``."""
     a = alt()
     for r in rows:
@@ -172,12 +174,16 @@ def dots_chart(
             a.Tooltip("count:Q", format=",", title="counted"),
         ],
     )
+    # The axis up to the tenth above the highest bound (shares of a few percent are not
+    # squeezed against 0 on a 0-100% axis).
+    values = [v for r in rows for v in (r["share"], r["high"]) if v is not None]
+    top = min(1.0, math.floor(max(values, default=1.0) * 10) / 10 + 0.1)
     bars = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q")
-    dots = base.mark_point(size=60, filled=True).encode(x=share_axis("share:Q", x_title))
+    dots = base.mark_point(size=60, filled=True).encode(x=share_axis("share:Q", x_title, top=top))
     sizes = (
         a.Chart()
         .mark_text(align="left", dx=6, color=NEUTRAL, fontSize=11)
-        .encode(y=a.Y("label:N", sort=order), x=a.datum(1.0), text="n:N")
+        .encode(y=a.Y("label:N", sort=order), x=a.datum(top), text="n:N")
         .transform_filter(f"datum.series == {series[0]!r}")
     )
     chart = a.layer(bars, dots, sizes).properties(
