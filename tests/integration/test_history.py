@@ -11,13 +11,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 
 from argyle_nb import analysis
 from argyle_nb.client import ArgyleClient
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 from argyle_nb.sandbox import start
+from tests.integration.listings import listing, status
 
 pytestmark = pytest.mark.embedded_only("advances the embedded sandbox's clock")
 
@@ -26,17 +26,6 @@ DAYS = 3
 
 #: The snapshots' folder, the accounts listed at each snapshot, and the users.
 Lived = tuple[Path, list[Any], list[Any]]
-
-
-def _listed(base_url: str, auth: tuple[str, str], what: str = "accounts") -> list[dict[str, Any]]:
-    """Every account (or user) the API lists now, following ``next``."""
-    out: list[dict[str, Any]] = []
-    url: str | None = f"{base_url}/{what}?limit=200"
-    while url:
-        page = requests.get(url, auth=auth, timeout=30).json()
-        out += page["results"]
-        url = page["next"]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +38,13 @@ def lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lived]:
         for day in range(DAYS):
             if day:
                 sb.advance(days=1 if day == 1 else 12)  # into the story's incident
-            listed.append(_listed(sb.base_url, auth))
-            users.append(_listed(sb.base_url, auth, "users"))
+            listed.append(listing(sb.base_url, auth))
+            users.append(listing(sb.base_url, auth, "users"))
             with ArgyleClient(
                 *auth, base_url=sb.base_url, cache="memory", progress=False, now=sb.now
             ) as client:
                 client.export(folder / "portfolio").close()
     yield folder / "portfolio", listed, users
-
-
-def _status(account: dict[str, Any]) -> str:
-    return str(account["connection"]["status"])
 
 
 def test_status_over_time_counts_each_snapshot_as_listed(lived: Lived) -> None:
@@ -68,7 +53,7 @@ def test_status_over_time_counts_each_snapshot_as_listed(lived: Lived) -> None:
         shares = analysis.status_over_time(ds)
         taken = list(ds.snapshots["taken_at"])
     for number, accounts in enumerate(listed):
-        want = Counter(_status(a) for a in accounts)
+        want = Counter(status(a) for a in accounts)
         mine = shares[shares["snapshot"] == number]
         got = {str(s): int(n) for s, n in zip(mine["status"], mine["accounts"], strict=True) if n}
         assert got == dict(want), number
@@ -87,9 +72,7 @@ def _moves(before: list[dict[str, Any]], after: list[dict[str, Any]], by: str | 
     for key in old.keys() | new.keys():
         a, b = old.get(key), new.get(key)
         group = None if by is None else str((b or a)[by])  # type: ignore[index]
-        out[
-            (group, "new" if a is None else _status(a), "removed" if b is None else _status(b))
-        ] += 1
+        out[(group, "new" if a is None else status(a), "removed" if b is None else status(b))] += 1
     return out
 
 
@@ -158,8 +141,8 @@ def test_transitions_by_a_metadata_key_group_each_account_by_its_user(lived: Liv
     for account_id in old.keys() | new.keys():
         a, b = old.get(account_id), new.get(account_id)
         group = later[b["user"]] if b is not None else earlier[a["user"]]  # type: ignore[index]
-        f = "new" if a is None else _status(a)
-        t = "removed" if b is None else _status(b)
+        f = "new" if a is None else status(a)
+        t = "removed" if b is None else status(b)
         grouped[(group, f, t)] += 1
     with Dataset(path) as ds:
         moves = analysis.transitions(ds, 0, 2, by=key)
@@ -178,7 +161,7 @@ def test_transitions_by_a_metadata_key_group_each_account_by_its_user(lived: Liv
     assert sorted(set(shares["snapshot"])) == [1, 2]
     for number in (1, 2):
         groups = _groups(users[number], key)
-        want_shares = Counter((groups[a["user"]], _status(a)) for a in listed[number])
+        want_shares = Counter((groups[a["user"]], status(a)) for a in listed[number])
         mine = shares[(shares["snapshot"] == number) & (shares["accounts"] > 0)]
         assert {
             (g, str(s)): int(n)
@@ -195,8 +178,8 @@ def test_transition_accounts_are_the_accounts_of_the_cell(lived: Lived) -> None:
             want = sorted(
                 k
                 for k in old.keys() | new.keys()
-                if ("new" if k not in old else _status(old[k])) == f
-                and ("removed" if k not in new else _status(new[k])) == t
+                if ("new" if k not in old else status(old[k])) == f
+                and ("removed" if k not in new else status(new[k])) == t
             )
             found = analysis.transition_accounts(ds, f, t, 0, 2)
             assert list(found["id"]) == want, (f, t)
@@ -214,7 +197,7 @@ def test_transition_accounts_are_the_accounts_of_the_cell(lived: Lived) -> None:
         assert len(mine) == sum(
             1
             for k, a in new.items()
-            if k in old and _status(old[k]) == _status(a) == "connected" and a["link_item"] == item
+            if k in old and status(old[k]) == status(a) == "connected" and a["link_item"] == item
         )
 
 
@@ -276,7 +259,7 @@ def test_removal_bias_counts_every_account_ever_listed(lived: Lived) -> None:
     for accounts in listed:  # a plain loop: each account as it was last listed
         last_seen.update({a["id"]: a for a in accounts})
     latest = {a["id"] for a in listed[-1]}
-    connected = {k for k, a in last_seen.items() if _status(a) == "connected"}
+    connected = {k for k, a in last_seen.items() if status(a) == "connected"}
     with Dataset(lived[0]) as ds:
         bias = analysis.removal_bias(ds)
     want = {
@@ -314,14 +297,14 @@ def test_reconnection_follows_each_loss_to_its_return(lived: Lived) -> None:
     # A plain loop over the listings: each loss (connected, then not, a snapshot apart),
     # followed to the first snapshot listing the account connected, else censored at the
     # last one listing it.
-    status = [{a["id"]: _status(a) for a in accounts} for accounts in listed]
+    states = [{a["id"]: status(a) for a in accounts} for accounts in listed]
     durations, events = [], []
     for k in range(1, len(listed)):
-        for key, now in status[k].items():
-            if now == "connected" or status[k - 1].get(key) != "connected":
+        for key, now in states[k].items():
+            if now == "connected" or states[k - 1].get(key) != "connected":
                 continue
-            later = [j for j in range(k + 1, len(listed)) if status[j].get(key) == "connected"]
-            seen = [j for j in range(k, len(listed)) if key in status[j]]
+            later = [j for j in range(k + 1, len(listed)) if states[j].get(key) == "connected"]
+            seen = [j for j in range(k, len(listed)) if key in states[j]]
             end = later[0] if later else seen[-1]
             durations.append(
                 round((taken[end] - taken[k]).total_seconds() / 3600) / 24
@@ -347,19 +330,19 @@ def test_connection_lifetime_follows_each_connection_seen_to_begin(
         lasting = analysis.connection_lifetime(ds, days=(1, longest))
     # A plain loop: a connection seen to begin (connected, and not connected or not
     # listed the snapshot before), followed to the first snapshot listing it otherwise.
-    status = [{a["id"]: _status(a) for a in accounts} for accounts in listed]
+    states = [{a["id"]: status(a) for a in accounts} for accounts in listed]
     durations, events, begun = [], [], set()
     for k in range(1, len(listed)):
-        for key, now in status[k].items():
-            if key in begun or now != "connected" or status[k - 1].get(key) == "connected":
+        for key, now in states[k].items():
+            if key in begun or now != "connected" or states[k - 1].get(key) == "connected":
                 continue
             begun.add(key)
             lost = [
                 j
                 for j in range(k + 1, len(listed))
-                if status[j].get(key, "connected") != "connected"
+                if states[j].get(key, "connected") != "connected"
             ]
-            seen = [j for j in range(k, len(listed)) if key in status[j]]
+            seen = [j for j in range(k, len(listed)) if key in states[j]]
             end = lost[0] if lost else seen[-1]
             durations.append(
                 round((taken[end] - taken[k]).total_seconds() / 3600) / 24

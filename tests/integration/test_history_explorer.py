@@ -10,28 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from argyle_nb.client import ArgyleClient
 from argyle_nb.dataset import Dataset
 from argyle_nb.errors import ArgyleTypeError, ArgyleValueError
 from argyle_nb.sandbox import start
 from argyle_nb.widgets import HistoryExplorer
+from tests.integration.listings import listing, status
 
 pytestmark = pytest.mark.embedded_only("advances the embedded sandbox's clock")
 
 #: The snapshots' folder and the accounts listed at each snapshot.
 Lived = tuple[Path, list[list[dict[str, Any]]]]
-
-
-def _listed(base_url: str, auth: tuple[str, str]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    url: str | None = f"{base_url}/accounts?limit=200"
-    while url:
-        page = requests.get(url, auth=auth, timeout=30).json()
-        out += page["results"]
-        url = page["next"]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +34,12 @@ def lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lived]:
         for day in range(4):
             if day:
                 sb.advance(days=10 if day == 3 else 1)
-            listed.append(_listed(sb.base_url, auth))
+            listed.append(listing(sb.base_url, auth))
             with ArgyleClient(
                 *auth, base_url=sb.base_url, cache="memory", progress=False, now=sb.now
             ) as client:
                 client.export(folder / "portfolio").close()
     yield folder / "portfolio", listed
-
-
-def _status(account: dict[str, Any]) -> str:
-    return str(account["connection"]["status"])
 
 
 def _moves(
@@ -67,7 +53,7 @@ def _moves(
         a, b = old.get(key), new.get(key)
         if item is not None and (b or a)["link_item"] != item:  # type: ignore[index]
             continue
-        out[("new" if a is None else _status(a), "removed" if b is None else _status(b))] += 1
+        out[("new" if a is None else status(a), "removed" if b is None else status(b))] += 1
     return out
 
 
@@ -95,7 +81,7 @@ def test_it_opens_on_every_snapshot_and_counts_as_the_listings(lived: Lived) -> 
             got = {
                 str(s): int(n) for s, n in zip(mine["status"], mine["accounts"], strict=True) if n
             }
-            assert got == dict(Counter(_status(a) for a in accounts)), number
+            assert got == dict(Counter(status(a) for a in accounts)), number
         assert _shown_moves(explorer) == _moves(listed[0], listed[3])
         assert explorer.table.equals(explorer.moves)  # the table is the matrix's rows
         assert explorer.chart is not None and explorer.moves_chart is not None
@@ -139,8 +125,8 @@ def test_a_cell_lists_its_accounts_chosen_or_clicked(lived: Lived) -> None:
         return sorted(
             k
             for k in old.keys() | new.keys()
-            if ("new" if k not in old else _status(old[k])) == f
-            and ("removed" if k not in new else _status(new[k])) == t
+            if ("new" if k not in old else status(old[k])) == f
+            and ("removed" if k not in new else status(new[k])) == t
         )
 
     with Dataset(path) as ds:
