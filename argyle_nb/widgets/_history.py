@@ -71,6 +71,8 @@ class HistoryExplorer(_Explorer):
         #: The transition matrix shown (an Altair chart), ``None`` for none.
         self.moves_chart: Any = None
         self._all_shares: dict[str | None, pd.DataFrame] = {}  # by -> every snapshot's
+        # The transitions of every group of the range's ends, kept for the next group.
+        self._all_moves: tuple[tuple[int, int, str | None], pd.DataFrame] | None = None
         self._updating = False  # (the group's options being replaced: no update per step)
         options = [
             (f"{number} ({pd.Timestamp(taken):%b %d})", number)
@@ -160,6 +162,13 @@ class HistoryExplorer(_Explorer):
             self._all_shares[by] = analysis.status_over_time(self.data, by=by)
         return self._all_shares[by]
 
+    def _moves_of(self, first: int, last: int, by: str | None) -> pd.DataFrame:
+        """The transitions from ``first`` to ``last`` of every group of ``by``, counted
+        once for the groups chosen in turn."""
+        if self._all_moves is None or self._all_moves[0] != (first, last, by):
+            self._all_moves = (first, last, by), analysis.transitions(self.data, first, last, by=by)
+        return self._all_moves[1]
+
     def _update(self) -> None:
         if self._updating:
             return
@@ -196,7 +205,7 @@ class HistoryExplorer(_Explorer):
                 "<i>One snapshot in the range: widen it to see how the accounts moved.</i>"
             )
         else:
-            moves = analysis.transitions(self.data, first, last, by=by)
+            moves = self._moves_of(first, last, by)
             if by is not None:
                 moves = moves[moves[by] == group].drop(columns=by).reset_index(drop=True)
             self.moves = moves
