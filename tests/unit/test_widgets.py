@@ -502,3 +502,24 @@ def test_an_explorer_writes_its_view_as_csv_spreadsheets_cannot_run(
     assert "'" + '=HYPERLINK("http://x.example","y")' in labels
     assert not any(label.startswith(("=", "+", "-", "@")) for label in labels)
     assert len(read) == len(explorer.view) + 1
+
+
+def test_history_explorer_shows_hostile_groups_as_text() -> None:
+    from argyle_nb import frames
+    from argyle_nb._html import escape
+    from argyle_nb.dataset import Dataset
+    from argyle_nb.widgets import HistoryExplorer
+    from tests.hostile_records import hostile_records
+
+    key, value, link = '<img src=x onerror="alert(1)">', "</script><script>x", "<svg/onload=y>"
+    users, accounts = hostile_records(key, value, link, "=HYPERLINK(1)", "<b>m</b>", "synced")
+    ds = Dataset.from_frames(frames.users_frame(users), frames.accounts_frame(accounts))
+    for by in ("link_item", key):
+        explorer = HistoryExplorer(ds, by=by)
+        assert str(explorer.group.value).startswith((link, value))  # the data's own text
+        bundle = explorer._repr_mimebundle_()
+        html = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/html"]
+        html += explorer._message.value + explorer._listed.value + explorer._moves_note.value
+        for payload in (key, value, link):
+            assert payload not in html
+        assert escape(str(explorer.group.value)) in html  # shown, escaped
