@@ -48,7 +48,11 @@ Examples:
 
 from __future__ import annotations
 
+import gc
 import random
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -159,8 +163,9 @@ def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
     for _ in range(days):
         day = days_advanced(store)
         start = origin + timedelta(days=day)
-        happened = _Day(store, seed, day, start, int(born)).run()
-        _commit(store, happened, meta={"days": str(day + 1)})
+        with store._write() as db, _collector_paused():  # the day in one transaction
+            happened = _Day(db, seed, day, start, int(born)).run()
+            _commit(store, db, happened, meta={"days": str(day + 1)})
         happened.counts["removed"] = store.sweep(start + timedelta(days=1))
         for name, n in happened.counts.items():
             total[name] += n
@@ -168,52 +173,76 @@ def advance(store: Store, days: int, wall: datetime) -> dict[str, int]:
     return total
 
 
-def _every_account(store: Store) -> list[bytes]:
-    """Every account's document, by id (one snapshot)."""
-    with store._read() as db:
-        return [row[0] for row in db.execute("SELECT doc FROM accounts ORDER BY id")]
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a day is lived: a day makes and frees
+    millions of small dicts and lists (each account's document), none of them in a cycle,
+    which the collector would otherwise walk again and again (a third of a day of a
+    million accounts). What is freed goes at once by reference counting as always."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
-def _users_without_accounts(store: Store) -> list[bytes]:
-    """The documents of the users who have no account, by id."""
-    with store._read() as db:
+#: Accounts read, lived and written back at a time (memory holds one chunk, not the
+#: portfolio: a day of a million accounts took 10 GB and 92 s read whole, the garbage
+#: collector walking every document held).
+_CHUNK: Final = 20_000
+
+
+def _accounts_by_id(db: sqlite3.Connection) -> Iterator[list[tuple[int, bytes]]]:
+    """Every account's ``(rowid, document)``, by id, a chunk at a time (keyset pages of
+    the transaction ``db`` is in: the chunks already written back come before)."""
+    after = ""
+    while True:
         rows = db.execute(
-            "SELECT doc FROM users u WHERE NOT EXISTS"
-            " (SELECT 1 FROM accounts a WHERE a.user = u.id) ORDER BY id"
-        )
-        return [row[0] for row in rows]
+            "SELECT id, rowid, doc FROM accounts WHERE id > ? ORDER BY id LIMIT ?",
+            (after, _CHUNK),
+        ).fetchall()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [(rowid, doc) for _, rowid, doc in rows]
 
 
-def _commit(store: Store, day: _Day, meta: dict[str, str]) -> None:
-    """One day of the sandbox's life in one transaction: the changed accounts' new
-    documents, the users who signed up with their accounts, the first accounts of users
-    who came back, and the ``meta`` keys (the clock); the connected lists of the users
-    whose accounts connected for the first time, or who have new accounts, are
+def _users_without_accounts(db: sqlite3.Connection) -> list[bytes]:
+    """The documents of the users who have no account, by id."""
+    rows = db.execute(
+        "SELECT doc FROM users u WHERE NOT EXISTS"
+        " (SELECT 1 FROM accounts a WHERE a.user = u.id) ORDER BY id"
+    )
+    return [row[0] for row in rows]
+
+
+def _commit(store: Store, db: sqlite3.Connection, day: _Day, meta: dict[str, str]) -> None:
+    """The rest of the day in its transaction ``db`` (the changed accounts are written as
+    they are lived): the users who signed up with their accounts, the first accounts of
+    users who came back, and the ``meta`` keys (the clock); the connected lists of the
+    users whose accounts connected for the first time, or who have new accounts, are
     recomputed."""
-    changed, added, accounts = day.changes
-    dumps = orjson.dumps
-    with store._write() as db:
-        db.executemany(
-            "UPDATE accounts SET doc = ?, was_connected = ? WHERE id = ?",
-            [(dumps(a), int(bool(a["was_connected"])), a["id"]) for a in changed],
-        )
-        store._flush(
-            db,
-            [_user_row(u) for u, _ in added],
-            [_account_row(a) for _, mine in added for a in mine]
-            + [_account_row(a) for a in accounts],
-        )
-        touched = day.first_connected | {a["user"] for a in accounts}
-        touched |= {u["id"] for u, mine in added if mine}
-        store._refresh_users(db, touched)
-        db.executemany(_SET_META, list(meta.items()))
+    added, accounts = day.added, day.came_back
+    store._flush(
+        db,
+        [_user_row(u) for u, _ in added],
+        [_account_row(a) for _, mine in added for a in mine] + [_account_row(a) for a in accounts],
+    )
+    touched = day.first_connected | {a["user"] for a in accounts}
+    touched |= {u["id"] for u, mine in added if mine}
+    store._refresh_users(db, touched)
+    db.executemany(_SET_META, list(meta.items()))
 
 
 class _Day:
     """One day of the sandbox's life, from ``start`` (its "now" before the day)."""
 
-    def __init__(self, store: Store, seed: int, day: int, start: datetime, born: int) -> None:
-        self.store = store
+    def __init__(
+        self, db: sqlite3.Connection, seed: int, day: int, start: datetime, born: int
+    ) -> None:
+        self.db = db
         self.day = day
         self.rng = random.Random(f"{seed}:{day}")
         self.start = start
@@ -221,7 +250,10 @@ class _Day:
         self.clock = _Clock(self.end)
         self.counts = dict.fromkeys(("signups", "came_back", "connected", "failed", "lost"), 0)
         self.born = born
-        self.changes: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+        #: The users who signed up today, with their accounts; the first accounts of
+        #: users who came back.
+        self.added: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        self.came_back: list[dict[str, Any]] = []
         #: The users of accounts that connected for the first time today.
         self.first_connected: set[str] = set()
 
@@ -247,14 +279,20 @@ class _Day:
         return low + (self.end - low) * self.rng.random()
 
     def run(self) -> _Day:
-        changed: list[dict[str, Any]] = []
-        for raw in _every_account(self.store):
-            account = orjson.loads(raw)
-            if self._live(account):
-                changed.append(account)
-        added_accounts = self._come_back()
-        added = self._signups()
-        self.changes = (changed, added, added_accounts)
+        """Every account's day, by id, each changed one written back at once; then those
+        who come back and those who sign up (kept for :func:`_commit`)."""
+        loads, dumps = orjson.loads, orjson.dumps
+        for chunk in _accounts_by_id(self.db):
+            changed = []
+            for rowid, raw in chunk:
+                account = loads(raw)
+                if self._live(account):
+                    changed.append((dumps(account), int(bool(account["was_connected"])), rowid))
+            self.db.executemany(
+                "UPDATE accounts SET doc = ?, was_connected = ? WHERE rowid = ?", changed
+            )
+        self.came_back = self._come_back()
+        self.added = self._signups()
         return self
 
     def _live(self, account: dict[str, Any]) -> bool:
@@ -360,7 +398,7 @@ class _Day:
     def _come_back(self) -> list[dict[str, Any]]:
         """First accounts of users without one who come back today."""
         out = []
-        for raw in _users_without_accounts(self.store):
+        for raw in _users_without_accounts(self.db):
             user = orjson.loads(raw)
             created = parse_iso(user["created_at"])
             if (self.start - created).total_seconds() > LIFE.come_back_days * DAY:

@@ -108,3 +108,35 @@ def test_digits_inside_text_never_send_a_page_to_the_slow_exact_reading() -> Non
     assert not _rounded(page)
     assert _rounded(page.replace(b"1e300", b"3e36119"))  # the same text as a number
     assert _rounded(b"[12345678901234567890]") and _rounded(b"12345678901234567890")
+
+
+@pytest.mark.parametrize(
+    "count",
+    ["-1", "1.5", "true", '"12"', "18446744073709551615", "123456789012345678901234", "1e400"],
+)
+def test_a_walk_judges_the_envelope_as_every_reader_does(count: str) -> None:
+    """A walk reads pages with ``exact=False`` (only the envelope and the ids): a count no
+    whole number from 0 to 2**63-1 is refused with the same words either way."""
+    raw = f'{{"count": {count}, "next": null, "results": [{{"id": "a", "n": 0.1000000000000000055}}]}}'
+    messages = []
+    for exact in (True, False):
+        with pytest.raises(ValueError, match="not a whole number from 0 to 2\\*\\*63-1") as caught:
+            parse_list_page(raw.encode(), exact=exact)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert count.replace("true", "True").replace('"12"', "'12'") in messages[0]
+
+
+def test_a_walk_reads_the_ids_and_links_of_a_page_whose_numbers_are_long() -> None:
+    raw = (
+        b'{"count": 9223372036854775807, "next": "https://h/v1/users?offset=2",'
+        b' "results": [{"id": "a", "n": 123456789012345678901234567890}, {"id": 7}]}'
+    )
+    walked, read = parse_list_page(raw, exact=False), parse_list_page(raw)
+    assert (walked.count, walked.next, walked.ids()) == (
+        2**63 - 1,
+        "https://h/v1/users?offset=2",
+        ["a", None],
+    )
+    assert (read.count, read.next, read.ids()) == (walked.count, walked.next, walked.ids())
+    assert read.results[0]["n"] == ExactNumber("123456789012345678901234567890")

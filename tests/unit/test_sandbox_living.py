@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from argyle_nb.errors import ArgyleValueError
+from argyle_nb.sandbox import living
 from argyle_nb.sandbox.catalogue import STORY
 from argyle_nb.sandbox.living import LIFE, MAX_DAYS, REAUTH_CODES, advance, sandbox_now
 from argyle_nb.sandbox.store import Store
@@ -197,6 +198,42 @@ def test_an_embedded_sandbox_lives_from_the_moment_it_was_generated(tmp_path: Pa
     store = _store(tmp_path / "b.sqlite", 50, seed=9)
     advance(store, 1, WALL)  # at once
     assert late == _accounts(store)
+    store.close()
+
+
+def test_a_day_lived_a_few_accounts_at_a_time_is_the_same_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A day reads, lives and writes back its accounts a chunk at a time (memory holds a
+    # chunk, not the portfolio): chunks of 7 accounts live the very day one chunk does.
+    import gc
+
+    runs = []
+    for name, chunk in (("whole", 10**9), ("chunks", 7)):
+        monkeypatch.setattr(living, "_CHUNK", chunk)
+        store = _store(tmp_path / f"{name}.sqlite", 300, seed=11)
+        counts = advance(store, 4, WALL)
+        runs.append((counts, _accounts(store), store.list_users(10_000, 0)))
+        store.close()
+    assert runs[0] == runs[1]
+    assert runs[0][0]["connected"] and runs[0][0]["lost"]  # the days changed accounts
+    assert gc.isenabled()  # the collector paused for the day is running again
+
+
+def test_a_day_that_fails_halfway_leaves_the_portfolio_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path / "s.sqlite", 300, seed=11)
+    before = (_accounts(store), store.list_users(10_000, 0))
+
+    def broken(day: Any) -> Any:  # after every account was lived and written back
+        raise OSError("disk full")
+
+    monkeypatch.setattr(living._Day, "_signups", broken)
+    with pytest.raises(OSError, match="disk full"):
+        advance(store, 1, WALL)
+    assert (_accounts(store), store.list_users(10_000, 0)) == before
+    assert store.meta("days") is None
     store.close()
 
 
