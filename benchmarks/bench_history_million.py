@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,13 +157,14 @@ def _child(step: str, folder: str, *rest: str) -> None:
     analysis.stats.wilson([1], [2])  # scipy and statsmodels: once a process, quoted apart
     timings["(the statistics' imports)"] = round(time.perf_counter() - began, 2)
     with Dataset(work / "portfolio", memory_limit=DUCKDB_MEMORY, threads=2) as ds:
-        for name, call in (
-            ("status_over_time", lambda: analysis.status_over_time(ds)),
-            ("transitions", lambda: analysis.transitions(ds, by="link_item")),
-            ("reconnection", lambda: analysis.reconnection(ds, by="link_item")),
-            ("connection_lifetime", lambda: analysis.connection_lifetime(ds, by="link_item")),
-            ("removal_bias", lambda: analysis.removal_bias(ds)),
-        ):
+        calls: dict[str, Callable[[], Any]] = {
+            "status_over_time": lambda: analysis.status_over_time(ds),
+            "transitions": lambda: analysis.transitions(ds, by="link_item"),
+            "reconnection": lambda: analysis.reconnection(ds, by="link_item"),
+            "connection_lifetime": lambda: analysis.connection_lifetime(ds, by="link_item"),
+            "removal_bias": lambda: analysis.removal_bias(ds),
+        }
+        for name, call in calls.items():
             began = time.perf_counter()
             call()
             timings[name] = round(time.perf_counter() - began, 2)
