@@ -84,7 +84,12 @@ def main() -> None:
         store = work / "portfolio"
         one = 0.0
         exports: list[float] = []
-        with start(db=db) as sandbox:
+        # The sandbox's wall clock stands still: its portfolio changes by the days lived,
+        # not while a walk reads it (never-connected accounts crossing their 30 days
+        # as the wall clock moves would change the list under each walk, and each walk
+        # would read it three times).
+        frozen = datetime.now(UTC)
+        with start(db=db, clock=lambda: frozen) as sandbox:
             env = {
                 "ARGYLE_BASE_URL": sandbox.base_url,
                 "ARGYLE_API_KEY_ID": sandbox.key_id,

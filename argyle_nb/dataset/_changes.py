@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from argyle_nb._sql import quote
 
-__all__ = ["KEYS", "compared", "differences", "staged", "unique"]
+__all__ = ["KEYS", "SAMPLE", "compared", "differences", "sampled_share", "staged", "unique"]
 
 #: Each table's key: the columns naming one record (none: the table is written full).
 KEYS: Final[dict[str, tuple[str, ...]]] = {
@@ -18,6 +18,10 @@ KEYS: Final[dict[str, tuple[str, ...]]] = {
     "availability": ("account", "resource"),
     "rejected": (),
 }
+#: One key in this many (by a hash of the key) makes the sample of :func:`sampled_share`.
+SAMPLE: Final = 32
+#: The fewest sampled rows :func:`sampled_share` gives a share of.
+_SAMPLED_ROWS: Final = 1_000
 #: The columns the store adds to every row of a table.
 EXPORT, REMOVED, SEEN = "_export", "_removed", "_seen"
 
@@ -74,3 +78,19 @@ def differences(db: Any, table: str, new: Any, old: Any) -> int:
         db, table, db.sql(f"select {keep} from new"), db.sql(f"select {keep} from old")
     )
     return int(changes.aggregate("count(*)").fetchall()[0][0])
+
+
+def sampled_share(db: Any, table: str, new: Any, old: Any) -> float | None:
+    """The share of changes (:func:`compared`'s rows against ``new``'s) among the keys of
+    one in :data:`SAMPLE` (by a hash of the key), or None when the sample holds fewer than
+    a thousand rows. It decides cheaply whether a table whose rows mostly changed (the
+    windows of every account scanned in a day) is written full, without comparing every
+    row (5.9 million windows: 10 s)."""
+    key = ", ".join(quote(c) for c in KEYS[table])
+    pick = f"hash({key}) % {SAMPLE} = 0"
+    some_new = db.sql(f"select * from new where {pick}")
+    rows = int(some_new.aggregate("count(*)").fetchall()[0][0])
+    if rows < _SAMPLED_ROWS:
+        return None
+    changes = compared(db, table, some_new, db.sql(f"select * from old where {pick}"))
+    return int(changes.aggregate("count(*)").fetchall()[0][0]) / rows

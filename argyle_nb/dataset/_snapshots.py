@@ -54,6 +54,7 @@ from argyle_nb.dataset._changes import (
     REMOVED,
     compared,
     differences,
+    sampled_share,
     staged,
     unique,
 )
@@ -66,6 +67,9 @@ __all__ = ["KEYS", "MAX_CHANGED_SHARE", "Snapshot", "SnapshotStore"]
 MEMORY: Final = "256MB"
 #: Changes are written while they are at most this share of an export's rows.
 MAX_CHANGED_SHARE: Final = 0.5
+#: How far past :data:`MAX_CHANGED_SHARE` a sample's share must be to write a table full
+#: unseen (a sample of 1,000 rows or more errs by a few points at most).
+_MARGIN: Final = 0.1
 _CATALOGUE: Final = "snapshots"
 #: The folder of the facts' tables (one per fact).
 _FACTS: Final = "facts"
@@ -319,7 +323,11 @@ class SnapshotStore:
         if base is not None and KEYS[table]:
             old = self.relation(db, table, base_snapshot(base))
             # (a key seen twice by a walk, here or in the base, has no one row to compare)
-            if set(new.columns) <= set(old.columns) and unique(db, table, new, old):
+            if (
+                set(new.columns) <= set(old.columns)
+                and not self._plainly_new(db, table, new, old)
+                and unique(db, table, new, old)
+            ):
                 changes = compared(db, table, new, old)
                 count = int(changes.aggregate("count(*)").fetchall()[0][0])
                 if count <= MAX_CHANGED_SHARE * max(rows, 1):
@@ -328,6 +336,16 @@ class SnapshotStore:
         full = db.sql(f"select *, false as {REMOVED} from new")
         append(self._table(table), db, full, export, self._options)
         return None, count
+
+    @staticmethod
+    def _plainly_new(db: Any, table: str, new: Any, old: Any) -> bool:
+        """Whether a sample says plainly that most of ``table``'s rows changed (well past
+        :data:`MAX_CHANGED_SHARE`), so it is written full without comparing every row.
+        Users and accounts are always compared whole: the catalogue counts their changes."""
+        if table in ("users", "accounts"):
+            return False
+        share = sampled_share(db, table, new, old)
+        return share is not None and share > MAX_CHANGED_SHARE + _MARGIN
 
 
 def _export_of(file: str) -> str:

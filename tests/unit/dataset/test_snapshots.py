@@ -302,3 +302,23 @@ def test_keeping_the_newest_snapshots_removes_what_only_the_others_needed(
     assert store.keep(2) == []
     with pytest.raises(DatasetError, match="keep must be a whole number"):
         store.keep(0)
+
+
+@pytest.mark.parametrize(("share", "full"), [(0.9, True), (0.55, True), (0.3, False)])
+def test_windows_mostly_changed_are_written_full_and_every_snapshot_reads_back(
+    tmp_path: Path, share: float, full: bool
+) -> None:
+    # 80,000 windows: enough for a sample of one key in 32 to decide (a day that scans
+    # every account changes 90% of them) without comparing every row; near or under
+    # half, every row is compared and the written share decides as always.
+    store = SnapshotStore(tmp_path / "store")
+    state = portfolio(20_000)
+    before = expected(state, "availability")
+    store.add(stage(tmp_path / "0", state), taken_at=T0)
+    windows = state["availability"]
+    for key in random.Random(3).sample(sorted(windows), int(share * len(windows))):
+        windows[key] = {**windows[key], "status": "sync_failed"}
+    second = store.add(stage(tmp_path / "1", state), taken_at=T0 + timedelta(days=1))
+    assert (second.bases["availability"] is None) is full
+    assert as_read(read(store, "availability", 1)) == expected(state, "availability")
+    assert as_read(read(store, "availability", 0)) == before
