@@ -32,11 +32,18 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from benchmarks.bench_dataset import ALLOCATORS, DUCKDB_MEMORY, LIMIT, SEED, USERS
 
 DAYS = int(os.environ.get("ARGYLE_NB_BENCH_DAYS", "30"))
+#: How the child is limited: ``cgroup`` (the parent put it in one) or ``rlimit``.
+_LIMITED: Final = "ARGYLE_NB_BENCH_LIMITED"
+
+
+def _join(group: Path) -> None:
+    """In the child, before it runs: join the memory cgroup ``group``."""
+    (group / "cgroup.procs").write_text(str(os.getpid()))
 
 
 def _size(path: Path) -> float:
@@ -44,17 +51,39 @@ def _size(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def _run(env: dict[str, str], *args: str) -> dict[str, Any]:
+#: The memory cgroup (v1) a child runs in, when this process may make one (root).
+_CGROUP: Final = Path("/sys/fs/cgroup/memory")
+
+
+def _cgroup() -> Path | None:
+    """A memory cgroup limited to :data:`LIMIT` for the children, or None (not root, or
+    no cgroup v1 memory controller: the children then limit themselves with
+    ``RLIMIT_DATA``)."""
+    group = _CGROUP / f"argyle-bench-{os.getpid()}"
+    try:
+        group.mkdir(exist_ok=True)
+        (group / "memory.limit_in_bytes").write_text(str(LIMIT))
+    except OSError:
+        return None
+    return group
+
+
+def _run(env: dict[str, str], *args: str, group: Path | None = None) -> dict[str, Any]:
     """A child under the limit: what it says, its seconds, whether it succeeded."""
     began = time.perf_counter()
+    if group is not None:
+        (group / "memory.max_usage_in_bytes").write_text("0")
     child = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_history_million", "--child", *args],
-        env={**os.environ, **ALLOCATORS, **env},
+        env={**os.environ, **ALLOCATORS, **env, _LIMITED: "cgroup" if group else "rlimit"},
         capture_output=True,
         text=True,
         check=False,
+        preexec_fn=None if group is None else lambda: _join(group),
     )
     answer: dict[str, Any] = {"seconds": time.perf_counter() - began, "ok": not child.returncode}
+    if group is not None:
+        answer["cgroup_mb"] = int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
     lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
     if lines:
         answer.update(json.loads(lines[-1]))
@@ -78,6 +107,15 @@ def main() -> None:
         with start(db=seeded, users=USERS, seed=SEED):
             pass
     work = Path(tempfile.mkdtemp(prefix="argyle-bench-history-million-", dir=home))
+    group = _cgroup()
+    print(
+        "limit: 1 GB of memory, "
+        + (
+            "a memory cgroup (what a container enforces: memory used)"
+            if group
+            else "RLIMIT_DATA (address space written or reserved)"
+        )
+    )
     try:
         db = work / "sandbox.sqlite"
         shutil.copyfile(seeded, db)
@@ -102,13 +140,14 @@ def main() -> None:
                     sandbox.advance(days=1)
                     lived = time.perf_counter() - began
                 ahead = (sandbox.now() - datetime.now(UTC)).total_seconds()
-                done = _run(env, "export", str(work), str(ahead))
+                done = _run(env, "export", str(work), str(ahead), group=group)
                 exports.append(done["seconds"])
                 if day == 0:
                     one = _size(store)
                 print(
                     f"day {day:2d}: lived {lived:5.1f} s, export {done['seconds']:6.1f} s"
                     f" (peak RSS {done.get('peak_mb', 0):4.0f} MB,"
+                    f" cgroup {done.get('cgroup_mb', 0):4.0f} MB,"
                     f" {done.get('accounts', 0):,} accounts, {done.get('users', 0):,} users)"
                     + ("" if done["ok"] else f"  FAILED: {done.get('error')}"),
                     flush=True,
@@ -122,16 +161,18 @@ def main() -> None:
         print(f"store: one snapshot {one:,.0f} MB, {DAYS}: {_size(store):,.0f} MB")
         for part in sorted(p for p in store.iterdir() if p.is_dir()):
             print(f"  {part.name:>14}: {_size(part):8,.0f} MB")
-        analyses = _run({}, "analyses", str(work))
+        analyses = _run({}, "analyses", str(work), group=group)
         print(
             f"analyses (1 GB limit): {analyses['seconds']:.1f} s, peak RSS"
-            f" {analyses.get('peak_mb', 0):.0f} MB"
+            f" {analyses.get('peak_mb', 0):.0f} MB, cgroup {analyses.get('cgroup_mb', 0):.0f} MB"
             + ("" if analyses["ok"] else f"  FAILED: {analyses.get('error')}")
         )
         for name, seconds in analyses.get("timings", {}).items():
             print(f"  {name:>22}: {seconds:6.2f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if group is not None:
+            group.rmdir()
 
 
 def _peak() -> float:
@@ -139,7 +180,8 @@ def _peak() -> float:
 
 
 def _child(step: str, folder: str, *rest: str) -> None:
-    resource.setrlimit(resource.RLIMIT_DATA, (LIMIT, LIMIT))
+    if os.environ.get(_LIMITED) != "cgroup":
+        resource.setrlimit(resource.RLIMIT_DATA, (LIMIT, LIMIT))
     work = Path(folder)
     if step == "export":
         from argyle_nb.client import ArgyleClient
