@@ -29,12 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from benchmarks.bench_dataset import ALLOCATORS, DUCKDB_MEMORY, LIMIT, SEED, USERS
+from benchmarks.bench_history import time_analyses
 
 DAYS = int(os.environ.get("ARGYLE_NB_BENCH_DAYS", "30"))
 #: How the child is limited: ``cgroup`` (the parent put it in one) or ``rlimit``.
@@ -204,17 +204,7 @@ def _child(step: str, folder: str, *rest: str) -> None:
     analysis.stats.wilson([1], [2])  # scipy and statsmodels: once a process, quoted apart
     timings["(the statistics' imports)"] = round(time.perf_counter() - began, 2)
     with Dataset(work / "portfolio", memory_limit=DUCKDB_MEMORY, threads=2) as ds:
-        calls: dict[str, Callable[[], Any]] = {
-            "status_over_time": lambda: analysis.status_over_time(ds),
-            "transitions": lambda: analysis.transitions(ds, by="link_item"),
-            "reconnection": lambda: analysis.reconnection(ds, by="link_item"),
-            "connection_lifetime": lambda: analysis.connection_lifetime(ds, by="link_item"),
-            "removal_bias": lambda: analysis.removal_bias(ds),
-        }
-        for name, call in calls.items():
-            began = time.perf_counter()
-            call()
-            timings[name] = round(time.perf_counter() - began, 2)
+        timings.update({k: round(v, 2) for k, v in time_analyses(ds).items()})
     print(json.dumps({"timings": timings, "peak_mb": _peak()}))
 
 
