@@ -211,11 +211,14 @@ def removal_bias(ds: Dataset) -> pd.DataFrame:
     view = ds.across("accounts", list(range(count)))
     p = Params()
     rows = ds.sql(
-        f"with last as (select id, arg_max(cast(connection_status as varchar), snapshot)"
-        f" as status, max(snapshot) as seen from {view} group by id)"
-        f" select count(*), count(*) filter (where status = {p('connected')}),"
+        # (a flag, not the status text, in each account's state: fixed-size states spill
+        # to disk past DuckDB's memory limit; 5 snapshots of a million accounts did not fit)
+        f"with last as (select id, arg_max(coalesce(cast(connection_status as varchar)"
+        f" = {p('connected')}, false), snapshot) as connected, max(snapshot) as seen"
+        f" from {view} group by id)"
+        f" select count(*), count(*) filter (where connected),"
         f" count(*) filter (where seen = {p(count - 1)}),"
-        f" count(*) filter (where seen = {p(count - 1)} and status = {p('connected')})"
+        f" count(*) filter (where seen = {p(count - 1)} and connected)"
         " from last",
         params=p.values,
     ).fetchall()[0]
