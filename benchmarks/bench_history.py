@@ -45,6 +45,13 @@ snapshot by item, counted once per grouping); another item 0.29 s; a cell's acco
 0.19 s; grouped by a metadata key 1.59 s (each snapshot's users joined to its accounts).
 Opening a table's rows for each snapshot costs about 15 ms (a DuckDB relation bound per
 snapshot): a third of the metadata key's time.
+
+2026-12-08, with a day lived a chunk of accounts at a time (the collector paused) and the
+walks reading pages without searching them for long numbers, while the million-account
+history ran on the other core: 80.2 s for the 30 days (2.09-3.96 s a day); a day of the
+sandbox 0.43-0.55 s in-process; 132.3 MB; status_over_time 0.71 s, transitions 0.29 s,
+reconnection 1.00 s, connection_lifetime 0.91 s, removal_bias 0.70 s (each slower than
+the evening's by the busy core: no comparison is made from these).
 """
 
 from __future__ import annotations

@@ -203,7 +203,10 @@ def _child(step: str, folder: str, *rest: str) -> None:
     began = time.perf_counter()
     analysis.stats.wilson([1], [2])  # scipy and statsmodels: once a process, quoted apart
     timings["(the statistics' imports)"] = round(time.perf_counter() - began, 2)
-    with Dataset(work / "portfolio", memory_limit=DUCKDB_MEMORY, threads=2) as ds:
+    # One thread: with two, DuckDB's aggregate by account over the union of 11 or more
+    # snapshots' scans (each a pipeline with its own state) ran out of its 250 MB rather
+    # than spill (removal_bias, 2026-12-08); with one it spills.
+    with Dataset(work / "portfolio", memory_limit=DUCKDB_MEMORY, threads=1) as ds:
         timings.update({k: round(v, 2) for k, v in time_analyses(ds).items()})
     print(json.dumps({"timings": timings, "peak_mb": _peak()}))
 
