@@ -117,7 +117,8 @@ def test_digits_inside_text_never_send_a_page_to_the_slow_exact_reading() -> Non
 def test_a_walk_judges_the_envelope_as_every_reader_does(count: str) -> None:
     """A walk reads pages with ``exact=False`` (only the envelope and the ids): a count no
     whole number from 0 to 2**63-1 is refused with the same words either way."""
-    raw = f'{{"count": {count}, "next": null, "results": [{{"id": "a", "n": 0.1000000000000000055}}]}}'
+    record = '{"id": "a", "n": 0.1000000000000000055}'
+    raw = f'{{"count": {count}, "next": null, "results": [{record}]}}'
     messages = []
     for exact in (True, False):
         with pytest.raises(ValueError, match="not a whole number from 0 to 2\\*\\*63-1") as caught:
