@@ -108,3 +108,26 @@ def browser_missing_reason() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing (make test installs Debian's chromium when run as root)"
     return None
+
+
+def hover_for_tooltip(page: Any, mark: Any, *, tries: int = 5) -> Any:
+    """Hover ``mark`` (a locator of one Vega mark) until Vega's tooltip shows; the tooltip.
+
+    A chart drawn again just as the pointer arrives (an explorer redraws its chart when a
+    choice is made) misses that hover, so the pointer leaves and comes back, as a person's
+    would: at most ``tries`` times, 4 s each, the last failure raised.
+    """
+    from playwright.sync_api import expect
+
+    tooltip = page.locator("#vg-tooltip-element")
+    for attempt in range(tries):
+        mark.hover(force=True)
+        try:
+            expect(tooltip).to_be_visible(timeout=4_000)
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+            page.mouse.move(0, 0)
+        else:
+            break
+    return tooltip

@@ -12,7 +12,7 @@ import pytest
 
 from argyle_nb.client import ArgyleClient
 from argyle_nb.sandbox import start
-from tests.browser.lab import CHROMIUM_FLAGS, jupyterlab
+from tests.browser.lab import CHROMIUM_FLAGS, hover_for_tooltip, jupyterlab
 
 NOTEBOOK = "explorer.ipynb"
 SOURCE = [
@@ -89,9 +89,7 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
                 # click it to list its users.
                 points = metadata.locator(".vega-embed svg .mark-symbol path")
                 playwright.expect(points).to_have_count(len(shown), timeout=30_000)
-                points.first.hover(force=True)
-                tooltip = page.locator("#vg-tooltip-element")
-                playwright.expect(tooltip).to_be_visible(timeout=10_000)
+                tooltip = hover_for_tooltip(page, points.first)
                 for field in ("users", "with an account connected", "95% interval"):
                     playwright.expect(tooltip).to_contain_text(field)
                 cohort = tooltip.locator("tr").first.locator("td.value").inner_text()
@@ -120,8 +118,7 @@ def test_the_explorers_in_jupyterlab(chromium: Path, artifacts: Path, tmp_path: 
                 # legend: the other statuses fade.
                 chart = connection.locator(".vega-embed").first
                 bars = chart.locator("svg .mark-rect path")
-                bars.first.hover(force=True)
-                tooltip = page.locator("#vg-tooltip-element")
+                tooltip = hover_for_tooltip(page, bars.first)
                 for field in ("source", "accounts", "share", "95% interval"):
                     playwright.expect(tooltip).to_contain_text(field, timeout=10_000)
                 chart.locator(".role-legend-label text", has_text="error").click(force=True)

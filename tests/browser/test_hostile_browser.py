@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from argyle_nb.cli import main
-from tests.browser.lab import CHROMIUM_FLAGS, jupyterlab
+from tests.browser.lab import CHROMIUM_FLAGS, hover_for_tooltip, jupyterlab
 from tests.browser.test_explorers_browser import _run_all, _write_notebook
 from tests.hostile_records import hostile_records
 
@@ -96,8 +96,7 @@ def test_hostile_data_runs_nothing_in_jupyterlab(
             # Hover a cohort: its tooltip shows the hostile key and value as text.
             points = metadata.locator(".vega-embed svg .mark-symbol path")
             playwright.expect(points).to_have_count(2, timeout=30_000)
-            points.first.hover(force=True)
-            tooltip = page.locator("#vg-tooltip-element")
+            tooltip = hover_for_tooltip(page, points.first)
             playwright.expect(tooltip).to_contain_text("onerror", timeout=10_000)
             # Click it: the group's users are listed (their metadata in a table).
             points.first.click(force=True)
@@ -155,8 +154,7 @@ def test_hostile_data_runs_nothing_in_a_report(
             playwright.expect(snapshot.locator(".argyle-table").first).to_contain_text(heading)
             point = snapshot.locator(".mark-symbol path").first
             point.scroll_into_view_if_needed()
-            point.hover(force=True)
-            tooltip = page.locator("#vg-tooltip-element")
+            tooltip = hover_for_tooltip(page, point)
             playwright.expect(tooltip).to_contain_text("onerror")
             # The cohort comparison, and the page's end, are there: nothing was swallowed.
             comparison = page.locator(".jp-OutputArea-output").last

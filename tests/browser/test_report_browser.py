@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from argyle_nb.cli import main
-from tests.browser.lab import CHROMIUM_FLAGS
+from tests.browser.lab import CHROMIUM_FLAGS, hover_for_tooltip
 from tests.notebook_outputs import NOTEBOOKS
 
 NOTEBOOK = "03_connection_health.ipynb"
@@ -74,9 +74,7 @@ def test_report_renders_offline(
             playwright.expect(live).to_have_count(2)
             bar = live.first.locator(".mark-rect path").first
             bar.scroll_into_view_if_needed()
-            bar.hover(force=True)
-            tooltip = page.locator("#vg-tooltip-element")
-            playwright.expect(tooltip).to_be_visible()
+            tooltip = hover_for_tooltip(page, bar)
             for field in ("accounts", "share", "95% interval"):
                 playwright.expect(tooltip).to_contain_text(field)
             assert page.locator(".jupyter-widgets, .widget-area").count() == 0
