@@ -124,8 +124,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def time_analyses(ds: Any) -> dict[str, float]:
-    """Each history analysis run once on the dataset ``ds``: its seconds, by name."""
+def time_analyses(ds: Any, report: Callable[[str], object] | None = None) -> dict[str, float]:
+    """Each history analysis run once on the dataset ``ds``: its seconds, by name
+    (``report``: told each analysis's name as it starts, on stderr for a child)."""
     from argyle_nb import analysis
 
     calls: dict[str, Callable[[], Any]] = {
@@ -137,6 +138,8 @@ def time_analyses(ds: Any) -> dict[str, float]:
     }
     seconds = {}
     for name, call in calls.items():
+        if report is not None:
+            report(f"Running {name}")
         began = time.perf_counter()
         call()
         seconds[name] = time.perf_counter() - began

@@ -82,6 +82,11 @@ def _run(env: dict[str, str], *args: str, group: Path | None = None) -> dict[str
         preexec_fn=None if group is None else lambda: _join(group),
     )
     answer: dict[str, Any] = {"seconds": time.perf_counter() - began, "ok": not child.returncode}
+    if child.returncode:  # what the child was doing, and its error's first line
+        lines = child.stderr.splitlines()
+        running = [line for line in lines if line.startswith("Running ")][-1:]
+        errors = [line for line in lines if "Error" in line][-1:]
+        answer["failed_in"] = ": ".join(running + errors)[:300]
     if group is not None:
         answer["cgroup_mb"] = int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
     lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
@@ -108,6 +113,7 @@ def main() -> None:
             pass
     work = Path(tempfile.mkdtemp(prefix="argyle-bench-history-million-", dir=home))
     group = _cgroup()
+    kept = False
     print(
         "limit: 1 GB of memory, "
         + (
@@ -165,12 +171,16 @@ def main() -> None:
         print(
             f"analyses (1 GB limit): {analyses['seconds']:.1f} s, peak RSS"
             f" {analyses.get('peak_mb', 0):.0f} MB, cgroup {analyses.get('cgroup_mb', 0):.0f} MB"
-            + ("" if analyses["ok"] else f"  FAILED: {analyses.get('error')}")
+            + ("" if analyses["ok"] else f"  FAILED: {analyses.get('failed_in')}")
         )
         for name, seconds in analyses.get("timings", {}).items():
             print(f"  {name:>22}: {seconds:6.2f} s")
+        kept = not analyses["ok"]
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if kept:  # an hour's snapshots, kept to look at what failed
+            print(f"the store is kept in {work} (remove it when done)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
         if group is not None:
             group.rmdir()
 
@@ -207,7 +217,8 @@ def _child(step: str, folder: str, *rest: str) -> None:
     # snapshots' scans (each a pipeline with its own state) ran out of its 250 MB rather
     # than spill (removal_bias, 2026-12-08); with one it spills.
     with Dataset(work / "portfolio", memory_limit=DUCKDB_MEMORY, threads=1) as ds:
-        timings.update({k: round(v, 2) for k, v in time_analyses(ds).items()})
+        told = time_analyses(ds, report=lambda line: print(line, file=sys.stderr, flush=True))
+        timings.update({k: round(v, 2) for k, v in told.items()})
     print(json.dumps({"timings": timings, "peak_mb": _peak()}))
 
 
