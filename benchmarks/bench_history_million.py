@@ -82,20 +82,16 @@ def _run(env: dict[str, str], *args: str, group: Path | None = None) -> dict[str
         preexec_fn=None if group is None else lambda: _join(group),
     )
     answer: dict[str, Any] = {"seconds": time.perf_counter() - began, "ok": not child.returncode}
-    if child.returncode:  # what the child was doing, and its error's first line
-        lines = child.stderr.splitlines()
-        running = [line for line in lines if line.startswith("Running ")][-1:]
-        errors = [line for line in lines if "Error" in line][-1:]
-        answer["failed_in"] = ": ".join(running + errors)[:300]
     if group is not None:
         answer["cgroup_mb"] = int((group / "memory.max_usage_in_bytes").read_text()) / 2**20
-    lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
-    if lines:
-        answer.update(json.loads(lines[-1]))
-    if child.returncode:
-        answer["error"] = (child.stderr.strip().splitlines() or [f"killed ({child.returncode})"])[
-            -1
-        ][:300]
+    said = [line for line in child.stdout.splitlines() if line.startswith("{")]
+    if said:
+        answer.update(json.loads(said[-1]))
+    if child.returncode:  # what the child was doing, and its error (else its last words)
+        lines = child.stderr.strip().splitlines()
+        running = [line for line in lines if line.startswith("Running ")][-1:]
+        errors = [line for line in lines if "Error" in line][-1:] or lines[-1:]
+        answer["error"] = ": ".join(running + errors)[:300] or f"killed ({child.returncode})"
     return answer
 
 
@@ -171,7 +167,7 @@ def main() -> None:
         print(
             f"analyses (1 GB limit): {analyses['seconds']:.1f} s, peak RSS"
             f" {analyses.get('peak_mb', 0):.0f} MB, cgroup {analyses.get('cgroup_mb', 0):.0f} MB"
-            + ("" if analyses["ok"] else f"  FAILED: {analyses.get('failed_in')}")
+            + ("" if analyses["ok"] else f"  FAILED: {analyses.get('error')}")
         )
         for name, seconds in analyses.get("timings", {}).items():
             print(f"  {name:>22}: {seconds:6.2f} s")
